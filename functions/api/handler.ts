@@ -1,0 +1,30 @@
+import middy from '@middy/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { parseEnv, required } from '#shared/config.ts';
+import { createApiRouter } from '#shared/http/api.ts';
+import { httpErrors } from '#shared/http/middleware.ts';
+import type { Deps } from '#shared/usecases/deps.ts';
+import { createLogger } from '../commons/logger.ts';
+import { lambdaDeps } from '../commons/deps.ts';
+
+const logger = createLogger('rein-api');
+
+/** Layer 1: the HTTP API. Middleware maps errors; the router calls one use case per route. */
+export function createHandler(deps: () => Deps, env = () => parseEnv()) {
+  let router: ReturnType<typeof createApiRouter> | null = null;
+  return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
+    .use(httpErrors(logger))
+    .handler(async (event) => {
+      if (!router) {
+        const config = env();
+        router = createApiRouter(deps(), {
+          environment: config.REIN_ENV,
+          tenantClaim: required(config, 'AUTH_TENANT_CLAIM'),
+          rolesClaim: required(config, 'AUTH_ROLES_CLAIM'),
+        });
+      }
+      return router(event);
+    });
+}
+
+export const handler = createHandler(lambdaDeps);

@@ -1,0 +1,75 @@
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { parseEnv, required, type Env } from '#shared/config.ts';
+import { createDocumentClient } from '#shared/adapters/dynamodb/client.ts';
+import { DynamoLedger } from '#shared/adapters/dynamodb/ledger.ts';
+import { createRecordSources, DynamoAccountDirectory } from '#shared/adapters/dynamodb/records-source.ts';
+import { DynamoTraceSink } from '#shared/adapters/dynamodb/trace-sink.ts';
+import { DynamoWorkflowStore } from '#shared/adapters/dynamodb/workflow-store.ts';
+import { OpenAiModelClient } from '#shared/adapters/openai/model-client.ts';
+import { SecretsManagerSecretSource, StaticSecretSource } from '#shared/adapters/secrets/secret-source.ts';
+import { StepFunctionsEngine } from '#shared/adapters/sfn/workflow-engine.ts';
+import type { SecretSource, WorkflowEngine } from '#shared/ports/index.ts';
+import { realSleep, systemClock, type Deps } from '#shared/usecases/deps.ts';
+
+/** A port that fails loudly when a Lambda uses something its configuration does not give it. */
+function unavailable<T extends object>(what: string): T {
+  return new Proxy({} as T, {
+    get(_target, property) {
+      if (property === 'then') return undefined;
+      return () => Promise.reject(new Error(`${what} is not configured for this function.`));
+    },
+  });
+}
+
+/**
+ * The composition root shared by every runtime. Each function gets only the tables its environment
+ * names (CDK's `bind…` helpers set those together with the IAM grants). Overrides let the local
+ * stack swap the engine and the secret source.
+ */
+export function buildDeps(env: Readonly<Env>, overrides: { engine?: WorkflowEngine; secrets?: SecretSource } = {}): Deps {
+  const doc = createDocumentClient({ region: env.AWS_REGION ?? 'us-east-1', endpoint: env.DYNAMODB_ENDPOINT });
+  const store = env.WORKFLOW_TABLE ? new DynamoWorkflowStore(doc, env.WORKFLOW_TABLE) : null;
+
+  let secrets = overrides.secrets;
+  if (!secrets && env.OPENAI_SECRET_ARN) {
+    secrets = new SecretsManagerSecretSource(new SecretsManagerClient({ region: required(env, 'AWS_REGION') }), env.OPENAI_SECRET_ARN);
+  }
+  if (!secrets && env.OPENAI_API_KEY && env.REIN_ENV === 'local') secrets = new StaticSecretSource(env.OPENAI_API_KEY);
+  const secretSource = secrets;
+
+  return {
+    clock: systemClock,
+    sleep: realSleep,
+    runs: store ?? unavailable('WORKFLOW_TABLE'),
+    drafts: store ?? unavailable('WORKFLOW_TABLE'),
+    engine:
+      overrides.engine ??
+      (env.STATE_MACHINE_ARN
+        ? new StepFunctionsEngine(new SFNClient({ region: required(env, 'AWS_REGION') }), env.STATE_MACHINE_ARN)
+        : unavailable('STATE_MACHINE_ARN')),
+    traces: env.TRACE_TABLE
+      ? new DynamoTraceSink(doc, env.TRACE_TABLE, required(env, 'TRACE_TTL_DAYS'))
+      : unavailable('TRACE_TABLE'),
+    accounts: env.RECORDS_TABLE ? new DynamoAccountDirectory(doc, env.RECORDS_TABLE) : unavailable('RECORDS_TABLE'),
+    sources: env.RECORDS_TABLE ? createRecordSources(doc, env.RECORDS_TABLE) : new Map(),
+    model: secretSource
+      ? new OpenAiModelClient({ apiKey: () => secretSource.getOpenAiKey(), baseURL: env.OPENAI_BASE_URL })
+      : unavailable('OPENAI_SECRET_ARN'),
+    ledger: env.LEDGER_TABLE
+      ? new DynamoLedger(doc, env.LEDGER_TABLE, required(env, 'DEFAULT_MONTHLY_BUDGET_USD'))
+      : unavailable('LEDGER_TABLE'),
+    settings: {
+      environment: env.REIN_ENV,
+      modelAllowList: env.MODEL_ALLOW_LIST ?? [],
+      traceTtlDays: env.TRACE_TTL_DAYS ?? 0,
+    },
+  };
+}
+
+let cached: Deps | null = null;
+/** The Lambda runtime's dependencies, built once per container from `process.env`. */
+export function lambdaDeps(): Deps {
+  cached ??= buildDeps(parseEnv());
+  return cached;
+}

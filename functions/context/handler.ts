@@ -1,0 +1,14 @@
+import middy from '@middy/core';
+import { FetchContextTaskSchema } from '#shared/workflows/tasks.ts';
+import { fetchContext } from '#shared/usecases/context.ts';
+import type { Deps } from '#shared/usecases/deps.ts';
+import { lambdaDeps } from '../commons/deps.ts';
+
+/** Layer 2: the FetchContext task. */
+export function createHandler(deps: () => Deps) {
+  return middy<unknown, { items: number; dataGaps: number }>().handler(async (event) =>
+    fetchContext(deps(), FetchContextTaskSchema.parse(event)),
+  );
+}
+
+export const handler = createHandler(lambdaDeps);

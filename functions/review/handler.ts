@@ -1,0 +1,27 @@
+import middy from '@middy/core';
+import { ReviewFunctionTaskSchema } from '#shared/workflows/tasks.ts';
+import { awaitReview, expireReview, markFailed, recordOutcome } from '#shared/usecases/review.ts';
+import type { Deps } from '#shared/usecases/deps.ts';
+import { lambdaDeps } from '../commons/deps.ts';
+
+/** Layer 5: the AwaitReview (task token), ExpireReview, RecordOutcome and MarkFailed tasks. */
+export function createHandler(deps: () => Deps) {
+  return middy<unknown, unknown>().handler(async (event) => {
+    const task = ReviewFunctionTaskSchema.parse(event);
+    switch (task.action) {
+      case 'awaitReview':
+        await awaitReview(deps(), task);
+        return { registered: true };
+      case 'expireReview':
+        await expireReview(deps(), task);
+        return { expired: true };
+      case 'recordOutcome':
+        await recordOutcome(deps(), task);
+        return { recorded: true };
+      case 'markFailed':
+        return markFailed(deps(), task);
+    }
+  });
+}
+
+export const handler = createHandler(lambdaDeps);

@@ -1,0 +1,15 @@
+import middy from '@middy/core';
+import { ValidateFunctionTaskSchema } from '#shared/workflows/tasks.ts';
+import { storeDraft, validateOutput } from '#shared/usecases/validate.ts';
+import type { Deps } from '#shared/usecases/deps.ts';
+import { lambdaDeps } from '../commons/deps.ts';
+
+/** Layer 4: the ValidateOutput and StoreDraft tasks. */
+export function createHandler(deps: () => Deps) {
+  return middy<unknown, unknown>().handler(async (event) => {
+    const task = ValidateFunctionTaskSchema.parse(event);
+    return task.action === 'validateOutput' ? validateOutput(deps(), task) : storeDraft(deps(), task);
+  });
+}
+
+export const handler = createHandler(lambdaDeps);

@@ -1,0 +1,199 @@
+import { PutCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BudgetExceededError } from '../../domain/errors.ts';
+import { roundUsd } from '../../domain/pricing.ts';
+import type { Ledger, LedgerEntryTags, Reservation } from '../../ports/index.ts';
+import { isConditionFailure, isTransactionConditionFailure } from './client.ts';
+
+/**
+ * Budgets, reservations and ledger entries in the ledger table.
+ *
+ * | item        | pk                        | sk                          |
+ * |-------------|---------------------------|-----------------------------|
+ * | budget      | `<t>#BUDGET`              | `MONTH#<yyyy-mm>`           | limitUsd, spentUsd, reservedUsd, availableUsd
+ * | reservation | `<t>#RUN#<runId>`         | `RES#<attemptKey>`          | amountUsd, state reserved → settled | released
+ * | entry       | `<t>#LEDGER#<yyyy-mm>`    | `<runId>#<attemptKey>`      | cost, tokens, tags; GSI byDay `DAY#<yyyy-mm-dd>`
+ *
+ * DynamoDB conditions cannot add numbers, so the budget keeps `availableUsd = limit − spent − reserved`
+ * and a reservation is the single condition `availableUsd >= amount`. That one conditional write
+ * is what keeps concurrent runs from overspending.
+ */
+export class DynamoLedger implements Ledger {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly table: string,
+    private readonly defaultMonthlyBudgetUsd: number,
+  ) {}
+
+  private budgetKey(tenantId: string, month: string) {
+    return { pk: `${tenantId}#BUDGET`, sk: `MONTH#${month}` };
+  }
+  private reservationKey(r: Reservation) {
+    return { pk: `${r.tenantId}#RUN#${r.runId}`, sk: `RES#${r.attemptKey}` };
+  }
+
+  /** Creates the month's budget item from the default if it does not exist yet. */
+  private async ensureBudget(tenantId: string, month: string): Promise<void> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: {
+            ...this.budgetKey(tenantId, month),
+            tenantId,
+            month,
+            limitUsd: this.defaultMonthlyBudgetUsd,
+            spentUsd: 0,
+            reservedUsd: 0,
+            availableUsd: this.defaultMonthlyBudgetUsd,
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+
+  async reserve(reservation: Reservation, now: Date): Promise<void> {
+    const attempt = async (): Promise<void> => {
+      await this.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: this.table,
+                Key: this.budgetKey(reservation.tenantId, reservation.month),
+                UpdateExpression: 'SET availableUsd = availableUsd - :amount, reservedUsd = reservedUsd + :amount',
+                ConditionExpression: 'availableUsd >= :amount',
+                ExpressionAttributeValues: { ':amount': reservation.amountUsd },
+              },
+            },
+            {
+              Put: {
+                TableName: this.table,
+                Item: {
+                  ...this.reservationKey(reservation),
+                  state: 'reserved',
+                  amountUsd: reservation.amountUsd,
+                  month: reservation.month,
+                  createdAt: now.toISOString(),
+                },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+          ],
+        }),
+      );
+    };
+    try {
+      await attempt();
+    } catch (error) {
+      if (!isTransactionConditionFailure(error)) throw error;
+      const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
+      if (reasons[1]?.Code === 'ConditionalCheckFailed') return; // already reserved: a retried call
+      // The budget item may not exist yet this month: create it and try once more.
+      await this.ensureBudget(reservation.tenantId, reservation.month);
+      try {
+        await attempt();
+      } catch (retryError) {
+        if (isTransactionConditionFailure(retryError)) {
+          throw new BudgetExceededError("The tenant's monthly budget cannot cover this model attempt.");
+        }
+        throw retryError;
+      }
+    }
+  }
+
+  async settle(
+    reservation: Reservation,
+    actual: Parameters<Ledger['settle']>[1],
+    tags: LedgerEntryTags,
+    now: Date,
+  ): Promise<boolean> {
+    const day = now.toISOString().slice(0, 10);
+    const costUsd = roundUsd(actual.costUsd);
+    try {
+      await this.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: this.table,
+                Key: this.reservationKey(reservation),
+                UpdateExpression: 'SET #state = :settled, settledUsd = :cost',
+                ConditionExpression: '#state = :reserved',
+                ExpressionAttributeNames: { '#state': 'state' },
+                ExpressionAttributeValues: { ':settled': 'settled', ':reserved': 'reserved', ':cost': costUsd },
+              },
+            },
+            {
+              Update: {
+                TableName: this.table,
+                Key: this.budgetKey(reservation.tenantId, reservation.month),
+                UpdateExpression:
+                  'SET reservedUsd = reservedUsd - :reserved, spentUsd = spentUsd + :cost, availableUsd = availableUsd + :reserved - :cost',
+                ExpressionAttributeValues: { ':reserved': reservation.amountUsd, ':cost': costUsd },
+              },
+            },
+            {
+              Put: {
+                TableName: this.table,
+                Item: {
+                  pk: `${reservation.tenantId}#LEDGER#${reservation.month}`,
+                  sk: `${reservation.runId}#${reservation.attemptKey}`,
+                  gsi1pk: `DAY#${day}`,
+                  gsi1sk: `${reservation.tenantId}#${now.toISOString()}#${reservation.runId}#${reservation.attemptKey}`,
+                  at: now.toISOString(),
+                  day,
+                  costUsd,
+                  inputTokens: actual.inputTokens,
+                  cachedInputTokens: actual.cachedInputTokens,
+                  outputTokens: actual.outputTokens,
+                  reasoningTokens: actual.reasoningTokens,
+                  priceVersion: actual.priceVersion,
+                  ...tags,
+                },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+          ],
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isTransactionConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async release(reservation: Reservation): Promise<void> {
+    try {
+      await this.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: this.table,
+                Key: this.reservationKey(reservation),
+                UpdateExpression: 'SET #state = :released',
+                ConditionExpression: '#state = :reserved',
+                ExpressionAttributeNames: { '#state': 'state' },
+                ExpressionAttributeValues: { ':released': 'released', ':reserved': 'reserved' },
+              },
+            },
+            {
+              Update: {
+                TableName: this.table,
+                Key: this.budgetKey(reservation.tenantId, reservation.month),
+                UpdateExpression: 'SET reservedUsd = reservedUsd - :amount, availableUsd = availableUsd + :amount',
+                ExpressionAttributeValues: { ':amount': reservation.amountUsd },
+              },
+            },
+          ],
+        }),
+      );
+    } catch (error) {
+      if (!isTransactionConditionFailure(error)) throw error;
+    }
+  }
+}

@@ -1,0 +1,384 @@
+import { createHash } from 'node:crypto';
+import {
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
+import { ContextObjectSchema, type ContextObject } from '../../domain/context.ts';
+import { DraftSchema, type Draft, type DraftStatus } from '../../domain/draft.ts';
+import { ValidationError } from '../../domain/errors.ts';
+import { RunSchema, TERMINAL_RUN_STATUSES, type Run } from '../../domain/run.ts';
+import type { AttemptRecord, DraftListQuery, DraftStore, IdempotencyRecord, RunStore } from '../../ports/index.ts';
+import { isConditionFailure, isTransactionConditionFailure } from './client.ts';
+
+/**
+ * Runs, contexts, attempts, drafts, task tokens and idempotency keys in the workflow table.
+ * Every partition key starts with the tenant id, so no read can cross tenants.
+ *
+ * | item        | pk                         | sk            |
+ * |-------------|----------------------------|---------------|
+ * | run         | `<t>#RUN#<runId>`          | `RUN`         |
+ * | context     | `<t>#RUN#<runId>`          | `CONTEXT`     |
+ * | attempt     | `<t>#RUN#<runId>`          | `ATTEMPT#001` |
+ * | draft       | `<t>#DRAFT#<draftId>`      | `DRAFT` (GSI byTenant `<t>#DRAFTS`, byOwner `<t>#OWNER#<sub>`) |
+ * | task token  | `<t>#DRAFT#<draftId>`      | `TASK_TOKEN`  |
+ * | idempotency | `<t>#IDEM#<sha256(key)>`   | `IDEM`        |
+ */
+export class DynamoWorkflowStore implements RunStore, DraftStore {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly table: string,
+  ) {}
+
+  private runKey(tenantId: string, runId: string) {
+    return { pk: `${tenantId}#RUN#${runId}`, sk: 'RUN' };
+  }
+  private draftKey(tenantId: string, draftId: string) {
+    return { pk: `${tenantId}#DRAFT#${draftId}`, sk: 'DRAFT' };
+  }
+
+  async createRun(
+    run: Run,
+    idempotency?: { key: string; requestHash: string; expiresAt: number },
+  ): Promise<{ created: true } | { created: false; existing: IdempotencyRecord }> {
+    const runItem = { ...this.runKey(run.tenantId, run.runId), ...run };
+    if (!idempotency) {
+      await this.doc.send(
+        new PutCommand({ TableName: this.table, Item: runItem, ConditionExpression: 'attribute_not_exists(pk)' }),
+      );
+      return { created: true };
+    }
+    const idemKey = {
+      pk: `${run.tenantId}#IDEM#${createHash('sha256').update(idempotency.key).digest('hex')}`,
+      sk: 'IDEM',
+    };
+    try {
+      await this.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.table,
+                Item: { ...idemKey, requestHash: idempotency.requestHash, runId: run.runId, expiresAt: idempotency.expiresAt },
+                ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now',
+                ExpressionAttributeValues: { ':now': Math.floor(Date.parse(run.createdAt) / 1000) },
+              },
+            },
+            { Put: { TableName: this.table, Item: runItem, ConditionExpression: 'attribute_not_exists(pk)' } },
+          ],
+        }),
+      );
+      return { created: true };
+    } catch (error) {
+      if (!isTransactionConditionFailure(error)) throw error;
+      const existing = await this.doc.send(new GetCommand({ TableName: this.table, Key: idemKey, ConsistentRead: true }));
+      const item = existing.Item;
+      if (!item || typeof item['requestHash'] !== 'string' || typeof item['runId'] !== 'string') throw error;
+      return { created: false, existing: { requestHash: item['requestHash'], runId: item['runId'] } };
+    }
+  }
+
+  async getRun(tenantId: string, runId: string): Promise<Run | null> {
+    const result = await this.doc.send(
+      new GetCommand({ TableName: this.table, Key: this.runKey(tenantId, runId), ConsistentRead: true }),
+    );
+    return result.Item ? RunSchema.parse(result.Item) : null;
+  }
+
+  async updateRun(
+    tenantId: string,
+    runId: string,
+    changes: Parameters<RunStore['updateRun']>[2],
+    now: Date,
+  ): Promise<Run | null> {
+    const sets = ['updatedAt = :now'];
+    const values: Record<string, unknown> = { ':now': now.toISOString() };
+    const names: Record<string, string> = {};
+    if (changes.status !== undefined) {
+      sets.push('#status = :status');
+      names['#status'] = 'status';
+      values[':status'] = changes.status;
+    }
+    if (changes.draftId !== undefined) {
+      sets.push('draftId = :draftId');
+      values[':draftId'] = changes.draftId;
+    }
+    if (changes.error !== undefined) {
+      sets.push('#error = :error');
+      names['#error'] = 'error';
+      values[':error'] = changes.error;
+    }
+    if (changes.model !== undefined) {
+      sets.push('model = :model');
+      values[':model'] = changes.model;
+    }
+    if (changes.addCostUsd !== undefined) {
+      sets.push('costUsd = costUsd + :cost');
+      values[':cost'] = changes.addCostUsd;
+    }
+    names['#s'] = 'status';
+    TERMINAL_RUN_STATUSES.forEach((status, index) => {
+      values[`:t${index}`] = status;
+    });
+    const terminal = TERMINAL_RUN_STATUSES.map((_status, index) => `:t${index}`).join(', ');
+    try {
+      const result = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: this.runKey(tenantId, runId),
+          UpdateExpression: `SET ${sets.join(', ')}`,
+          // A finished run never changes again (a late task cannot reopen it); costs may still be added.
+          ConditionExpression:
+            changes.status === undefined && changes.error === undefined
+              ? 'attribute_exists(pk)'
+              : `attribute_exists(pk) AND NOT (#s IN (${terminal}))`,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return result.Attributes ? RunSchema.parse(result.Attributes) : null;
+    } catch (error) {
+      if (isConditionFailure(error)) return null;
+      throw error;
+    }
+  }
+
+  async saveContext(tenantId: string, runId: string, context: ContextObject): Promise<void> {
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: { pk: `${tenantId}#RUN#${runId}`, sk: 'CONTEXT', context: JSON.stringify(context) },
+      }),
+    );
+  }
+
+  async getContext(tenantId: string, runId: string): Promise<ContextObject | null> {
+    const result = await this.doc.send(
+      new GetCommand({ TableName: this.table, Key: { pk: `${tenantId}#RUN#${runId}`, sk: 'CONTEXT' }, ConsistentRead: true }),
+    );
+    const raw = result.Item?.['context'];
+    return typeof raw === 'string' ? ContextObjectSchema.parse(JSON.parse(raw)) : null;
+  }
+
+  private attemptKey(tenantId: string, runId: string, attempt: number) {
+    return { pk: `${tenantId}#RUN#${runId}`, sk: `ATTEMPT#${String(attempt).padStart(3, '0')}` };
+  }
+
+  async saveAttempt(tenantId: string, runId: string, record: AttemptRecord): Promise<void> {
+    await this.doc.send(
+      new PutCommand({ TableName: this.table, Item: { ...this.attemptKey(tenantId, runId, record.attempt), ...record } }),
+    );
+  }
+
+  async getAttempt(tenantId: string, runId: string, attempt: number): Promise<AttemptRecord | null> {
+    const result = await this.doc.send(
+      new GetCommand({ TableName: this.table, Key: this.attemptKey(tenantId, runId, attempt), ConsistentRead: true }),
+    );
+    const item = result.Item;
+    if (!item) return null;
+    return {
+      attempt: Number(item['attempt']),
+      model: String(item['model']),
+      outputText: typeof item['outputText'] === 'string' ? item['outputText'] : null,
+      refusal: typeof item['refusal'] === 'string' ? item['refusal'] : null,
+      finishReason: String(item['finishReason']),
+      validationErrors: Array.isArray(item['validationErrors']) ? item['validationErrors'].map(String) : null,
+      costUsd: Number(item['costUsd']),
+    };
+  }
+
+  async setAttemptValidation(tenantId: string, runId: string, attempt: number, errors: string[]): Promise<void> {
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: this.attemptKey(tenantId, runId, attempt),
+        UpdateExpression: 'SET validationErrors = :errors',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':errors': errors },
+      }),
+    );
+  }
+
+  private draftItem(draft: Draft) {
+    const sortKey = `${draft.createdAt}#${draft.draftId}`;
+    return {
+      ...this.draftKey(draft.tenantId, draft.draftId),
+      gsi1pk: `${draft.tenantId}#DRAFTS`,
+      gsi1sk: sortKey,
+      gsi2pk: `${draft.tenantId}#OWNER#${draft.ownerId}`,
+      gsi2sk: sortKey,
+      ...draft,
+    };
+  }
+
+  private toDraft(item: Record<string, unknown>): Draft {
+    return DraftSchema.parse(item);
+  }
+
+  async createDraft(draft: Draft): Promise<Draft> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: this.draftItem(draft),
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return draft;
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      const existing = await this.getDraft(draft.tenantId, draft.draftId);
+      if (!existing) throw error;
+      return existing;
+    }
+  }
+
+  async getDraft(tenantId: string, draftId: string): Promise<Draft | null> {
+    const result = await this.doc.send(
+      new GetCommand({ TableName: this.table, Key: this.draftKey(tenantId, draftId), ConsistentRead: true }),
+    );
+    return result.Item ? this.toDraft(result.Item) : null;
+  }
+
+  async getDraftByRun(tenantId: string, runId: string): Promise<Draft | null> {
+    const run = await this.getRun(tenantId, runId);
+    return run?.draftId ? this.getDraft(tenantId, run.draftId) : null;
+  }
+
+  async listDrafts(tenantId: string, query: DraftListQuery): Promise<{ items: Draft[]; nextCursor: string | null }> {
+    const byOwner = query.ownerId !== undefined;
+    const partition = byOwner ? `${tenantId}#OWNER#${query.ownerId ?? ''}` : `${tenantId}#DRAFTS`;
+    let startKey: Record<string, unknown> | undefined;
+    if (query.cursor !== undefined) {
+      startKey = decodeCursor(query.cursor);
+      // A cursor is only valid within the partition it came from: no cursor can cross tenants or owners.
+      if (startKey[byOwner ? 'gsi2pk' : 'gsi1pk'] !== partition) throw new ValidationError('The cursor is invalid.');
+    }
+    const items: Draft[] = [];
+    let lastKey: Record<string, unknown> | undefined = startKey;
+    // With a status filter DynamoDB may return short pages; keep reading until the page is full.
+    do {
+      const result = await this.doc.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: byOwner ? 'byOwner' : 'byTenant',
+          KeyConditionExpression: byOwner ? 'gsi2pk = :p' : 'gsi1pk = :p',
+          ExpressionAttributeValues: {
+            ':p': partition,
+            ...(query.status ? { ':status': query.status } : {}),
+          },
+          ...(query.status ? { FilterExpression: '#status = :status', ExpressionAttributeNames: { '#status': 'status' } } : {}),
+          ScanIndexForward: false,
+          Limit: query.limit - items.length,
+          ...(lastKey ? { ExclusiveStartKey: lastKey } : {}),
+        }),
+      );
+      for (const item of result.Items ?? []) items.push(this.toDraft(item));
+      lastKey = result.LastEvaluatedKey;
+    } while (lastKey && items.length < query.limit);
+    return { items, nextCursor: lastKey ? encodeCursor(lastKey) : null };
+  }
+
+  async updateDraft(
+    tenantId: string,
+    draftId: string,
+    expected: { version?: number; statuses: readonly DraftStatus[] },
+    changes: Parameters<DraftStore['updateDraft']>[3],
+  ): Promise<{ ok: true; draft: Draft } | { ok: false; current: Draft | null }> {
+    const sets = ['updatedAt = :updatedAt', 'version = version + :one'];
+    const names: Record<string, string> = { '#status': 'status' };
+    const values: Record<string, unknown> = { ':updatedAt': changes.updatedAt, ':one': 1 };
+    if (changes.status !== undefined) {
+      sets.push('#status = :newStatus');
+      values[':newStatus'] = changes.status;
+    }
+    if (changes.content !== undefined) {
+      sets.push('content = :content');
+      values[':content'] = changes.content;
+    }
+    if (changes.outcome !== undefined) {
+      sets.push('outcome = :outcome');
+      values[':outcome'] = changes.outcome;
+    }
+    if (changes.escalation !== undefined) {
+      sets.push('escalation = :escalation');
+      values[':escalation'] = changes.escalation;
+    }
+    expected.statuses.forEach((status, index) => {
+      values[`:s${index}`] = status;
+    });
+    const conditions = [
+      'attribute_exists(pk)',
+      `#status IN (${expected.statuses.map((_s, index) => `:s${index}`).join(', ')})`,
+    ];
+    if (expected.version !== undefined) {
+      conditions.push('version = :expectedVersion');
+      values[':expectedVersion'] = expected.version;
+    }
+    try {
+      const result = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: this.draftKey(tenantId, draftId),
+          UpdateExpression: `SET ${sets.join(', ')}`,
+          ConditionExpression: conditions.join(' AND '),
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      if (!result.Attributes) return { ok: false, current: null };
+      return { ok: true, draft: this.toDraft(result.Attributes) };
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      const item = (error as { Item?: Record<string, unknown> }).Item;
+      return { ok: false, current: item ? this.toDraft(item) : await this.getDraft(tenantId, draftId) };
+    }
+  }
+
+  async saveTaskToken(tenantId: string, draftId: string, taskToken: string): Promise<void> {
+    await this.doc.send(
+      new PutCommand({ TableName: this.table, Item: { pk: `${tenantId}#DRAFT#${draftId}`, sk: 'TASK_TOKEN', taskToken } }),
+    );
+  }
+
+  async getTaskToken(tenantId: string, draftId: string): Promise<string | null> {
+    const result = await this.doc.send(
+      new GetCommand({
+        TableName: this.table,
+        Key: { pk: `${tenantId}#DRAFT#${draftId}`, sk: 'TASK_TOKEN' },
+        ConsistentRead: true,
+      }),
+    );
+    const token = result.Item?.['taskToken'];
+    return typeof token === 'string' ? token : null;
+  }
+
+  async deleteTaskToken(tenantId: string, draftId: string): Promise<void> {
+    await this.doc.send(
+      new DeleteCommand({ TableName: this.table, Key: { pk: `${tenantId}#DRAFT#${draftId}`, sk: 'TASK_TOKEN' } }),
+    );
+  }
+}
+
+function encodeCursor(key: Record<string, unknown>): string {
+  return Buffer.from(JSON.stringify(key), 'utf8').toString('base64url');
+}
+
+function decodeCursor(cursor: string): Record<string, unknown> {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error('not an object');
+    const entries = Object.entries(value as Record<string, unknown>);
+    if (entries.length > 6 || entries.some(([, v]) => typeof v !== 'string')) throw new Error('bad key');
+    return value as Record<string, unknown>;
+  } catch {
+    throw new ValidationError('The cursor is invalid.');
+  }
+}

@@ -1,0 +1,120 @@
+import OpenAI from 'openai';
+import { zodTextFormat } from 'openai/helpers/zod';
+import {
+  ModelQuotaExceededError,
+  ModelRateLimitedError,
+  ModelRequestRejectedError,
+  ModelTimeoutError,
+  ModelUnavailableError,
+  type ModelRequest,
+  type ModelResponse,
+} from '../../domain/model.ts';
+import type { ModelClient } from '../../ports/index.ts';
+
+export interface OpenAiModelClientOptions {
+  /** Resolves the API key on each request (cached by the SecretSource), so rotation needs no redeploy. */
+  apiKey: () => Promise<string>;
+  /** OpenAI-compatible base URL; unset means the SDK's default. */
+  baseURL?: string | undefined;
+  /** Injected fetch for tests; unset means the global fetch. */
+  fetch?: typeof fetch;
+}
+
+/** Reads `retry-after-ms` or `retry-after` (seconds or an HTTP date) from a provider response. */
+export function retryAfterMs(headers: Headers | undefined, now: number = Date.now()): number | null {
+  if (!headers) return null;
+  const ms = Number(headers.get('retry-after-ms'));
+  if (headers.get('retry-after-ms') !== null && Number.isFinite(ms) && ms >= 0) return ms;
+  const value = headers.get('retry-after');
+  if (value === null) return null;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? null : Math.max(0, date - now);
+}
+
+/**
+ * The ModelClient for OpenAI's Responses API with strict structured output from the zod schema.
+ * The SDK never retries (`maxRetries: 0`): retries belong to the gateway (`usecases/model-call.ts`).
+ * The raw output text is returned unparsed; parsing and business validation are layer 4's job.
+ */
+export class OpenAiModelClient implements ModelClient {
+  private readonly client: OpenAI;
+
+  constructor(options: OpenAiModelClientOptions) {
+    this.client = new OpenAI({
+      apiKey: options.apiKey,
+      maxRetries: 0,
+      ...(options.baseURL ? { baseURL: options.baseURL } : {}),
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+    });
+  }
+
+  async generate(request: ModelRequest): Promise<ModelResponse> {
+    const started = performance.now();
+    try {
+      const format = zodTextFormat(request.outputSchema, request.outputName);
+      const response = await this.client.responses.create(
+        {
+          model: request.model,
+          instructions: request.instructions,
+          input: request.input,
+          text: { format: { type: 'json_schema', name: format.name, schema: format.schema, strict: true } },
+          max_output_tokens: request.maxOutputTokens,
+          store: false,
+        },
+        { timeout: request.timeoutMs, maxRetries: 0 },
+      );
+      let outputText: string | null = null;
+      let refusal: string | null = null;
+      for (const item of response.output) {
+        if (item.type !== 'message') continue;
+        for (const part of item.content) {
+          if (part.type === 'output_text') outputText = (outputText ?? '') + part.text;
+          else refusal = part.refusal;
+        }
+      }
+      const usage = response.usage;
+      return {
+        model: response.model,
+        outputText,
+        refusal,
+        finishReason:
+          response.status === 'completed'
+            ? 'completed'
+            : `${response.status ?? 'unknown'}:${response.incomplete_details?.reason ?? 'unknown'}`,
+        usage: {
+          inputTokens: usage?.input_tokens ?? 0,
+          cachedInputTokens: usage?.input_tokens_details.cached_tokens ?? 0,
+          outputTokens: usage?.output_tokens ?? 0,
+          reasoningTokens: usage?.output_tokens_details.reasoning_tokens ?? 0,
+        },
+        providerRequestId: response.id,
+        latencyMs: Math.round(performance.now() - started),
+      };
+    } catch (error) {
+      throw toModelError(error);
+    }
+  }
+}
+
+/** Maps SDK errors to the gateway's model errors. Provider messages stay in `cause`, never in ours. */
+export function toModelError(error: unknown): Error {
+  if (error instanceof OpenAI.APIConnectionTimeoutError) return new ModelTimeoutError(error);
+  if (error instanceof OpenAI.APIConnectionError) {
+    return new ModelUnavailableError('The model provider could not be reached.', null, error);
+  }
+  if (error instanceof OpenAI.APIError) {
+    const requestId = error.requestID ?? null;
+    if (error.status === 429) {
+      if (error.code === 'insufficient_quota') return new ModelQuotaExceededError(requestId, error);
+      return new ModelRateLimitedError(retryAfterMs(error.headers), requestId, error);
+    }
+    if (error.status === 408 || error.status === 409 || (error.status !== undefined && error.status >= 500)) {
+      return new ModelUnavailableError(`The model provider answered ${error.status}.`, requestId, error);
+    }
+    return new ModelRequestRejectedError(`The model provider rejected the request (${error.status ?? 'no status'}).`, requestId, error);
+  }
+  if (error instanceof Error && error.name === 'AbortError') return new ModelTimeoutError(error);
+  return error instanceof Error ? error : new Error('Unknown model client failure');
+}

@@ -1,0 +1,83 @@
+import { z } from 'zod';
+
+/**
+ * Runtime configuration, parsed once from the environment with zod and frozen. This module is the
+ * only place that reads `process.env`. Each Lambda asks for the sections it needs; a missing
+ * required value fails the cold start with a message naming the variable.
+ *
+ * | env var                | meaning                                                        | default |
+ * |------------------------|----------------------------------------------------------------|---------|
+ * | REIN_ENV               | environment name: local, dev, staging, prod                     | required |
+ * | WORKFLOW_TABLE         | DynamoDB table for runs, drafts, contexts, idempotency keys     | required where used |
+ * | RECORDS_TABLE          | DynamoDB table holding source records (CRM, usage, …)           | required where used |
+ * | TRACE_TABLE            | DynamoDB table for trace spans                                  | required where used |
+ * | LEDGER_TABLE           | DynamoDB table for budgets, reservations and ledger entries     | required where used |
+ * | TRACE_TTL_DAYS         | days a trace is kept before DynamoDB TTL removes it             | required where used |
+ * | STATE_MACHINE_ARN      | the renewal workflow state machine (API Lambda)                  | required where used |
+ * | OPENAI_SECRET_ARN      | Secrets Manager secret holding the OpenAI key (AWS)             | unset locally |
+ * | OPENAI_API_KEY         | the key itself, local stack only (the local SecretSource)       | unset |
+ * | OPENAI_BASE_URL        | OpenAI-compatible endpoint, as the SDK honours it               | SDK default |
+ * | MODEL_ALLOW_LIST       | comma-separated model ids this environment may call            | required where used |
+ * | AUTH_TENANT_CLAIM      | JWT claim holding the tenant id                                 | required where used |
+ * | AUTH_ROLES_CLAIM       | JWT claim holding the roles                                     | required where used |
+ * | REVIEW_TIMEOUT_SECONDS | how long a draft waits for review (documented, used by CDK)     | required where used |
+ * | DEFAULT_MONTHLY_BUDGET_USD | a tenant's monthly budget until an operator sets one, USD  | required where used |
+ * | DYNAMODB_ENDPOINT      | endpoint override (DynamoDB Local)                              | unset |
+ * | AWS_REGION             | AWS region, set by Lambda                                       | required where used |
+ */
+const csv = z
+  .string()
+  .min(1)
+  .transform((value) =>
+    value
+      .split(',')
+      .map((part) => part.trim())
+      .filter((part) => part.length > 0),
+  );
+
+export const EnvSchema = z.object({
+  REIN_ENV: z.enum(['local', 'dev', 'staging', 'prod']),
+  WORKFLOW_TABLE: z.string().min(1).optional(),
+  RECORDS_TABLE: z.string().min(1).optional(),
+  TRACE_TABLE: z.string().min(1).optional(),
+  LEDGER_TABLE: z.string().min(1).optional(),
+  TRACE_TTL_DAYS: z.coerce.number().int().positive().optional(),
+  STATE_MACHINE_ARN: z.string().min(1).optional(),
+  OPENAI_SECRET_ARN: z.string().min(1).optional(),
+  OPENAI_API_KEY: z.string().min(1).optional(),
+  OPENAI_BASE_URL: z.url().optional(),
+  MODEL_ALLOW_LIST: csv.optional(),
+  AUTH_TENANT_CLAIM: z.string().min(1).optional(),
+  AUTH_ROLES_CLAIM: z.string().min(1).optional(),
+  DEFAULT_MONTHLY_BUDGET_USD: z.coerce.number().nonnegative().optional(),
+  DYNAMODB_ENDPOINT: z.url().optional(),
+  AWS_REGION: z.string().min(1).optional(),
+  LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).optional(),
+});
+export type Env = z.infer<typeof EnvSchema>;
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses an environment (default: `process.env`) into a frozen config. */
+export function parseEnv(source: Record<string, string | undefined> = process.env): Readonly<Env> {
+  const result = EnvSchema.safeParse(source);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
+  }
+  return Object.freeze(result.data);
+}
+
+/** Returns a setting that this runtime needs, or fails naming the variable. */
+export function required<K extends keyof Env>(env: Readonly<Env>, key: K): NonNullable<Env[K]> {
+  const value = env[key];
+  if (value === undefined || value === null) {
+    throw new ConfigError(`Missing required configuration ${key}.`);
+  }
+  return value as NonNullable<Env[K]>;
+}

@@ -1,0 +1,62 @@
+import { z } from 'zod';
+import { EvidenceItemSchema } from './context.ts';
+
+export const DraftStatusSchema = z.enum(['awaiting_review', 'escalated', 'approved', 'rejected', 'expired']);
+export type DraftStatus = z.infer<typeof DraftStatusSchema>;
+
+export const DecisionSchema = z.enum(['approved', 'rejected', 'expired']);
+export type Decision = z.infer<typeof DecisionSchema>;
+
+export const OutcomeSchema = z.object({
+  decision: DecisionSchema,
+  reviewer: z.string().nullable(),
+  reason: z.string().nullable(),
+  /** Normalized Levenshtein distance between the model's draft and the final content, 0..1. */
+  editDistance: z.number().min(0).max(1),
+  timeToDecisionMs: z.number().int().nonnegative(),
+  decidedAt: z.iso.datetime(),
+});
+export type Outcome = z.infer<typeof OutcomeSchema>;
+
+export const EscalationSchema = z.object({
+  by: z.string(),
+  reason: z.string().nullable(),
+  at: z.iso.datetime(),
+});
+
+/** A draft as returned by the API. Content is validated against the workflow's output schema. */
+export const DraftSchema = z.object({
+  draftId: z.string(),
+  runId: z.string(),
+  tenantId: z.string(),
+  workflowId: z.string(),
+  ownerId: z.string(),
+  accountId: z.string(),
+  status: DraftStatusSchema,
+  version: z.number().int().positive(),
+  content: z.record(z.string(), z.unknown()),
+  original: z.record(z.string(), z.unknown()),
+  evidence: z.array(EvidenceItemSchema),
+  promptId: z.string(),
+  promptVersion: z.string(),
+  model: z.string(),
+  escalation: EscalationSchema.nullable(),
+  outcome: OutcomeSchema.nullable(),
+  createdAt: z.iso.datetime(),
+  updatedAt: z.iso.datetime(),
+});
+export type Draft = z.infer<typeof DraftSchema>;
+
+/** The list view omits content and evidence. */
+export const DraftSummarySchema = DraftSchema.pick({
+  draftId: true,
+  runId: true,
+  workflowId: true,
+  ownerId: true,
+  accountId: true,
+  status: true,
+  version: true,
+  createdAt: true,
+  updatedAt: true,
+});
+export type DraftSummary = z.infer<typeof DraftSummarySchema>;

@@ -1,0 +1,122 @@
+/**
+ * Rein's error hierarchy. Every error a caller can see carries a stable `code` and an HTTP status;
+ * the single mapping to HTTP responses lives in `shared/http/middleware.ts`.
+ *
+ * Caller errors (4xx) are exposed with their message; system errors (5xx) are logged and
+ * answered with a generic message and the request id only.
+ */
+export class ReinError extends Error {
+  readonly code: string;
+  readonly status: number;
+  readonly details: unknown;
+  readonly headers: Readonly<Record<string, string>>;
+
+  constructor(
+    code: string,
+    status: number,
+    message: string,
+    options: { cause?: unknown; details?: unknown; headers?: Record<string, string> } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.status = status;
+    this.details = options.details;
+    this.headers = options.headers ?? {};
+  }
+}
+
+export class ValidationError extends ReinError {
+  constructor(message: string, details?: unknown) {
+    super('invalid_request', 400, message, { details });
+  }
+}
+export class UnauthorizedError extends ReinError {
+  constructor(message = 'A valid bearer token is required.') {
+    super('unauthorized', 401, message);
+  }
+}
+export class ForbiddenError extends ReinError {
+  constructor(message = 'Your roles do not allow this action.') {
+    super('forbidden', 403, message);
+  }
+}
+export class NotFoundError extends ReinError {
+  /** The message never names the tenant, so another tenant's resource reads exactly like a missing one. */
+  constructor(resource: string) {
+    super('not_found', 404, `${resource} not found.`);
+  }
+}
+export class ConflictError extends ReinError {
+  constructor(message: string, details?: unknown) {
+    super('conflict', 409, message, { details });
+  }
+}
+export class PreconditionFailedError extends ReinError {
+  constructor(message: string, details?: unknown) {
+    super('precondition_failed', 412, message, { details });
+  }
+}
+export class PreconditionRequiredError extends ReinError {
+  constructor(message: string) {
+    super('precondition_required', 428, message);
+  }
+}
+export class PayloadTooLargeError extends ReinError {
+  constructor(limitBytes: number) {
+    super('payload_too_large', 413, `The request body exceeds ${limitBytes} bytes.`);
+  }
+}
+export class UnsupportedMediaTypeError extends ReinError {
+  constructor() {
+    super('unsupported_media_type', 415, 'The request body must be JSON (Content-Type: application/json).');
+  }
+}
+export class NotAcceptableError extends ReinError {
+  constructor(message: string) {
+    super('not_acceptable', 406, message);
+  }
+}
+export class BudgetExceededError extends ReinError {
+  constructor(message: string) {
+    super('budget_exceeded', 402, message);
+  }
+}
+export class RateLimitedError extends ReinError {
+  constructor(retryAfterSeconds: number) {
+    super('rate_limited', 429, 'Too many requests; retry later.', {
+      headers: { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))) },
+    });
+  }
+}
+export class MethodNotAllowedError extends ReinError {
+  constructor() {
+    super('method_not_allowed', 405, 'This method is not allowed on this resource.');
+  }
+}
+export class InternalError extends ReinError {
+  constructor(message: string, cause?: unknown) {
+    super('internal_error', 500, message, { cause });
+  }
+}
+
+/**
+ * Failures of a workflow step. The name is `Rein.<code>`, which Step Functions reports as the
+ * state's `Error`, so `MarkFailed` records the code without parsing messages.
+ */
+export class WorkflowStepError extends ReinError {
+  constructor(code: RunFailureCode, message: string, cause?: unknown) {
+    super(code, 500, message, { cause });
+    this.name = `Rein.${code}`;
+  }
+}
+
+export const RUN_FAILURE_CODES = [
+  'model_unavailable',
+  'invalid_model_output',
+  'model_refused',
+  'budget_exceeded',
+  'context_unavailable',
+  'internal_error',
+] as const;
+export type RunFailureCode = (typeof RUN_FAILURE_CODES)[number];

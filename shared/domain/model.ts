@@ -1,0 +1,70 @@
+import type { z } from 'zod';
+import { ReinError } from './errors.ts';
+
+/** One request to a model: provider-neutral, with the output schema as a zod object. */
+export interface ModelRequest {
+  model: string;
+  instructions: string;
+  input: string;
+  outputSchema: z.ZodObject;
+  outputName: string;
+  maxOutputTokens: number;
+  timeoutMs: number;
+}
+
+export interface ModelUsage {
+  inputTokens: number;
+  cachedInputTokens: number;
+  outputTokens: number;
+  reasoningTokens: number;
+}
+
+/** What a model answered. `outputText` is the raw JSON text; parsing and validation happen in layer 4. */
+export interface ModelResponse {
+  model: string;
+  outputText: string | null;
+  refusal: string | null;
+  /** `completed`, or `incomplete:<reason>` when the provider cut the output short. */
+  finishReason: string;
+  usage: ModelUsage;
+  providerRequestId: string | null;
+  latencyMs: number;
+}
+
+/** Base class of failures talking to a model provider. `retryable` tells the gateway whether to try again. */
+export class ModelError extends ReinError {
+  readonly retryable: boolean;
+  readonly providerRequestId: string | null;
+  constructor(code: string, message: string, retryable: boolean, providerRequestId: string | null, cause?: unknown) {
+    super(code, 502, message, { cause });
+    this.retryable = retryable;
+    this.providerRequestId = providerRequestId;
+  }
+}
+export class ModelRateLimitedError extends ModelError {
+  readonly retryAfterMs: number | null;
+  constructor(retryAfterMs: number | null, providerRequestId: string | null, cause?: unknown) {
+    super('model_rate_limited', 'The model provider rate-limited the request.', true, providerRequestId, cause);
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+export class ModelQuotaExceededError extends ModelError {
+  constructor(providerRequestId: string | null, cause?: unknown) {
+    super('model_quota_exceeded', 'The model provider account has no quota left.', false, providerRequestId, cause);
+  }
+}
+export class ModelTimeoutError extends ModelError {
+  constructor(cause?: unknown) {
+    super('model_timeout', 'The model did not answer within the attempt timeout.', true, null, cause);
+  }
+}
+export class ModelUnavailableError extends ModelError {
+  constructor(message: string, providerRequestId: string | null, cause?: unknown) {
+    super('model_unavailable', message, true, providerRequestId, cause);
+  }
+}
+export class ModelRequestRejectedError extends ModelError {
+  constructor(message: string, providerRequestId: string | null, cause?: unknown) {
+    super('model_request_rejected', message, false, providerRequestId, cause);
+  }
+}

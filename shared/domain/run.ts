@@ -1,0 +1,41 @@
+import { z } from 'zod';
+import { RUN_FAILURE_CODES } from './errors.ts';
+
+export const RunStatusSchema = z.enum([
+  'running',
+  'awaiting_review',
+  'escalated',
+  'approved',
+  'rejected',
+  'expired',
+  'failed',
+]);
+export type RunStatus = z.infer<typeof RunStatusSchema>;
+
+export const RunErrorSchema = z.object({
+  code: z.enum(RUN_FAILURE_CODES),
+  message: z.string(),
+});
+export type RunError = z.infer<typeof RunErrorSchema>;
+
+/** A run as stored and as returned by `GET /v1/runs/{runId}`. */
+export const RunSchema = z.object({
+  runId: z.string(),
+  tenantId: z.string(),
+  workflowId: z.string(),
+  requestedBy: z.string(),
+  accountId: z.string(),
+  input: z.record(z.string(), z.unknown()),
+  status: RunStatusSchema,
+  draftId: z.string().nullable(),
+  error: RunErrorSchema.nullable(),
+  costUsd: z.number(),
+  promptId: z.string(),
+  promptVersion: z.string(),
+  model: z.string().nullable(),
+  createdAt: z.iso.datetime(),
+  updatedAt: z.iso.datetime(),
+});
+export type Run = z.infer<typeof RunSchema>;
+
+export const TERMINAL_RUN_STATUSES: readonly RunStatus[] = ['approved', 'rejected', 'expired', 'failed'];

@@ -1,0 +1,102 @@
+import { z } from 'zod';
+import { RenewalBriefSchema } from '../domain/brief.ts';
+import { DraftSchema } from '../domain/draft.ts';
+import { RunSchema } from '../domain/run.ts';
+import { SpanSchema } from '../domain/trace.ts';
+import { DecisionBodySchema, EditDraftBodySchema } from '../usecases/review.ts';
+import { WORKFLOWS } from '../workflows/registry.ts';
+import { ErrorBodySchema } from './middleware.ts';
+import { ROUTES } from './routes.ts';
+
+const schema = (s: z.ZodType) => z.toJSONSchema(s, { io: 'input', unrepresentable: 'any' });
+
+const RESPONSES: Record<string, { status: string; schema: string }> = {
+  getHealth: { status: '200', schema: 'Health' },
+  getOpenApi: { status: '200', schema: 'OpenApiDocument' },
+  listWorkflows: { status: '200', schema: 'WorkflowList' },
+  startRun: { status: '202', schema: 'Run' },
+  getRun: { status: '200', schema: 'Run' },
+  getRunTrace: { status: '200', schema: 'Trace' },
+  listDrafts: { status: '200', schema: 'DraftPage' },
+  getDraft: { status: '200', schema: 'Draft' },
+  editDraft: { status: '200', schema: 'Draft' },
+  approveDraft: { status: '200', schema: 'Draft' },
+  rejectDraft: { status: '200', schema: 'Draft' },
+  escalateDraft: { status: '200', schema: 'Draft' },
+};
+
+const REQUEST_BODIES: Record<string, string> = {
+  editDraft: 'EditDraftRequest',
+  approveDraft: 'DecisionRequest',
+  rejectDraft: 'DecisionRequest',
+  escalateDraft: 'DecisionRequest',
+};
+
+/** The OpenAPI 3.1 document, generated from the route list and the same zod schemas that validate requests. */
+export function buildOpenApiDocument(): Record<string, unknown> {
+  const schemas: Record<string, unknown> = {
+    Error: schema(ErrorBodySchema),
+    Run: schema(RunSchema),
+    Draft: schema(DraftSchema),
+    DraftPage: schema(z.object({ items: z.array(DraftSchema), nextCursor: z.string().nullable() })),
+    Trace: schema(z.object({ runId: z.string(), traceId: z.string().nullable(), spans: z.array(SpanSchema) })),
+    Health: schema(z.object({ status: z.literal('ok'), environment: z.string() })),
+    WorkflowList: schema(
+      z.object({ items: z.array(z.object({ workflowId: z.string(), title: z.string(), description: z.string() })) }),
+    ),
+    OpenApiDocument: { type: 'object' },
+    RenewalBrief: schema(RenewalBriefSchema),
+    EditDraftRequest: schema(EditDraftBodySchema),
+    DecisionRequest: schema(DecisionBodySchema),
+  };
+  for (const workflow of WORKFLOWS.values()) schemas[`${workflow.id}:input`] = schema(workflow.inputSchema);
+
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const route of ROUTES) {
+    const response = RESPONSES[route.operation] ?? { status: '200', schema: 'OpenApiDocument' };
+    const parameters = [...route.path.matchAll(/\{([a-zA-Z]+)\}/g)].map((match) => ({
+      name: match[1],
+      in: 'path',
+      required: true,
+      schema: { type: 'string' },
+    }));
+    if (route.operation === 'startRun') {
+      parameters.push({ name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string' } });
+    }
+    if (route.operation === 'editDraft') {
+      parameters.push({ name: 'If-Match', in: 'header', required: true, schema: { type: 'string' } });
+    }
+    const bodyRef = route.operation === 'startRun' ? 'renewal-brief:input' : REQUEST_BODIES[route.operation];
+    const errors = Object.fromEntries(
+      ['400', '401', '403', '404', '409', '412', '413', '415', '429', '500'].map((status) => [
+        status,
+        { description: 'Error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+      ]),
+    );
+    paths[route.path] ??= {};
+    const pathItem = paths[route.path];
+    if (pathItem) {
+      pathItem[route.method.toLowerCase()] = {
+        operationId: route.operation,
+        security: route.auth ? [{ bearer: [] }] : [],
+        parameters,
+        ...(bodyRef
+          ? { requestBody: { required: route.operation !== 'approveDraft', content: { 'application/json': { schema: { $ref: `#/components/schemas/${bodyRef}` } } } } }
+          : {}),
+        responses: {
+          [response.status]: {
+            description: 'Success',
+            content: { 'application/json': { schema: { $ref: `#/components/schemas/${response.schema}` } } },
+          },
+          ...errors,
+        },
+      };
+    }
+  }
+  return {
+    openapi: '3.1.0',
+    info: { title: 'Rein API', version: '1.0.0', description: 'Bounded, observable, accountable AI workflows.' },
+    components: { schemas, securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+    paths,
+  };
+}

@@ -1,0 +1,160 @@
+import type { ContextObject, SourceId } from '../domain/context.ts';
+import type { Draft, DraftStatus, Outcome } from '../domain/draft.ts';
+import type { Run, RunError, RunStatus } from '../domain/run.ts';
+import type { Span } from '../domain/trace.ts';
+import type { ModelRequest, ModelResponse } from '../domain/model.ts';
+
+/** Time, injectable so tests control it. */
+export interface Clock {
+  now(): Date;
+}
+
+/** An idempotency record: the request hash it was first used with and the run it created. */
+export interface IdempotencyRecord {
+  requestHash: string;
+  runId: string;
+}
+
+/** The record of one model attempt, kept so validation and draft storage read it by id. */
+export interface AttemptRecord {
+  attempt: number;
+  model: string;
+  outputText: string | null;
+  refusal: string | null;
+  finishReason: string;
+  validationErrors: string[] | null;
+  costUsd: number;
+}
+
+export interface RunStore {
+  /**
+   * Creates a run. With an idempotency key, the key and the run are written in one transaction;
+   * if the key exists already, nothing is written and the existing record is returned.
+   */
+  createRun(run: Run, idempotency?: { key: string; requestHash: string; expiresAt: number }): Promise<
+    { created: true } | { created: false; existing: IdempotencyRecord }
+  >;
+  getRun(tenantId: string, runId: string): Promise<Run | null>;
+  /** Moves a run to a new status unless it is already in a terminal status. Returns the updated run or null. */
+  updateRun(
+    tenantId: string,
+    runId: string,
+    changes: { status?: RunStatus; draftId?: string; error?: RunError; model?: string; addCostUsd?: number },
+    now: Date,
+  ): Promise<Run | null>;
+  saveContext(tenantId: string, runId: string, context: ContextObject): Promise<void>;
+  getContext(tenantId: string, runId: string): Promise<ContextObject | null>;
+  saveAttempt(tenantId: string, runId: string, record: AttemptRecord): Promise<void>;
+  getAttempt(tenantId: string, runId: string, attempt: number): Promise<AttemptRecord | null>;
+  setAttemptValidation(tenantId: string, runId: string, attempt: number, errors: string[]): Promise<void>;
+}
+
+export interface DraftListQuery {
+  status?: DraftStatus;
+  ownerId?: string;
+  limit: number;
+  cursor?: string;
+}
+
+export interface DraftStore {
+  /** Creates the draft once; a retried call for the same run returns the existing draft. */
+  createDraft(draft: Draft): Promise<Draft>;
+  getDraft(tenantId: string, draftId: string): Promise<Draft | null>;
+  getDraftByRun(tenantId: string, runId: string): Promise<Draft | null>;
+  listDrafts(tenantId: string, query: DraftListQuery): Promise<{ items: Draft[]; nextCursor: string | null }>;
+  /**
+   * Conditional update: succeeds only if the draft's version equals `expectedVersion` and its status
+   * is one of `expectedStatuses`. Returns the new draft, or the current one with `conflict: true`.
+   */
+  updateDraft(
+    tenantId: string,
+    draftId: string,
+    expected: { version?: number; statuses: readonly DraftStatus[] },
+    changes: {
+      status?: DraftStatus;
+      content?: Record<string, unknown>;
+      outcome?: Outcome;
+      escalation?: Draft['escalation'];
+      updatedAt: string;
+    },
+  ): Promise<{ ok: true; draft: Draft } | { ok: false; current: Draft | null }>;
+  /** The task token lives in its own item and is never returned with a draft. */
+  saveTaskToken(tenantId: string, draftId: string, taskToken: string): Promise<void>;
+  getTaskToken(tenantId: string, draftId: string): Promise<string | null>;
+  deleteTaskToken(tenantId: string, draftId: string): Promise<void>;
+}
+
+/** Starts executions and completes review tasks: Step Functions in AWS, the local runner locally. */
+export interface WorkflowEngine {
+  startExecution(input: { tenantId: string; runId: string; workflowId: string }): Promise<void>;
+  sendTaskSuccess(taskToken: string, output: Record<string, unknown>): Promise<void>;
+  sendTaskFailure(taskToken: string, error: string, cause: string): Promise<void>;
+}
+
+/** A raw record from an approved source, before the allow-list is applied. */
+export interface SourceRecord {
+  recordId: string;
+  data: unknown;
+}
+
+export interface ContextSource {
+  readonly source: SourceId;
+  /** Returns the records for the account; `[]` when there are none. Throws when the source fails. */
+  fetch(tenantId: string, accountId: string): Promise<SourceRecord[]>;
+}
+
+export interface AccountDirectory {
+  /** The account's owner, or null when the account does not exist in this tenant. */
+  getAccount(tenantId: string, accountId: string): Promise<{ accountId: string; ownerId: string } | null>;
+}
+
+export interface TraceSink {
+  record(tenantId: string, runId: string, span: Span): Promise<void>;
+  list(tenantId: string, runId: string): Promise<Span[]>;
+}
+
+export interface SecretSource {
+  /** Returns the OpenAI API key; implementations cache it for a short time so rotation needs no redeploy. */
+  getOpenAiKey(): Promise<string>;
+}
+
+/** A provider-neutral model port. Implementations throw the model errors of `domain/model.ts`. */
+export interface ModelClient {
+  generate(request: ModelRequest): Promise<ModelResponse>;
+}
+
+export interface Reservation {
+  tenantId: string;
+  runId: string;
+  attemptKey: string;
+  amountUsd: number;
+  month: string;
+}
+
+export interface LedgerEntryTags {
+  tenantId: string;
+  workflowId: string;
+  runId: string;
+  userId: string;
+  model: string;
+  promptId: string;
+  promptVersion: string;
+  environment: string;
+}
+
+export interface Ledger {
+  /** Reserves an attempt's maximum cost with one conditional write; throws BudgetExceededError when it does not fit. */
+  reserve(reservation: Reservation, now: Date): Promise<void>;
+  /**
+   * Settles a reservation: releases it, adds the actual cost to the month's spend and writes the
+   * ledger entry, in one transaction, idempotent per `(runId, attemptKey)`. Returns false when it was settled already.
+   */
+  settle(
+    reservation: Reservation,
+    actual: { costUsd: number; inputTokens: number; cachedInputTokens: number; outputTokens: number; reasoningTokens: number; priceVersion: string },
+    tags: LedgerEntryTags,
+    now: Date,
+  ): Promise<boolean>;
+  /** Releases a reservation that was never billed (the provider answered with an error). Idempotent. */
+  release(reservation: Reservation): Promise<void>;
+}

@@ -1,0 +1,107 @@
+import { NotFoundError, WorkflowStepError } from '../domain/errors.ts';
+import type { ContextObject, DataGap, EvidenceItem, FieldValue } from '../domain/context.ts';
+import { canonicalJson } from '../domain/edit-distance.ts';
+import { getWorkflow } from '../workflows/registry.ts';
+import type { SourceSpec } from '../workflows/definition.ts';
+import type { Deps } from './deps.ts';
+import { recordSpan, sha256 } from './tracing.ts';
+
+/** Copies only allow-listed scalar fields, truncating long strings. Everything else is dropped. */
+export function applyAllowList(spec: SourceSpec, record: Record<string, unknown>): Record<string, FieldValue> {
+  const fields: Record<string, FieldValue> = {};
+  for (const name of spec.allowFields) {
+    const value = record[name];
+    if (typeof value === 'string') fields[name] = value.slice(0, spec.maxStringLength);
+    else if (typeof value === 'number' && Number.isFinite(value)) fields[name] = value;
+    else if (typeof value === 'boolean' || value === null) fields[name] = value;
+  }
+  return fields;
+}
+
+function evidenceId(spec: SourceSpec, recordId: string): string {
+  const safe = recordId.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 100);
+  const prefix = { crm: 'crm', usage: 'usage', tickets: 'ticket', invoices: 'invoice', contract: 'contract' }[spec.source];
+  return `${prefix}:${safe}`;
+}
+
+/**
+ * Layer 2: gathers the scoped context object from the workflow's approved sources. Each source is
+ * read independently; a missing or failing source becomes a data gap, never an invented value.
+ */
+export async function fetchContext(
+  deps: Pick<Deps, 'clock' | 'runs' | 'sources' | 'traces'>,
+  task: { tenantId: string; runId: string },
+): Promise<{ items: number; dataGaps: number }> {
+  const run = await deps.runs.getRun(task.tenantId, task.runId);
+  if (!run) throw new NotFoundError('Run');
+  const existing = await deps.runs.getContext(task.tenantId, task.runId);
+  if (existing) return { items: existing.items.length, dataGaps: existing.dataGaps.length };
+
+  const workflow = getWorkflow(run.workflowId);
+  const input = workflow.inputSchema.parse(run.input);
+  const fetchedAt = deps.clock.now().toISOString();
+
+  const results = await Promise.all(
+    workflow.sources.map(async (spec) => {
+      const start = deps.clock.now();
+      const source = deps.sources.get(spec.source);
+      const items: EvidenceItem[] = [];
+      let gap: DataGap | null = null;
+      try {
+        if (!source) throw new Error(`No adapter is configured for source ${spec.source}.`);
+        const records = await source.fetch(run.tenantId, run.accountId);
+        for (const record of records) {
+          const parsed = spec.recordSchema.safeParse(record.data);
+          if (!parsed.success) {
+            throw new Error(`record ${record.recordId} does not match the ${spec.source} schema`);
+          }
+          if (spec.include && !spec.include(parsed.data)) continue;
+          const fields = applyAllowList(spec, parsed.data);
+          items.push({
+            id: evidenceId(spec, record.recordId),
+            source: spec.source,
+            recordId: record.recordId,
+            fields,
+            provenance: { fetchedAt, contentHash: sha256(canonicalJson(fields)) },
+          });
+        }
+        if (records.length === 0 && spec.source !== 'tickets') {
+          gap = { source: spec.source, reason: 'not_found', detail: `No ${spec.source} record exists for this account.` };
+        }
+      } catch (error) {
+        items.length = 0;
+        const detail = error instanceof Error ? error.message : 'unknown error';
+        gap = { source: spec.source, reason: 'error', detail: `The ${spec.source} source failed: ${detail}` };
+      }
+      await recordSpan(deps.traces, run.tenantId, run.runId, {
+        name: `context ${spec.source}`,
+        kind: 'context_source',
+        start,
+        end: deps.clock.now(),
+        status: gap?.reason === 'error' ? 'error' : 'ok',
+        attributes: {
+          'rein.context.source': spec.source,
+          'rein.context.record_ids': items.map((item) => item.recordId),
+          'rein.context.field_names': [...new Set(items.flatMap((item) => Object.keys(item.fields)))],
+          'rein.context.content_hashes': items.map((item) => item.provenance.contentHash),
+          'rein.context.gap': gap?.reason ?? null,
+        },
+      });
+      return { items, gap };
+    }),
+  );
+
+  const context: ContextObject = {
+    workflowId: workflow.id,
+    accountId: run.accountId,
+    fetchedAt,
+    notes: workflow.notesOf(input),
+    items: results.flatMap((result) => result.items),
+    dataGaps: results.flatMap((result) => (result.gap ? [result.gap] : [])),
+  };
+  if (context.items.length === 0) {
+    throw new WorkflowStepError('context_unavailable', 'No context source returned any data for this account.');
+  }
+  await deps.runs.saveContext(run.tenantId, run.runId, context);
+  return { items: context.items.length, dataGaps: context.dataGaps.length };
+}

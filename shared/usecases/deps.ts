@@ -1,0 +1,38 @@
+import type { SourceId } from '../domain/context.ts';
+import type {
+  AccountDirectory,
+  Clock,
+  ContextSource,
+  DraftStore,
+  Ledger,
+  ModelClient,
+  RunStore,
+  TraceSink,
+  WorkflowEngine,
+} from '../ports/index.ts';
+
+/** Environment facts the use cases need, resolved from config by each composition root. */
+export interface RuntimeSettings {
+  environment: string;
+  modelAllowList: readonly string[];
+  traceTtlDays: number;
+}
+
+/** Every port a use case may need. Each use case declares the subset it uses with `Pick`. */
+export interface Deps {
+  clock: Clock;
+  runs: RunStore;
+  drafts: DraftStore;
+  engine: WorkflowEngine;
+  traces: TraceSink;
+  accounts: AccountDirectory;
+  sources: ReadonlyMap<SourceId, ContextSource>;
+  model: ModelClient;
+  ledger: Ledger;
+  settings: RuntimeSettings;
+  /** Waits between provider retries; tests pass a fake that records the delays. */
+  sleep(ms: number): Promise<void>;
+}
+
+export const systemClock: Clock = { now: () => new Date() };
+export const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

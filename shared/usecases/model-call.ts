@@ -1,0 +1,219 @@
+import { BudgetExceededError, NotFoundError, WorkflowStepError } from '../domain/errors.ts';
+import {
+  ModelError,
+  ModelQuotaExceededError,
+  ModelRateLimitedError,
+  ModelRequestRejectedError,
+  type ModelResponse,
+} from '../domain/model.ts';
+import { costOf, estimateTokens, maxCostOf, priceFor, PRICE_TABLE_VERSION, UnknownModelPriceError } from '../domain/pricing.ts';
+import type { Reservation } from '../ports/index.ts';
+import { livePrompt } from '../workflows/definition.ts';
+import { getWorkflow } from '../workflows/registry.ts';
+import type { Deps } from './deps.ts';
+import { buildModelInput } from './prompt.ts';
+import { recordSpan } from './tracing.ts';
+
+/** Longest provider `Retry-After` the gateway waits for; beyond it, it falls back at once. */
+export const MAX_RETRY_AFTER_MS = 10_000;
+const BASE_BACKOFF_MS = 250;
+const MAX_BACKOFF_MS = 4_000;
+
+/** Exponential backoff with full jitter. */
+export function backoffMs(tryNumber: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** (tryNumber - 1));
+  return Math.floor(random() * ceiling);
+}
+
+/**
+ * Layer 3, the model gateway. It owns every provider retry on this call path (the SDK's
+ * `maxRetries` is 0 and Step Functions retries only Lambda service errors):
+ * - 429 honours Retry-After up to MAX_RETRY_AFTER_MS, beyond it falls back to the next model;
+ * - timeouts, 5xx and connection errors back off exponentially with jitter;
+ * - quota and request-rejected errors are not retried.
+ * Before each provider call it reserves the attempt's maximum cost; after it, it settles the actual
+ * cost (or releases the reservation when the provider billed nothing).
+ */
+export async function callModel(
+  deps: Pick<Deps, 'clock' | 'runs' | 'traces' | 'model' | 'ledger' | 'settings' | 'sleep'>,
+  task: { tenantId: string; runId: string; attempt: number },
+): Promise<{ attempt: number; model: string }> {
+  const run = await deps.runs.getRun(task.tenantId, task.runId);
+  if (!run) throw new NotFoundError('Run');
+  // A retried Lambda whose provider call already completed reuses the stored attempt: no second call, no second charge.
+  const done = await deps.runs.getAttempt(task.tenantId, task.runId, task.attempt);
+  if (done) return { attempt: task.attempt, model: done.model };
+
+  const context = await deps.runs.getContext(task.tenantId, task.runId);
+  if (!context) throw new WorkflowStepError('context_unavailable', 'The run has no context.');
+  const workflow = getWorkflow(run.workflowId);
+  const prompt = livePrompt(workflow.prompts);
+  const previous = task.attempt > 1 ? await deps.runs.getAttempt(task.tenantId, task.runId, task.attempt - 1) : null;
+  const input = buildModelInput(context, previous?.validationErrors ?? null);
+  const policy = workflow.modelPolicy;
+  const models = policy.models.filter((model) => deps.settings.modelAllowList.includes(model));
+  if (models.length === 0) {
+    throw new WorkflowStepError('model_unavailable', 'No model of the workflow policy is allowed in this environment.');
+  }
+
+  const deadline = deps.clock.now().getTime() + policy.totalDeadlineMs;
+  let spentThisRun = run.costUsd;
+  let lastError: unknown = null;
+
+  for (const model of models) {
+    for (let tryNumber = 1; tryNumber <= policy.triesPerModel; tryNumber += 1) {
+      const remaining = deadline - deps.clock.now().getTime();
+      if (remaining <= 0) break;
+      const start = deps.clock.now();
+      let price;
+      try {
+        price = priceFor(model, start);
+      } catch (error) {
+        if (error instanceof UnknownModelPriceError) {
+          lastError = error;
+          break;
+        }
+        throw error;
+      }
+      const maxCost = maxCostOf(estimateTokens(prompt.instructions + input), policy.maxOutputTokens, price);
+      if (spentThisRun + maxCost > workflow.costLimitUsdPerRun) {
+        throw new WorkflowStepError('budget_exceeded', 'The next model attempt would exceed the run cost limit.');
+      }
+      const reservation: Reservation = {
+        tenantId: run.tenantId,
+        runId: run.runId,
+        attemptKey: `${task.attempt}.${model}.${tryNumber}`,
+        amountUsd: maxCost,
+        month: start.toISOString().slice(0, 7),
+      };
+      try {
+        await deps.ledger.reserve(reservation, start);
+      } catch (error) {
+        if (error instanceof BudgetExceededError) {
+          throw new WorkflowStepError('budget_exceeded', "The tenant's monthly budget cannot cover this model attempt.", error);
+        }
+        throw error;
+      }
+
+      let response: ModelResponse;
+      try {
+        response = await deps.model.generate({
+          model,
+          instructions: prompt.instructions,
+          input,
+          outputSchema: workflow.outputSchema,
+          outputName: workflow.outputName,
+          maxOutputTokens: policy.maxOutputTokens,
+          timeoutMs: Math.min(policy.attemptTimeoutMs, remaining),
+        });
+      } catch (error) {
+        await deps.ledger.release(reservation);
+        const modelError = error instanceof ModelError ? error : null;
+        await recordSpan(deps.traces, run.tenantId, run.runId, {
+          name: `chat ${model}`,
+          kind: 'model_attempt',
+          start,
+          end: deps.clock.now(),
+          status: 'error',
+          attributes: {
+            'gen_ai.operation.name': 'chat',
+            'gen_ai.provider.name': 'openai',
+            'gen_ai.request.model': model,
+            'gen_ai.request.max_tokens': policy.maxOutputTokens,
+            'gen_ai.prompt.id': prompt.id,
+            'gen_ai.prompt.version': prompt.version,
+            'gen_ai.prompt.hash': prompt.contentHash,
+            'gen_ai.response.id': modelError?.providerRequestId ?? null,
+            'error.type': modelError?.code ?? 'unknown',
+            'rein.attempt': task.attempt,
+            'rein.try': tryNumber,
+            'rein.cost_usd': 0,
+          },
+        });
+        lastError = error;
+        if (!(error instanceof ModelError)) throw error;
+        if (error instanceof ModelQuotaExceededError || error instanceof ModelRequestRejectedError) {
+          throw new WorkflowStepError('model_unavailable', error.message, error);
+        }
+        if (!error.retryable) break;
+        if (tryNumber === policy.triesPerModel) break;
+        let wait = backoffMs(tryNumber);
+        if (error instanceof ModelRateLimitedError && error.retryAfterMs !== null) {
+          if (error.retryAfterMs > MAX_RETRY_AFTER_MS) break;
+          wait = error.retryAfterMs;
+        }
+        if (deps.clock.now().getTime() + wait >= deadline) break;
+        await deps.sleep(wait);
+        continue;
+      }
+
+      const cost = costOf(response.usage, price);
+      // The attempt is stored before settling: a retried Lambda finds it and settles idempotently.
+      await deps.runs.saveAttempt(run.tenantId, run.runId, {
+        attempt: task.attempt,
+        model: response.model || model,
+        outputText: response.outputText,
+        refusal: response.refusal,
+        finishReason: response.finishReason,
+        validationErrors: null,
+        costUsd: cost,
+      });
+      await deps.ledger.settle(
+        reservation,
+        {
+          costUsd: cost,
+          inputTokens: response.usage.inputTokens,
+          cachedInputTokens: response.usage.cachedInputTokens,
+          outputTokens: response.usage.outputTokens,
+          reasoningTokens: response.usage.reasoningTokens,
+          priceVersion: PRICE_TABLE_VERSION,
+        },
+        {
+          tenantId: run.tenantId,
+          workflowId: run.workflowId,
+          runId: run.runId,
+          userId: run.requestedBy,
+          model,
+          promptId: prompt.id,
+          promptVersion: prompt.version,
+          environment: deps.settings.environment,
+        },
+        deps.clock.now(),
+      );
+      spentThisRun += cost;
+      await deps.runs.updateRun(run.tenantId, run.runId, { model, addCostUsd: cost }, deps.clock.now());
+      await recordSpan(deps.traces, run.tenantId, run.runId, {
+        name: `chat ${model}`,
+        kind: 'model_attempt',
+        start,
+        end: deps.clock.now(),
+        status: response.finishReason === 'completed' && response.refusal === null ? 'ok' : 'error',
+        attributes: {
+          'gen_ai.operation.name': 'chat',
+          'gen_ai.provider.name': 'openai',
+          'gen_ai.request.model': model,
+          'gen_ai.response.model': response.model,
+          'gen_ai.request.max_tokens': policy.maxOutputTokens,
+          'gen_ai.prompt.id': prompt.id,
+          'gen_ai.prompt.version': prompt.version,
+          'gen_ai.prompt.hash': prompt.contentHash,
+          'gen_ai.usage.input_tokens': response.usage.inputTokens,
+          'gen_ai.usage.cached_input_tokens': response.usage.cachedInputTokens,
+          'gen_ai.usage.output_tokens': response.usage.outputTokens,
+          'gen_ai.usage.reasoning_tokens': response.usage.reasoningTokens,
+          'gen_ai.response.finish_reasons': [response.finishReason],
+          'gen_ai.response.id': response.providerRequestId,
+          'rein.latency_ms': response.latencyMs,
+          'rein.cost_usd': cost,
+          'rein.price_version': PRICE_TABLE_VERSION,
+          'rein.attempt': task.attempt,
+          'rein.try': tryNumber,
+          'rein.refusal': response.refusal !== null,
+        },
+      });
+      return { attempt: task.attempt, model };
+    }
+  }
+  const message = lastError instanceof Error ? lastError.message : 'No model answered before the deadline.';
+  throw new WorkflowStepError('model_unavailable', `No model could produce an answer: ${message}`, lastError);
+}

@@ -1,0 +1,346 @@
+import { z } from 'zod';
+import {
+  ConflictError,
+  NotFoundError,
+  PreconditionFailedError,
+  PreconditionRequiredError,
+  RUN_FAILURE_CODES,
+  ValidationError,
+  type RunFailureCode,
+} from '../domain/errors.ts';
+import type { Draft, DraftStatus, Outcome } from '../domain/draft.ts';
+import { DraftStatusSchema } from '../domain/draft.ts';
+import { canonicalJson, normalizedEditDistance } from '../domain/edit-distance.ts';
+import {
+  assertCanChangeDraft,
+  assertCanSeeDraft,
+  requireRole,
+  ROUTE_ROLES,
+} from '../domain/permissions.ts';
+import { hasAnyRole, type Principal } from '../domain/principal.ts';
+import { getWorkflow } from '../workflows/registry.ts';
+import type { Deps } from './deps.ts';
+import { recordSpan } from './tracing.ts';
+
+const OPEN_STATUSES: readonly DraftStatus[] = ['awaiting_review', 'escalated'];
+
+export const DecisionBodySchema = z
+  .object({ reason: z.string().trim().min(1).max(2000).optional() })
+  .strict();
+export const EditDraftBodySchema = z.object({ content: z.record(z.string(), z.unknown()) }).strict();
+export const ListDraftsQuerySchema = z
+  .object({
+    status: DraftStatusSchema.optional(),
+    limit: z.coerce.number().int().min(1).max(100).default(20),
+    cursor: z.string().max(2000).optional(),
+  })
+  .strict();
+
+function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
+  const parsed = schema.safeParse(body ?? {});
+  if (!parsed.success) {
+    throw new ValidationError(
+      'The request body is invalid.',
+      parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })),
+    );
+  }
+  return parsed.data;
+}
+
+/** Parses `If-Match: "3"` (or `W/"3"` or `3`) into a version number. */
+export function parseIfMatch(header: string | undefined): number | undefined {
+  if (header === undefined) return undefined;
+  const match = /^\s*(?:W\/)?"?(\d{1,9})"?\s*$/.exec(header);
+  if (!match?.[1]) throw new ValidationError('If-Match must be the draft version ETag, e.g. "1".');
+  return Number(match[1]);
+}
+
+async function loadVisibleDraft(deps: Pick<Deps, 'drafts'>, principal: Principal, draftId: string): Promise<Draft> {
+  const draft = await deps.drafts.getDraft(principal.tenantId, draftId);
+  if (!draft) throw new NotFoundError('Draft');
+  assertCanSeeDraft(principal, draft);
+  return draft;
+}
+
+export async function getDraft(deps: Pick<Deps, 'drafts'>, principal: Principal, draftId: string): Promise<Draft> {
+  requireRole(principal, ROUTE_ROLES.getDraft);
+  return loadVisibleDraft(deps, principal, draftId);
+}
+
+export async function listDrafts(
+  deps: Pick<Deps, 'drafts'>,
+  principal: Principal,
+  query: Record<string, string | undefined>,
+): Promise<{ items: Draft[]; nextCursor: string | null }> {
+  requireRole(principal, ROUTE_ROLES.listDrafts);
+  const parsed = ListDraftsQuerySchema.safeParse(query);
+  if (!parsed.success) {
+    throw new ValidationError(
+      'The query string is invalid.',
+      parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })),
+    );
+  }
+  const ownOnly = !hasAnyRole(principal, ['manager', 'admin']);
+  return deps.drafts.listDrafts(principal.tenantId, {
+    limit: parsed.data.limit,
+    ...(parsed.data.status ? { status: parsed.data.status } : {}),
+    ...(parsed.data.cursor ? { cursor: parsed.data.cursor } : {}),
+    ...(ownOnly ? { ownerId: principal.sub } : {}),
+  });
+}
+
+function conflictFor(current: Draft | null, expectedVersion: number | undefined): never {
+  if (!current) throw new NotFoundError('Draft');
+  if (!OPEN_STATUSES.includes(current.status)) {
+    throw new ConflictError(`The draft is already ${current.status}.`, { status: current.status });
+  }
+  if (expectedVersion !== undefined && current.version !== expectedVersion) {
+    throw new PreconditionFailedError('The draft has changed since you read it.', { version: current.version });
+  }
+  throw new ConflictError('The draft changed while the request was processed; read it again.');
+}
+
+/** PATCH: replaces the content with a reviewer's edit, if the If-Match version is current. */
+export async function editDraft(
+  deps: Pick<Deps, 'clock' | 'drafts' | 'runs'>,
+  principal: Principal,
+  draftId: string,
+  ifMatch: string | undefined,
+  body: unknown,
+): Promise<Draft> {
+  requireRole(principal, ROUTE_ROLES.editDraft);
+  const expectedVersion = parseIfMatch(ifMatch);
+  if (expectedVersion === undefined) throw new PreconditionRequiredError('PATCH requires an If-Match header.');
+  const draft = await loadVisibleDraft(deps, principal, draftId);
+  const workflow = getWorkflow(draft.workflowId);
+  assertCanChangeDraft(principal, draft, workflow.approvalPolicy.escalatedApproverRoles);
+  const { content } = parseBody(EditDraftBodySchema, body);
+  const parsed = workflow.outputSchema.strict().safeParse(content);
+  if (!parsed.success) {
+    throw new ValidationError(
+      'The content does not match the workflow output schema.',
+      parsed.error.issues.map((issue) => ({ path: `content.${issue.path.join('.')}`, message: issue.message })),
+    );
+  }
+  const context = await deps.runs.getContext(principal.tenantId, draft.runId);
+  if (!context) throw new NotFoundError('Draft');
+  const problems = workflow.validate(parsed.data as Record<string, unknown>, context);
+  if (problems.length > 0) throw new ValidationError('The content breaks the workflow rules.', problems);
+  if (!OPEN_STATUSES.includes(draft.status)) conflictFor(draft, expectedVersion);
+  if (draft.version !== expectedVersion) conflictFor(draft, expectedVersion);
+
+  const result = await deps.drafts.updateDraft(
+    principal.tenantId,
+    draftId,
+    { version: expectedVersion, statuses: OPEN_STATUSES },
+    { content: parsed.data as Record<string, unknown>, updatedAt: deps.clock.now().toISOString() },
+  );
+  if (!result.ok) conflictFor(result.current, expectedVersion);
+  return result.draft;
+}
+
+/**
+ * Approve or reject. The draft's status and version change with one conditional write; only after
+ * it succeeds is the waiting execution resumed, so a double approve yields one decision.
+ */
+export async function decideDraft(
+  deps: Pick<Deps, 'clock' | 'drafts' | 'engine'>,
+  principal: Principal,
+  draftId: string,
+  decision: 'approved' | 'rejected',
+  ifMatch: string | undefined,
+  body: unknown,
+): Promise<Draft> {
+  requireRole(principal, ROUTE_ROLES.decideDraft);
+  const expectedVersion = parseIfMatch(ifMatch);
+  const { reason } = parseBody(DecisionBodySchema, body);
+  const draft = await loadVisibleDraft(deps, principal, draftId);
+  const workflow = getWorkflow(draft.workflowId);
+  assertCanChangeDraft(principal, draft, workflow.approvalPolicy.escalatedApproverRoles);
+  requireRole(principal, workflow.approvalPolicy.approverRoles);
+  if (!OPEN_STATUSES.includes(draft.status)) conflictFor(draft, expectedVersion);
+  if (expectedVersion !== undefined && draft.version !== expectedVersion) conflictFor(draft, expectedVersion);
+
+  const now = deps.clock.now();
+  const outcome: Outcome = {
+    decision,
+    reviewer: principal.sub,
+    reason: reason ?? null,
+    editDistance: normalizedEditDistance(canonicalJson(draft.original), canonicalJson(draft.content)),
+    timeToDecisionMs: Math.max(0, now.getTime() - Date.parse(draft.createdAt)),
+    decidedAt: now.toISOString(),
+  };
+  const result = await deps.drafts.updateDraft(
+    principal.tenantId,
+    draftId,
+    { version: draft.version, statuses: [draft.status] },
+    { status: decision, outcome, updatedAt: now.toISOString() },
+  );
+  if (!result.ok) conflictFor(result.current, expectedVersion);
+
+  const token = await deps.drafts.getTaskToken(principal.tenantId, draftId);
+  // Without a token the execution has not reached AwaitReview yet; it will see the decision and resume itself.
+  if (token !== null) await deps.engine.sendTaskSuccess(token, { decision });
+  return result.draft;
+}
+
+/** Escalate: hands the draft to managers and admins; the execution keeps waiting. */
+export async function escalateDraft(
+  deps: Pick<Deps, 'clock' | 'drafts' | 'runs' | 'traces'>,
+  principal: Principal,
+  draftId: string,
+  ifMatch: string | undefined,
+  body: unknown,
+): Promise<Draft> {
+  requireRole(principal, ROUTE_ROLES.decideDraft);
+  const expectedVersion = parseIfMatch(ifMatch);
+  const { reason } = parseBody(DecisionBodySchema, body);
+  const draft = await loadVisibleDraft(deps, principal, draftId);
+  if (draft.status !== 'awaiting_review') {
+    if (draft.status === 'escalated') throw new ConflictError('The draft is already escalated.');
+    conflictFor(draft, expectedVersion);
+  }
+  if (expectedVersion !== undefined && draft.version !== expectedVersion) conflictFor(draft, expectedVersion);
+  const now = deps.clock.now();
+  const result = await deps.drafts.updateDraft(
+    principal.tenantId,
+    draftId,
+    { version: draft.version, statuses: ['awaiting_review'] },
+    { status: 'escalated', escalation: { by: principal.sub, reason: reason ?? null, at: now.toISOString() }, updatedAt: now.toISOString() },
+  );
+  if (!result.ok) conflictFor(result.current, expectedVersion);
+  await deps.runs.updateRun(principal.tenantId, draft.runId, { status: 'escalated' }, now);
+  await recordSpan(deps.traces, principal.tenantId, draft.runId, {
+    name: 'review escalated',
+    kind: 'review',
+    start: now,
+    end: now,
+    status: 'ok',
+    attributes: { 'rein.review.action': 'escalate', 'rein.review.by': principal.sub },
+  });
+  return result.draft;
+}
+
+/** AwaitReview task: keeps the task token beside the draft; resumes at once if the draft was decided first. */
+export async function awaitReview(
+  deps: Pick<Deps, 'clock' | 'drafts' | 'runs' | 'engine'>,
+  task: { tenantId: string; runId: string; draftId: string; taskToken: string },
+): Promise<void> {
+  const draft = await deps.drafts.getDraft(task.tenantId, task.draftId);
+  if (!draft) throw new NotFoundError('Draft');
+  await deps.drafts.saveTaskToken(task.tenantId, task.draftId, task.taskToken);
+  if (draft.status === 'approved' || draft.status === 'rejected') {
+    await deps.engine.sendTaskSuccess(task.taskToken, { decision: draft.status });
+    return;
+  }
+  await deps.runs.updateRun(
+    task.tenantId,
+    task.runId,
+    { status: draft.status === 'escalated' ? 'escalated' : 'awaiting_review' },
+    deps.clock.now(),
+  );
+}
+
+async function finishRun(
+  deps: Pick<Deps, 'clock' | 'drafts' | 'runs' | 'traces'>,
+  task: { tenantId: string; runId: string; draftId: string },
+  draft: Draft,
+): Promise<void> {
+  const status = draft.status === 'approved' || draft.status === 'rejected' || draft.status === 'expired' ? draft.status : null;
+  if (status === null) throw new ConflictError(`The draft is still ${draft.status}.`);
+  await deps.drafts.deleteTaskToken(task.tenantId, task.draftId);
+  await deps.runs.updateRun(task.tenantId, task.runId, { status }, deps.clock.now());
+  const now = deps.clock.now();
+  await recordSpan(deps.traces, task.tenantId, task.runId, {
+    name: `review ${status}`,
+    kind: 'review',
+    start: new Date(draft.createdAt),
+    end: now,
+    status: 'ok',
+    attributes: {
+      'rein.review.decision': status,
+      'rein.review.reviewer': draft.outcome?.reviewer ?? null,
+      'rein.review.edit_distance': draft.outcome?.editDistance ?? 0,
+      'rein.review.time_to_decision_ms': draft.outcome?.timeToDecisionMs ?? 0,
+      'rein.review.escalated': draft.escalation !== null,
+    },
+  });
+}
+
+/** RecordOutcome task: the run takes the draft's final status. */
+export async function recordOutcome(
+  deps: Pick<Deps, 'clock' | 'drafts' | 'runs' | 'traces'>,
+  task: { tenantId: string; runId: string; draftId: string },
+): Promise<void> {
+  const draft = await deps.drafts.getDraft(task.tenantId, task.draftId);
+  if (!draft) throw new NotFoundError('Draft');
+  await finishRun(deps, task, draft);
+}
+
+/** ExpireReview task: nobody decided within the review timeout. A decision that won the race stands. */
+export async function expireReview(
+  deps: Pick<Deps, 'clock' | 'drafts' | 'runs' | 'traces'>,
+  task: { tenantId: string; runId: string; draftId: string },
+): Promise<void> {
+  const draft = await deps.drafts.getDraft(task.tenantId, task.draftId);
+  if (!draft) throw new NotFoundError('Draft');
+  let final = draft;
+  if (OPEN_STATUSES.includes(draft.status)) {
+    const now = deps.clock.now();
+    const result = await deps.drafts.updateDraft(
+      task.tenantId,
+      task.draftId,
+      { version: draft.version, statuses: OPEN_STATUSES },
+      {
+        status: 'expired',
+        outcome: {
+          decision: 'expired',
+          reviewer: null,
+          reason: 'No decision within the review timeout.',
+          editDistance: normalizedEditDistance(canonicalJson(draft.original), canonicalJson(draft.content)),
+          timeToDecisionMs: Math.max(0, now.getTime() - Date.parse(draft.createdAt)),
+          decidedAt: now.toISOString(),
+        },
+        updatedAt: now.toISOString(),
+      },
+    );
+    if (result.ok) final = result.draft;
+    else if (result.current) final = result.current;
+  }
+  await finishRun(deps, task, final);
+}
+
+const FIXED_MESSAGES: Record<RunFailureCode, string> = {
+  model_unavailable: 'No model could produce an answer.',
+  invalid_model_output: 'The model output failed validation after a repair attempt.',
+  model_refused: 'The model refused to write this brief.',
+  budget_exceeded: 'The budget does not cover this run.',
+  context_unavailable: 'The context for this run could not be gathered.',
+  internal_error: 'The run failed because of an internal error.',
+};
+
+/** Maps a Step Functions error name to a run failure code. */
+export function failureCodeOf(errorName: string | undefined): RunFailureCode {
+  if (errorName === 'InvalidModelOutputError') return 'invalid_model_output';
+  const code = errorName?.startsWith('Rein.') ? errorName.slice(5) : undefined;
+  return (RUN_FAILURE_CODES as readonly string[]).includes(code ?? '') ? (code as RunFailureCode) : 'internal_error';
+}
+
+/** MarkFailed task: records the failure with a fixed message (provider and stack details stay in logs). */
+export async function markFailed(
+  deps: Pick<Deps, 'clock' | 'runs' | 'traces'>,
+  task: { tenantId: string; runId: string; error: { Error?: string | undefined } },
+): Promise<{ code: RunFailureCode }> {
+  const code = failureCodeOf(task.error.Error);
+  const now = deps.clock.now();
+  await deps.runs.updateRun(task.tenantId, task.runId, { status: 'failed', error: { code, message: FIXED_MESSAGES[code] } }, now);
+  await recordSpan(deps.traces, task.tenantId, task.runId, {
+    name: 'run failed',
+    kind: 'run',
+    start: now,
+    end: now,
+    status: 'error',
+    attributes: { 'error.type': code, 'rein.step_functions.error': task.error.Error ?? null },
+  });
+  return { code };
+}

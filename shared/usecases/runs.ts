@@ -1,0 +1,151 @@
+import { createHash } from 'node:crypto';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../domain/errors.ts';
+import { newId } from '../domain/ids.ts';
+import { assertCanSeeRun, effectiveTenant, requireRole, ROUTE_ROLES } from '../domain/permissions.ts';
+import { hasAnyRole, type Principal } from '../domain/principal.ts';
+import type { Run } from '../domain/run.ts';
+import type { Span } from '../domain/trace.ts';
+import { canonicalJson } from '../domain/edit-distance.ts';
+import { livePrompt } from '../workflows/definition.ts';
+import { getWorkflow } from '../workflows/registry.ts';
+import type { Deps } from './deps.ts';
+import { recordSpan } from './tracing.ts';
+
+const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
+
+export interface StartRunCommand {
+  principal: Principal;
+  workflowId: string;
+  body: unknown;
+  idempotencyKey: string | undefined;
+}
+
+/**
+ * Layer 1: checks the caller may request this workflow for this record, creates the run and starts
+ * the state machine. The same Idempotency-Key with the same body returns the same run; with
+ * another body it is a 409.
+ */
+export async function startRun(
+  deps: Pick<Deps, 'clock' | 'runs' | 'engine' | 'accounts' | 'traces'>,
+  command: StartRunCommand,
+): Promise<Run> {
+  const started = deps.clock.now();
+  const { principal } = command;
+  requireRole(principal, ROUTE_ROLES.startRun);
+  const workflow = getWorkflow(command.workflowId);
+  requireRole(principal, workflow.requesterRoles);
+
+  const parsed = workflow.inputSchema.safeParse(command.body);
+  if (!parsed.success) {
+    throw new ValidationError(
+      'The request body does not match the workflow input schema.',
+      parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })),
+    );
+  }
+  const input = parsed.data;
+  const accountId = workflow.accountIdOf(input);
+
+  const account = await deps.accounts.getAccount(principal.tenantId, accountId);
+  if (!account) throw new NotFoundError('Account');
+  if (!hasAnyRole(principal, ['manager', 'admin']) && account.ownerId !== principal.sub) {
+    throw new ForbiddenError('You can request briefs only for accounts you own.');
+  }
+
+  const prompt = livePrompt(workflow.prompts);
+  const now = deps.clock.now();
+  const run: Run = {
+    runId: newId('run', now.getTime()),
+    tenantId: principal.tenantId,
+    workflowId: workflow.id,
+    requestedBy: principal.sub,
+    accountId,
+    input,
+    status: 'running',
+    draftId: null,
+    error: null,
+    costUsd: 0,
+    promptId: prompt.id,
+    promptVersion: prompt.version,
+    model: null,
+    createdAt: now.toISOString(),
+    updatedAt: now.toISOString(),
+  };
+
+  const requestHash = createHash('sha256')
+    .update(canonicalJson({ workflowId: workflow.id, input }))
+    .digest('hex');
+  const created = await deps.runs.createRun(
+    run,
+    command.idempotencyKey === undefined
+      ? undefined
+      : {
+          key: `${principal.sub}\u0000${command.idempotencyKey}`,
+          requestHash,
+          expiresAt: Math.floor(now.getTime() / 1000) + IDEMPOTENCY_TTL_SECONDS,
+        },
+  );
+  if (!created.created) {
+    if (created.existing.requestHash !== requestHash) {
+      throw new ConflictError('This Idempotency-Key was used with a different request body.');
+    }
+    const existing = await deps.runs.getRun(principal.tenantId, created.existing.runId);
+    if (!existing) throw new NotFoundError('Run');
+    return existing;
+  }
+
+  await recordSpan(deps.traces, run.tenantId, run.runId, {
+    name: `POST /v1/workflows/${workflow.id}/runs`,
+    kind: 'request',
+    start: started,
+    end: deps.clock.now(),
+    status: 'ok',
+    attributes: {
+      'enduser.id': principal.sub,
+      'rein.workflow.id': workflow.id,
+      'rein.account.id': accountId,
+      'rein.idempotency_key.present': command.idempotencyKey !== undefined,
+    },
+  });
+  // StartExecution uses the run id as the execution name, so a retried start cannot run twice.
+  try {
+    await deps.engine.startExecution({ tenantId: run.tenantId, runId: run.runId, workflowId: workflow.id });
+  } catch (error) {
+    // The run must not stay `running` with no execution behind it.
+    await deps.runs.updateRun(
+      run.tenantId,
+      run.runId,
+      { status: 'failed', error: { code: 'internal_error', message: 'The workflow could not be started.' } },
+      deps.clock.now(),
+    );
+    throw error;
+  }
+  return run;
+}
+
+export async function getRun(
+  deps: Pick<Deps, 'runs'>,
+  principal: Principal,
+  runId: string,
+  requestedTenantId: string | undefined,
+): Promise<Run> {
+  requireRole(principal, ROUTE_ROLES.getRun);
+  const tenantId = effectiveTenant(principal, requestedTenantId);
+  const run = await deps.runs.getRun(tenantId, runId);
+  if (!run) throw new NotFoundError('Run');
+  assertCanSeeRun(principal, run);
+  return run;
+}
+
+export async function getRunTrace(
+  deps: Pick<Deps, 'runs' | 'traces'>,
+  principal: Principal,
+  runId: string,
+  requestedTenantId: string | undefined,
+): Promise<{ runId: string; traceId: string | null; spans: Span[] }> {
+  requireRole(principal, ROUTE_ROLES.getRunTrace);
+  const tenantId = effectiveTenant(principal, requestedTenantId);
+  const run = await deps.runs.getRun(tenantId, runId);
+  if (!run) throw new NotFoundError('Run');
+  const spans = await deps.traces.list(tenantId, runId);
+  return { runId, traceId: spans[0]?.traceId ?? null, spans };
+}

@@ -1,0 +1,107 @@
+import { z } from 'zod';
+import { RenewalBriefSchema, type RenewalBrief } from '../domain/brief.ts';
+import type { ContextObject } from '../domain/context.ts';
+import { renewalBriefPrompts } from '../../prompts/renewal-brief/manifest.ts';
+import type { WorkflowDefinition } from './definition.ts';
+
+const safeText = z
+  .string()
+  .max(4000)
+  .refine((s) => !/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/.test(s), 'must not contain control characters');
+
+export const RenewalBriefInputSchema = z
+  .object({
+    accountId: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'must be a lower-case account id'),
+    notes: safeText.nullable().optional(),
+  })
+  .strict();
+export type RenewalBriefInput = z.infer<typeof RenewalBriefInputSchema>;
+
+const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}/);
+
+/** Business rules beyond the schema: evidence must exist, dates must be dates, gaps must be declared. */
+export function validateRenewalBrief(brief: RenewalBrief, context: ContextObject): string[] {
+  const problems: string[] = [];
+  const ids = new Set(context.items.map((item) => item.id));
+  if (brief.summary.trim().length === 0) problems.push('summary must not be empty');
+  brief.risks.forEach((risk, index) => {
+    if (risk.evidence.length === 0) problems.push(`risks[${index}] must cite at least one evidence id`);
+    for (const id of risk.evidence) {
+      if (!ids.has(id)) problems.push(`risks[${index}].evidence cites "${id}", which is not in the context`);
+    }
+  });
+  brief.nextSteps.forEach((step, index) => {
+    if (step.dueBy !== null && !/^\d{4}-\d{2}-\d{2}$/.test(step.dueBy)) {
+      problems.push(`nextSteps[${index}].dueBy must be YYYY-MM-DD or null`);
+    }
+  });
+  const declared = new Set(brief.dataGaps.map((gap) => gap.source));
+  for (const gap of context.dataGaps) {
+    if (!declared.has(gap.source)) problems.push(`dataGaps must list the missing source "${gap.source}"`);
+  }
+  if (brief.escalation.recommended && (brief.escalation.reason ?? '').trim().length === 0) {
+    problems.push('escalation.reason is required when escalation is recommended');
+  }
+  return problems;
+}
+
+export const renewalBrief: WorkflowDefinition<RenewalBriefInput, RenewalBrief> = {
+  id: 'renewal-brief',
+  title: 'Renewal brief',
+  description:
+    'A structured brief on one account ahead of renewal: summary, health, risks with evidence, open questions, next steps and data gaps.',
+  inputSchema: RenewalBriefInputSchema,
+  accountIdOf: (input) => input.accountId,
+  notesOf: (input) => input.notes ?? null,
+  requesterRoles: ['csm', 'manager', 'admin'],
+  sources: [
+    {
+      source: 'crm',
+      allowFields: ['name', 'segment', 'arr', 'industry', 'region', 'ownerName'],
+      recordSchema: z.looseObject({ name: z.string(), ownerId: z.string(), arr: z.number() }),
+      maxStringLength: 200,
+    },
+    {
+      source: 'usage',
+      allowFields: ['period', 'activeUsers', 'licensedSeats', 'weeklyActiveTrend', 'lastLoginAt'],
+      recordSchema: z.looseObject({ activeUsers: z.number(), licensedSeats: z.number() }),
+      maxStringLength: 100,
+    },
+    {
+      source: 'tickets',
+      allowFields: ['ticketId', 'subject', 'status', 'priority', 'openedAt', 'body'],
+      recordSchema: z.looseObject({ ticketId: z.string(), status: z.string(), priority: z.string() }),
+      include: (record) => record['status'] !== 'closed',
+      maxStringLength: 1500,
+    },
+    {
+      source: 'invoices',
+      allowFields: ['invoiceId', 'amount', 'currency', 'status', 'dueDate', 'paidAt'],
+      recordSchema: z.looseObject({ invoiceId: z.string(), amount: z.number(), status: z.string(), dueDate: isoDate }),
+      maxStringLength: 100,
+    },
+    {
+      source: 'contract',
+      allowFields: ['contractId', 'startDate', 'endDate', 'autoRenew', 'termMonths', 'renewalAmount'],
+      recordSchema: z.looseObject({ contractId: z.string(), endDate: isoDate }),
+      maxStringLength: 100,
+    },
+  ],
+  tools: [],
+  prompts: renewalBriefPrompts,
+  outputSchema: RenewalBriefSchema,
+  outputName: 'renewal_brief',
+  validate: validateRenewalBrief,
+  modelPolicy: {
+    models: ['gpt-4.1-mini', 'gpt-4o-mini'],
+    maxOutputTokens: 2000,
+    attemptTimeoutMs: 30_000,
+    totalDeadlineMs: 100_000,
+    triesPerModel: 3,
+  },
+  approvalPolicy: {
+    approverRoles: ['csm', 'manager', 'admin'],
+    escalatedApproverRoles: ['manager', 'admin'],
+  },
+  costLimitUsdPerRun: 0.5,
+};
