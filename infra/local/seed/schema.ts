@@ -1,0 +1,240 @@
+/**
+ * The format of the local stack's seed data (`demo.json`, or the file named by `REIN_SEED`):
+ * tenants with their demo users and accounts, each account with the raw records Rein's context
+ * sources read (CRM, usage, contract, tickets, invoices).
+ *
+ * Records are raw source data, not what the model sees: the context layer copies only allow-listed
+ * fields. To make that visible, CRM records are loose objects. Besides the required fields they keep
+ * any further field as written (nested values included), and the usual sensitive ones
+ * (`internalNotes`, `creditScore`, `contactPhone`, `discountFloorPct`) are typed so a typo in the
+ * demo data is caught. The other records have fixed fields and reject unknown ones.
+ *
+ * The JSON schema generated from {@link SeedSchema} is committed as `seed.schema.json`
+ * (regenerate with `npx tsx infra/local/seed/write-schema.ts`).
+ */
+import { z } from 'zod';
+import { RoleSchema } from '#shared/domain/principal.ts';
+
+/** Same rule as a principal's tenant claim. */
+const TenantIdSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/)
+  .describe('Tenant id, the `tenant_id` claim of its users: lower case letters, digits and dashes.');
+
+const AccountIdSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{1,62}$/)
+  .describe(
+    'Account id, unique within its tenant: lower case letters, digits and dashes, e.g. `acct-northwind`.',
+  );
+
+/** Record ids end up in sort keys (`TICKET#<id>`) and evidence ids (`tickets:<id>`): no `#`, `:` or spaces. */
+const RecordIdSchema = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/);
+
+const MoneySchema = z.number().nonnegative();
+const DateSchema = z.iso.date().describe('Calendar date, YYYY-MM-DD.');
+const DateTimeSchema = z.iso.datetime().describe('UTC timestamp, e.g. 2026-11-28T09:30:00Z.');
+
+export const SEED_SOURCES = ['crm', 'usage', 'tickets', 'invoices', 'contract'] as const;
+export const SeedSourceSchema = z.enum(SEED_SOURCES);
+export type SeedSource = z.infer<typeof SeedSourceSchema>;
+
+export const SeedUserSchema = z
+  .strictObject({
+    sub: z.string().min(1).max(256).describe('Subject claim of the user, e.g. `csm-alice`.'),
+    name: z.string().min(1).describe('Display name, printed next to the ready token.'),
+    roles: z
+      .array(RoleSchema)
+      .min(1)
+      .describe('Tenant roles (csm, manager, admin) or platform roles (finance, operator).'),
+  })
+  .describe('A demo user; the local stack prints a ready token for each. Users are not stored in DynamoDB.');
+export type SeedUser = z.infer<typeof SeedUserSchema>;
+
+export const CrmRecordSchema = z
+  .looseObject({
+    name: z.string().min(1),
+    ownerId: z
+      .string()
+      .min(1)
+      .describe('`sub` of the CSM who owns the account; must be a user of the same tenant.'),
+    ownerName: z.string().min(1),
+    segment: z.string().min(1).describe('e.g. enterprise, mid-market, smb.'),
+    arr: MoneySchema.describe('Annual recurring revenue in USD.'),
+    industry: z.string().min(1),
+    region: z.string().min(1),
+    internalNotes: z.string().optional().describe('Sensitive: must never reach the model.'),
+    creditScore: z.number().optional().describe('Sensitive: must never reach the model.'),
+    contactPhone: z.string().optional().describe('Sensitive (personal data): must never reach the model.'),
+    discountFloorPct: z
+      .number()
+      .optional()
+      .describe('Sensitive: lowest discount sales may offer, in percent.'),
+  })
+  .describe(
+    'The CRM account record. Further fields (nested values included) are stored as written: raw CRM data the allow-list must keep from the model.',
+  );
+export type CrmRecord = z.infer<typeof CrmRecordSchema>;
+
+export const UsageRecordSchema = z
+  .strictObject({
+    period: z
+      .string()
+      .regex(/^\d{4}-(0[1-9]|1[0-2])$/)
+      .describe('Month the figures cover, YYYY-MM.'),
+    activeUsers: z.int().nonnegative(),
+    licensedSeats: z.int().nonnegative(),
+    weeklyActiveTrend: z
+      .number()
+      .describe('Change of weekly active users over the period, in percent (−18.5 = down 18.5 %).'),
+    featureAdoption: z
+      .record(z.string().min(1), z.number().min(0).max(100))
+      .describe('Per feature, the percentage of active users who used it in the period.'),
+    lastLoginAt: DateTimeSchema,
+  })
+  .describe('Product usage for the latest period.');
+export type UsageRecord = z.infer<typeof UsageRecordSchema>;
+
+export const ContractRecordSchema = z
+  .strictObject({
+    contractId: RecordIdSchema,
+    startDate: DateSchema,
+    endDate: DateSchema,
+    autoRenew: z.boolean(),
+    termMonths: z.int().positive(),
+    renewalAmount: MoneySchema.describe('Amount of the next term in USD.'),
+  })
+  .describe('The current contract.');
+export type ContractRecord = z.infer<typeof ContractRecordSchema>;
+
+export const TicketRecordSchema = z
+  .strictObject({
+    ticketId: RecordIdSchema,
+    subject: z.string().min(1),
+    status: z.enum(['open', 'pending', 'closed']),
+    priority: z.enum(['low', 'normal', 'high', 'urgent']),
+    openedAt: DateTimeSchema,
+    body: z.string().describe('Customer-written text: untrusted input for the model.'),
+  })
+  .describe('A support ticket.');
+export type TicketRecord = z.infer<typeof TicketRecordSchema>;
+
+export const InvoiceRecordSchema = z
+  .strictObject({
+    invoiceId: RecordIdSchema,
+    amount: MoneySchema,
+    currency: z
+      .string()
+      .regex(/^[A-Z]{3}$/)
+      .describe('ISO 4217 code, e.g. USD.'),
+    status: z.enum(['paid', 'open', 'overdue']),
+    dueDate: DateSchema,
+    paidAt: DateSchema.optional(),
+  })
+  .describe('An invoice.');
+export type InvoiceRecord = z.infer<typeof InvoiceRecordSchema>;
+
+export const SeedAccountSchema = z
+  .strictObject({
+    accountId: AccountIdSchema,
+    crm: CrmRecordSchema,
+    usage: UsageRecordSchema.optional().describe(
+      'Absent: the account has no usage record (a "not found" data gap).',
+    ),
+    contract: ContractRecordSchema.optional(),
+    tickets: z.array(TicketRecordSchema),
+    invoices: z.array(InvoiceRecordSchema),
+    brokenSources: z
+      .array(SeedSourceSchema)
+      .optional()
+      .describe(
+        'Sources whose stored records are written malformed (`data` is a string, not a map), to show a failing source becoming a data gap. For tickets and invoices every record is malformed; with none given, one malformed record is written.',
+      ),
+  })
+  .describe('A customer account and its source records.');
+export type SeedAccount = z.infer<typeof SeedAccountSchema>;
+
+export const SeedTenantSchema = z
+  .strictObject({
+    tenantId: TenantIdSchema,
+    name: z.string().min(1),
+    monthlyBudgetUsd: MoneySchema.describe('Monthly model budget of the tenant in USD.'),
+    users: z.array(SeedUserSchema),
+    accounts: z.array(SeedAccountSchema),
+  })
+  .describe('A tenant with its users and accounts.');
+export type SeedTenant = z.infer<typeof SeedTenantSchema>;
+
+export const SeedSchema = z
+  .strictObject({
+    $schema: z.string().optional().describe('Path or URL of this JSON schema, for editors.'),
+    tenants: z.array(SeedTenantSchema).min(1),
+  })
+  .superRefine((seed, ctx) => {
+    // Duplicates would silently overwrite each other in DynamoDB (and fail a batch write).
+    reportDuplicates(seed.tenants, (tenant) => tenant.tenantId, ['tenants'], 'tenantId', ctx);
+    seed.tenants.forEach((tenant, t) => {
+      const tenantPath = ['tenants', t];
+      reportDuplicates(tenant.users, (user) => user.sub, [...tenantPath, 'users'], 'sub', ctx);
+      reportDuplicates(
+        tenant.accounts,
+        (account) => account.accountId,
+        [...tenantPath, 'accounts'],
+        'accountId',
+        ctx,
+      );
+      const subs = new Set(tenant.users.map((user) => user.sub));
+      tenant.accounts.forEach((account, a) => {
+        const accountPath = [...tenantPath, 'accounts', a];
+        if (!subs.has(account.crm.ownerId)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [...accountPath, 'crm', 'ownerId'],
+            message: `owner "${account.crm.ownerId}" is not a user of tenant "${tenant.tenantId}"`,
+          });
+        }
+        reportDuplicates(
+          account.tickets,
+          (ticket) => ticket.ticketId,
+          [...accountPath, 'tickets'],
+          'ticketId',
+          ctx,
+        );
+        reportDuplicates(
+          account.invoices,
+          (invoice) => invoice.invoiceId,
+          [...accountPath, 'invoices'],
+          'invoiceId',
+          ctx,
+        );
+      });
+    });
+  })
+  .meta({
+    title: 'Rein seed data',
+    description:
+      'Tenants, demo users and accounts loaded into the local stack on start (demo.json, or the file named by REIN_SEED).',
+  });
+export type Seed = z.infer<typeof SeedSchema>;
+
+function reportDuplicates<T>(
+  items: readonly T[],
+  keyOf: (item: T) => string,
+  path: readonly (string | number)[],
+  field: string,
+  ctx: z.RefinementCtx,
+): void {
+  const seen = new Set<string>();
+  items.forEach((item, index) => {
+    const key = keyOf(item);
+    if (seen.has(key)) {
+      ctx.addIssue({ code: 'custom', path: [...path, index, field], message: `duplicate ${field} "${key}"` });
+    }
+    seen.add(key);
+  });
+}
+
+/** The JSON schema of the seed format, committed as `seed.schema.json` for editors and the README. */
+export function seedJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(SeedSchema, { io: 'input' });
+}
