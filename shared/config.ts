@@ -79,5 +79,5 @@ export function required<K extends keyof Env>(env: Readonly<Env>, key: K): NonNu
   if (value === undefined || value === null) {
     throw new ConfigError(`Missing required configuration ${key}.`);
   }
-  return value as NonNullable<Env[K]>;
+  return value;
 }

@@ -9,12 +9,21 @@ import { DynamoWorkflowStore } from '#shared/adapters/dynamodb/workflow-store.ts
 import { OpenAiModelClient } from '#shared/adapters/openai/model-client.ts';
 import { SecretsManagerSecretSource, StaticSecretSource } from '#shared/adapters/secrets/secret-source.ts';
 import { StepFunctionsEngine } from '#shared/adapters/sfn/workflow-engine.ts';
-import type { SecretSource, WorkflowEngine } from '#shared/ports/index.ts';
+import type {
+  AccountDirectory,
+  DraftStore,
+  Ledger,
+  ModelClient,
+  RunStore,
+  SecretSource,
+  TraceSink,
+  WorkflowEngine,
+} from '#shared/ports/index.ts';
 import { realSleep, systemClock, type Deps } from '#shared/usecases/deps.ts';
 
 /** A port that fails loudly when a Lambda uses something its configuration does not give it. */
-function unavailable<T extends object>(what: string): T {
-  return new Proxy({} as T, {
+function unavailable(what: string): object {
+  return new Proxy({}, {
     get(_target, property) {
       if (property === 'then') return undefined;
       return () => Promise.reject(new Error(`${what} is not configured for this function.`));
@@ -41,24 +50,24 @@ export function buildDeps(env: Readonly<Env>, overrides: { engine?: WorkflowEngi
   return {
     clock: systemClock,
     sleep: realSleep,
-    runs: store ?? unavailable('WORKFLOW_TABLE'),
-    drafts: store ?? unavailable('WORKFLOW_TABLE'),
+    runs: store ?? (unavailable('WORKFLOW_TABLE') as RunStore),
+    drafts: store ?? (unavailable('WORKFLOW_TABLE') as DraftStore),
     engine:
       overrides.engine ??
       (env.STATE_MACHINE_ARN
         ? new StepFunctionsEngine(new SFNClient({ region: required(env, 'AWS_REGION') }), env.STATE_MACHINE_ARN)
-        : unavailable('STATE_MACHINE_ARN')),
+        : (unavailable('STATE_MACHINE_ARN') as WorkflowEngine)),
     traces: env.TRACE_TABLE
       ? new DynamoTraceSink(doc, env.TRACE_TABLE, required(env, 'TRACE_TTL_DAYS'))
-      : unavailable('TRACE_TABLE'),
-    accounts: env.RECORDS_TABLE ? new DynamoAccountDirectory(doc, env.RECORDS_TABLE) : unavailable('RECORDS_TABLE'),
+      : (unavailable('TRACE_TABLE') as TraceSink),
+    accounts: env.RECORDS_TABLE ? new DynamoAccountDirectory(doc, env.RECORDS_TABLE) : (unavailable('RECORDS_TABLE') as AccountDirectory),
     sources: env.RECORDS_TABLE ? createRecordSources(doc, env.RECORDS_TABLE) : new Map(),
     model: secretSource
       ? new OpenAiModelClient({ apiKey: () => secretSource.getOpenAiKey(), baseURL: env.OPENAI_BASE_URL })
-      : unavailable('OPENAI_SECRET_ARN'),
+      : (unavailable('OPENAI_SECRET_ARN') as ModelClient),
     ledger: env.LEDGER_TABLE
       ? new DynamoLedger(doc, env.LEDGER_TABLE, required(env, 'DEFAULT_MONTHLY_BUDGET_USD'))
-      : unavailable('LEDGER_TABLE'),
+      : (unavailable('LEDGER_TABLE') as Ledger),
     settings: {
       environment: env.REIN_ENV,
       modelAllowList: env.MODEL_ALLOW_LIST ?? [],

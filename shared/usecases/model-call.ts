@@ -57,7 +57,7 @@ export async function callModel(
   }
 
   const deadline = deps.clock.now().getTime() + policy.totalDeadlineMs;
-  let spentThisRun = run.costUsd;
+  const spentThisRun = run.costUsd;
   let lastError: unknown = null;
 
   for (const model of models) {
@@ -180,7 +180,6 @@ export async function callModel(
         },
         deps.clock.now(),
       );
-      spentThisRun += cost;
       await deps.runs.updateRun(run.tenantId, run.runId, { model, addCostUsd: cost }, deps.clock.now());
       await recordSpan(deps.traces, run.tenantId, run.runId, {
         name: `chat ${model}`,

@@ -124,7 +124,7 @@ export async function editDraft(
   }
   const context = await deps.runs.getContext(principal.tenantId, draft.runId);
   if (!context) throw new NotFoundError('Draft');
-  const problems = workflow.validate(parsed.data as Record<string, unknown>, context);
+  const problems = workflow.validate(parsed.data, context);
   if (problems.length > 0) throw new ValidationError('The content breaks the workflow rules.', problems);
   if (!OPEN_STATUSES.includes(draft.status)) conflictFor(draft, expectedVersion);
   if (draft.version !== expectedVersion) conflictFor(draft, expectedVersion);
@@ -133,7 +133,7 @@ export async function editDraft(
     principal.tenantId,
     draftId,
     { version: expectedVersion, statuses: OPEN_STATUSES },
-    { content: parsed.data as Record<string, unknown>, updatedAt: deps.clock.now().toISOString() },
+    { content: parsed.data, updatedAt: deps.clock.now().toISOString() },
   );
   if (!result.ok) conflictFor(result.current, expectedVersion);
   return result.draft;
@@ -144,7 +144,7 @@ export async function editDraft(
  * it succeeds is the waiting execution resumed, so a double approve yields one decision.
  */
 export async function decideDraft(
-  deps: Pick<Deps, 'clock' | 'drafts' | 'engine'>,
+  deps: Pick<Deps, 'clock' | 'drafts' | 'engine' | 'runs'>,
   principal: Principal,
   draftId: string,
   decision: 'approved' | 'rejected',
@@ -180,7 +180,16 @@ export async function decideDraft(
 
   const token = await deps.drafts.getTaskToken(principal.tenantId, draftId);
   // Without a token the execution has not reached AwaitReview yet; it will see the decision and resume itself.
-  if (token !== null) await deps.engine.sendTaskSuccess(token, { decision });
+  if (token !== null) {
+    try {
+      await deps.engine.sendTaskSuccess(token, { decision });
+    } catch {
+      // The decision is stored; an execution that can no longer take it (token expired, execution
+      // lost) must not leave the run open. If the execution is still alive, its timeout path
+      // (ExpireReview) keeps the decision that won, so finishing the run here is safe either way.
+      await deps.runs.updateRun(principal.tenantId, draft.runId, { status: decision }, deps.clock.now());
+    }
+  }
   return result.draft;
 }
 

@@ -47,7 +47,7 @@ async function loadAttempt(deps: Pick<Deps, 'runs'>, task: { tenantId: string; r
     (value) => {
       const parsed = workflow.outputSchema.safeParse(value);
       return parsed.success
-        ? { success: true, data: parsed.data as Record<string, unknown> }
+        ? { success: true, data: parsed.data }
         : { success: false, issues: parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`) };
     },
   );

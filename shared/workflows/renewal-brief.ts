@@ -7,7 +7,7 @@ import type { WorkflowDefinition } from './definition.ts';
 const safeText = z
   .string()
   .max(4000)
-  .refine((s) => !/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/.test(s), 'must not contain control characters');
+  .refine((s) => !/(?![\n\r\t])\p{Cc}/u.test(s), 'must not contain control characters');
 
 export const RenewalBriefInputSchema = z
   .object({

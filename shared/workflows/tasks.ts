@@ -56,7 +56,7 @@ export const RecordOutcomeTaskSchema = z.object({
 export const MarkFailedTaskSchema = z.object({
   action: z.literal('markFailed'),
   ...Ids,
-  error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).passthrough(),
+  error: z.looseObject({ Error: z.string().optional(), Cause: z.string().optional() }),
 });
 
 export const ValidateFunctionTaskSchema = z.discriminatedUnion('action', [

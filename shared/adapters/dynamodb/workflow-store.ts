@@ -161,7 +161,7 @@ export class DynamoWorkflowStore implements RunStore, DraftStore {
     const result = await this.doc.send(
       new GetCommand({ TableName: this.table, Key: { pk: `${tenantId}#RUN#${runId}`, sk: 'CONTEXT' }, ConsistentRead: true }),
     );
-    const raw = result.Item?.['context'];
+    const raw: unknown = result.Item?.['context'];
     return typeof raw === 'string' ? ContextObjectSchema.parse(JSON.parse(raw)) : null;
   }
 
@@ -356,7 +356,7 @@ export class DynamoWorkflowStore implements RunStore, DraftStore {
         ConsistentRead: true,
       }),
     );
-    const token = result.Item?.['taskToken'];
+    const token: unknown = result.Item?.['taskToken'];
     return typeof token === 'string' ? token : null;
   }
 

@@ -108,7 +108,8 @@ export function toModelError(error: unknown): Error {
     const requestId = error.requestID ?? null;
     if (error.status === 429) {
       if (error.code === 'insufficient_quota') return new ModelQuotaExceededError(requestId, error);
-      return new ModelRateLimitedError(retryAfterMs(error.headers), requestId, error);
+      const headers: Headers | undefined = error.headers instanceof Headers ? error.headers : undefined;
+      return new ModelRateLimitedError(retryAfterMs(headers), requestId, error);
     }
     if (error.status === 408 || error.status === 409 || (error.status !== undefined && error.status >= 500)) {
       return new ModelUnavailableError(`The model provider answered ${error.status}.`, requestId, error);

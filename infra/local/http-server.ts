@@ -1,0 +1,161 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { z } from 'zod';
+import { RoleSchema } from '#shared/domain/principal.ts';
+import { SECURITY_HEADERS } from '#shared/http/middleware.ts';
+import { matchRoute, routeKey } from '#shared/http/routes.ts';
+import type { DevIssuer } from './dev-issuer.ts';
+
+/** API Gateway's own payload limit is 10 MB; the local server stops reading there too. */
+const GATEWAY_MAX_BODY = 10 * 1024 * 1024;
+
+export type ApiHandler = (event: APIGatewayProxyEventV2, context: unknown) => Promise<APIGatewayProxyStructuredResultV2>;
+
+const TokenRequestSchema = z
+  .object({
+    sub: z.string().min(1).max(128),
+    tenantId: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/),
+    roles: z.array(RoleSchema).min(1),
+    expiresInSeconds: z.number().int().min(1).max(7 * 86_400).optional(),
+  })
+  .strict();
+
+function send(res: ServerResponse, status: number, headers: Record<string, string>, body: string): void {
+  res.writeHead(status, { ...headers, 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+function gatewayError(res: ServerResponse, status: number, code: string, message: string, requestId: string): void {
+  send(res, status, { ...SECURITY_HEADERS, 'x-request-id': requestId }, JSON.stringify({ error: { code, message, requestId } }));
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer | 'too_large'> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    const buffer = chunk as Buffer;
+    size += buffer.byteLength;
+    if (size > GATEWAY_MAX_BODY) return 'too_large';
+    chunks.push(buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function isUtf8(bytes: Buffer): boolean {
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The local stand-in for the HTTP API: matches the route list, checks the JWT as the authorizer
+ * does, turns the request into an HTTP API v2 event and calls the real API Lambda handler.
+ * `/local/*` routes exist only here: the dev issuer's JWKS and `POST /local/tokens`.
+ */
+export function createLocalHttpServer(options: { api: ApiHandler; issuer: DevIssuer }): Server {
+  return createServer((req, res) => {
+    void handle(req, res).catch(() => {
+      if (!res.headersSent) gatewayError(res, 500, 'internal_error', 'An internal error occurred.', randomUUID());
+      else res.end();
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const requestId = randomUUID();
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const method = (req.method ?? 'GET').toUpperCase();
+    const raw = await readBody(req);
+    if (raw === 'too_large') {
+      gatewayError(res, 413, 'payload_too_large', 'The request body is too large.', requestId);
+      return;
+    }
+
+    if (url.pathname === '/local/.well-known/jwks.json' && method === 'GET') {
+      send(res, 200, { 'content-type': 'application/json' }, JSON.stringify(options.issuer.jwks()));
+      return;
+    }
+    if (url.pathname === '/local/tokens' && method === 'POST') {
+      let parsed: z.ZodSafeParseResult<z.infer<typeof TokenRequestSchema>>;
+      try {
+        parsed = TokenRequestSchema.safeParse(JSON.parse(raw.toString('utf8')));
+      } catch {
+        gatewayError(res, 400, 'invalid_request', 'The request body is not valid JSON.', requestId);
+        return;
+      }
+      if (!parsed.success) {
+        gatewayError(res, 400, 'invalid_request', 'Expected {"sub","tenantId","roles":[…]}.', requestId);
+        return;
+      }
+      const { expiresInSeconds, ...claims } = parsed.data;
+      const token = await options.issuer.sign(claims, expiresInSeconds === undefined ? {} : { expiresInSeconds });
+      send(res, 200, SECURITY_HEADERS, JSON.stringify({ token }));
+      return;
+    }
+
+    const match = matchRoute(method, url.pathname);
+    if (!match.route) {
+      gatewayError(res, 404, 'not_found', 'No such route.', requestId);
+      return;
+    }
+    const route = match.route;
+
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
+    }
+    let authorizer: { jwt: { claims: Record<string, string>; scopes: null } } | undefined;
+    if (route.auth) {
+      try {
+        authorizer = { jwt: await options.issuer.verify(headers['authorization']) };
+      } catch {
+        gatewayError(res, 401, 'unauthorized', 'A valid bearer token is required.', requestId);
+        return;
+      }
+    }
+
+    const query: Record<string, string> = {};
+    for (const [name, value] of url.searchParams) query[name] = name in query ? `${query[name] ?? ''},${value}` : value;
+    const now = new Date();
+    const text = raw.byteLength > 0 && isUtf8(raw);
+    const event = {
+      version: '2.0',
+      routeKey: routeKey(route),
+      rawPath: url.pathname,
+      rawQueryString: url.search.replace(/^\?/, ''),
+      headers,
+      ...(Object.keys(query).length > 0 ? { queryStringParameters: query } : {}),
+      ...(Object.keys(match.pathParameters).length > 0 ? { pathParameters: match.pathParameters } : {}),
+      requestContext: {
+        accountId: '000000000000',
+        apiId: 'local',
+        domainName: 'localhost',
+        domainPrefix: 'localhost',
+        http: {
+          method,
+          path: url.pathname,
+          protocol: 'HTTP/1.1',
+          sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+          userAgent: headers['user-agent'] ?? '',
+        },
+        requestId,
+        routeKey: routeKey(route),
+        stage: '$default',
+        time: now.toUTCString(),
+        timeEpoch: now.getTime(),
+        ...(authorizer ? { authorizer } : {}),
+      },
+      // Like API Gateway: text bodies as they are, anything else base64-encoded.
+      ...(raw.byteLength > 0 ? { body: text ? raw.toString('utf8') : raw.toString('base64') } : {}),
+      isBase64Encoded: raw.byteLength > 0 && !text,
+    } as APIGatewayProxyEventV2;
+
+    const result = await options.api(event, { awsRequestId: requestId, functionName: 'api' });
+    const responseHeaders: Record<string, string> = { 'x-request-id': requestId };
+    for (const [name, value] of Object.entries(result.headers ?? {})) responseHeaders[name] = String(value);
+    send(res, result.statusCode ?? 200, responseHeaders, result.body ?? '');
+  }
+}

@@ -1,0 +1,30 @@
+import { z } from 'zod';
+
+/**
+ * The local stack's own settings (separate from the Lambda config in `shared/config.ts`):
+ *
+ * | env var                      | meaning                                              | default |
+ * |------------------------------|------------------------------------------------------|---------|
+ * | PORT                         | port of the local API                                 | 3000 |
+ * | REIN_DATA_DIR                | DynamoDB Local data and the dev signing key            | .rein |
+ * | REIN_SEED                    | data set to load instead of the demo (see README)      | demo data |
+ * | OPENAI_API_KEY               | use real OpenAI instead of the local model server      | unset |
+ * | OPENAI_BASE_URL              | OpenAI-compatible endpoint, as the SDK honours it      | unset |
+ * | REIN_REVIEW_TIMEOUT_SECONDS  | override the review timeout of the dev stage           | dev config (1 day) |
+ */
+export const LocalEnvSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  REIN_DATA_DIR: z.string().min(1).default('.rein'),
+  REIN_SEED: z.string().min(1).optional(),
+  OPENAI_API_KEY: z.string().min(1).optional(),
+  OPENAI_BASE_URL: z.url().optional(),
+  REIN_REVIEW_TIMEOUT_SECONDS: z.coerce.number().int().positive().optional(),
+});
+
+export function localEnv(source: Record<string, string | undefined> = process.env): z.infer<typeof LocalEnvSchema> {
+  const parsed = LocalEnvSchema.safeParse(source);
+  if (!parsed.success) {
+    throw new Error(`Invalid local settings: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  }
+  return parsed.data;
+}

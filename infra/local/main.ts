@@ -1,0 +1,54 @@
+import { parseArgs } from 'node:util';
+import { DEMO_SEED_PATH } from './seed-path.ts';
+import { readSeedFile } from './seed/load.ts';
+import { startLocalStack } from './stack.ts';
+import { localEnv } from './local-env.ts';
+
+/**
+ * `npm start`: the local stack with demo data. Ctrl-C stops it; data stays in `.rein/` for the next start.
+ */
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { port: { type: 'string' } }, strict: true });
+  const env = localEnv();
+  const seedPath = env.REIN_SEED ?? DEMO_SEED_PATH;
+  const seed = await readSeedFile(seedPath);
+  const stack = await startLocalStack({
+    port: Number(values.port ?? env.PORT),
+    dataDir: env.REIN_DATA_DIR,
+    seed,
+    openAiApiKey: env.OPENAI_API_KEY,
+    openAiBaseUrl: env.OPENAI_BASE_URL,
+    ...(env.REIN_REVIEW_TIMEOUT_SECONDS === undefined ? {} : { reviewTimeoutSeconds: env.REIN_REVIEW_TIMEOUT_SECONDS }),
+    logLevel: 'WARN',
+  });
+  const lines = [
+    `Rein local stack is running at ${stack.url}`,
+    `  model: ${stack.modelServer ? `local model server ${stack.modelServer.url}` : `OpenAI (${env.OPENAI_BASE_URL ?? 'api.openai.com'})`}`,
+    `  data: ${env.REIN_DATA_DIR}  seed: ${seedPath}`,
+    '',
+    'Demo users and ready tokens (valid 12 h; more with `npm run token -- <sub>`):',
+  ];
+  for (const tenant of seed.tenants) {
+    for (const user of tenant.users) {
+      const token = await stack.token({ sub: user.sub, tenantId: tenant.tenantId, roles: user.roles });
+      lines.push(`  ${tenant.tenantId}/${user.sub} [${user.roles.join(',')}]`, `    export TOKEN=${token}`);
+    }
+  }
+  lines.push('', `Try: curl -s ${stack.url}/v1/health`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+
+  let stopping = false;
+  const stop = (): void => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write('Stopping…\n');
+    void stack.stop().then(() => process.exit(0));
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`Rein local stack failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

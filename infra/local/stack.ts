@@ -1,0 +1,269 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Server } from 'node:http';
+import { pathToFileURL } from 'node:url';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { parseEnv } from '#shared/config.ts';
+import { createDocumentClient } from '#shared/adapters/dynamodb/client.ts';
+import { StaticSecretSource } from '#shared/adapters/secrets/secret-source.ts';
+import type { Deps } from '#shared/usecases/deps.ts';
+import { buildDeps } from '../../functions/commons/deps.ts';
+import { createApp } from '../app-factory.ts';
+import { loadOrCreateDevIssuer, type DevIssuer } from './dev-issuer.ts';
+import { createTablesFromTemplates, startDynamoLocal, type LocalDynamo } from './dynamo.ts';
+import { createLocalHttpServer } from './http-server.ts';
+import { startModelServer, type ModelServer } from './model-server/server.ts';
+import type { Seed } from './seed/schema.ts';
+import { loadSeed } from './seed/load.ts';
+import { LocalWorkflowEngine, type StateMachineDefinition, type TaskHandler } from './step-functions.ts';
+import { TemplateSet, type CfnTemplate } from './template.ts';
+
+export interface LocalStackOptions {
+  /** TCP port of the API; 0 picks a free one. */
+  port: number;
+  /** Where DynamoDB Local and the signing key live (kept across restarts); null = in memory, temp key. */
+  dataDir: string | null;
+  seed: Seed | null;
+  /** A real OpenAI key; when unset, the local model server answers. */
+  openAiApiKey?: string | undefined;
+  openAiBaseUrl?: string | undefined;
+  /** Overrides the environment's review timeout (tests use a few seconds). */
+  reviewTimeoutSeconds?: number;
+  /** Which environment's CDK definition to run locally. */
+  environment?: 'dev' | 'staging' | 'prod';
+  logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+}
+
+export interface LocalStack {
+  url: string;
+  issuer: DevIssuer;
+  modelServer: ModelServer | null;
+  engine: LocalWorkflowEngine;
+  dynamo: LocalDynamo;
+  tables: Record<string, string>;
+  /** Dependencies as the API function sees them, for tests that inspect stores. */
+  apiDeps: Deps;
+  token(claims: { sub: string; tenantId: string; roles: string[] }): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/** The dev issuer's identity; the dev/staging/prod stages configure their own issuers in CDK. */
+export const LOCAL_ISSUER = 'https://rein.local/issuer';
+export const LOCAL_AUDIENCE = 'rein-local';
+
+type LambdaHandler = (event: unknown, context: unknown) => Promise<unknown>;
+
+/** Synthesizes one stage of the CDK app (no bundling) and returns its stacks' templates. */
+export function synthesizeTemplates(environment: 'dev' | 'staging' | 'prod', reviewTimeoutSeconds?: number): TemplateSet {
+  const outdir = mkdtempSync(join(tmpdir(), 'rein-synth-'));
+  try {
+    const { stages } = createApp({
+      stages: [environment],
+      bundling: false,
+      outdir,
+      ...(reviewTimeoutSeconds === undefined ? {} : { overrides: { reviewTimeoutSeconds } }),
+    });
+    const stage = stages[environment];
+    if (!stage) throw new Error(`The CDK app has no ${environment} stage.`);
+    const assembly = stage.synth();
+    const templates: Record<string, CfnTemplate> = {};
+    for (const stack of assembly.stacks) templates[stack.stackName] = stack.template as CfnTemplate;
+    return new TemplateSet(templates);
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
+/** The handler a state's Resource names: a Lambda ARN directly, or `lambda:invoke` with FunctionName. */
+function functionOfState(state: Record<string, unknown>): { arn: string; viaInvoke: boolean } | null {
+  const resource = typeof state['Resource'] === 'string' ? state['Resource'] : '';
+  if (resource.startsWith('arn:aws:lambda:')) return { arn: resource, viaInvoke: false };
+  if (resource.includes(':states:::lambda:invoke')) {
+    const parameters = state['Parameters'] as Record<string, unknown> | undefined;
+    const name = parameters?.['FunctionName'];
+    if (typeof name === 'string') return { arn: name.replace(/:\$LATEST$/, ''), viaInvoke: true };
+  }
+  return null;
+}
+
+/**
+ * Starts the local stack: DynamoDB Local with the CDK tables, the local model server (unless a real
+ * key is given), the dev JWT issuer, every Lambda handler module bound as the template binds it,
+ * the CDK state machine in aws-local-stepfunctions, demo data, and the HTTP API on `port`.
+ */
+export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+  const logger = new Logger({ serviceName: 'rein-local', logLevel: options.logLevel ?? 'WARN' });
+  const environment = options.environment ?? 'dev';
+  const templates = synthesizeTemplates(environment, options.reviewTimeoutSeconds);
+  const dataDir = options.dataDir === null ? null : resolve(options.dataDir);
+  const keyDir = dataDir ?? mkdtempSync(join(tmpdir(), 'rein-key-'));
+
+  const dynamo = await startDynamoLocal(dataDir === null ? null : join(dataDir, 'dynamodb'));
+  const cleanups: (() => Promise<void>)[] = [() => dynamo.stop()];
+  try {
+    const tables = await createTablesFromTemplates(dynamo.client, templates);
+    const modelServer = options.openAiApiKey ? null : await startModelServer({ port: 0 });
+    if (modelServer) cleanups.push(() => modelServer.close());
+    const openAiBaseUrl = modelServer ? modelServer.url : options.openAiBaseUrl;
+    const secrets = new StaticSecretSource(options.openAiApiKey ?? 'local-model-server-key');
+
+    // Lambda functions: environment from the template, handler module from `rein:entry`.
+    const handlersByArn = new Map<string, { handler: LambdaHandler; deps: Deps }>();
+    const stateHandlers: Record<string, TaskHandler> = {};
+    let definition: StateMachineDefinition | null = null;
+    const waitStates: string[] = [];
+    const [machine, ...others] = templates.ofType('AWS::StepFunctions::StateMachine');
+    if (!machine || others.length > 0) throw new Error('Expected exactly one state machine in the templates.');
+    const machineArn = templates.physicalName(machine[0]);
+    const rawDefinition = templates.resolve(machine[1].Properties?.['DefinitionString']);
+    definition = JSON.parse(typeof rawDefinition === 'string' ? rawDefinition : JSON.stringify(rawDefinition)) as StateMachineDefinition;
+    const engine = new LocalWorkflowEngine(definition, stateHandlers, waitStates, logger);
+
+    for (const [logicalId, resource] of templates.ofType('AWS::Lambda::Function')) {
+      const entry = resource.Metadata?.['rein:entry'];
+      if (typeof entry !== 'string') continue;
+      const variables = (templates.resolve(
+        (resource.Properties?.['Environment'] as Record<string, unknown> | undefined)?.['Variables'] ?? {},
+      ) ?? {}) as Record<string, unknown>;
+      const env: Record<string, string | undefined> = {};
+      for (const [name, value] of Object.entries(variables)) env[name] = String(value);
+      // Local overlay: the same variables, pointing at local engines; the secret comes through the SecretSource port.
+      delete env['OPENAI_SECRET_ARN'];
+      Object.assign(env, {
+        REIN_ENV: 'local',
+        AWS_REGION: 'us-east-1',
+        DYNAMODB_ENDPOINT: dynamo.endpoint,
+        ...(openAiBaseUrl ? { OPENAI_BASE_URL: openAiBaseUrl } : {}),
+        ...(env['STATE_MACHINE_ARN'] ? { STATE_MACHINE_ARN: machineArn } : {}),
+      });
+      const deps = buildDeps(parseEnv(env), { engine, secrets });
+      const module = (await import(pathToFileURL(resolve(entry)).href)) as { createHandler: (deps: () => Deps) => LambdaHandler };
+      handlersByArn.set(templates.physicalName(logicalId), { handler: module.createHandler(() => deps), deps });
+    }
+
+    for (const [stateName, state] of Object.entries(definition.States)) {
+      if (state['Type'] !== 'Task') continue;
+      const target = functionOfState(state);
+      const bound = target ? handlersByArn.get(target.arn) : undefined;
+      if (!target || !bound) throw new Error(`State ${stateName} names no local Lambda handler.`);
+      if (typeof state['Resource'] === 'string' && state['Resource'].endsWith('.waitForTaskToken')) waitStates.push(stateName);
+      stateHandlers[stateName] = async (input) => {
+        const payload = target.viaInvoke ? (input as { Payload?: unknown }).Payload : input;
+        return bound.handler(payload, { awsRequestId: `local-${stateName}`, functionName: stateName });
+      };
+    }
+
+    const apiEntry = templates
+      .ofType('AWS::Lambda::Function')
+      .find(([, resource]) => resource.Metadata?.['rein:entry'] === 'functions/api/handler.ts');
+    const api = apiEntry ? handlersByArn.get(templates.physicalName(apiEntry[0])) : undefined;
+    if (!api) throw new Error('The templates have no API function.');
+
+    const doc = createDocumentClient({ region: 'us-east-1', endpoint: dynamo.endpoint });
+    const recordsTable = Object.entries(tables).find(([id]) => id.startsWith('RecordsTable'))?.[1];
+    const ledgerTable = Object.entries(tables).find(([id]) => id.startsWith('LedgerTable'))?.[1];
+    const workflowTable = Object.entries(tables).find(([id]) => id.startsWith('WorkflowTable'))?.[1];
+    if (!recordsTable || !ledgerTable || !workflowTable) throw new Error('The templates lack a records, ledger or workflow table.');
+    if (options.seed) {
+      await loadSeed(doc, recordsTable, options.seed);
+      const month = new Date().toISOString().slice(0, 7);
+      for (const tenant of options.seed.tenants) {
+        // The seed's monthly budget, unless an operator already set one for this month.
+        await doc
+          .send(
+            new PutCommand({
+              TableName: ledgerTable,
+              Item: {
+                pk: `${tenant.tenantId}#BUDGET`,
+                sk: `MONTH#${month}`,
+                tenantId: tenant.tenantId,
+                month,
+                limitUsd: tenant.monthlyBudgetUsd,
+                spentUsd: 0,
+                reservedUsd: 0,
+                availableUsd: tenant.monthlyBudgetUsd,
+              },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            }),
+          )
+          .catch((error: unknown) => {
+            if (!(error instanceof Error && error.name === 'ConditionalCheckFailedException')) throw error;
+          });
+      }
+    }
+
+    // Runs that were waiting for review when the stack stopped: resume their executions at the review state.
+    const reviewState = waitStates[0];
+    if (reviewState) {
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const page = await doc.send(
+          new ScanCommand({
+            TableName: workflowTable,
+            FilterExpression: 'sk = :run AND #s IN (:a, :e) AND attribute_exists(draftId)',
+            ExpressionAttributeNames: { '#s': 'status' },
+            ExpressionAttributeValues: { ':run': 'RUN', ':a': 'awaiting_review', ':e': 'escalated' },
+            ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+          }),
+        );
+        for (const item of page.Items ?? []) {
+          const { tenantId, runId, draftId } = item as { tenantId?: unknown; runId?: unknown; draftId?: unknown };
+          if (typeof tenantId === 'string' && typeof runId === 'string' && typeof draftId === 'string') {
+            engine.resumeAtReview(reviewState, { tenantId, runId, draftId });
+          }
+        }
+        startKey = page.LastEvaluatedKey;
+      } while (startKey);
+    }
+
+    const issuer = await loadOrCreateDevIssuer({ dir: keyDir, issuer: LOCAL_ISSUER, audience: LOCAL_AUDIENCE });
+    const server: Server = createLocalHttpServer({
+      api: api.handler as (event: APIGatewayProxyEventV2, context: unknown) => Promise<APIGatewayProxyStructuredResultV2>,
+      issuer,
+    });
+    await new Promise<void>((resolveListen, reject) => {
+      server.once('error', reject);
+      server.listen(options.port, '127.0.0.1', () => {
+        resolveListen();
+      });
+    });
+    const address = server.address();
+    const port = address && typeof address === 'object' ? address.port : options.port;
+    cleanups.unshift(
+      () =>
+        new Promise<void>((resolveClose) => {
+          server.closeAllConnections();
+          server.close(() => {
+            resolveClose();
+          });
+        }),
+      () => engine.stop(),
+    );
+    if (dataDir === null) {
+      cleanups.push(() => {
+        rmSync(keyDir, { recursive: true, force: true });
+        return Promise.resolve();
+      });
+    }
+
+    return {
+      url: `http://127.0.0.1:${port}`,
+      issuer,
+      modelServer,
+      engine,
+      dynamo,
+      tables,
+      apiDeps: api.deps,
+      token: (claims) => issuer.sign(claims),
+      stop: async () => {
+        for (const cleanup of cleanups) await cleanup();
+      },
+    };
+  } catch (error) {
+    for (const cleanup of cleanups) await cleanup().catch(() => undefined);
+    throw error;
+  }
+}

@@ -1,0 +1,107 @@
+import { DEMO_SEED_PATH } from '../../infra/local/seed-path.ts';
+import { readSeedFile } from '../../infra/local/seed/load.ts';
+import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../infra/local/stack.ts';
+
+/** Starts the real local stack (in-memory DynamoDB Local, local model server) with the demo data. */
+export async function startTestStack(overrides: Partial<LocalStackOptions> = {}): Promise<LocalStack> {
+  return startLocalStack({
+    port: 0,
+    dataDir: null,
+    seed: await readSeedFile(DEMO_SEED_PATH),
+    ...overrides,
+  });
+}
+
+export interface ApiResult {
+  status: number;
+  headers: Headers;
+  body: Record<string, unknown>;
+  text: string;
+}
+
+/** A small HTTP client for the local API: real requests over loopback. */
+export class ApiClient {
+  constructor(
+    readonly baseUrl: string,
+    private readonly token: string | null,
+  ) {}
+
+  async request(
+    method: string,
+    path: string,
+    options: { body?: unknown; headers?: Record<string, string>; rawBody?: string | Buffer } = {},
+  ): Promise<ApiResult> {
+    const headers: Record<string, string> = { ...(options.headers ?? {}) };
+    if (this.token) headers['authorization'] = `Bearer ${this.token}`;
+    let body: string | Buffer | undefined = options.rawBody;
+    if (options.body !== undefined) {
+      body = JSON.stringify(options.body);
+      headers['content-type'] ??= 'application/json';
+    }
+    const response = await fetch(`${this.baseUrl}${path}`, {
+      method,
+      headers,
+      ...(body === undefined ? {} : { body: typeof body === 'string' ? body : new Uint8Array(body) }),
+    });
+    const text = await response.text();
+    let parsed: Record<string, unknown>;
+    try {
+      parsed = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+    } catch {
+      parsed = {};
+    }
+    return { status: response.status, headers: response.headers, body: parsed, text };
+  }
+
+  get(path: string, headers?: Record<string, string>) {
+    return this.request('GET', path, headers ? { headers } : {});
+  }
+  post(path: string, body?: unknown, headers?: Record<string, string>) {
+    return this.request('POST', path, { ...(body === undefined ? {} : { body }), ...(headers ? { headers } : {}) });
+  }
+  patch(path: string, body: unknown, headers?: Record<string, string>) {
+    return this.request('PATCH', path, { body, ...(headers ? { headers } : {}) });
+  }
+}
+
+export const USERS = {
+  alice: { sub: 'csm-alice', tenantId: 'acme', roles: ['csm'] },
+  bob: { sub: 'csm-bob', tenantId: 'acme', roles: ['csm'] },
+  carol: { sub: 'mgr-carol', tenantId: 'acme', roles: ['manager'] },
+  dave: { sub: 'admin-dave', tenantId: 'acme', roles: ['admin'] },
+  gina: { sub: 'csm-gina', tenantId: 'globex', roles: ['csm'] },
+  hank: { sub: 'mgr-hank', tenantId: 'globex', roles: ['manager'] },
+  frank: { sub: 'ops-frank', tenantId: 'rein-platform', roles: ['operator'] },
+  erin: { sub: 'fin-erin', tenantId: 'rein-platform', roles: ['finance'] },
+} as const;
+
+export type UserName = keyof typeof USERS;
+
+export async function clientsFor(stack: LocalStack): Promise<Record<UserName, ApiClient>> {
+  const entries = await Promise.all(
+    Object.entries(USERS).map(async ([name, claims]) => [
+      name,
+      new ApiClient(stack.url, await stack.token({ ...claims, roles: [...claims.roles] })),
+    ]),
+  );
+  return Object.fromEntries(entries) as Record<UserName, ApiClient>;
+}
+
+/** Polls a run until it reaches one of `statuses` (or fails the test after `timeoutMs`). */
+export async function waitForRun(
+  client: ApiClient,
+  runId: string,
+  statuses: readonly string[],
+  timeoutMs = 30_000,
+): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const result = await client.get(`/v1/runs/${runId}`);
+    if (result.status !== 200) throw new Error(`GET run answered ${result.status}: ${result.text}`);
+    if (statuses.includes(String(result.body['status']))) return result.body;
+    if (Date.now() > deadline) {
+      throw new Error(`Run ${runId} stayed ${String(result.body['status'])}; expected ${statuses.join('|')}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
