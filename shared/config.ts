@@ -22,6 +22,8 @@ import { z } from 'zod';
  * | AUTH_ROLES_CLAIM       | JWT claim holding the roles                                     | required where used |
  * | REVIEW_TIMEOUT_SECONDS | how long a draft waits for review (documented, used by CDK)     | required where used |
  * | DEFAULT_MONTHLY_BUDGET_USD | a tenant's monthly budget until an operator sets one, USD  | required where used |
+ * | RATE_LIMIT_RPM         | runs a tenant may start per minute                              | required where used |
+ * | RATE_LIMIT_TPM         | model tokens (estimated in + max out) a tenant may use per minute | required where used |
  * | DYNAMODB_ENDPOINT      | endpoint override (DynamoDB Local)                              | unset |
  * | AWS_REGION             | AWS region, set by Lambda                                       | required where used |
  */
@@ -50,6 +52,8 @@ export const EnvSchema = z.object({
   AUTH_TENANT_CLAIM: z.string().min(1).optional(),
   AUTH_ROLES_CLAIM: z.string().min(1).optional(),
   DEFAULT_MONTHLY_BUDGET_USD: z.coerce.number().nonnegative().optional(),
+  RATE_LIMIT_RPM: z.coerce.number().int().positive().optional(),
+  RATE_LIMIT_TPM: z.coerce.number().int().positive().optional(),
   DYNAMODB_ENDPOINT: z.url().optional(),
   AWS_REGION: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).optional(),

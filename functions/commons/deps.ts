@@ -3,6 +3,8 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { parseEnv, required, type Env } from '#shared/config.ts';
 import { createDocumentClient } from '#shared/adapters/dynamodb/client.ts';
 import { DynamoLedger } from '#shared/adapters/dynamodb/ledger.ts';
+import { DynamoCircuitBreaker, type BreakerPolicy } from '#shared/adapters/dynamodb/circuit-breaker.ts';
+import { DynamoRateLimiter } from '#shared/adapters/dynamodb/rate-limiter.ts';
 import { createRecordSources, DynamoAccountDirectory } from '#shared/adapters/dynamodb/records-source.ts';
 import { DynamoTraceSink } from '#shared/adapters/dynamodb/trace-sink.ts';
 import { DynamoWorkflowStore } from '#shared/adapters/dynamodb/workflow-store.ts';
@@ -11,6 +13,8 @@ import { SecretsManagerSecretSource, StaticSecretSource } from '#shared/adapters
 import { StepFunctionsEngine } from '#shared/adapters/sfn/workflow-engine.ts';
 import type {
   AccountDirectory,
+  CircuitBreaker,
+  RateLimiter,
   DraftStore,
   Ledger,
   ModelClient,
@@ -20,6 +24,9 @@ import type {
   WorkflowEngine,
 } from '#shared/ports/index.ts';
 import { realSleep, systemClock, type Deps } from '#shared/usecases/deps.ts';
+
+/** Five consecutive provider failures open a model's circuit for 30 s. */
+export const BREAKER_POLICY: BreakerPolicy = { failureThreshold: 5, coolDownMs: 30_000 };
 
 /** A port that fails loudly when a Lambda uses something its configuration does not give it. */
 function unavailable(what: string): object {
@@ -68,10 +75,20 @@ export function buildDeps(env: Readonly<Env>, overrides: { engine?: WorkflowEngi
     ledger: env.LEDGER_TABLE
       ? new DynamoLedger(doc, env.LEDGER_TABLE, required(env, 'DEFAULT_MONTHLY_BUDGET_USD'))
       : (unavailable('LEDGER_TABLE') as Ledger),
+    rateLimiter: env.LEDGER_TABLE
+      ? new DynamoRateLimiter(doc, env.LEDGER_TABLE)
+      : (unavailable('LEDGER_TABLE') as RateLimiter),
+    breaker: env.LEDGER_TABLE
+      ? new DynamoCircuitBreaker(doc, env.LEDGER_TABLE, env.REIN_ENV, BREAKER_POLICY)
+      : (unavailable('LEDGER_TABLE') as CircuitBreaker),
     settings: {
       environment: env.REIN_ENV,
       modelAllowList: env.MODEL_ALLOW_LIST ?? [],
       traceTtlDays: env.TRACE_TTL_DAYS ?? 0,
+      // Functions that touch the ledger enforce rate limits, so they must be configured there.
+      rateLimits: env.LEDGER_TABLE
+        ? { requestsPerMinute: required(env, 'RATE_LIMIT_RPM'), tokensPerMinute: required(env, 'RATE_LIMIT_TPM') }
+        : { requestsPerMinute: 0, tokensPerMinute: 0 },
     },
   };
 }

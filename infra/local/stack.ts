@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { parseEnv } from '#shared/config.ts';
+import { parseEnv, type Env } from '#shared/config.ts';
 import { createDocumentClient } from '#shared/adapters/dynamodb/client.ts';
 import { StaticSecretSource } from '#shared/adapters/secrets/secret-source.ts';
 import type { Deps } from '#shared/usecases/deps.ts';
@@ -138,10 +138,21 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         DYNAMODB_ENDPOINT: dynamo.endpoint,
         ...(openAiBaseUrl ? { OPENAI_BASE_URL: openAiBaseUrl } : {}),
         ...(env['STATE_MACHINE_ARN'] ? { STATE_MACHINE_ARN: machineArn } : {}),
+        // The dev issuer replaces the stage's authorizer, so its claim names come with it.
+        ...(env['AUTH_TENANT_CLAIM'] ? { AUTH_TENANT_CLAIM: 'tenant_id', AUTH_ROLES_CLAIM: 'roles' } : {}),
       });
-      const deps = buildDeps(parseEnv(env), { engine, secrets });
-      const module = (await import(pathToFileURL(resolve(entry)).href)) as { createHandler: (deps: () => Deps) => LambdaHandler };
-      handlersByArn.set(templates.physicalName(logicalId), { handler: module.createHandler(() => deps), deps });
+      const config = parseEnv(env);
+      const deps = buildDeps(config, { engine, secrets });
+      const module = (await import(pathToFileURL(resolve(entry)).href)) as {
+        createHandler: (deps: () => Deps, env: () => Readonly<Env>) => LambdaHandler;
+      };
+      handlersByArn.set(templates.physicalName(logicalId), {
+        handler: module.createHandler(
+          () => deps,
+          () => config,
+        ),
+        deps,
+      });
     }
 
     for (const [stateName, state] of Object.entries(definition.States)) {
@@ -152,7 +163,17 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       if (typeof state['Resource'] === 'string' && state['Resource'].endsWith('.waitForTaskToken')) waitStates.push(stateName);
       stateHandlers[stateName] = async (input) => {
         const payload = target.viaInvoke ? (input as { Payload?: unknown }).Payload : input;
-        return bound.handler(payload, { awsRequestId: `local-${stateName}`, functionName: stateName });
+        try {
+          return await bound.handler(payload, { awsRequestId: `local-${stateName}`, functionName: stateName });
+        } catch (error) {
+          // As CloudWatch would show a failed invocation; task tokens are never part of an error message.
+          logger.warn('Task failed', {
+            state: stateName,
+            errorName: error instanceof Error ? error.name : 'unknown',
+            errorMessage: error instanceof Error ? error.message : undefined,
+          });
+          throw error;
+        }
       };
     }
 

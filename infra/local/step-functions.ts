@@ -55,7 +55,9 @@ export class LocalWorkflowEngine implements WorkflowEngine {
       const register = this.handlers[state];
       if (!register) throw new Error(`No handler is bound to ${state}.`);
       overrides[state] = async (input) => {
-        const token = (input as { taskToken?: unknown }).taskToken;
+        // `lambda:invoke` states carry the payload under `Payload`, as the Lambda Invoke API does.
+        const carrier = input as { taskToken?: unknown; Payload?: { taskToken?: unknown } };
+        const token = carrier.Payload?.taskToken ?? carrier.taskToken;
         if (typeof token !== 'string') throw new Error(`${state} was started without a task token.`);
         const held = new Promise<unknown>((resolve, reject) => {
           this.waiting.set(token, { resolve, reject });
@@ -95,6 +97,7 @@ export class LocalWorkflowEngine implements WorkflowEngine {
         this.logger.warn('Local execution ended with an error', {
           execution: name,
           errorName: error instanceof Error ? error.name : 'unknown',
+          cause: error instanceof Error && error.cause instanceof Error ? `${error.cause.name}: ${error.cause.message}` : undefined,
         });
       })
       .finally(() => {

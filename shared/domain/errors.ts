@@ -116,6 +116,7 @@ export const RUN_FAILURE_CODES = [
   'invalid_model_output',
   'model_refused',
   'budget_exceeded',
+  'rate_limited',
   'context_unavailable',
   'internal_error',
 ] as const;

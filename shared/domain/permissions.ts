@@ -16,6 +16,9 @@ export const ROUTE_ROLES = {
   getDraft: ['csm', 'manager', 'admin'],
   editDraft: ['csm', 'manager', 'admin'],
   decideDraft: ['csm', 'manager', 'admin'],
+  getLedger: ['finance', 'operator', 'admin'],
+  getBudget: ['finance', 'operator', 'admin'],
+  putBudget: ['operator'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export function requireRole(principal: Principal, allowed: readonly Role[]): void {

@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { MethodNotAllowedError, NotFoundError, ValidationError } from '../domain/errors.ts';
+import { MethodNotAllowedError, NotAcceptableError, NotFoundError, ValidationError } from '../domain/errors.ts';
+import { getBudget, getLedgerReport, putBudget, toCsv } from '../usecases/finance.ts';
 import { ID_PATTERN } from '../domain/ids.ts';
 import { requireRole, ROUTE_ROLES } from '../domain/permissions.ts';
 import type { Principal } from '../domain/principal.ts';
@@ -7,7 +8,7 @@ import type { Deps } from '../usecases/deps.ts';
 import { decideDraft, editDraft, escalateDraft, getDraft, listDrafts } from '../usecases/review.ts';
 import { getRun, getRunTrace, startRun } from '../usecases/runs.ts';
 import { WORKFLOWS } from '../workflows/registry.ts';
-import { getHeader, jsonResponse, parseRequestBody } from './middleware.ts';
+import { getHeader, jsonResponse, parseRequestBody, SECURITY_HEADERS } from './middleware.ts';
 import { buildOpenApiDocument } from './openapi.ts';
 import { principalFromClaims } from './principal.ts';
 import { ROUTES, routeKey, type Operation } from './routes.ts';
@@ -102,6 +103,31 @@ export function createApiRouter(deps: Deps, settings: ApiSettings) {
         const draft = await escalateDraft(deps, principal, pathId(event, 'draftId', 'Draft'), ifMatch, body);
         return jsonResponse(200, draft, etag(draft.version));
       }
+      case 'getLedger': {
+        const accept = getHeader(event, 'accept') ?? 'application/json';
+        const wantsCsv = /\btext\/csv\b/i.test(accept);
+        if (!wantsCsv && !/application\/json|\*\/\*|^\s*$/i.test(accept)) {
+          throw new NotAcceptableError('The ledger is served as application/json or text/csv.');
+        }
+        const report = await getLedgerReport(deps, principal, event.queryStringParameters ?? {});
+        if (!wantsCsv) return jsonResponse(200, report);
+        return {
+          statusCode: 200,
+          headers: {
+            ...SECURITY_HEADERS,
+            'content-type': 'text/csv; charset=utf-8',
+            'content-disposition': `attachment; filename="rein-ledger-${report.from}-${report.to}.csv"`,
+          },
+          body: toCsv(report),
+        };
+      }
+      case 'getBudget':
+        return jsonResponse(
+          200,
+          await getBudget(deps, principal, event.pathParameters?.['tenantId'], event.queryStringParameters ?? {}),
+        );
+      case 'putBudget':
+        return jsonResponse(200, await putBudget(deps, principal, event.pathParameters?.['tenantId'], body));
     }
   };
 }

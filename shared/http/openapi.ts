@@ -5,6 +5,7 @@ import { RunSchema } from '../domain/run.ts';
 import { SpanSchema } from '../domain/trace.ts';
 import { DecisionBodySchema, EditDraftBodySchema } from '../usecases/review.ts';
 import { WORKFLOWS } from '../workflows/registry.ts';
+import { LedgerReportSchema, PutBudgetBodySchema } from '../usecases/finance.ts';
 import { ErrorBodySchema } from './middleware.ts';
 import { ROUTES } from './routes.ts';
 
@@ -23,6 +24,9 @@ const RESPONSES: Record<string, { status: string; schema: string }> = {
   approveDraft: { status: '200', schema: 'Draft' },
   rejectDraft: { status: '200', schema: 'Draft' },
   escalateDraft: { status: '200', schema: 'Draft' },
+  getLedger: { status: '200', schema: 'LedgerReport' },
+  getBudget: { status: '200', schema: 'Budget' },
+  putBudget: { status: '200', schema: 'Budget' },
 };
 
 const REQUEST_BODIES: Record<string, string> = {
@@ -30,6 +34,7 @@ const REQUEST_BODIES: Record<string, string> = {
   approveDraft: 'DecisionRequest',
   rejectDraft: 'DecisionRequest',
   escalateDraft: 'DecisionRequest',
+  putBudget: 'PutBudgetRequest',
 };
 
 /** The OpenAPI 3.1 document, generated from the route list and the same zod schemas that validate requests. */
@@ -48,6 +53,18 @@ export function buildOpenApiDocument(): Record<string, unknown> {
     RenewalBrief: schema(RenewalBriefSchema),
     EditDraftRequest: schema(EditDraftBodySchema),
     DecisionRequest: schema(DecisionBodySchema),
+    LedgerReport: schema(LedgerReportSchema),
+    Budget: schema(
+      z.object({
+        tenantId: z.string(),
+        month: z.string(),
+        limitUsd: z.number(),
+        spentUsd: z.number(),
+        reservedUsd: z.number(),
+        availableUsd: z.number(),
+      }),
+    ),
+    PutBudgetRequest: schema(PutBudgetBodySchema),
   };
   for (const workflow of WORKFLOWS.values()) schemas[`${workflow.id}:input`] = schema(workflow.inputSchema);
 
@@ -68,7 +85,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
     }
     const bodyRef = route.operation === 'startRun' ? 'renewal-brief:input' : REQUEST_BODIES[route.operation];
     const errors = Object.fromEntries(
-      ['400', '401', '403', '404', '409', '412', '413', '415', '429', '500'].map((status) => [
+      ['400', '401', '402', '403', '404', '406', '409', '412', '413', '415', '428', '429', '500'].map((status) => [
         status,
         { description: 'Error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
       ]),

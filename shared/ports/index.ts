@@ -157,4 +157,50 @@ export interface Ledger {
   ): Promise<boolean>;
   /** Releases a reservation that was never billed (the provider answered with an error). Idempotent. */
   release(reservation: Reservation): Promise<void>;
+  /** The month's budget; the environment's default budget when none was set yet. */
+  getBudget(tenantId: string, month: string): Promise<Budget>;
+  /** Sets the month's limit, keeping spent and reserved; returns the new budget. */
+  setBudget(tenantId: string, month: string, limitUsd: number, now: Date): Promise<Budget>;
+  /** Ledger entries whose day is within [fromDay, toDay] (YYYY-MM-DD), optionally for one tenant. */
+  listEntries(query: { fromDay: string; toDay: string; tenantId?: string }): Promise<LedgerEntry[]>;
+}
+
+export interface Budget {
+  tenantId: string;
+  month: string;
+  limitUsd: number;
+  spentUsd: number;
+  reservedUsd: number;
+  availableUsd: number;
+}
+
+export interface LedgerEntry extends LedgerEntryTags {
+  at: string;
+  day: string;
+  attemptKey: string;
+  costUsd: number;
+  inputTokens: number;
+  cachedInputTokens: number;
+  outputTokens: number;
+  reasoningTokens: number;
+  priceVersion: string;
+}
+
+/**
+ * Fixed-window counters shared by every Lambda (DynamoDB in AWS), for per-tenant request and token
+ * rate limits.
+ */
+export interface RateLimiter {
+  /** Adds `amount` to the current window of `key` unless that would pass `limit`. */
+  consume(key: string, amount: number, limit: number, now: Date): Promise<{ allowed: true } | { allowed: false; retryAfterMs: number }>;
+}
+
+/**
+ * A circuit breaker per model. Its state must be shared by concurrent invocations, so it lives in
+ * the same store as the ledger, not in a Lambda's memory.
+ */
+export interface CircuitBreaker {
+  isOpen(model: string, now: Date): Promise<boolean>;
+  recordFailure(model: string, now: Date): Promise<void>;
+  recordSuccess(model: string, now: Date): Promise<void>;
 }

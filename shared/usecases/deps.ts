@@ -1,6 +1,8 @@
 import type { SourceId } from '../domain/context.ts';
 import type {
   AccountDirectory,
+  CircuitBreaker,
+  RateLimiter,
   Clock,
   ContextSource,
   DraftStore,
@@ -16,6 +18,8 @@ export interface RuntimeSettings {
   environment: string;
   modelAllowList: readonly string[];
   traceTtlDays: number;
+  /** Per-tenant limits, enforced across all Lambdas through the RateLimiter. */
+  rateLimits: { requestsPerMinute: number; tokensPerMinute: number };
 }
 
 /** Every port a use case may need. Each use case declares the subset it uses with `Pick`. */
@@ -29,6 +33,8 @@ export interface Deps {
   sources: ReadonlyMap<SourceId, ContextSource>;
   model: ModelClient;
   ledger: Ledger;
+  rateLimiter: RateLimiter;
+  breaker: CircuitBreaker;
   settings: RuntimeSettings;
   /** Waits between provider retries; tests pass a fake that records the delays. */
   sleep(ms: number): Promise<void>;

@@ -4,6 +4,8 @@ import {
   ModelQuotaExceededError,
   ModelRateLimitedError,
   ModelRequestRejectedError,
+  ModelTimeoutError,
+  ModelUnavailableError,
   type ModelResponse,
 } from '../domain/model.ts';
 import { costOf, estimateTokens, maxCostOf, priceFor, PRICE_TABLE_VERSION, UnknownModelPriceError } from '../domain/pricing.ts';
@@ -30,12 +32,13 @@ export function backoffMs(tryNumber: number, random: () => number = Math.random)
  * `maxRetries` is 0 and Step Functions retries only Lambda service errors):
  * - 429 honours Retry-After up to MAX_RETRY_AFTER_MS, beyond it falls back to the next model;
  * - timeouts, 5xx and connection errors back off exponentially with jitter;
- * - quota and request-rejected errors are not retried.
+ * - quota and request-rejected errors are not retried;
+ * - a model whose circuit is open (shared state, see DynamoCircuitBreaker) is skipped for its cool-down.
  * Before each provider call it reserves the attempt's maximum cost; after it, it settles the actual
  * cost (or releases the reservation when the provider billed nothing).
  */
 export async function callModel(
-  deps: Pick<Deps, 'clock' | 'runs' | 'traces' | 'model' | 'ledger' | 'settings' | 'sleep'>,
+  deps: Pick<Deps, 'clock' | 'runs' | 'traces' | 'model' | 'ledger' | 'settings' | 'sleep' | 'rateLimiter' | 'breaker'>,
   task: { tenantId: string; runId: string; attempt: number },
 ): Promise<{ attempt: number; model: string }> {
   const run = await deps.runs.getRun(task.tenantId, task.runId);
@@ -61,9 +64,29 @@ export async function callModel(
   let lastError: unknown = null;
 
   for (const model of models) {
+    if (await deps.breaker.isOpen(model, deps.clock.now())) {
+      lastError = new ModelUnavailableError(`The circuit for ${model} is open.`, null);
+      continue;
+    }
     for (let tryNumber = 1; tryNumber <= policy.triesPerModel; tryNumber += 1) {
-      const remaining = deadline - deps.clock.now().getTime();
+      let remaining = deadline - deps.clock.now().getTime();
       if (remaining <= 0) break;
+      // Tokens per minute per tenant: wait for the next window while the deadline allows it.
+      const tokens = estimateTokens(prompt.instructions + input) + policy.maxOutputTokens;
+      for (;;) {
+        const admitted = await deps.rateLimiter.consume(
+          `${run.tenantId}#tpm`,
+          tokens,
+          deps.settings.rateLimits.tokensPerMinute,
+          deps.clock.now(),
+        );
+        if (admitted.allowed) break;
+        if (deps.clock.now().getTime() + admitted.retryAfterMs >= deadline) {
+          throw new WorkflowStepError('rate_limited', "The tenant's token rate limit left no room before the deadline.");
+        }
+        await deps.sleep(admitted.retryAfterMs);
+      }
+      remaining = deadline - deps.clock.now().getTime();
       const start = deps.clock.now();
       let price;
       try {
@@ -132,6 +155,9 @@ export async function callModel(
         });
         lastError = error;
         if (!(error instanceof ModelError)) throw error;
+        if (error instanceof ModelUnavailableError || error instanceof ModelTimeoutError) {
+          await deps.breaker.recordFailure(model, deps.clock.now());
+        }
         if (error instanceof ModelQuotaExceededError || error instanceof ModelRequestRejectedError) {
           throw new WorkflowStepError('model_unavailable', error.message, error);
         }
@@ -147,6 +173,7 @@ export async function callModel(
         continue;
       }
 
+      await deps.breaker.recordSuccess(model, deps.clock.now());
       const cost = costOf(response.usage, price);
       // The attempt is stored before settling: a retried Lambda finds it and settles idempotently.
       await deps.runs.saveAttempt(run.tenantId, run.runId, {

@@ -1,5 +1,12 @@
 import { createHash } from 'node:crypto';
-import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../domain/errors.ts';
+import {
+  BudgetExceededError,
+  ConflictError,
+  ForbiddenError,
+  NotFoundError,
+  RateLimitedError,
+  ValidationError,
+} from '../domain/errors.ts';
 import { newId } from '../domain/ids.ts';
 import { assertCanSeeRun, effectiveTenant, requireRole, ROUTE_ROLES } from '../domain/permissions.ts';
 import { hasAnyRole, type Principal } from '../domain/principal.ts';
@@ -26,7 +33,7 @@ export interface StartRunCommand {
  * another body it is a 409.
  */
 export async function startRun(
-  deps: Pick<Deps, 'clock' | 'runs' | 'engine' | 'accounts' | 'traces'>,
+  deps: Pick<Deps, 'clock' | 'runs' | 'engine' | 'accounts' | 'traces' | 'ledger' | 'rateLimiter' | 'settings'>,
   command: StartRunCommand,
 ): Promise<Run> {
   const started = deps.clock.now();
@@ -50,6 +57,18 @@ export async function startRun(
   if (!hasAnyRole(principal, ['manager', 'admin']) && account.ownerId !== principal.sub) {
     throw new ForbiddenError('You can request briefs only for accounts you own.');
   }
+
+  const budget = await deps.ledger.getBudget(principal.tenantId, started.toISOString().slice(0, 7));
+  if (budget.availableUsd <= 0) {
+    throw new BudgetExceededError("The tenant's monthly budget is spent.");
+  }
+  const admitted = await deps.rateLimiter.consume(
+    `${principal.tenantId}#rpm`,
+    1,
+    deps.settings.rateLimits.requestsPerMinute,
+    started,
+  );
+  if (!admitted.allowed) throw new RateLimitedError(admitted.retryAfterMs / 1000);
 
   const prompt = livePrompt(workflow.prompts);
   const now = deps.clock.now();

@@ -1,7 +1,14 @@
-import { PutCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
 import { BudgetExceededError } from '../../domain/errors.ts';
 import { roundUsd } from '../../domain/pricing.ts';
-import type { Ledger, LedgerEntryTags, Reservation } from '../../ports/index.ts';
+import type { Budget, Ledger, LedgerEntry, LedgerEntryTags, Reservation } from '../../ports/index.ts';
 import { isConditionFailure, isTransactionConditionFailure } from './client.ts';
 
 /**
@@ -131,8 +138,13 @@ export class DynamoLedger implements Ledger {
                 TableName: this.table,
                 Key: this.budgetKey(reservation.tenantId, reservation.month),
                 UpdateExpression:
-                  'SET reservedUsd = reservedUsd - :reserved, spentUsd = spentUsd + :cost, availableUsd = availableUsd + :reserved - :cost',
-                ExpressionAttributeValues: { ':reserved': reservation.amountUsd, ':cost': costUsd },
+                  'SET reservedUsd = reservedUsd - :reserved, spentUsd = spentUsd + :cost, availableUsd = availableUsd + :unused',
+                ExpressionAttributeValues: {
+                  ':reserved': reservation.amountUsd,
+                  ':cost': costUsd,
+                  // One operator per SET action: the unused part of the reservation goes back to the budget.
+                  ':unused': roundUsd(reservation.amountUsd - costUsd),
+                },
               },
             },
             {
@@ -196,4 +208,116 @@ export class DynamoLedger implements Ledger {
       if (!isTransactionConditionFailure(error)) throw error;
     }
   }
+
+  async getBudget(tenantId: string, month: string): Promise<Budget> {
+    const result = await this.doc.send(
+      new GetCommand({ TableName: this.table, Key: this.budgetKey(tenantId, month), ConsistentRead: true }),
+    );
+    if (result.Item) return toBudget(result.Item, tenantId, month);
+    const limitUsd = this.defaultMonthlyBudgetUsd;
+    return { tenantId, month, limitUsd, spentUsd: 0, reservedUsd: 0, availableUsd: limitUsd };
+  }
+
+  async setBudget(tenantId: string, month: string, limitUsd: number, now: Date): Promise<Budget> {
+    await this.ensureBudget(tenantId, month);
+    // Optimistic: the new availability is derived from the limit read, guarded by a condition on it.
+    for (let tries = 0; tries < 5; tries += 1) {
+      const current = await this.getBudget(tenantId, month);
+      try {
+        const result = await this.doc.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: this.budgetKey(tenantId, month),
+            UpdateExpression: 'SET limitUsd = :limit, availableUsd = availableUsd + :delta, updatedAt = :now',
+            ConditionExpression: 'limitUsd = :old',
+            ExpressionAttributeValues: {
+              ':limit': limitUsd,
+              ':delta': roundUsd(limitUsd - current.limitUsd),
+              ':old': current.limitUsd,
+              ':now': now.toISOString(),
+            },
+            ReturnValues: 'ALL_NEW',
+          }),
+        );
+        if (result.Attributes) return toBudget(result.Attributes, tenantId, month);
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+      }
+    }
+    throw new Error('The budget changed concurrently too often; try again.');
+  }
+
+  async listEntries(query: { fromDay: string; toDay: string; tenantId?: string }): Promise<LedgerEntry[]> {
+    const entries: LedgerEntry[] = [];
+    for (const day of daysBetween(query.fromDay, query.toDay)) {
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const result = await this.doc.send(
+          new QueryCommand({
+            TableName: this.table,
+            IndexName: 'byDay',
+            KeyConditionExpression: query.tenantId
+              ? 'gsi1pk = :day AND begins_with(gsi1sk, :tenant)'
+              : 'gsi1pk = :day',
+            ExpressionAttributeValues: {
+              ':day': `DAY#${day}`,
+              ...(query.tenantId ? { ':tenant': `${query.tenantId}#` } : {}),
+            },
+            ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+          }),
+        );
+        for (const item of result.Items ?? []) entries.push(toEntry(item));
+        startKey = result.LastEvaluatedKey;
+      } while (startKey);
+    }
+    return entries;
+  }
+}
+
+function toBudget(item: Record<string, unknown>, tenantId: string, month: string): Budget {
+  return {
+    tenantId,
+    month,
+    limitUsd: Number(item['limitUsd'] ?? 0),
+    spentUsd: roundUsd(Number(item['spentUsd'] ?? 0)),
+    reservedUsd: roundUsd(Number(item['reservedUsd'] ?? 0)),
+    availableUsd: roundUsd(Number(item['availableUsd'] ?? 0)),
+  };
+}
+
+function toEntry(item: Record<string, unknown>): LedgerEntry {
+  const text = (name: string): string => {
+    const value = item[name];
+    return typeof value === 'string' ? value : '';
+  };
+  const sk = text('sk');
+  return {
+    at: text('at'),
+    day: text('day'),
+    attemptKey: sk.slice(sk.indexOf('#') + 1),
+    costUsd: Number(item['costUsd'] ?? 0),
+    inputTokens: Number(item['inputTokens'] ?? 0),
+    cachedInputTokens: Number(item['cachedInputTokens'] ?? 0),
+    outputTokens: Number(item['outputTokens'] ?? 0),
+    reasoningTokens: Number(item['reasoningTokens'] ?? 0),
+    priceVersion: text('priceVersion'),
+    tenantId: text('tenantId'),
+    workflowId: text('workflowId'),
+    runId: text('runId'),
+    userId: text('userId'),
+    model: text('model'),
+    promptId: text('promptId'),
+    promptVersion: text('promptVersion'),
+    environment: text('environment'),
+  };
+}
+
+/** Every day from `from` to `to` inclusive (YYYY-MM-DD, UTC). */
+export function daysBetween(from: string, to: string): string[] {
+  const days: string[] = [];
+  const end = Date.parse(`${to}T00:00:00Z`);
+  for (let t = Date.parse(`${from}T00:00:00Z`); t <= end; t += 86_400_000) {
+    days.push(new Date(t).toISOString().slice(0, 10));
+  }
+  return days;
 }

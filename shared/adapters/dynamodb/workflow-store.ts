@@ -120,10 +120,13 @@ export class DynamoWorkflowStore implements RunStore, DraftStore {
       sets.push('costUsd = costUsd + :cost');
       values[':cost'] = changes.addCostUsd;
     }
-    names['#s'] = 'status';
-    TERMINAL_RUN_STATUSES.forEach((status, index) => {
-      values[`:t${index}`] = status;
-    });
+    const guarded = changes.status !== undefined || changes.error !== undefined;
+    if (guarded) {
+      names['#s'] = 'status';
+      TERMINAL_RUN_STATUSES.forEach((status, index) => {
+        values[`:t${index}`] = status;
+      });
+    }
     const terminal = TERMINAL_RUN_STATUSES.map((_status, index) => `:t${index}`).join(', ');
     try {
       const result = await this.doc.send(
@@ -132,11 +135,8 @@ export class DynamoWorkflowStore implements RunStore, DraftStore {
           Key: this.runKey(tenantId, runId),
           UpdateExpression: `SET ${sets.join(', ')}`,
           // A finished run never changes again (a late task cannot reopen it); costs may still be added.
-          ConditionExpression:
-            changes.status === undefined && changes.error === undefined
-              ? 'attribute_exists(pk)'
-              : `attribute_exists(pk) AND NOT (#s IN (${terminal}))`,
-          ExpressionAttributeNames: names,
+          ConditionExpression: guarded ? `attribute_exists(pk) AND NOT (#s IN (${terminal}))` : 'attribute_exists(pk)',
+          ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
           ExpressionAttributeValues: values,
           ReturnValues: 'ALL_NEW',
         }),
@@ -330,15 +330,14 @@ export class DynamoWorkflowStore implements RunStore, DraftStore {
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
           ReturnValues: 'ALL_NEW',
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
       if (!result.Attributes) return { ok: false, current: null };
       return { ok: true, draft: this.toDraft(result.Attributes) };
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
-      const item = (error as { Item?: Record<string, unknown> }).Item;
-      return { ok: false, current: item ? this.toDraft(item) : await this.getDraft(tenantId, draftId) };
+      // The document client does not unmarshall the item returned with a failed condition: read it again.
+      return { ok: false, current: await this.getDraft(tenantId, draftId) };
     }
   }
 

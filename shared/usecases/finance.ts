@@ -1,0 +1,172 @@
+import { z } from 'zod';
+import { NotFoundError, ValidationError } from '../domain/errors.ts';
+import { requireRole, ROUTE_ROLES } from '../domain/permissions.ts';
+import { hasAnyRole, type Principal } from '../domain/principal.ts';
+import { roundUsd } from '../domain/pricing.ts';
+import type { Budget, LedgerEntry } from '../ports/index.ts';
+import type { Deps } from './deps.ts';
+
+const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD');
+const TENANT = /^[a-z0-9][a-z0-9-]{0,62}$/;
+/** The longest range one report may cover: one Query per day. */
+export const MAX_REPORT_DAYS = 93;
+
+export const LedgerQuerySchema = z
+  .object({
+    from: day,
+    to: day,
+    groupBy: z.enum(['tenant', 'workflow', 'model', 'day']).default('tenant'),
+    tenantId: z.string().regex(TENANT).optional(),
+  })
+  .strict()
+  .refine((q) => q.from <= q.to, { message: 'from must not be after to', path: ['from'] })
+  .refine((q) => (Date.parse(q.to) - Date.parse(q.from)) / 86_400_000 < MAX_REPORT_DAYS, {
+    message: `the range may cover at most ${MAX_REPORT_DAYS} days`,
+    path: ['to'],
+  });
+
+export const LedgerRowSchema = z.object({
+  key: z.string(),
+  costUsd: z.number(),
+  attempts: z.number().int(),
+  runs: z.number().int(),
+  inputTokens: z.number().int(),
+  cachedInputTokens: z.number().int(),
+  outputTokens: z.number().int(),
+});
+export type LedgerRow = z.infer<typeof LedgerRowSchema>;
+
+export const LedgerReportSchema = z.object({
+  from: z.string(),
+  to: z.string(),
+  groupBy: z.string(),
+  tenantId: z.string().nullable(),
+  currency: z.literal('USD'),
+  totalUsd: z.number(),
+  rows: z.array(LedgerRowSchema),
+});
+export type LedgerReport = z.infer<typeof LedgerReportSchema>;
+
+export const PutBudgetBodySchema = z
+  .object({
+    monthlyBudgetUsd: z.number().nonnegative().max(1_000_000),
+    month: z.string().regex(/^\d{4}-\d{2}$/).optional(),
+  })
+  .strict();
+
+function issues(error: z.ZodError) {
+  return error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
+}
+
+/** Groups ledger entries into report rows. Pure, so finance's numbers are testable to the cent. */
+export function groupEntries(entries: readonly LedgerEntry[], groupBy: 'tenant' | 'workflow' | 'model' | 'day'): LedgerRow[] {
+  const rows = new Map<string, LedgerRow & { runIds: Set<string> }>();
+  for (const entry of entries) {
+    const key = { tenant: entry.tenantId, workflow: entry.workflowId, model: entry.model, day: entry.day }[groupBy];
+    const row = rows.get(key) ?? {
+      key,
+      costUsd: 0,
+      attempts: 0,
+      runs: 0,
+      inputTokens: 0,
+      cachedInputTokens: 0,
+      outputTokens: 0,
+      runIds: new Set<string>(),
+    };
+    row.costUsd = roundUsd(row.costUsd + entry.costUsd);
+    row.attempts += 1;
+    row.runIds.add(entry.runId);
+    row.runs = row.runIds.size;
+    row.inputTokens += entry.inputTokens;
+    row.cachedInputTokens += entry.cachedInputTokens;
+    row.outputTokens += entry.outputTokens;
+    rows.set(key, row);
+  }
+  return [...rows.values()]
+    .map(({ runIds: _runIds, ...row }) => row)
+    .sort((a, b) => (a.key < b.key ? -1 : 1));
+}
+
+/** CSV for spreadsheets: a header row, one row per group, values quoted when needed. */
+export function toCsv(report: LedgerReport): string {
+  const quote = (value: string | number): string => {
+    const text = String(value);
+    // A leading =, +, - or @ would be read as a formula by spreadsheets.
+    const safe = /^[=+\-@]/.test(text) ? `'${text}` : text;
+    return /[",\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+  };
+  const lines = [[report.groupBy, 'cost_usd', 'attempts', 'runs', 'input_tokens', 'cached_input_tokens', 'output_tokens']];
+  for (const row of report.rows) {
+    lines.push([row.key, row.costUsd.toFixed(6), row.attempts, row.runs, row.inputTokens, row.cachedInputTokens, row.outputTokens].map(String));
+  }
+  return `${lines.map((line) => line.map(quote).join(',')).join('\n')}\n`;
+}
+
+/**
+ * The cost report. Finance and operators see every tenant (or one with `tenantId`); an admin only
+ * their own tenant. Entries carry no draft content, so finance never sees any.
+ */
+export async function getLedgerReport(
+  deps: Pick<Deps, 'ledger'>,
+  principal: Principal,
+  query: Record<string, string | undefined>,
+): Promise<LedgerReport> {
+  requireRole(principal, ROUTE_ROLES.getLedger);
+  const parsed = LedgerQuerySchema.safeParse(query);
+  if (!parsed.success) throw new ValidationError('The query string is invalid.', issues(parsed.error));
+  const platform = hasAnyRole(principal, ['finance', 'operator']);
+  const tenantId = platform ? parsed.data.tenantId : principal.tenantId;
+  if (!platform && parsed.data.tenantId !== undefined && parsed.data.tenantId !== principal.tenantId) {
+    throw new NotFoundError('Tenant');
+  }
+  const entries = await deps.ledger.listEntries({
+    fromDay: parsed.data.from,
+    toDay: parsed.data.to,
+    ...(tenantId ? { tenantId } : {}),
+  });
+  const rows = groupEntries(entries, parsed.data.groupBy);
+  return {
+    from: parsed.data.from,
+    to: parsed.data.to,
+    groupBy: parsed.data.groupBy,
+    tenantId: tenantId ?? null,
+    currency: 'USD',
+    totalUsd: roundUsd(rows.reduce((sum, row) => sum + row.costUsd, 0)),
+    rows,
+  };
+}
+
+function budgetTenant(principal: Principal, tenantId: string | undefined): string {
+  if (tenantId === undefined || !TENANT.test(tenantId)) throw new NotFoundError('Tenant');
+  if (!hasAnyRole(principal, ['finance', 'operator']) && tenantId !== principal.tenantId) throw new NotFoundError('Tenant');
+  return tenantId;
+}
+
+/** The month's budget (current month unless `?month=`), with spent and reserved. */
+export async function getBudget(
+  deps: Pick<Deps, 'ledger' | 'clock'>,
+  principal: Principal,
+  tenantId: string | undefined,
+  query: Record<string, string | undefined>,
+): Promise<Budget> {
+  requireRole(principal, ROUTE_ROLES.getBudget);
+  const tenant = budgetTenant(principal, tenantId);
+  const month = query['month'] ?? deps.clock.now().toISOString().slice(0, 7);
+  if (!/^\d{4}-\d{2}$/.test(month)) throw new ValidationError('month must be YYYY-MM.');
+  return deps.ledger.getBudget(tenant, month);
+}
+
+/** Operators set a tenant's monthly budget; spent and reserved amounts are kept. */
+export async function putBudget(
+  deps: Pick<Deps, 'ledger' | 'clock'>,
+  principal: Principal,
+  tenantId: string | undefined,
+  body: unknown,
+): Promise<Budget> {
+  requireRole(principal, ROUTE_ROLES.putBudget);
+  const tenant = budgetTenant(principal, tenantId);
+  const parsed = PutBudgetBodySchema.safeParse(body ?? {});
+  if (!parsed.success) throw new ValidationError('The request body is invalid.', issues(parsed.error));
+  const now = deps.clock.now();
+  return deps.ledger.setBudget(tenant, parsed.data.month ?? now.toISOString().slice(0, 7), parsed.data.monthlyBudgetUsd, now);
+}
