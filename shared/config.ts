@@ -24,6 +24,7 @@ import { z } from 'zod';
  * | DEFAULT_MONTHLY_BUDGET_USD | a tenant's monthly budget until an operator sets one, USD  | required where used |
  * | RATE_LIMIT_RPM         | runs a tenant may start per minute                              | required where used |
  * | RATE_LIMIT_TPM         | model tokens (estimated in + max out) a tenant may use per minute | required where used |
+ * | MODEL_ATTEMPT_TIMEOUT_MS | caps every workflow's per-attempt model timeout, ms         | the workflow's own |
  * | DYNAMODB_ENDPOINT      | endpoint override (DynamoDB Local)                              | unset |
  * | AWS_REGION             | AWS region, set by Lambda                                       | required where used |
  */
@@ -54,6 +55,7 @@ export const EnvSchema = z.object({
   DEFAULT_MONTHLY_BUDGET_USD: z.coerce.number().nonnegative().optional(),
   RATE_LIMIT_RPM: z.coerce.number().int().positive().optional(),
   RATE_LIMIT_TPM: z.coerce.number().int().positive().optional(),
+  MODEL_ATTEMPT_TIMEOUT_MS: z.coerce.number().int().positive().optional(),
   DYNAMODB_ENDPOINT: z.url().optional(),
   AWS_REGION: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).optional(),

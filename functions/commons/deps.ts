@@ -85,6 +85,7 @@ export function buildDeps(env: Readonly<Env>, overrides: { engine?: WorkflowEngi
       environment: env.REIN_ENV,
       modelAllowList: env.MODEL_ALLOW_LIST ?? [],
       traceTtlDays: env.TRACE_TTL_DAYS ?? 0,
+      attemptTimeoutCapMs: env.MODEL_ATTEMPT_TIMEOUT_MS ?? null,
       // Functions that touch the ledger enforce rate limits, so they must be configured there.
       rateLimits: env.LEDGER_TABLE
         ? { requestsPerMinute: required(env, 'RATE_LIMIT_RPM'), tokensPerMinute: required(env, 'RATE_LIMIT_TPM') }

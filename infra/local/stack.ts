@@ -12,6 +12,7 @@ import { StaticSecretSource } from '#shared/adapters/secrets/secret-source.ts';
 import type { Deps } from '#shared/usecases/deps.ts';
 import { buildDeps } from '../../functions/commons/deps.ts';
 import { createApp } from '../app-factory.ts';
+import type { EnvironmentConfigInput } from '../config/types.ts';
 import { loadOrCreateDevIssuer, type DevIssuer } from './dev-issuer.ts';
 import { createTablesFromTemplates, startDynamoLocal, type LocalDynamo } from './dynamo.ts';
 import { createLocalHttpServer } from './http-server.ts';
@@ -32,6 +33,10 @@ export interface LocalStackOptions {
   openAiBaseUrl?: string | undefined;
   /** Overrides the environment's review timeout (tests use a few seconds). */
   reviewTimeoutSeconds?: number;
+  /** Overrides of the stage's CDK config (e.g. budgets, rate limits), applied before synthesis. */
+  configOverrides?: Partial<EnvironmentConfigInput>;
+  /** Extra variables for every local function, over those the template sets (e.g. MODEL_ATTEMPT_TIMEOUT_MS). */
+  functionEnv?: Record<string, string>;
   /** Which environment's CDK definition to run locally. */
   environment?: 'dev' | 'staging' | 'prod';
   logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
@@ -57,14 +62,17 @@ export const LOCAL_AUDIENCE = 'rein-local';
 type LambdaHandler = (event: unknown, context: unknown) => Promise<unknown>;
 
 /** Synthesizes one stage of the CDK app (no bundling) and returns its stacks' templates. */
-export function synthesizeTemplates(environment: 'dev' | 'staging' | 'prod', reviewTimeoutSeconds?: number): TemplateSet {
+export function synthesizeTemplates(
+  environment: 'dev' | 'staging' | 'prod',
+  overrides: Partial<EnvironmentConfigInput> = {},
+): TemplateSet {
   const outdir = mkdtempSync(join(tmpdir(), 'rein-synth-'));
   try {
     const { stages } = createApp({
       stages: [environment],
       bundling: false,
       outdir,
-      ...(reviewTimeoutSeconds === undefined ? {} : { overrides: { reviewTimeoutSeconds } }),
+      overrides,
     });
     const stage = stages[environment];
     if (!stage) throw new Error(`The CDK app has no ${environment} stage.`);
@@ -97,7 +105,10 @@ function functionOfState(state: Record<string, unknown>): { arn: string; viaInvo
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const logger = new Logger({ serviceName: 'rein-local', logLevel: options.logLevel ?? 'WARN' });
   const environment = options.environment ?? 'dev';
-  const templates = synthesizeTemplates(environment, options.reviewTimeoutSeconds);
+  const templates = synthesizeTemplates(environment, {
+    ...options.configOverrides,
+    ...(options.reviewTimeoutSeconds === undefined ? {} : { reviewTimeoutSeconds: options.reviewTimeoutSeconds }),
+  });
   const dataDir = options.dataDir === null ? null : resolve(options.dataDir);
   const keyDir = dataDir ?? mkdtempSync(join(tmpdir(), 'rein-key-'));
 
@@ -140,6 +151,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         ...(env['STATE_MACHINE_ARN'] ? { STATE_MACHINE_ARN: machineArn } : {}),
         // The dev issuer replaces the stage's authorizer, so its claim names come with it.
         ...(env['AUTH_TENANT_CLAIM'] ? { AUTH_TENANT_CLAIM: 'tenant_id', AUTH_ROLES_CLAIM: 'roles' } : {}),
+        ...options.functionEnv,
       });
       const config = parseEnv(env);
       const deps = buildDeps(config, { engine, secrets });

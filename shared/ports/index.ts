@@ -24,6 +24,12 @@ export interface AttemptRecord {
   finishReason: string;
   validationErrors: string[] | null;
   costUsd: number;
+  /** What settling needs again if the Lambda dies between storing the attempt and settling it. */
+  billing: {
+    reservation: Reservation;
+    usage: { inputTokens: number; cachedInputTokens: number; outputTokens: number; reasoningTokens: number };
+    priceVersion: string;
+  } | null;
 }
 
 export interface RunStore {
@@ -39,12 +45,14 @@ export interface RunStore {
   updateRun(
     tenantId: string,
     runId: string,
-    changes: { status?: RunStatus; draftId?: string; error?: RunError; model?: string; addCostUsd?: number },
+    changes: { status?: RunStatus; draftId?: string; error?: RunError; model?: string },
     now: Date,
   ): Promise<Run | null>;
   saveContext(tenantId: string, runId: string, context: ContextObject): Promise<void>;
   getContext(tenantId: string, runId: string): Promise<ContextObject | null>;
   saveAttempt(tenantId: string, runId: string, record: AttemptRecord): Promise<void>;
+  /** Adds an attempt's cost to the run once: a repeated call with the same attempt key changes nothing. */
+  addRunCost(tenantId: string, runId: string, attemptKey: string, costUsd: number, now: Date): Promise<void>;
   getAttempt(tenantId: string, runId: string, attempt: number): Promise<AttemptRecord | null>;
   setAttemptValidation(tenantId: string, runId: string, attempt: number, errors: string[]): Promise<void>;
 }

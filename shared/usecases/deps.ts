@@ -20,6 +20,8 @@ export interface RuntimeSettings {
   traceTtlDays: number;
   /** Per-tenant limits, enforced across all Lambdas through the RateLimiter. */
   rateLimits: { requestsPerMinute: number; tokensPerMinute: number };
+  /** An environment's cap on the per-attempt model timeout, ms (null: the workflow's own). */
+  attemptTimeoutCapMs: number | null;
 }
 
 /** Every port a use case may need. Each use case declares the subset it uses with `Pick`. */

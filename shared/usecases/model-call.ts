@@ -9,7 +9,8 @@ import {
   type ModelResponse,
 } from '../domain/model.ts';
 import { costOf, estimateTokens, maxCostOf, priceFor, PRICE_TABLE_VERSION, UnknownModelPriceError } from '../domain/pricing.ts';
-import type { Reservation } from '../ports/index.ts';
+import type { AttemptRecord, Reservation } from '../ports/index.ts';
+import type { Run } from '../domain/run.ts';
 import { livePrompt } from '../workflows/definition.ts';
 import { getWorkflow } from '../workflows/registry.ts';
 import type { Deps } from './deps.ts';
@@ -20,6 +21,37 @@ import { recordSpan } from './tracing.ts';
 export const MAX_RETRY_AFTER_MS = 10_000;
 const BASE_BACKOFF_MS = 250;
 const MAX_BACKOFF_MS = 4_000;
+
+/**
+ * Settles an answered attempt: the ledger entry and budget in one transaction (idempotent per
+ * run and attempt key), then the run's cost (idempotent per attempt key). Safe to repeat.
+ */
+async function settleAttempt(
+  deps: Pick<Deps, 'clock' | 'runs' | 'ledger' | 'settings'>,
+  run: Run,
+  billing: NonNullable<AttemptRecord['billing']>,
+  cost: number,
+  model: string,
+): Promise<void> {
+  const prompt = livePrompt(getWorkflow(run.workflowId).prompts);
+  await deps.ledger.settle(
+    billing.reservation,
+    { costUsd: cost, ...billing.usage, priceVersion: billing.priceVersion },
+    {
+      tenantId: run.tenantId,
+      workflowId: run.workflowId,
+      runId: run.runId,
+      userId: run.requestedBy,
+      model,
+      promptId: prompt.id,
+      promptVersion: run.promptVersion,
+      environment: deps.settings.environment,
+    },
+    deps.clock.now(),
+  );
+  await deps.runs.addRunCost(run.tenantId, run.runId, billing.reservation.attemptKey, cost, deps.clock.now());
+  await deps.runs.updateRun(run.tenantId, run.runId, { model }, deps.clock.now());
+}
 
 /** Exponential backoff with full jitter. */
 export function backoffMs(tryNumber: number, random: () => number = Math.random): number {
@@ -43,9 +75,13 @@ export async function callModel(
 ): Promise<{ attempt: number; model: string }> {
   const run = await deps.runs.getRun(task.tenantId, task.runId);
   if (!run) throw new NotFoundError('Run');
-  // A retried Lambda whose provider call already completed reuses the stored attempt: no second call, no second charge.
+  // A retried Lambda whose provider call already completed reuses the stored attempt: no second
+  // call, and settling again is a no-op if the first invocation got that far.
   const done = await deps.runs.getAttempt(task.tenantId, task.runId, task.attempt);
-  if (done) return { attempt: task.attempt, model: done.model };
+  if (done) {
+    if (done.billing) await settleAttempt(deps, run, done.billing, done.costUsd, done.model);
+    return { attempt: task.attempt, model: done.model };
+  }
 
   const context = await deps.runs.getContext(task.tenantId, task.runId);
   if (!context) throw new WorkflowStepError('context_unavailable', 'The run has no context.');
@@ -127,7 +163,7 @@ export async function callModel(
           outputSchema: workflow.outputSchema,
           outputName: workflow.outputName,
           maxOutputTokens: policy.maxOutputTokens,
-          timeoutMs: Math.min(policy.attemptTimeoutMs, remaining),
+          timeoutMs: Math.min(policy.attemptTimeoutMs, deps.settings.attemptTimeoutCapMs ?? Infinity, remaining),
         });
       } catch (error) {
         await deps.ledger.release(reservation);
@@ -175,39 +211,19 @@ export async function callModel(
 
       await deps.breaker.recordSuccess(model, deps.clock.now());
       const cost = costOf(response.usage, price);
+      const billing = { reservation, usage: response.usage, priceVersion: PRICE_TABLE_VERSION };
       // The attempt is stored before settling: a retried Lambda finds it and settles idempotently.
       await deps.runs.saveAttempt(run.tenantId, run.runId, {
         attempt: task.attempt,
-        model: response.model || model,
+        model,
         outputText: response.outputText,
         refusal: response.refusal,
         finishReason: response.finishReason,
         validationErrors: null,
         costUsd: cost,
+        billing,
       });
-      await deps.ledger.settle(
-        reservation,
-        {
-          costUsd: cost,
-          inputTokens: response.usage.inputTokens,
-          cachedInputTokens: response.usage.cachedInputTokens,
-          outputTokens: response.usage.outputTokens,
-          reasoningTokens: response.usage.reasoningTokens,
-          priceVersion: PRICE_TABLE_VERSION,
-        },
-        {
-          tenantId: run.tenantId,
-          workflowId: run.workflowId,
-          runId: run.runId,
-          userId: run.requestedBy,
-          model,
-          promptId: prompt.id,
-          promptVersion: prompt.version,
-          environment: deps.settings.environment,
-        },
-        deps.clock.now(),
-      );
-      await deps.runs.updateRun(run.tenantId, run.runId, { model, addCostUsd: cost }, deps.clock.now());
+      await settleAttempt(deps, run, billing, cost, model);
       await recordSpan(deps.traces, run.tenantId, run.runId, {
         name: `chat ${model}`,
         kind: 'model_attempt',

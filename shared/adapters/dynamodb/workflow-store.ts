@@ -116,10 +116,6 @@ export class DynamoWorkflowStore implements RunStore, DraftStore {
       sets.push('model = :model');
       values[':model'] = changes.model;
     }
-    if (changes.addCostUsd !== undefined) {
-      sets.push('costUsd = costUsd + :cost');
-      values[':cost'] = changes.addCostUsd;
-    }
     const guarded = changes.status !== undefined || changes.error !== undefined;
     if (guarded) {
       names['#s'] = 'status';
@@ -171,7 +167,14 @@ export class DynamoWorkflowStore implements RunStore, DraftStore {
 
   async saveAttempt(tenantId: string, runId: string, record: AttemptRecord): Promise<void> {
     await this.doc.send(
-      new PutCommand({ TableName: this.table, Item: { ...this.attemptKey(tenantId, runId, record.attempt), ...record } }),
+      new PutCommand({
+        TableName: this.table,
+        Item: {
+          ...this.attemptKey(tenantId, runId, record.attempt),
+          ...record,
+          billing: record.billing === null ? null : JSON.stringify(record.billing),
+        },
+      }),
     );
   }
 
@@ -189,7 +192,24 @@ export class DynamoWorkflowStore implements RunStore, DraftStore {
       finishReason: String(item['finishReason']),
       validationErrors: Array.isArray(item['validationErrors']) ? item['validationErrors'].map(String) : null,
       costUsd: Number(item['costUsd']),
+      billing: typeof item['billing'] === 'string' ? (JSON.parse(item['billing']) as AttemptRecord['billing']) : null,
     };
+  }
+
+  async addRunCost(tenantId: string, runId: string, attemptKey: string, costUsd: number, now: Date): Promise<void> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: this.runKey(tenantId, runId),
+          UpdateExpression: 'SET costUsd = costUsd + :cost, updatedAt = :now ADD costedAttempts :keys',
+          ConditionExpression: 'attribute_exists(pk) AND NOT contains(costedAttempts, :key)',
+          ExpressionAttributeValues: { ':cost': costUsd, ':now': now.toISOString(), ':keys': new Set([attemptKey]), ':key': attemptKey },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
   }
 
   async setAttemptValidation(tenantId: string, runId: string, attempt: number, errors: string[]): Promise<void> {
