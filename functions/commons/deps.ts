@@ -30,12 +30,15 @@ export const BREAKER_POLICY: BreakerPolicy = { failureThreshold: 5, coolDownMs: 
 
 /** A port that fails loudly when a Lambda uses something its configuration does not give it. */
 function unavailable(what: string): object {
-  return new Proxy({}, {
-    get(_target, property) {
-      if (property === 'then') return undefined;
-      return () => Promise.reject(new Error(`${what} is not configured for this function.`));
+  return new Proxy(
+    {},
+    {
+      get(_target, property) {
+        if (property === 'then') return undefined;
+        return () => Promise.reject(new Error(`${what} is not configured for this function.`));
+      },
     },
-  });
+  );
 }
 
 /**
@@ -43,15 +46,25 @@ function unavailable(what: string): object {
  * names (CDK's `bind…` helpers set those together with the IAM grants). Overrides let the local
  * stack swap the engine and the secret source.
  */
-export function buildDeps(env: Readonly<Env>, overrides: { engine?: WorkflowEngine; secrets?: SecretSource } = {}): Deps {
-  const doc = createDocumentClient({ region: env.AWS_REGION ?? 'us-east-1', endpoint: env.DYNAMODB_ENDPOINT });
+export function buildDeps(
+  env: Readonly<Env>,
+  overrides: { engine?: WorkflowEngine; secrets?: SecretSource } = {},
+): Deps {
+  const doc = createDocumentClient({
+    region: env.AWS_REGION ?? 'us-east-1',
+    endpoint: env.DYNAMODB_ENDPOINT,
+  });
   const store = env.WORKFLOW_TABLE ? new DynamoWorkflowStore(doc, env.WORKFLOW_TABLE) : null;
 
   let secrets = overrides.secrets;
   if (!secrets && env.OPENAI_SECRET_ARN) {
-    secrets = new SecretsManagerSecretSource(new SecretsManagerClient({ region: required(env, 'AWS_REGION') }), env.OPENAI_SECRET_ARN);
+    secrets = new SecretsManagerSecretSource(
+      new SecretsManagerClient({ region: required(env, 'AWS_REGION') }),
+      env.OPENAI_SECRET_ARN,
+    );
   }
-  if (!secrets && env.OPENAI_API_KEY && env.REIN_ENV === 'local') secrets = new StaticSecretSource(env.OPENAI_API_KEY);
+  if (!secrets && env.OPENAI_API_KEY && env.REIN_ENV === 'local')
+    secrets = new StaticSecretSource(env.OPENAI_API_KEY);
   const secretSource = secrets;
 
   return {
@@ -62,12 +75,17 @@ export function buildDeps(env: Readonly<Env>, overrides: { engine?: WorkflowEngi
     engine:
       overrides.engine ??
       (env.STATE_MACHINE_ARN
-        ? new StepFunctionsEngine(new SFNClient({ region: required(env, 'AWS_REGION') }), env.STATE_MACHINE_ARN)
+        ? new StepFunctionsEngine(
+            new SFNClient({ region: required(env, 'AWS_REGION') }),
+            env.STATE_MACHINE_ARN,
+          )
         : (unavailable('STATE_MACHINE_ARN') as WorkflowEngine)),
     traces: env.TRACE_TABLE
       ? new DynamoTraceSink(doc, env.TRACE_TABLE, required(env, 'TRACE_TTL_DAYS'))
       : (unavailable('TRACE_TABLE') as TraceSink),
-    accounts: env.RECORDS_TABLE ? new DynamoAccountDirectory(doc, env.RECORDS_TABLE) : (unavailable('RECORDS_TABLE') as AccountDirectory),
+    accounts: env.RECORDS_TABLE
+      ? new DynamoAccountDirectory(doc, env.RECORDS_TABLE)
+      : (unavailable('RECORDS_TABLE') as AccountDirectory),
     sources: env.RECORDS_TABLE ? createRecordSources(doc, env.RECORDS_TABLE) : new Map(),
     model: secretSource
       ? new OpenAiModelClient({ apiKey: () => secretSource.getOpenAiKey(), baseURL: env.OPENAI_BASE_URL })
@@ -88,7 +106,10 @@ export function buildDeps(env: Readonly<Env>, overrides: { engine?: WorkflowEngi
       attemptTimeoutCapMs: env.MODEL_ATTEMPT_TIMEOUT_MS ?? null,
       // Functions that touch the ledger enforce rate limits, so they must be configured there.
       rateLimits: env.LEDGER_TABLE
-        ? { requestsPerMinute: required(env, 'RATE_LIMIT_RPM'), tokensPerMinute: required(env, 'RATE_LIMIT_TPM') }
+        ? {
+            requestsPerMinute: required(env, 'RATE_LIMIT_RPM'),
+            tokensPerMinute: required(env, 'RATE_LIMIT_TPM'),
+          }
         : { requestsPerMinute: 0, tokensPerMinute: 0 },
     },
   };

@@ -87,7 +87,10 @@ export async function startDynamoLocal(dataDir: string | null): Promise<LocalDyn
 }
 
 /** Creates every `AWS::DynamoDB::Table` of the templates that does not exist yet, with its TTL. */
-export async function createTablesFromTemplates(client: DynamoDBClient, templates: TemplateSet): Promise<Record<string, string>> {
+export async function createTablesFromTemplates(
+  client: DynamoDBClient,
+  templates: TemplateSet,
+): Promise<Record<string, string>> {
   const existing = new Set((await client.send(new ListTablesCommand({}))).TableNames ?? []);
   const names: Record<string, string> = {};
   for (const [logicalId, resource] of templates.ofType('AWS::DynamoDB::Table')) {

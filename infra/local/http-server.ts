@@ -10,14 +10,22 @@ import type { DevIssuer } from './dev-issuer.ts';
 /** API Gateway's own payload limit is 10 MB; the local server stops reading there too. */
 const GATEWAY_MAX_BODY = 10 * 1024 * 1024;
 
-export type ApiHandler = (event: APIGatewayProxyEventV2, context: unknown) => Promise<APIGatewayProxyStructuredResultV2>;
+export type ApiHandler = (
+  event: APIGatewayProxyEventV2,
+  context: unknown,
+) => Promise<APIGatewayProxyStructuredResultV2>;
 
 const TokenRequestSchema = z
   .object({
     sub: z.string().min(1).max(128),
     tenantId: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/),
     roles: z.array(RoleSchema).min(1),
-    expiresInSeconds: z.number().int().min(1).max(7 * 86_400).optional(),
+    expiresInSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(7 * 86_400)
+      .optional(),
   })
   .strict();
 
@@ -26,8 +34,19 @@ function send(res: ServerResponse, status: number, headers: Record<string, strin
   res.end(body);
 }
 
-function gatewayError(res: ServerResponse, status: number, code: string, message: string, requestId: string): void {
-  send(res, status, { ...SECURITY_HEADERS, 'x-request-id': requestId }, JSON.stringify({ error: { code, message, requestId } }));
+function gatewayError(
+  res: ServerResponse,
+  status: number,
+  code: string,
+  message: string,
+  requestId: string,
+): void {
+  send(
+    res,
+    status,
+    { ...SECURITY_HEADERS, 'x-request-id': requestId },
+    JSON.stringify({ error: { code, message, requestId } }),
+  );
 }
 
 async function readBody(req: IncomingMessage): Promise<Buffer | 'too_large'> {
@@ -59,7 +78,8 @@ function isUtf8(bytes: Buffer): boolean {
 export function createLocalHttpServer(options: { api: ApiHandler; issuer: DevIssuer }): Server {
   return createServer((req, res) => {
     void handle(req, res).catch(() => {
-      if (!res.headersSent) gatewayError(res, 500, 'internal_error', 'An internal error occurred.', randomUUID());
+      if (!res.headersSent)
+        gatewayError(res, 500, 'internal_error', 'An internal error occurred.', randomUUID());
       else res.end();
     });
   });
@@ -91,7 +111,10 @@ export function createLocalHttpServer(options: { api: ApiHandler; issuer: DevIss
         return;
       }
       const { expiresInSeconds, ...claims } = parsed.data;
-      const token = await options.issuer.sign(claims, expiresInSeconds === undefined ? {} : { expiresInSeconds });
+      const token = await options.issuer.sign(
+        claims,
+        expiresInSeconds === undefined ? {} : { expiresInSeconds },
+      );
       send(res, 200, SECURITY_HEADERS, JSON.stringify({ token }));
       return;
     }
@@ -118,7 +141,8 @@ export function createLocalHttpServer(options: { api: ApiHandler; issuer: DevIss
     }
 
     const query: Record<string, string> = {};
-    for (const [name, value] of url.searchParams) query[name] = name in query ? `${query[name] ?? ''},${value}` : value;
+    for (const [name, value] of url.searchParams)
+      query[name] = name in query ? `${query[name] ?? ''},${value}` : value;
     const now = new Date();
     const text = raw.byteLength > 0 && isUtf8(raw);
     const event = {

@@ -21,10 +21,14 @@ export const LocalEnvSchema = z.object({
   REIN_REVIEW_TIMEOUT_SECONDS: z.coerce.number().int().positive().optional(),
 });
 
-export function localEnv(source: Record<string, string | undefined> = process.env): z.infer<typeof LocalEnvSchema> {
+export function localEnv(
+  source: Record<string, string | undefined> = process.env,
+): z.infer<typeof LocalEnvSchema> {
   const parsed = LocalEnvSchema.safeParse(source);
   if (!parsed.success) {
-    throw new Error(`Invalid local settings: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    throw new Error(
+      `Invalid local settings: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   }
   return parsed.data;
 }

@@ -18,7 +18,9 @@ async function main(): Promise<void> {
     seed,
     openAiApiKey: env.OPENAI_API_KEY,
     openAiBaseUrl: env.OPENAI_BASE_URL,
-    ...(env.REIN_REVIEW_TIMEOUT_SECONDS === undefined ? {} : { reviewTimeoutSeconds: env.REIN_REVIEW_TIMEOUT_SECONDS }),
+    ...(env.REIN_REVIEW_TIMEOUT_SECONDS === undefined
+      ? {}
+      : { reviewTimeoutSeconds: env.REIN_REVIEW_TIMEOUT_SECONDS }),
     logLevel: 'WARN',
   });
   const lines = [
@@ -49,6 +51,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`Rein local stack failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(
+    `Rein local stack failed to start: ${error instanceof Error ? error.message : String(error)}\n`,
+  );
   process.exit(1);
 });

@@ -4,7 +4,10 @@ import { execFileSync } from 'node:child_process';
 
 const problems = [];
 const major = Number(process.versions.node.split('.')[0]);
-if (major < 20) problems.push(`Node ${process.versions.node} is too old: Node >= 20 is needed to run npm (the project pins Node 24 itself).`);
+if (major < 20)
+  problems.push(
+    `Node ${process.versions.node} is too old: Node >= 20 is needed to run npm (the project pins Node 24 itself).`,
+  );
 const version = (() => {
   try {
     const result = execFileSync('sh', ['-c', 'java -version 2>&1'], { encoding: 'utf8' });
@@ -15,7 +18,10 @@ const version = (() => {
     return null;
   }
 })();
-if (version === null) problems.push('Java was not found: DynamoDB Local needs Java >= 17 on the PATH (e.g. apt-get install openjdk-17-jre-headless).');
+if (version === null)
+  problems.push(
+    'Java was not found: DynamoDB Local needs Java >= 17 on the PATH (e.g. apt-get install openjdk-17-jre-headless).',
+  );
 else if (version < 17) problems.push(`Java ${version} is too old: DynamoDB Local needs Java >= 17.`);
 if (problems.length > 0) {
   console.error('Rein local stack cannot start:\n' + problems.map((p) => `  - ${p}`).join('\n'));

@@ -107,7 +107,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const environment = options.environment ?? 'dev';
   const templates = synthesizeTemplates(environment, {
     ...options.configOverrides,
-    ...(options.reviewTimeoutSeconds === undefined ? {} : { reviewTimeoutSeconds: options.reviewTimeoutSeconds }),
+    ...(options.reviewTimeoutSeconds === undefined
+      ? {}
+      : { reviewTimeoutSeconds: options.reviewTimeoutSeconds }),
   });
   const dataDir = options.dataDir === null ? null : resolve(options.dataDir);
   const keyDir = dataDir ?? mkdtempSync(join(tmpdir(), 'rein-key-'));
@@ -127,10 +129,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     let definition: StateMachineDefinition | null = null;
     const waitStates: string[] = [];
     const [machine, ...others] = templates.ofType('AWS::StepFunctions::StateMachine');
-    if (!machine || others.length > 0) throw new Error('Expected exactly one state machine in the templates.');
+    if (!machine || others.length > 0)
+      throw new Error('Expected exactly one state machine in the templates.');
     const machineArn = templates.physicalName(machine[0]);
     const rawDefinition = templates.resolve(machine[1].Properties?.['DefinitionString']);
-    definition = JSON.parse(typeof rawDefinition === 'string' ? rawDefinition : JSON.stringify(rawDefinition)) as StateMachineDefinition;
+    definition = JSON.parse(
+      typeof rawDefinition === 'string' ? rawDefinition : JSON.stringify(rawDefinition),
+    ) as StateMachineDefinition;
     const engine = new LocalWorkflowEngine(definition, stateHandlers, waitStates, logger);
 
     for (const [logicalId, resource] of templates.ofType('AWS::Lambda::Function')) {
@@ -172,11 +177,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       const target = functionOfState(state);
       const bound = target ? handlersByArn.get(target.arn) : undefined;
       if (!target || !bound) throw new Error(`State ${stateName} names no local Lambda handler.`);
-      if (typeof state['Resource'] === 'string' && state['Resource'].endsWith('.waitForTaskToken')) waitStates.push(stateName);
+      if (typeof state['Resource'] === 'string' && state['Resource'].endsWith('.waitForTaskToken'))
+        waitStates.push(stateName);
       stateHandlers[stateName] = async (input) => {
         const payload = target.viaInvoke ? (input as { Payload?: unknown }).Payload : input;
         try {
-          return await bound.handler(payload, { awsRequestId: `local-${stateName}`, functionName: stateName });
+          return await bound.handler(payload, {
+            awsRequestId: `local-${stateName}`,
+            functionName: stateName,
+          });
         } catch (error) {
           // As CloudWatch would show a failed invocation; task tokens are never part of an error message.
           logger.warn('Task failed', {
@@ -199,7 +208,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const recordsTable = Object.entries(tables).find(([id]) => id.startsWith('RecordsTable'))?.[1];
     const ledgerTable = Object.entries(tables).find(([id]) => id.startsWith('LedgerTable'))?.[1];
     const workflowTable = Object.entries(tables).find(([id]) => id.startsWith('WorkflowTable'))?.[1];
-    if (!recordsTable || !ledgerTable || !workflowTable) throw new Error('The templates lack a records, ledger or workflow table.');
+    if (!recordsTable || !ledgerTable || !workflowTable)
+      throw new Error('The templates lack a records, ledger or workflow table.');
     if (options.seed) {
       await loadSeed(doc, recordsTable, options.seed);
       const month = new Date().toISOString().slice(0, 7);
@@ -243,7 +253,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
           }),
         );
         for (const item of page.Items ?? []) {
-          const { tenantId, runId, draftId } = item as { tenantId?: unknown; runId?: unknown; draftId?: unknown };
+          const { tenantId, runId, draftId } = item as {
+            tenantId?: unknown;
+            runId?: unknown;
+            draftId?: unknown;
+          };
           if (typeof tenantId === 'string' && typeof runId === 'string' && typeof draftId === 'string') {
             engine.resumeAtReview(reviewState, { tenantId, runId, draftId });
           }
@@ -252,9 +266,16 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       } while (startKey);
     }
 
-    const issuer = await loadOrCreateDevIssuer({ dir: keyDir, issuer: LOCAL_ISSUER, audience: LOCAL_AUDIENCE });
+    const issuer = await loadOrCreateDevIssuer({
+      dir: keyDir,
+      issuer: LOCAL_ISSUER,
+      audience: LOCAL_AUDIENCE,
+    });
     const server: Server = createLocalHttpServer({
-      api: api.handler as (event: APIGatewayProxyEventV2, context: unknown) => Promise<APIGatewayProxyStructuredResultV2>,
+      api: api.handler as (
+        event: APIGatewayProxyEventV2,
+        context: unknown,
+      ) => Promise<APIGatewayProxyStructuredResultV2>,
       issuer,
     });
     await new Promise<void>((resolveListen, reject) => {

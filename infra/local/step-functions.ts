@@ -33,7 +33,10 @@ export class TaskDoesNotExistError extends Error {
  * returns a promise held here until SendTaskSuccess/Failure, the state's TimeoutSeconds, or stop.
  */
 export class LocalWorkflowEngine implements WorkflowEngine {
-  private readonly waiting = new Map<string, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
+  private readonly waiting = new Map<
+    string,
+    { resolve: (value: unknown) => void; reject: (error: Error) => void }
+  >();
   private readonly executions = new Set<Promise<unknown>>();
   private readonly aborts = new Set<() => void>();
   private readonly started = new Set<string>();
@@ -89,7 +92,12 @@ export class LocalWorkflowEngine implements WorkflowEngine {
       overrides: { taskResourceLocalHandlers: this.overrides() },
       noThrowOnAbort: true,
       context: {
-        Execution: { Id: `local:${name}`, Name: name, Input: toJson(input), StartTime: new Date().toISOString() },
+        Execution: {
+          Id: `local:${name}`,
+          Name: name,
+          Input: toJson(input),
+          StartTime: new Date().toISOString(),
+        },
         // Each read of $$.Task.Token is a fresh opaque token, as in Step Functions.
         Task: {
           get Token() {
@@ -105,7 +113,10 @@ export class LocalWorkflowEngine implements WorkflowEngine {
         this.logger.warn('Local execution ended with an error', {
           execution: name,
           errorName: error instanceof Error ? error.name : 'unknown',
-          cause: error instanceof Error && error.cause instanceof Error ? `${error.cause.name}: ${error.cause.message}` : undefined,
+          cause:
+            error instanceof Error && error.cause instanceof Error
+              ? `${error.cause.name}: ${error.cause.message}`
+              : undefined,
         });
       })
       .finally(() => {

@@ -45,9 +45,12 @@ export class TemplateSet {
     const entry = this.resources.get(logicalId);
     if (!entry) throw new Error(`Unknown resource ${logicalId}.`);
     const type = entry.resource.Type;
-    if (type === 'AWS::Lambda::Function') return `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${logicalId}`;
-    if (type === 'AWS::StepFunctions::StateMachine') return `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${logicalId}`;
-    if (type === 'AWS::SecretsManager::Secret') return `arn:aws:secretsmanager:${LOCAL_REGION}:${LOCAL_ACCOUNT}:secret:${logicalId}`;
+    if (type === 'AWS::Lambda::Function')
+      return `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${logicalId}`;
+    if (type === 'AWS::StepFunctions::StateMachine')
+      return `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${logicalId}`;
+    if (type === 'AWS::SecretsManager::Secret')
+      return `arn:aws:secretsmanager:${LOCAL_REGION}:${LOCAL_ACCOUNT}:secret:${logicalId}`;
     return `rein-local-${logicalId}`;
   }
 
@@ -55,7 +58,8 @@ export class TemplateSet {
     const name = this.physicalName(logicalId);
     if (name.startsWith('arn:')) return name;
     const entry = this.resources.get(logicalId);
-    if (entry?.resource.Type === 'AWS::DynamoDB::Table') return `arn:aws:dynamodb:${LOCAL_REGION}:${LOCAL_ACCOUNT}:table/${name}`;
+    if (entry?.resource.Type === 'AWS::DynamoDB::Table')
+      return `arn:aws:dynamodb:${LOCAL_REGION}:${LOCAL_ACCOUNT}:table/${name}`;
     return `arn:aws:local:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${logicalId}`;
   }
 
@@ -82,7 +86,9 @@ export class TemplateSet {
           return parts.map((part) => String(this.resolve(part))).join(separator);
         }
         case 'Fn::Sub': {
-          const [text, vars] = Array.isArray(arg) ? (arg as [string, Record<string, unknown>]) : [String(arg), {}];
+          const [text, vars] = Array.isArray(arg)
+            ? (arg as [string, Record<string, unknown>])
+            : [String(arg), {}];
           return text.replace(/\$\{([^}]+)\}/g, (_m, name: string) => {
             if (name in vars) return String(this.resolve(vars[name]));
             if (name.includes('.')) {
@@ -131,7 +137,8 @@ export class TemplateSet {
         const entry = this.resources.get(name);
         if (!entry) return `unresolved-${name}`;
         const type = entry.resource.Type;
-        if (type === 'AWS::StepFunctions::StateMachine' || type === 'AWS::SecretsManager::Secret') return this.arnOf(name);
+        if (type === 'AWS::StepFunctions::StateMachine' || type === 'AWS::SecretsManager::Secret')
+          return this.arnOf(name);
         return this.physicalName(name);
       }
     }

@@ -20,8 +20,12 @@ async function main(): Promise<void> {
   const env = localEnv();
   const seed = await readSeedFile(env.REIN_SEED ?? DEMO_SEED_PATH);
   if (!sub) {
-    const users = seed.tenants.flatMap((t) => t.users.map((u) => `${u.sub} (${t.tenantId}: ${u.roles.join(',')})`));
-    throw new Error(`Usage: npm run token -- <sub> [--tenant <id> --roles <r1,r2>]. Seed users: ${users.join(', ')}`);
+    const users = seed.tenants.flatMap((t) =>
+      t.users.map((u) => `${u.sub} (${t.tenantId}: ${u.roles.join(',')})`),
+    );
+    throw new Error(
+      `Usage: npm run token -- <sub> [--tenant <id> --roles <r1,r2>]. Seed users: ${users.join(', ')}`,
+    );
   }
   let tenantId = values.tenant;
   let roles = values.roles?.split(',').map((role) => RoleSchema.parse(role.trim()));
@@ -32,7 +36,11 @@ async function main(): Promise<void> {
     tenantId ??= tenant.tenantId;
     roles ??= user.roles;
   }
-  const issuer = await loadOrCreateDevIssuer({ dir: env.REIN_DATA_DIR, issuer: LOCAL_ISSUER, audience: LOCAL_AUDIENCE });
+  const issuer = await loadOrCreateDevIssuer({
+    dir: env.REIN_DATA_DIR,
+    issuer: LOCAL_ISSUER,
+    audience: LOCAL_AUDIENCE,
+  });
   process.stdout.write(`${await issuer.sign({ sub, tenantId, roles })}\n`);
 }
 

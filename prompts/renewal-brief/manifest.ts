@@ -18,6 +18,8 @@ export type PromptManifest = z.infer<typeof PromptManifestSchema>;
 
 export const renewalBriefPrompts: PromptManifest = PromptManifestSchema.parse({
   id: 'renewal-brief',
-  versions: [{ version: 'v1', instructions: v1, outputSchemaName: 'renewal_brief', modelPolicy: 'renewal-brief' }],
+  versions: [
+    { version: 'v1', instructions: v1, outputSchemaName: 'renewal_brief', modelPolicy: 'renewal-brief' },
+  ],
   live: 'v1',
 });

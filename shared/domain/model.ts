@@ -35,7 +35,13 @@ export interface ModelResponse {
 export class ModelError extends ReinError {
   readonly retryable: boolean;
   readonly providerRequestId: string | null;
-  constructor(code: string, message: string, retryable: boolean, providerRequestId: string | null, cause?: unknown) {
+  constructor(
+    code: string,
+    message: string,
+    retryable: boolean,
+    providerRequestId: string | null,
+    cause?: unknown,
+  ) {
     super(code, 502, message, { cause });
     this.retryable = retryable;
     this.providerRequestId = providerRequestId;
@@ -44,13 +50,25 @@ export class ModelError extends ReinError {
 export class ModelRateLimitedError extends ModelError {
   readonly retryAfterMs: number | null;
   constructor(retryAfterMs: number | null, providerRequestId: string | null, cause?: unknown) {
-    super('model_rate_limited', 'The model provider rate-limited the request.', true, providerRequestId, cause);
+    super(
+      'model_rate_limited',
+      'The model provider rate-limited the request.',
+      true,
+      providerRequestId,
+      cause,
+    );
     this.retryAfterMs = retryAfterMs;
   }
 }
 export class ModelQuotaExceededError extends ModelError {
   constructor(providerRequestId: string | null, cause?: unknown) {
-    super('model_quota_exceeded', 'The model provider account has no quota left.', false, providerRequestId, cause);
+    super(
+      'model_quota_exceeded',
+      'The model provider account has no quota left.',
+      false,
+      providerRequestId,
+      cause,
+    );
   }
 }
 export class ModelTimeoutError extends ModelError {

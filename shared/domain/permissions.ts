@@ -57,7 +57,11 @@ export function assertCanSeeDraft(principal: Principal, draft: Draft): void {
 }
 
 /** Deciding or editing an escalated draft takes a manager or an admin. */
-export function assertCanChangeDraft(principal: Principal, draft: Draft, escalatedRoles: readonly Role[]): void {
+export function assertCanChangeDraft(
+  principal: Principal,
+  draft: Draft,
+  escalatedRoles: readonly Role[],
+): void {
   assertCanSeeDraft(principal, draft);
   if (draft.status === 'escalated' && !hasAnyRole(principal, escalatedRoles)) {
     throw new ForbiddenError('An escalated draft can only be changed by a manager or an admin.');

@@ -15,13 +15,55 @@ export interface PriceRow {
 export const PRICE_TABLE_VERSION = '2026-11-01';
 
 export const PRICE_TABLE: readonly PriceRow[] = [
-  { model: 'gpt-4.1', effectiveFrom: '2025-04-14', inputPerMTok: 2.0, cachedInputPerMTok: 0.5, outputPerMTok: 8.0 },
-  { model: 'gpt-4.1-mini', effectiveFrom: '2025-04-14', inputPerMTok: 0.4, cachedInputPerMTok: 0.1, outputPerMTok: 1.6 },
-  { model: 'gpt-4.1-nano', effectiveFrom: '2025-04-14', inputPerMTok: 0.1, cachedInputPerMTok: 0.025, outputPerMTok: 0.4 },
-  { model: 'gpt-4o', effectiveFrom: '2024-08-06', inputPerMTok: 2.5, cachedInputPerMTok: 1.25, outputPerMTok: 10.0 },
-  { model: 'gpt-4o-mini', effectiveFrom: '2024-07-18', inputPerMTok: 0.15, cachedInputPerMTok: 0.075, outputPerMTok: 0.6 },
-  { model: 'gpt-5', effectiveFrom: '2025-08-07', inputPerMTok: 1.25, cachedInputPerMTok: 0.125, outputPerMTok: 10.0 },
-  { model: 'gpt-5-mini', effectiveFrom: '2025-08-07', inputPerMTok: 0.25, cachedInputPerMTok: 0.025, outputPerMTok: 2.0 },
+  {
+    model: 'gpt-4.1',
+    effectiveFrom: '2025-04-14',
+    inputPerMTok: 2.0,
+    cachedInputPerMTok: 0.5,
+    outputPerMTok: 8.0,
+  },
+  {
+    model: 'gpt-4.1-mini',
+    effectiveFrom: '2025-04-14',
+    inputPerMTok: 0.4,
+    cachedInputPerMTok: 0.1,
+    outputPerMTok: 1.6,
+  },
+  {
+    model: 'gpt-4.1-nano',
+    effectiveFrom: '2025-04-14',
+    inputPerMTok: 0.1,
+    cachedInputPerMTok: 0.025,
+    outputPerMTok: 0.4,
+  },
+  {
+    model: 'gpt-4o',
+    effectiveFrom: '2024-08-06',
+    inputPerMTok: 2.5,
+    cachedInputPerMTok: 1.25,
+    outputPerMTok: 10.0,
+  },
+  {
+    model: 'gpt-4o-mini',
+    effectiveFrom: '2024-07-18',
+    inputPerMTok: 0.15,
+    cachedInputPerMTok: 0.075,
+    outputPerMTok: 0.6,
+  },
+  {
+    model: 'gpt-5',
+    effectiveFrom: '2025-08-07',
+    inputPerMTok: 1.25,
+    cachedInputPerMTok: 0.125,
+    outputPerMTok: 10.0,
+  },
+  {
+    model: 'gpt-5-mini',
+    effectiveFrom: '2025-08-07',
+    inputPerMTok: 0.25,
+    cachedInputPerMTok: 0.025,
+    outputPerMTok: 2.0,
+  },
 ];
 
 export class UnknownModelPriceError extends Error {
@@ -60,7 +102,9 @@ export function costOf(usage: ModelUsage, price: PriceRow): number {
 
 /** The most an attempt can cost: the whole input uncached plus the maximum output. */
 export function maxCostOf(estimatedInputTokens: number, maxOutputTokens: number, price: PriceRow): number {
-  return roundUsd((estimatedInputTokens * price.inputPerMTok + maxOutputTokens * price.outputPerMTok) / 1_000_000);
+  return roundUsd(
+    (estimatedInputTokens * price.inputPerMTok + maxOutputTokens * price.outputPerMTok) / 1_000_000,
+  );
 }
 
 /** A conservative input token estimate: 1 token per 3 characters (English averages about 4). */

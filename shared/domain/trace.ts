@@ -13,7 +13,10 @@ export const SpanSchema = z.object({
   endTime: z.iso.datetime(),
   durationMs: z.number().nonnegative(),
   status: z.enum(['ok', 'error']),
-  attributes: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.array(z.string()), z.null()])),
+  attributes: z.record(
+    z.string(),
+    z.union([z.string(), z.number(), z.boolean(), z.array(z.string()), z.null()]),
+  ),
 });
 export type Span = z.infer<typeof SpanSchema>;
 export type SpanAttributes = Span['attributes'];

@@ -1,5 +1,10 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { MethodNotAllowedError, NotAcceptableError, NotFoundError, ValidationError } from '../domain/errors.ts';
+import {
+  MethodNotAllowedError,
+  NotAcceptableError,
+  NotFoundError,
+  ValidationError,
+} from '../domain/errors.ts';
 import { getBudget, getLedgerReport, putBudget, toCsv } from '../usecases/finance.ts';
 import { ID_PATTERN } from '../domain/ids.ts';
 import { requireRole, ROUTE_ROLES } from '../domain/permissions.ts';
@@ -56,7 +61,8 @@ export function createApiRouter(deps: Deps, settings: ApiSettings) {
       throw new MethodNotAllowedError();
     }
     const operation: Operation = route.operation;
-    if (operation === 'getHealth') return jsonResponse(200, { status: 'ok', environment: settings.environment });
+    if (operation === 'getHealth')
+      return jsonResponse(200, { status: 'ok', environment: settings.environment });
     if (operation === 'getOpenApi') return jsonResponse(200, openApi);
 
     const principal: Principal = principalFromClaims(claimsOf(event), settings);
@@ -66,13 +72,19 @@ export function createApiRouter(deps: Deps, settings: ApiSettings) {
     switch (operation) {
       case 'listWorkflows': {
         requireRole(principal, ROUTE_ROLES.listWorkflows);
-        const items = [...WORKFLOWS.values()].map((w) => ({ workflowId: w.id, title: w.title, description: w.description }));
+        const items = [...WORKFLOWS.values()].map((w) => ({
+          workflowId: w.id,
+          title: w.title,
+          description: w.description,
+        }));
         return jsonResponse(200, { items });
       }
       case 'startRun': {
         const idempotencyKey = getHeader(event, 'idempotency-key');
         if (idempotencyKey !== undefined && !/^[\x21-\x7e]{1,128}$/.test(idempotencyKey)) {
-          throw new ValidationError(`Idempotency-Key must be 1 to ${MAX_IDEMPOTENCY_KEY} printable ASCII characters.`);
+          throw new ValidationError(
+            `Idempotency-Key must be 1 to ${MAX_IDEMPOTENCY_KEY} printable ASCII characters.`,
+          );
         }
         const workflowId = event.pathParameters?.['workflowId'] ?? '';
         if (!WORKFLOWS.has(workflowId)) throw new NotFoundError('Workflow');
@@ -80,9 +92,15 @@ export function createApiRouter(deps: Deps, settings: ApiSettings) {
         return jsonResponse(202, run, { location: `/v1/runs/${run.runId}` });
       }
       case 'getRun':
-        return jsonResponse(200, await getRun(deps, principal, pathId(event, 'runId', 'Run'), tenantQuery(event)));
+        return jsonResponse(
+          200,
+          await getRun(deps, principal, pathId(event, 'runId', 'Run'), tenantQuery(event)),
+        );
       case 'getRunTrace':
-        return jsonResponse(200, await getRunTrace(deps, principal, pathId(event, 'runId', 'Run'), tenantQuery(event)));
+        return jsonResponse(
+          200,
+          await getRunTrace(deps, principal, pathId(event, 'runId', 'Run'), tenantQuery(event)),
+        );
       case 'listDrafts':
         return jsonResponse(200, await listDrafts(deps, principal, event.queryStringParameters ?? {}));
       case 'getDraft': {
@@ -96,7 +114,14 @@ export function createApiRouter(deps: Deps, settings: ApiSettings) {
       case 'approveDraft':
       case 'rejectDraft': {
         const decision = operation === 'approveDraft' ? 'approved' : 'rejected';
-        const draft = await decideDraft(deps, principal, pathId(event, 'draftId', 'Draft'), decision, ifMatch, body);
+        const draft = await decideDraft(
+          deps,
+          principal,
+          pathId(event, 'draftId', 'Draft'),
+          decision,
+          ifMatch,
+          body,
+        );
         return jsonResponse(200, draft, etag(draft.version));
       }
       case 'escalateDraft': {
@@ -124,7 +149,12 @@ export function createApiRouter(deps: Deps, settings: ApiSettings) {
       case 'getBudget':
         return jsonResponse(
           200,
-          await getBudget(deps, principal, event.pathParameters?.['tenantId'], event.queryStringParameters ?? {}),
+          await getBudget(
+            deps,
+            principal,
+            event.pathParameters?.['tenantId'],
+            event.queryStringParameters ?? {},
+          ),
         );
       case 'putBudget':
         return jsonResponse(200, await putBudget(deps, principal, event.pathParameters?.['tenantId'], body));

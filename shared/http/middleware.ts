@@ -96,7 +96,11 @@ export function jsonResponse(
 }
 
 /** The one place errors become HTTP responses. 4xx keep their message; anything else is a generic 500. */
-export function errorResponse(error: unknown, requestId: string, logger: Logger): APIGatewayProxyStructuredResultV2 {
+export function errorResponse(
+  error: unknown,
+  requestId: string,
+  logger: Logger,
+): APIGatewayProxyStructuredResultV2 {
   if (error instanceof ReinError && error.status < 500) {
     const body: ErrorBody = {
       error: {
@@ -119,7 +123,9 @@ export function errorResponse(error: unknown, requestId: string, logger: Logger)
 }
 
 /** middy middleware: maps any error to the stable error shape. Must be the first `.use()` so it wraps all others. */
-export function httpErrors(logger: Logger): MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2> {
+export function httpErrors(
+  logger: Logger,
+): MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2> {
   return {
     onError: (request) => {
       const requestId = request.event.requestContext.requestId;

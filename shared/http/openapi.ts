@@ -44,10 +44,14 @@ export function buildOpenApiDocument(): Record<string, unknown> {
     Run: schema(RunSchema),
     Draft: schema(DraftSchema),
     DraftPage: schema(z.object({ items: z.array(DraftSchema), nextCursor: z.string().nullable() })),
-    Trace: schema(z.object({ runId: z.string(), traceId: z.string().nullable(), spans: z.array(SpanSchema) })),
+    Trace: schema(
+      z.object({ runId: z.string(), traceId: z.string().nullable(), spans: z.array(SpanSchema) }),
+    ),
     Health: schema(z.object({ status: z.literal('ok'), environment: z.string() })),
     WorkflowList: schema(
-      z.object({ items: z.array(z.object({ workflowId: z.string(), title: z.string(), description: z.string() })) }),
+      z.object({
+        items: z.array(z.object({ workflowId: z.string(), title: z.string(), description: z.string() })),
+      }),
     ),
     OpenApiDocument: { type: 'object' },
     RenewalBrief: schema(RenewalBriefSchema),
@@ -85,10 +89,15 @@ export function buildOpenApiDocument(): Record<string, unknown> {
     }
     const bodyRef = route.operation === 'startRun' ? 'renewal-brief:input' : REQUEST_BODIES[route.operation];
     const errors = Object.fromEntries(
-      ['400', '401', '402', '403', '404', '406', '409', '412', '413', '415', '428', '429', '500'].map((status) => [
-        status,
-        { description: 'Error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
-      ]),
+      ['400', '401', '402', '403', '404', '406', '409', '412', '413', '415', '428', '429', '500'].map(
+        (status) => [
+          status,
+          {
+            description: 'Error',
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+          },
+        ],
+      ),
     );
     paths[route.path] ??= {};
     const pathItem = paths[route.path];
@@ -98,7 +107,12 @@ export function buildOpenApiDocument(): Record<string, unknown> {
         security: route.auth ? [{ bearer: [] }] : [],
         parameters,
         ...(bodyRef
-          ? { requestBody: { required: route.operation !== 'approveDraft', content: { 'application/json': { schema: { $ref: `#/components/schemas/${bodyRef}` } } } } }
+          ? {
+              requestBody: {
+                required: route.operation !== 'approveDraft',
+                content: { 'application/json': { schema: { $ref: `#/components/schemas/${bodyRef}` } } },
+              },
+            }
           : {}),
         responses: {
           [response.status]: {
@@ -112,8 +126,15 @@ export function buildOpenApiDocument(): Record<string, unknown> {
   }
   return {
     openapi: '3.1.0',
-    info: { title: 'Rein API', version: '1.0.0', description: 'Bounded, observable, accountable AI workflows.' },
-    components: { schemas, securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+    info: {
+      title: 'Rein API',
+      version: '1.0.0',
+      description: 'Bounded, observable, accountable AI workflows.',
+    },
+    components: {
+      schemas,
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+    },
     paths,
   };
 }

@@ -40,6 +40,7 @@ export function principalFromClaims(
     tenantId: claims[names.tenantClaim],
     roles: parseRolesClaim(claims[names.rolesClaim]),
   });
-  if (!parsed.success) throw new UnauthorizedError('The token does not carry a usable identity (sub, tenant, roles).');
+  if (!parsed.success)
+    throw new UnauthorizedError('The token does not carry a usable identity (sub, tenant, roles).');
   return parsed.data;
 }

@@ -37,9 +37,10 @@ export interface RunStore {
    * Creates a run. With an idempotency key, the key and the run are written in one transaction;
    * if the key exists already, nothing is written and the existing record is returned.
    */
-  createRun(run: Run, idempotency?: { key: string; requestHash: string; expiresAt: number }): Promise<
-    { created: true } | { created: false; existing: IdempotencyRecord }
-  >;
+  createRun(
+    run: Run,
+    idempotency?: { key: string; requestHash: string; expiresAt: number },
+  ): Promise<{ created: true } | { created: false; existing: IdempotencyRecord }>;
   getRun(tenantId: string, runId: string): Promise<Run | null>;
   /** Moves a run to a new status unless it is already in a terminal status. Returns the updated run or null. */
   updateRun(
@@ -159,7 +160,14 @@ export interface Ledger {
    */
   settle(
     reservation: Reservation,
-    actual: { costUsd: number; inputTokens: number; cachedInputTokens: number; outputTokens: number; reasoningTokens: number; priceVersion: string },
+    actual: {
+      costUsd: number;
+      inputTokens: number;
+      cachedInputTokens: number;
+      outputTokens: number;
+      reasoningTokens: number;
+      priceVersion: string;
+    },
     tags: LedgerEntryTags,
     now: Date,
   ): Promise<boolean>;
@@ -200,7 +208,12 @@ export interface LedgerEntry extends LedgerEntryTags {
  */
 export interface RateLimiter {
   /** Adds `amount` to the current window of `key` unless that would pass `limit`. */
-  consume(key: string, amount: number, limit: number, now: Date): Promise<{ allowed: true } | { allowed: false; retryAfterMs: number }>;
+  consume(
+    key: string,
+    amount: number,
+    limit: number,
+    now: Date,
+  ): Promise<{ allowed: true } | { allowed: false; retryAfterMs: number }>;
 }
 
 /**

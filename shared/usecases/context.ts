@@ -7,7 +7,10 @@ import type { Deps } from './deps.ts';
 import { recordSpan, sha256 } from './tracing.ts';
 
 /** Copies only allow-listed scalar fields, truncating long strings. Everything else is dropped. */
-export function applyAllowList(spec: SourceSpec, record: Record<string, unknown>): Record<string, FieldValue> {
+export function applyAllowList(
+  spec: SourceSpec,
+  record: Record<string, unknown>,
+): Record<string, FieldValue> {
   const fields: Record<string, FieldValue> = {};
   for (const name of spec.allowFields) {
     const value = record[name];
@@ -20,7 +23,9 @@ export function applyAllowList(spec: SourceSpec, record: Record<string, unknown>
 
 function evidenceId(spec: SourceSpec, recordId: string): string {
   const safe = recordId.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 100);
-  const prefix = { crm: 'crm', usage: 'usage', tickets: 'ticket', invoices: 'invoice', contract: 'contract' }[spec.source];
+  const prefix = { crm: 'crm', usage: 'usage', tickets: 'ticket', invoices: 'invoice', contract: 'contract' }[
+    spec.source
+  ];
   return `${prefix}:${safe}`;
 }
 
@@ -66,7 +71,11 @@ export async function fetchContext(
           });
         }
         if (records.length === 0 && spec.source !== 'tickets') {
-          gap = { source: spec.source, reason: 'not_found', detail: `No ${spec.source} record exists for this account.` };
+          gap = {
+            source: spec.source,
+            reason: 'not_found',
+            detail: `No ${spec.source} record exists for this account.`,
+          };
         }
       } catch (error) {
         items.length = 0;
@@ -100,7 +109,10 @@ export async function fetchContext(
     dataGaps: results.flatMap((result) => (result.gap ? [result.gap] : [])),
   };
   if (context.items.length === 0) {
-    throw new WorkflowStepError('context_unavailable', 'No context source returned any data for this account.');
+    throw new WorkflowStepError(
+      'context_unavailable',
+      'No context source returned any data for this account.',
+    );
   }
   await deps.runs.saveContext(run.tenantId, run.runId, context);
   return { items: context.items.length, dataGaps: context.dataGaps.length };

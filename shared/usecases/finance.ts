@@ -50,7 +50,10 @@ export type LedgerReport = z.infer<typeof LedgerReportSchema>;
 export const PutBudgetBodySchema = z
   .object({
     monthlyBudgetUsd: z.number().nonnegative().max(1_000_000),
-    month: z.string().regex(/^\d{4}-\d{2}$/).optional(),
+    month: z
+      .string()
+      .regex(/^\d{4}-\d{2}$/)
+      .optional(),
   })
   .strict();
 
@@ -59,10 +62,15 @@ function issues(error: z.ZodError) {
 }
 
 /** Groups ledger entries into report rows. Pure, so finance's numbers are testable to the cent. */
-export function groupEntries(entries: readonly LedgerEntry[], groupBy: 'tenant' | 'workflow' | 'model' | 'day'): LedgerRow[] {
+export function groupEntries(
+  entries: readonly LedgerEntry[],
+  groupBy: 'tenant' | 'workflow' | 'model' | 'day',
+): LedgerRow[] {
   const rows = new Map<string, LedgerRow & { runIds: Set<string> }>();
   for (const entry of entries) {
-    const key = { tenant: entry.tenantId, workflow: entry.workflowId, model: entry.model, day: entry.day }[groupBy];
+    const key = { tenant: entry.tenantId, workflow: entry.workflowId, model: entry.model, day: entry.day }[
+      groupBy
+    ];
     const row = rows.get(key) ?? {
       key,
       costUsd: 0,
@@ -95,9 +103,21 @@ export function toCsv(report: LedgerReport): string {
     const safe = /^[=+\-@]/.test(text) ? `'${text}` : text;
     return /[",\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
   };
-  const lines = [[report.groupBy, 'cost_usd', 'attempts', 'runs', 'input_tokens', 'cached_input_tokens', 'output_tokens']];
+  const lines = [
+    [report.groupBy, 'cost_usd', 'attempts', 'runs', 'input_tokens', 'cached_input_tokens', 'output_tokens'],
+  ];
   for (const row of report.rows) {
-    lines.push([row.key, row.costUsd.toFixed(6), row.attempts, row.runs, row.inputTokens, row.cachedInputTokens, row.outputTokens].map(String));
+    lines.push(
+      [
+        row.key,
+        row.costUsd.toFixed(6),
+        row.attempts,
+        row.runs,
+        row.inputTokens,
+        row.cachedInputTokens,
+        row.outputTokens,
+      ].map(String),
+    );
   }
   return `${lines.map((line) => line.map(quote).join(',')).join('\n')}\n`;
 }
@@ -138,7 +158,8 @@ export async function getLedgerReport(
 
 function budgetTenant(principal: Principal, tenantId: string | undefined): string {
   if (tenantId === undefined || !TENANT.test(tenantId)) throw new NotFoundError('Tenant');
-  if (!hasAnyRole(principal, ['finance', 'operator']) && tenantId !== principal.tenantId) throw new NotFoundError('Tenant');
+  if (!hasAnyRole(principal, ['finance', 'operator']) && tenantId !== principal.tenantId)
+    throw new NotFoundError('Tenant');
   return tenantId;
 }
 
@@ -168,5 +189,10 @@ export async function putBudget(
   const parsed = PutBudgetBodySchema.safeParse(body ?? {});
   if (!parsed.success) throw new ValidationError('The request body is invalid.', issues(parsed.error));
   const now = deps.clock.now();
-  return deps.ledger.setBudget(tenant, parsed.data.month ?? now.toISOString().slice(0, 7), parsed.data.monthlyBudgetUsd, now);
+  return deps.ledger.setBudget(
+    tenant,
+    parsed.data.month ?? now.toISOString().slice(0, 7),
+    parsed.data.monthlyBudgetUsd,
+    now,
+  );
 }

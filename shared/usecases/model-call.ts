@@ -8,7 +8,14 @@ import {
   ModelUnavailableError,
   type ModelResponse,
 } from '../domain/model.ts';
-import { costOf, estimateTokens, maxCostOf, priceFor, PRICE_TABLE_VERSION, UnknownModelPriceError } from '../domain/pricing.ts';
+import {
+  costOf,
+  estimateTokens,
+  maxCostOf,
+  priceFor,
+  PRICE_TABLE_VERSION,
+  UnknownModelPriceError,
+} from '../domain/pricing.ts';
 import type { AttemptRecord, Reservation } from '../ports/index.ts';
 import type { Run } from '../domain/run.ts';
 import { livePrompt } from '../workflows/definition.ts';
@@ -70,7 +77,10 @@ export function backoffMs(tryNumber: number, random: () => number = Math.random)
  * cost (or releases the reservation when the provider billed nothing).
  */
 export async function callModel(
-  deps: Pick<Deps, 'clock' | 'runs' | 'traces' | 'model' | 'ledger' | 'settings' | 'sleep' | 'rateLimiter' | 'breaker'>,
+  deps: Pick<
+    Deps,
+    'clock' | 'runs' | 'traces' | 'model' | 'ledger' | 'settings' | 'sleep' | 'rateLimiter' | 'breaker'
+  >,
   task: { tenantId: string; runId: string; attempt: number },
 ): Promise<{ attempt: number; model: string }> {
   const run = await deps.runs.getRun(task.tenantId, task.runId);
@@ -87,12 +97,16 @@ export async function callModel(
   if (!context) throw new WorkflowStepError('context_unavailable', 'The run has no context.');
   const workflow = getWorkflow(run.workflowId);
   const prompt = livePrompt(workflow.prompts);
-  const previous = task.attempt > 1 ? await deps.runs.getAttempt(task.tenantId, task.runId, task.attempt - 1) : null;
+  const previous =
+    task.attempt > 1 ? await deps.runs.getAttempt(task.tenantId, task.runId, task.attempt - 1) : null;
   const input = buildModelInput(context, previous?.validationErrors ?? null);
   const policy = workflow.modelPolicy;
   const models = policy.models.filter((model) => deps.settings.modelAllowList.includes(model));
   if (models.length === 0) {
-    throw new WorkflowStepError('model_unavailable', 'No model of the workflow policy is allowed in this environment.');
+    throw new WorkflowStepError(
+      'model_unavailable',
+      'No model of the workflow policy is allowed in this environment.',
+    );
   }
 
   const deadline = deps.clock.now().getTime() + policy.totalDeadlineMs;
@@ -118,7 +132,10 @@ export async function callModel(
         );
         if (admitted.allowed) break;
         if (deps.clock.now().getTime() + admitted.retryAfterMs >= deadline) {
-          throw new WorkflowStepError('rate_limited', "The tenant's token rate limit left no room before the deadline.");
+          throw new WorkflowStepError(
+            'rate_limited',
+            "The tenant's token rate limit left no room before the deadline.",
+          );
         }
         await deps.sleep(admitted.retryAfterMs);
       }
@@ -136,7 +153,10 @@ export async function callModel(
       }
       const maxCost = maxCostOf(estimateTokens(prompt.instructions + input), policy.maxOutputTokens, price);
       if (spentThisRun + maxCost > workflow.costLimitUsdPerRun) {
-        throw new WorkflowStepError('budget_exceeded', 'The next model attempt would exceed the run cost limit.');
+        throw new WorkflowStepError(
+          'budget_exceeded',
+          'The next model attempt would exceed the run cost limit.',
+        );
       }
       const reservation: Reservation = {
         tenantId: run.tenantId,
@@ -149,7 +169,11 @@ export async function callModel(
         await deps.ledger.reserve(reservation, start);
       } catch (error) {
         if (error instanceof BudgetExceededError) {
-          throw new WorkflowStepError('budget_exceeded', "The tenant's monthly budget cannot cover this model attempt.", error);
+          throw new WorkflowStepError(
+            'budget_exceeded',
+            "The tenant's monthly budget cannot cover this model attempt.",
+            error,
+          );
         }
         throw error;
       }
@@ -163,7 +187,11 @@ export async function callModel(
           outputSchema: workflow.outputSchema,
           outputName: workflow.outputName,
           maxOutputTokens: policy.maxOutputTokens,
-          timeoutMs: Math.min(policy.attemptTimeoutMs, deps.settings.attemptTimeoutCapMs ?? Infinity, remaining),
+          timeoutMs: Math.min(
+            policy.attemptTimeoutMs,
+            deps.settings.attemptTimeoutCapMs ?? Infinity,
+            remaining,
+          ),
         });
       } catch (error) {
         await deps.ledger.release(reservation);

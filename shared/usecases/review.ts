@@ -11,12 +11,7 @@ import {
 import type { Draft, DraftStatus, Outcome } from '../domain/draft.ts';
 import { DraftStatusSchema } from '../domain/draft.ts';
 import { canonicalJson, normalizedEditDistance } from '../domain/edit-distance.ts';
-import {
-  assertCanChangeDraft,
-  assertCanSeeDraft,
-  requireRole,
-  ROUTE_ROLES,
-} from '../domain/permissions.ts';
+import { assertCanChangeDraft, assertCanSeeDraft, requireRole, ROUTE_ROLES } from '../domain/permissions.ts';
 import { hasAnyRole, type Principal } from '../domain/principal.ts';
 import { getWorkflow } from '../workflows/registry.ts';
 import type { Deps } from './deps.ts';
@@ -55,14 +50,22 @@ export function parseIfMatch(header: string | undefined): number | undefined {
   return Number(match[1]);
 }
 
-async function loadVisibleDraft(deps: Pick<Deps, 'drafts'>, principal: Principal, draftId: string): Promise<Draft> {
+async function loadVisibleDraft(
+  deps: Pick<Deps, 'drafts'>,
+  principal: Principal,
+  draftId: string,
+): Promise<Draft> {
   const draft = await deps.drafts.getDraft(principal.tenantId, draftId);
   if (!draft) throw new NotFoundError('Draft');
   assertCanSeeDraft(principal, draft);
   return draft;
 }
 
-export async function getDraft(deps: Pick<Deps, 'drafts'>, principal: Principal, draftId: string): Promise<Draft> {
+export async function getDraft(
+  deps: Pick<Deps, 'drafts'>,
+  principal: Principal,
+  draftId: string,
+): Promise<Draft> {
   requireRole(principal, ROUTE_ROLES.getDraft);
   return loadVisibleDraft(deps, principal, draftId);
 }
@@ -95,7 +98,9 @@ function conflictFor(current: Draft | null, expectedVersion: number | undefined)
     throw new ConflictError(`The draft is already ${current.status}.`, { status: current.status });
   }
   if (expectedVersion !== undefined && current.version !== expectedVersion) {
-    throw new PreconditionFailedError('The draft has changed since you read it.', { version: current.version });
+    throw new PreconditionFailedError('The draft has changed since you read it.', {
+      version: current.version,
+    });
   }
   throw new ConflictError('The draft changed while the request was processed; read it again.');
 }
@@ -110,7 +115,8 @@ export async function editDraft(
 ): Promise<Draft> {
   requireRole(principal, ROUTE_ROLES.editDraft);
   const expectedVersion = parseIfMatch(ifMatch);
-  if (expectedVersion === undefined) throw new PreconditionRequiredError('PATCH requires an If-Match header.');
+  if (expectedVersion === undefined)
+    throw new PreconditionRequiredError('PATCH requires an If-Match header.');
   const draft = await loadVisibleDraft(deps, principal, draftId);
   const workflow = getWorkflow(draft.workflowId);
   assertCanChangeDraft(principal, draft, workflow.approvalPolicy.escalatedApproverRoles);
@@ -119,7 +125,10 @@ export async function editDraft(
   if (!parsed.success) {
     throw new ValidationError(
       'The content does not match the workflow output schema.',
-      parsed.error.issues.map((issue) => ({ path: `content.${issue.path.join('.')}`, message: issue.message })),
+      parsed.error.issues.map((issue) => ({
+        path: `content.${issue.path.join('.')}`,
+        message: issue.message,
+      })),
     );
   }
   const context = await deps.runs.getContext(principal.tenantId, draft.runId);
@@ -215,7 +224,11 @@ export async function escalateDraft(
     principal.tenantId,
     draftId,
     { version: draft.version, statuses: ['awaiting_review'] },
-    { status: 'escalated', escalation: { by: principal.sub, reason: reason ?? null, at: now.toISOString() }, updatedAt: now.toISOString() },
+    {
+      status: 'escalated',
+      escalation: { by: principal.sub, reason: reason ?? null, at: now.toISOString() },
+      updatedAt: now.toISOString(),
+    },
   );
   if (!result.ok) conflictFor(result.current, expectedVersion);
   await deps.runs.updateRun(principal.tenantId, draft.runId, { status: 'escalated' }, now);
@@ -255,7 +268,10 @@ async function finishRun(
   task: { tenantId: string; runId: string; draftId: string },
   draft: Draft,
 ): Promise<void> {
-  const status = draft.status === 'approved' || draft.status === 'rejected' || draft.status === 'expired' ? draft.status : null;
+  const status =
+    draft.status === 'approved' || draft.status === 'rejected' || draft.status === 'expired'
+      ? draft.status
+      : null;
   if (status === null) throw new ConflictError(`The draft is still ${draft.status}.`);
   await deps.drafts.deleteTaskToken(task.tenantId, task.draftId);
   await deps.runs.updateRun(task.tenantId, task.runId, { status }, deps.clock.now());
@@ -333,7 +349,9 @@ const FIXED_MESSAGES: Record<RunFailureCode, string> = {
 export function failureCodeOf(errorName: string | undefined): RunFailureCode {
   if (errorName === 'InvalidModelOutputError') return 'invalid_model_output';
   const code = errorName?.startsWith('Rein.') ? errorName.slice(5) : undefined;
-  return (RUN_FAILURE_CODES as readonly string[]).includes(code ?? '') ? (code as RunFailureCode) : 'internal_error';
+  return (RUN_FAILURE_CODES as readonly string[]).includes(code ?? '')
+    ? (code as RunFailureCode)
+    : 'internal_error';
 }
 
 /** MarkFailed task: records the failure with a fixed message (provider and stack details stay in logs). */
@@ -343,7 +361,12 @@ export async function markFailed(
 ): Promise<{ code: RunFailureCode }> {
   const code = failureCodeOf(task.error.Error);
   const now = deps.clock.now();
-  await deps.runs.updateRun(task.tenantId, task.runId, { status: 'failed', error: { code, message: FIXED_MESSAGES[code] } }, now);
+  await deps.runs.updateRun(
+    task.tenantId,
+    task.runId,
+    { status: 'failed', error: { code, message: FIXED_MESSAGES[code] } },
+    now,
+  );
   await recordSpan(deps.traces, task.tenantId, task.runId, {
     name: 'run failed',
     kind: 'run',

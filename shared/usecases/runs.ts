@@ -33,7 +33,10 @@ export interface StartRunCommand {
  * another body it is a 409.
  */
 export async function startRun(
-  deps: Pick<Deps, 'clock' | 'runs' | 'engine' | 'accounts' | 'traces' | 'ledger' | 'rateLimiter' | 'settings'>,
+  deps: Pick<
+    Deps,
+    'clock' | 'runs' | 'engine' | 'accounts' | 'traces' | 'ledger' | 'rateLimiter' | 'settings'
+  >,
   command: StartRunCommand,
 ): Promise<Run> {
   const started = deps.clock.now();

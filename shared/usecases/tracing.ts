@@ -12,7 +12,14 @@ export async function recordSpan(
   traces: TraceSink,
   tenantId: string,
   runId: string,
-  span: { name: string; kind: Span['kind']; start: Date; end: Date; status: Span['status']; attributes: SpanAttributes },
+  span: {
+    name: string;
+    kind: Span['kind'];
+    start: Date;
+    end: Date;
+    status: Span['status'];
+    attributes: SpanAttributes;
+  },
 ): Promise<void> {
   await traces.record(tenantId, runId, {
     traceId: traceIdOf(runId),

@@ -14,10 +14,13 @@ export function checkOutput(
   refusal: string | null,
   finishReason: string,
   validate: (output: Record<string, unknown>) => string[],
-  parse: (value: unknown) => { success: true; data: Record<string, unknown> } | { success: false; issues: string[] },
+  parse: (
+    value: unknown,
+  ) => { success: true; data: Record<string, unknown> } | { success: false; issues: string[] },
 ): { ok: true; output: Record<string, unknown> } | { ok: false; problems: string[] } {
   if (refusal !== null) return { ok: false, problems: ['the model refused to answer'] };
-  if (finishReason !== 'completed') return { ok: false, problems: [`the answer was cut short (${finishReason})`] };
+  if (finishReason !== 'completed')
+    return { ok: false, problems: [`the answer was cut short (${finishReason})`] };
   if (outputText === null) return { ok: false, problems: ['the answer had no text'] };
   let json: unknown;
   try {
@@ -31,7 +34,10 @@ export function checkOutput(
   return problems.length === 0 ? { ok: true, output: parsed.data } : { ok: false, problems };
 }
 
-async function loadAttempt(deps: Pick<Deps, 'runs'>, task: { tenantId: string; runId: string; attempt: number }) {
+async function loadAttempt(
+  deps: Pick<Deps, 'runs'>,
+  task: { tenantId: string; runId: string; attempt: number },
+) {
   const run = await deps.runs.getRun(task.tenantId, task.runId);
   if (!run) throw new NotFoundError('Run');
   const attempt = await deps.runs.getAttempt(task.tenantId, task.runId, task.attempt);
@@ -48,7 +54,10 @@ async function loadAttempt(deps: Pick<Deps, 'runs'>, task: { tenantId: string; r
       const parsed = workflow.outputSchema.safeParse(value);
       return parsed.success
         ? { success: true, data: parsed.data }
-        : { success: false, issues: parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`) };
+        : {
+            success: false,
+            issues: parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`),
+          };
     },
   );
   return { run, attempt, context, workflow, result };
@@ -103,7 +112,9 @@ export async function storeDraft(
   const { run, attempt, context, workflow, result } = await loadAttempt(deps, task);
   if (!result.ok) throw new WorkflowStepError('invalid_model_output', 'The model output is not valid.');
   const cited = new Set(
-    JSON.stringify(result.output).match(/"[a-z]+:[A-Za-z0-9._-]+"/g)?.map((quoted) => quoted.slice(1, -1)) ?? [],
+    JSON.stringify(result.output)
+      .match(/"[a-z]+:[A-Za-z0-9._-]+"/g)
+      ?.map((quoted) => quoted.slice(1, -1)) ?? [],
   );
   const now = deps.clock.now().toISOString();
   const prompt = livePrompt(workflow.prompts);

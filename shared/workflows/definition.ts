@@ -34,7 +34,10 @@ export interface ApprovalPolicy {
 }
 
 /** A workflow as data: the engine runs any definition without changes. */
-export interface WorkflowDefinition<Input extends Record<string, unknown>, Output extends Record<string, unknown>> {
+export interface WorkflowDefinition<
+  Input extends Record<string, unknown>,
+  Output extends Record<string, unknown>,
+> {
   id: string;
   title: string;
   description: string;

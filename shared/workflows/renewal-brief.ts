@@ -77,7 +77,12 @@ export const renewalBrief: WorkflowDefinition<RenewalBriefInput, RenewalBrief> =
     {
       source: 'invoices',
       allowFields: ['invoiceId', 'amount', 'currency', 'status', 'dueDate', 'paidAt'],
-      recordSchema: z.looseObject({ invoiceId: z.string(), amount: z.number(), status: z.string(), dueDate: isoDate }),
+      recordSchema: z.looseObject({
+        invoiceId: z.string(),
+        amount: z.number(),
+        status: z.string(),
+        dueDate: isoDate,
+      }),
       maxStringLength: 100,
     },
     {

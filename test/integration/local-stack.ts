@@ -57,7 +57,10 @@ export class ApiClient {
     return this.request('GET', path, headers ? { headers } : {});
   }
   post(path: string, body?: unknown, headers?: Record<string, string>) {
-    return this.request('POST', path, { ...(body === undefined ? {} : { body }), ...(headers ? { headers } : {}) });
+    return this.request('POST', path, {
+      ...(body === undefined ? {} : { body }),
+      ...(headers ? { headers } : {}),
+    });
   }
   patch(path: string, body: unknown, headers?: Record<string, string>) {
     return this.request('PATCH', path, { body, ...(headers ? { headers } : {}) });

@@ -46,7 +46,11 @@ describe('renewal brief on the local stack', () => {
     expect(draft.text).not.toMatch(/creditScore|internalNotes|contactPhone|discountFloorPct/);
 
     const edited = { ...brief, summary: `${brief.summary} Reviewed by Alice before the QBR.` };
-    const patched = await users.alice.patch(`/v1/drafts/${draftId}`, { content: edited }, { 'if-match': '"1"' });
+    const patched = await users.alice.patch(
+      `/v1/drafts/${draftId}`,
+      { content: edited },
+      { 'if-match': '"1"' },
+    );
     expect(patched.status, patched.text).toBe(200);
     expect(patched.body['version']).toBe(2);
 
@@ -70,7 +74,8 @@ describe('renewal brief on the local stack', () => {
     const spans = trace.body['spans'] as { kind: string; attributes: Record<string, unknown> }[];
     const kinds = spans.map((span) => span.kind);
     expect(kinds.filter((kind) => kind === 'context_source')).toHaveLength(5);
-    for (const kind of ['request', 'model_attempt', 'validation', 'draft', 'review']) expect(kinds).toContain(kind);
+    for (const kind of ['request', 'model_attempt', 'validation', 'draft', 'review'])
+      expect(kinds).toContain(kind);
     const attempt = spans.find((span) => span.kind === 'model_attempt');
     expect(attempt?.attributes['gen_ai.request.model']).toBe('gpt-4.1-mini');
     expect(Number(attempt?.attributes['gen_ai.usage.input_tokens'])).toBeGreaterThan(0);
@@ -90,7 +95,9 @@ describe('renewal brief on the local stack', () => {
 
   it('lets only a manager decide an escalated draft', async () => {
     const { runId, draftId } = await briefAwaitingReview(users.alice, 'acct-northwind');
-    const escalated = await users.alice.post(`/v1/drafts/${draftId}/escalate`, { reason: 'Pricing exception' });
+    const escalated = await users.alice.post(`/v1/drafts/${draftId}/escalate`, {
+      reason: 'Pricing exception',
+    });
     expect(escalated.status, escalated.text).toBe(200);
     await waitForRun(users.alice, runId, ['escalated']);
 
@@ -166,7 +173,12 @@ describe('renewal brief on the local stack', () => {
     const trace = await users.dave.get(`/v1/runs/${runId}/trace`);
     const spans = trace.body['spans'] as { kind: string; status: string }[];
     expect(spans.filter((s) => s.kind === 'model_attempt')).toHaveLength(2);
-    expect(spans.filter((s) => s.kind === 'validation').map((s) => s.status).sort()).toEqual(['error', 'ok']);
+    expect(
+      spans
+        .filter((s) => s.kind === 'validation')
+        .map((s) => s.status)
+        .sort(),
+    ).toEqual(['error', 'ok']);
   });
 
   it('fails the run with invalid_model_output when the repair is invalid too', async () => {
@@ -196,9 +208,21 @@ describe('renewal brief on the local stack', () => {
 
   it('returns the same run for a repeated Idempotency-Key and 409 for another body', async () => {
     const key = `walkthrough-${Date.now()}`;
-    const first = await users.alice.post('/v1/workflows/renewal-brief/runs', { accountId: 'acct-northwind' }, { 'idempotency-key': key });
-    const again = await users.alice.post('/v1/workflows/renewal-brief/runs', { accountId: 'acct-northwind' }, { 'idempotency-key': key });
-    const other = await users.alice.post('/v1/workflows/renewal-brief/runs', { accountId: 'acct-contoso' }, { 'idempotency-key': key });
+    const first = await users.alice.post(
+      '/v1/workflows/renewal-brief/runs',
+      { accountId: 'acct-northwind' },
+      { 'idempotency-key': key },
+    );
+    const again = await users.alice.post(
+      '/v1/workflows/renewal-brief/runs',
+      { accountId: 'acct-northwind' },
+      { 'idempotency-key': key },
+    );
+    const other = await users.alice.post(
+      '/v1/workflows/renewal-brief/runs',
+      { accountId: 'acct-contoso' },
+      { 'idempotency-key': key },
+    );
     expect(first.status).toBe(202);
     expect(again.status).toBe(202);
     expect(again.body['runId']).toBe(first.body['runId']);
@@ -207,14 +231,21 @@ describe('renewal brief on the local stack', () => {
   });
 
   it('refuses a brief on an account the CSM does not own, and unknown accounts', async () => {
-    expect((await users.bob.post('/v1/workflows/renewal-brief/runs', { accountId: 'acct-contoso' })).status).toBe(403);
-    expect((await users.gina.post('/v1/workflows/renewal-brief/runs', { accountId: 'acct-contoso' })).status).toBe(404);
-    const invalid = await users.alice.post('/v1/workflows/renewal-brief/runs', { accountId: 'acct-contoso', extra: 1 });
+    expect(
+      (await users.bob.post('/v1/workflows/renewal-brief/runs', { accountId: 'acct-contoso' })).status,
+    ).toBe(403);
+    expect(
+      (await users.gina.post('/v1/workflows/renewal-brief/runs', { accountId: 'acct-contoso' })).status,
+    ).toBe(404);
+    const invalid = await users.alice.post('/v1/workflows/renewal-brief/runs', {
+      accountId: 'acct-contoso',
+      extra: 1,
+    });
     expect(invalid.status).toBe(400);
     expect(invalid.body['error']).toMatchObject({ code: 'invalid_request' });
   });
 
-  it('lists a CSM\'s own drafts only, and all of the tenant for a manager', async () => {
+  it("lists a CSM's own drafts only, and all of the tenant for a manager", async () => {
     const own = await users.alice.get('/v1/drafts?limit=100');
     expect(own.status).toBe(200);
     const items = own.body['items'] as { ownerId: string }[];
@@ -224,7 +255,9 @@ describe('renewal brief on the local stack', () => {
     const owners = new Set((all.body['items'] as { ownerId: string }[]).map((d) => d.ownerId));
     expect(owners).toEqual(new Set(['csm-alice', 'csm-bob']));
     const approvedOnly = await users.carol.get('/v1/drafts?status=approved&limit=2');
-    expect((approvedOnly.body['items'] as { status: string }[]).every((d) => d.status === 'approved')).toBe(true);
+    expect((approvedOnly.body['items'] as { status: string }[]).every((d) => d.status === 'approved')).toBe(
+      true,
+    );
   });
 
   it('serves health and the OpenAPI document without a token, everything else needs one', async () => {

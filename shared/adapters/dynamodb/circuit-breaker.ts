@@ -62,16 +62,18 @@ export class DynamoCircuitBreaker implements CircuitBreaker {
   async recordSuccess(model: string, _now: Date): Promise<void> {
     if ((this.lastFailures.get(model) ?? 0) === 0) return;
     this.lastFailures.set(model, 0);
-    await this.doc.send(
-      new UpdateCommand({
-        TableName: this.table,
-        Key: this.key(model),
-        UpdateExpression: 'SET failures = :zero',
-        ConditionExpression: 'failures > :zero',
-        ExpressionAttributeValues: { ':zero': 0 },
-      }),
-    ).catch((error: unknown) => {
-      if (!(error instanceof Error && error.name === 'ConditionalCheckFailedException')) throw error;
-    });
+    await this.doc
+      .send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: this.key(model),
+          UpdateExpression: 'SET failures = :zero',
+          ConditionExpression: 'failures > :zero',
+          ExpressionAttributeValues: { ':zero': 0 },
+        }),
+      )
+      .catch((error: unknown) => {
+        if (!(error instanceof Error && error.name === 'ConditionalCheckFailedException')) throw error;
+      });
   }
 }

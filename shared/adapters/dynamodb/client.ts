@@ -5,7 +5,10 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
  * One document client per runtime. The SDK's own retries (3 attempts, for throttling and 5xx) own
  * DynamoDB retries on every call path; the use cases never retry DynamoDB calls themselves.
  */
-export function createDocumentClient(options: { region: string; endpoint?: string | undefined }): DynamoDBDocumentClient {
+export function createDocumentClient(options: {
+  region: string;
+  endpoint?: string | undefined;
+}): DynamoDBDocumentClient {
   const client = new DynamoDBClient({
     region: options.region,
     ...(options.endpoint

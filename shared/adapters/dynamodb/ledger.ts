@@ -70,7 +70,8 @@ export class DynamoLedger implements Ledger {
               Update: {
                 TableName: this.table,
                 Key: this.budgetKey(reservation.tenantId, reservation.month),
-                UpdateExpression: 'SET availableUsd = availableUsd - :amount, reservedUsd = reservedUsd + :amount',
+                UpdateExpression:
+                  'SET availableUsd = availableUsd - :amount, reservedUsd = reservedUsd + :amount',
                 ConditionExpression: 'availableUsd >= :amount',
                 ExpressionAttributeValues: { ':amount': reservation.amountUsd },
               },
@@ -130,7 +131,11 @@ export class DynamoLedger implements Ledger {
                 UpdateExpression: 'SET #state = :settled, settledUsd = :cost',
                 ConditionExpression: '#state = :reserved',
                 ExpressionAttributeNames: { '#state': 'state' },
-                ExpressionAttributeValues: { ':settled': 'settled', ':reserved': 'reserved', ':cost': costUsd },
+                ExpressionAttributeValues: {
+                  ':settled': 'settled',
+                  ':reserved': 'reserved',
+                  ':cost': costUsd,
+                },
               },
             },
             {
@@ -197,7 +202,8 @@ export class DynamoLedger implements Ledger {
               Update: {
                 TableName: this.table,
                 Key: this.budgetKey(reservation.tenantId, reservation.month),
-                UpdateExpression: 'SET reservedUsd = reservedUsd - :amount, availableUsd = availableUsd + :amount',
+                UpdateExpression:
+                  'SET reservedUsd = reservedUsd - :amount, availableUsd = availableUsd + :amount',
                 ExpressionAttributeValues: { ':amount': reservation.amountUsd },
               },
             },

@@ -26,7 +26,9 @@ export class DynamoRecordsSource implements ContextSource {
     const pk = `${tenantId}#ACCOUNT#${accountId}`;
     const keys = SORT_KEYS[this.source];
     if (keys.exact !== undefined) {
-      const result = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk, sk: keys.exact } }));
+      const result = await this.doc.send(
+        new GetCommand({ TableName: this.table, Key: { pk, sk: keys.exact } }),
+      );
       return result.Item ? [toRecord(result.Item)] : [];
     }
     const records: SourceRecord[] = [];
@@ -58,7 +60,10 @@ export class DynamoAccountDirectory implements AccountDirectory {
     private readonly table: string,
   ) {}
 
-  async getAccount(tenantId: string, accountId: string): Promise<{ accountId: string; ownerId: string } | null> {
+  async getAccount(
+    tenantId: string,
+    accountId: string,
+  ): Promise<{ accountId: string; ownerId: string } | null> {
     const result = await this.doc.send(
       new GetCommand({ TableName: this.table, Key: { pk: `${tenantId}#ACCOUNT#${accountId}`, sk: 'CRM' } }),
     );
@@ -69,7 +74,10 @@ export class DynamoAccountDirectory implements AccountDirectory {
   }
 }
 
-export function createRecordSources(doc: DynamoDBDocumentClient, table: string): Map<SourceId, ContextSource> {
+export function createRecordSources(
+  doc: DynamoDBDocumentClient,
+  table: string,
+): Map<SourceId, ContextSource> {
   const ids: SourceId[] = ['crm', 'usage', 'tickets', 'invoices', 'contract'];
   return new Map(ids.map((id) => [id, new DynamoRecordsSource(doc, table, id)]));
 }

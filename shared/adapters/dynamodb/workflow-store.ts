@@ -12,7 +12,13 @@ import { ContextObjectSchema, type ContextObject } from '../../domain/context.ts
 import { DraftSchema, type Draft, type DraftStatus } from '../../domain/draft.ts';
 import { ValidationError } from '../../domain/errors.ts';
 import { RunSchema, TERMINAL_RUN_STATUSES, type Run } from '../../domain/run.ts';
-import type { AttemptRecord, DraftListQuery, DraftStore, IdempotencyRecord, RunStore } from '../../ports/index.ts';
+import type {
+  AttemptRecord,
+  DraftListQuery,
+  DraftStore,
+  IdempotencyRecord,
+  RunStore,
+} from '../../ports/index.ts';
 import { isConditionFailure, isTransactionConditionFailure } from './client.ts';
 
 /**
@@ -48,7 +54,11 @@ export class DynamoWorkflowStore implements RunStore, DraftStore {
     const runItem = { ...this.runKey(run.tenantId, run.runId), ...run };
     if (!idempotency) {
       await this.doc.send(
-        new PutCommand({ TableName: this.table, Item: runItem, ConditionExpression: 'attribute_not_exists(pk)' }),
+        new PutCommand({
+          TableName: this.table,
+          Item: runItem,
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
       );
       return { created: true };
     }
@@ -63,19 +73,28 @@ export class DynamoWorkflowStore implements RunStore, DraftStore {
             {
               Put: {
                 TableName: this.table,
-                Item: { ...idemKey, requestHash: idempotency.requestHash, runId: run.runId, expiresAt: idempotency.expiresAt },
+                Item: {
+                  ...idemKey,
+                  requestHash: idempotency.requestHash,
+                  runId: run.runId,
+                  expiresAt: idempotency.expiresAt,
+                },
                 ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now',
                 ExpressionAttributeValues: { ':now': Math.floor(Date.parse(run.createdAt) / 1000) },
               },
             },
-            { Put: { TableName: this.table, Item: runItem, ConditionExpression: 'attribute_not_exists(pk)' } },
+            {
+              Put: { TableName: this.table, Item: runItem, ConditionExpression: 'attribute_not_exists(pk)' },
+            },
           ],
         }),
       );
       return { created: true };
     } catch (error) {
       if (!isTransactionConditionFailure(error)) throw error;
-      const existing = await this.doc.send(new GetCommand({ TableName: this.table, Key: idemKey, ConsistentRead: true }));
+      const existing = await this.doc.send(
+        new GetCommand({ TableName: this.table, Key: idemKey, ConsistentRead: true }),
+      );
       const item = existing.Item;
       if (!item || typeof item['requestHash'] !== 'string' || typeof item['runId'] !== 'string') throw error;
       return { created: false, existing: { requestHash: item['requestHash'], runId: item['runId'] } };
@@ -131,7 +150,9 @@ export class DynamoWorkflowStore implements RunStore, DraftStore {
           Key: this.runKey(tenantId, runId),
           UpdateExpression: `SET ${sets.join(', ')}`,
           // A finished run never changes again (a late task cannot reopen it); costs may still be added.
-          ConditionExpression: guarded ? `attribute_exists(pk) AND NOT (#s IN (${terminal}))` : 'attribute_exists(pk)',
+          ConditionExpression: guarded
+            ? `attribute_exists(pk) AND NOT (#s IN (${terminal}))`
+            : 'attribute_exists(pk)',
           ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
           ExpressionAttributeValues: values,
           ReturnValues: 'ALL_NEW',
@@ -155,7 +176,11 @@ export class DynamoWorkflowStore implements RunStore, DraftStore {
 
   async getContext(tenantId: string, runId: string): Promise<ContextObject | null> {
     const result = await this.doc.send(
-      new GetCommand({ TableName: this.table, Key: { pk: `${tenantId}#RUN#${runId}`, sk: 'CONTEXT' }, ConsistentRead: true }),
+      new GetCommand({
+        TableName: this.table,
+        Key: { pk: `${tenantId}#RUN#${runId}`, sk: 'CONTEXT' },
+        ConsistentRead: true,
+      }),
     );
     const raw: unknown = result.Item?.['context'];
     return typeof raw === 'string' ? ContextObjectSchema.parse(JSON.parse(raw)) : null;
@@ -180,7 +205,11 @@ export class DynamoWorkflowStore implements RunStore, DraftStore {
 
   async getAttempt(tenantId: string, runId: string, attempt: number): Promise<AttemptRecord | null> {
     const result = await this.doc.send(
-      new GetCommand({ TableName: this.table, Key: this.attemptKey(tenantId, runId, attempt), ConsistentRead: true }),
+      new GetCommand({
+        TableName: this.table,
+        Key: this.attemptKey(tenantId, runId, attempt),
+        ConsistentRead: true,
+      }),
     );
     const item = result.Item;
     if (!item) return null;
@@ -192,11 +221,20 @@ export class DynamoWorkflowStore implements RunStore, DraftStore {
       finishReason: String(item['finishReason']),
       validationErrors: Array.isArray(item['validationErrors']) ? item['validationErrors'].map(String) : null,
       costUsd: Number(item['costUsd']),
-      billing: typeof item['billing'] === 'string' ? (JSON.parse(item['billing']) as AttemptRecord['billing']) : null,
+      billing:
+        typeof item['billing'] === 'string'
+          ? (JSON.parse(item['billing']) as AttemptRecord['billing'])
+          : null,
     };
   }
 
-  async addRunCost(tenantId: string, runId: string, attemptKey: string, costUsd: number, now: Date): Promise<void> {
+  async addRunCost(
+    tenantId: string,
+    runId: string,
+    attemptKey: string,
+    costUsd: number,
+    now: Date,
+  ): Promise<void> {
     try {
       await this.doc.send(
         new UpdateCommand({
@@ -204,7 +242,12 @@ export class DynamoWorkflowStore implements RunStore, DraftStore {
           Key: this.runKey(tenantId, runId),
           UpdateExpression: 'SET costUsd = costUsd + :cost, updatedAt = :now ADD costedAttempts :keys',
           ConditionExpression: 'attribute_exists(pk) AND NOT contains(costedAttempts, :key)',
-          ExpressionAttributeValues: { ':cost': costUsd, ':now': now.toISOString(), ':keys': new Set([attemptKey]), ':key': attemptKey },
+          ExpressionAttributeValues: {
+            ':cost': costUsd,
+            ':now': now.toISOString(),
+            ':keys': new Set([attemptKey]),
+            ':key': attemptKey,
+          },
         }),
       );
     } catch (error) {
@@ -212,7 +255,12 @@ export class DynamoWorkflowStore implements RunStore, DraftStore {
     }
   }
 
-  async setAttemptValidation(tenantId: string, runId: string, attempt: number, errors: string[]): Promise<void> {
+  async setAttemptValidation(
+    tenantId: string,
+    runId: string,
+    attempt: number,
+    errors: string[],
+  ): Promise<void> {
     await this.doc.send(
       new UpdateCommand({
         TableName: this.table,
@@ -270,14 +318,18 @@ export class DynamoWorkflowStore implements RunStore, DraftStore {
     return run?.draftId ? this.getDraft(tenantId, run.draftId) : null;
   }
 
-  async listDrafts(tenantId: string, query: DraftListQuery): Promise<{ items: Draft[]; nextCursor: string | null }> {
+  async listDrafts(
+    tenantId: string,
+    query: DraftListQuery,
+  ): Promise<{ items: Draft[]; nextCursor: string | null }> {
     const byOwner = query.ownerId !== undefined;
     const partition = byOwner ? `${tenantId}#OWNER#${query.ownerId ?? ''}` : `${tenantId}#DRAFTS`;
     let startKey: Record<string, unknown> | undefined;
     if (query.cursor !== undefined) {
       startKey = decodeCursor(query.cursor);
       // A cursor is only valid within the partition it came from: no cursor can cross tenants or owners.
-      if (startKey[byOwner ? 'gsi2pk' : 'gsi1pk'] !== partition) throw new ValidationError('The cursor is invalid.');
+      if (startKey[byOwner ? 'gsi2pk' : 'gsi1pk'] !== partition)
+        throw new ValidationError('The cursor is invalid.');
     }
     const items: Draft[] = [];
     let lastKey: Record<string, unknown> | undefined = startKey;
@@ -292,7 +344,9 @@ export class DynamoWorkflowStore implements RunStore, DraftStore {
             ':p': partition,
             ...(query.status ? { ':status': query.status } : {}),
           },
-          ...(query.status ? { FilterExpression: '#status = :status', ExpressionAttributeNames: { '#status': 'status' } } : {}),
+          ...(query.status
+            ? { FilterExpression: '#status = :status', ExpressionAttributeNames: { '#status': 'status' } }
+            : {}),
           ScanIndexForward: false,
           Limit: query.limit - items.length,
           ...(lastKey ? { ExclusiveStartKey: lastKey } : {}),
@@ -363,7 +417,10 @@ export class DynamoWorkflowStore implements RunStore, DraftStore {
 
   async saveTaskToken(tenantId: string, draftId: string, taskToken: string): Promise<void> {
     await this.doc.send(
-      new PutCommand({ TableName: this.table, Item: { pk: `${tenantId}#DRAFT#${draftId}`, sk: 'TASK_TOKEN', taskToken } }),
+      new PutCommand({
+        TableName: this.table,
+        Item: { pk: `${tenantId}#DRAFT#${draftId}`, sk: 'TASK_TOKEN', taskToken },
+      }),
     );
   }
 
@@ -381,7 +438,10 @@ export class DynamoWorkflowStore implements RunStore, DraftStore {
 
   async deleteTaskToken(tenantId: string, draftId: string): Promise<void> {
     await this.doc.send(
-      new DeleteCommand({ TableName: this.table, Key: { pk: `${tenantId}#DRAFT#${draftId}`, sk: 'TASK_TOKEN' } }),
+      new DeleteCommand({
+        TableName: this.table,
+        Key: { pk: `${tenantId}#DRAFT#${draftId}`, sk: 'TASK_TOKEN' },
+      }),
     );
   }
 }

@@ -114,7 +114,11 @@ export function toModelError(error: unknown): Error {
     if (error.status === 408 || error.status === 409 || (error.status !== undefined && error.status >= 500)) {
       return new ModelUnavailableError(`The model provider answered ${error.status}.`, requestId, error);
     }
-    return new ModelRequestRejectedError(`The model provider rejected the request (${error.status ?? 'no status'}).`, requestId, error);
+    return new ModelRequestRejectedError(
+      `The model provider rejected the request (${error.status ?? 'no status'}).`,
+      requestId,
+      error,
+    );
   }
   if (error instanceof Error && error.name === 'AbortError') return new ModelTimeoutError(error);
   return error instanceof Error ? error : new Error('Unknown model client failure');

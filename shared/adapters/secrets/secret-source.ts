@@ -33,8 +33,12 @@ export class SecretsManagerSecretSource implements SecretSource {
     let value = raw;
     if (raw.startsWith('{')) {
       const parsed: unknown = JSON.parse(raw);
-      const apiKey = parsed !== null && typeof parsed === 'object' ? (parsed as Record<string, unknown>)['apiKey'] : undefined;
-      if (typeof apiKey !== 'string' || apiKey.length === 0) throw new Error('The OpenAI key secret has no apiKey field.');
+      const apiKey =
+        parsed !== null && typeof parsed === 'object'
+          ? (parsed as Record<string, unknown>)['apiKey']
+          : undefined;
+      if (typeof apiKey !== 'string' || apiKey.length === 0)
+        throw new Error('The OpenAI key secret has no apiKey field.');
       value = apiKey;
     }
     this.cached = { value, until: this.now() + SECRET_CACHE_MS };
