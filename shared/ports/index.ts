@@ -51,9 +51,11 @@ export interface RunStore {
   ): Promise<Run | null>;
   saveContext(tenantId: string, runId: string, context: ContextObject): Promise<void>;
   getContext(tenantId: string, runId: string): Promise<ContextObject | null>;
-  saveAttempt(tenantId: string, runId: string, record: AttemptRecord): Promise<void>;
-  /** Adds an attempt's cost to the run once: a repeated call with the same attempt key changes nothing. */
-  addRunCost(tenantId: string, runId: string, attemptKey: string, costUsd: number, now: Date): Promise<void>;
+  /**
+   * Stores an attempt and, in the same write, adds its cost to the run and sets the run's model,
+   * once per attempt key: repeating the call changes nothing.
+   */
+  saveAttempt(tenantId: string, runId: string, record: AttemptRecord, now: Date): Promise<void>;
   getAttempt(tenantId: string, runId: string, attempt: number): Promise<AttemptRecord | null>;
   setAttemptValidation(tenantId: string, runId: string, attempt: number, errors: string[]): Promise<void>;
 }

@@ -30,8 +30,8 @@ const BASE_BACKOFF_MS = 250;
 const MAX_BACKOFF_MS = 4_000;
 
 /**
- * Settles an answered attempt: the ledger entry and budget in one transaction (idempotent per
- * run and attempt key), then the run's cost (idempotent per attempt key). Safe to repeat.
+ * Settles an answered attempt: the ledger entry, reservation and budget in one transaction,
+ * idempotent per run and attempt key. The run's cost was added with the attempt record. Safe to repeat.
  */
 async function settleAttempt(
   deps: Pick<Deps, 'clock' | 'runs' | 'ledger' | 'settings'>,
@@ -56,8 +56,6 @@ async function settleAttempt(
     },
     deps.clock.now(),
   );
-  await deps.runs.addRunCost(run.tenantId, run.runId, billing.reservation.attemptKey, cost, deps.clock.now());
-  await deps.runs.updateRun(run.tenantId, run.runId, { model }, deps.clock.now());
 }
 
 /** Exponential backoff with full jitter. */
@@ -241,16 +239,21 @@ export async function callModel(
       const cost = costOf(response.usage, price);
       const billing = { reservation, usage: response.usage, priceVersion: PRICE_TABLE_VERSION };
       // The attempt is stored before settling: a retried Lambda finds it and settles idempotently.
-      await deps.runs.saveAttempt(run.tenantId, run.runId, {
-        attempt: task.attempt,
-        model,
-        outputText: response.outputText,
-        refusal: response.refusal,
-        finishReason: response.finishReason,
-        validationErrors: null,
-        costUsd: cost,
-        billing,
-      });
+      await deps.runs.saveAttempt(
+        run.tenantId,
+        run.runId,
+        {
+          attempt: task.attempt,
+          model,
+          outputText: response.outputText,
+          refusal: response.refusal,
+          finishReason: response.finishReason,
+          validationErrors: null,
+          costUsd: cost,
+          billing,
+        },
+        deps.clock.now(),
+      );
       await settleAttempt(deps, run, billing, cost, model);
       await recordSpan(deps.traces, run.tenantId, run.runId, {
         name: `chat ${model}`,

@@ -190,17 +190,49 @@ export class DynamoWorkflowStore implements RunStore, DraftStore {
     return { pk: `${tenantId}#RUN#${runId}`, sk: `ATTEMPT#${String(attempt).padStart(3, '0')}` };
   }
 
-  async saveAttempt(tenantId: string, runId: string, record: AttemptRecord): Promise<void> {
-    await this.doc.send(
-      new PutCommand({
-        TableName: this.table,
-        Item: {
-          ...this.attemptKey(tenantId, runId, record.attempt),
-          ...record,
-          billing: record.billing === null ? null : JSON.stringify(record.billing),
-        },
-      }),
-    );
+  async saveAttempt(tenantId: string, runId: string, record: AttemptRecord, now: Date): Promise<void> {
+    const attemptItem = {
+      TableName: this.table,
+      Item: {
+        ...this.attemptKey(tenantId, runId, record.attempt),
+        ...record,
+        billing: record.billing === null ? null : JSON.stringify(record.billing),
+      },
+    };
+    if (record.billing === null) {
+      await this.doc.send(new PutCommand(attemptItem));
+      return;
+    }
+    const attemptKey = record.billing.reservation.attemptKey;
+    try {
+      // One request: the attempt, and (once per attempt key) its cost and model on the run.
+      await this.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { Put: attemptItem },
+            {
+              Update: {
+                TableName: this.table,
+                Key: this.runKey(tenantId, runId),
+                UpdateExpression:
+                  'SET costUsd = costUsd + :cost, model = :model, updatedAt = :now ADD costedAttempts :keys',
+                ConditionExpression: 'attribute_exists(pk) AND NOT contains(costedAttempts, :key)',
+                ExpressionAttributeValues: {
+                  ':cost': record.costUsd,
+                  ':model': record.model,
+                  ':now': now.toISOString(),
+                  ':keys': new Set([attemptKey]),
+                  ':key': attemptKey,
+                },
+              },
+            },
+          ],
+        }),
+      );
+    } catch (error) {
+      // Already recorded by an earlier invocation of the same attempt: nothing to add.
+      if (!isTransactionConditionFailure(error)) throw error;
+    }
   }
 
   async getAttempt(tenantId: string, runId: string, attempt: number): Promise<AttemptRecord | null> {
@@ -226,33 +258,6 @@ export class DynamoWorkflowStore implements RunStore, DraftStore {
           ? (JSON.parse(item['billing']) as AttemptRecord['billing'])
           : null,
     };
-  }
-
-  async addRunCost(
-    tenantId: string,
-    runId: string,
-    attemptKey: string,
-    costUsd: number,
-    now: Date,
-  ): Promise<void> {
-    try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: this.runKey(tenantId, runId),
-          UpdateExpression: 'SET costUsd = costUsd + :cost, updatedAt = :now ADD costedAttempts :keys',
-          ConditionExpression: 'attribute_exists(pk) AND NOT contains(costedAttempts, :key)',
-          ExpressionAttributeValues: {
-            ':cost': costUsd,
-            ':now': now.toISOString(),
-            ':keys': new Set([attemptKey]),
-            ':key': attemptKey,
-          },
-        }),
-      );
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-    }
   }
 
   async setAttemptValidation(

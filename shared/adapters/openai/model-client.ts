@@ -20,6 +20,27 @@ export interface OpenAiModelClientOptions {
   fetch?: typeof fetch;
 }
 
+const formats = new WeakMap<object, Map<string, { name: string; schema: Record<string, unknown> }>>();
+
+/** The JSON schema of an output schema, converted once per schema: conversion is the adapter's costliest step. */
+function textFormatOf(
+  schema: ModelRequest['outputSchema'],
+  name: string,
+): { name: string; schema: Record<string, unknown> } {
+  let byName = formats.get(schema);
+  if (!byName) {
+    byName = new Map();
+    formats.set(schema, byName);
+  }
+  let format = byName.get(name);
+  if (!format) {
+    const converted = zodTextFormat(schema, name);
+    format = { name: converted.name, schema: converted.schema };
+    byName.set(name, format);
+  }
+  return format;
+}
+
 /** Reads `retry-after-ms` or `retry-after` (seconds or an HTTP date) from a provider response. */
 export function retryAfterMs(headers: Headers | undefined, now: number = Date.now()): number | null {
   if (!headers) return null;
@@ -53,7 +74,7 @@ export class OpenAiModelClient implements ModelClient {
   async generate(request: ModelRequest): Promise<ModelResponse> {
     const started = performance.now();
     try {
-      const format = zodTextFormat(request.outputSchema, request.outputName);
+      const format = textFormatOf(request.outputSchema, request.outputName);
       const response = await this.client.responses.create(
         {
           model: request.model,
