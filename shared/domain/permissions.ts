@@ -19,6 +19,7 @@ export const ROUTE_ROLES = {
   getLedger: ['finance', 'operator', 'admin'],
   getBudget: ['finance', 'operator', 'admin'],
   putBudget: ['operator'],
+  getMetrics: ['manager', 'admin', 'operator'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export function requireRole(principal: Principal, allowed: readonly Role[]): void {

@@ -6,6 +6,7 @@ import {
   ValidationError,
 } from '../domain/errors.ts';
 import { getBudget, getLedgerReport, putBudget, toCsv } from '../usecases/finance.ts';
+import { getMetrics } from '../usecases/metrics.ts';
 import { ID_PATTERN } from '../domain/ids.ts';
 import { requireRole, ROUTE_ROLES } from '../domain/permissions.ts';
 import type { Principal } from '../domain/principal.ts';
@@ -146,6 +147,8 @@ export function createApiRouter(deps: Deps, settings: ApiSettings) {
           body: toCsv(report),
         };
       }
+      case 'getMetrics':
+        return jsonResponse(200, await getMetrics(deps, principal, event.queryStringParameters ?? {}));
       case 'getBudget':
         return jsonResponse(
           200,

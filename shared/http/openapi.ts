@@ -6,6 +6,7 @@ import { SpanSchema } from '../domain/trace.ts';
 import { DecisionBodySchema, EditDraftBodySchema } from '../usecases/review.ts';
 import { WORKFLOWS } from '../workflows/registry.ts';
 import { LedgerReportSchema, PutBudgetBodySchema } from '../usecases/finance.ts';
+import { MetricsReportSchema } from '../usecases/metrics.ts';
 import { ErrorBodySchema } from './middleware.ts';
 import { ROUTES } from './routes.ts';
 
@@ -25,6 +26,7 @@ const RESPONSES: Record<string, { status: string; schema: string }> = {
   rejectDraft: { status: '200', schema: 'Draft' },
   escalateDraft: { status: '200', schema: 'Draft' },
   getLedger: { status: '200', schema: 'LedgerReport' },
+  getMetrics: { status: '200', schema: 'MetricsReport' },
   getBudget: { status: '200', schema: 'Budget' },
   putBudget: { status: '200', schema: 'Budget' },
 };
@@ -58,6 +60,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
     EditDraftRequest: schema(EditDraftBodySchema),
     DecisionRequest: schema(DecisionBodySchema),
     LedgerReport: schema(LedgerReportSchema),
+    MetricsReport: schema(MetricsReportSchema),
     Budget: schema(
       z.object({
         tenantId: z.string(),

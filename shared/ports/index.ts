@@ -73,6 +73,8 @@ export interface DraftStore {
   getDraft(tenantId: string, draftId: string): Promise<Draft | null>;
   getDraftByRun(tenantId: string, runId: string): Promise<Draft | null>;
   listDrafts(tenantId: string, query: DraftListQuery): Promise<{ items: Draft[]; nextCursor: string | null }>;
+  /** Every draft of the tenant created within [fromIso, toIso), for reporting. */
+  listDraftsCreatedBetween(tenantId: string, fromIso: string, toIso: string): Promise<Draft[]>;
   /**
    * Conditional update: succeeds only if the draft's version equals `expectedVersion` and its status
    * is one of `expectedStatuses`. Returns the new draft, or the current one with `conflict: true`.

@@ -260,6 +260,23 @@ describe('renewal brief on the local stack', () => {
     );
   });
 
+  it('reports review metrics and cost per approved draft to managers, not to CSMs', async () => {
+    const today = new Date().toISOString().slice(0, 10);
+    const metrics = await users.carol.get(`/v1/metrics?workflowId=renewal-brief&from=${today}&to=${today}`);
+    expect(metrics.status, metrics.text).toBe(200);
+    const groups = metrics.body['groups'] as Record<string, unknown>[];
+    expect(groups).toHaveLength(1);
+    const group = groups[0] ?? {};
+    expect(group).toMatchObject({ workflowId: 'renewal-brief', promptVersion: 'v1' });
+    // By now this file approved, rejected, escalated, edited and let a draft expire.
+    for (const rate of ['approvalRate', 'rejectionRate', 'expiryRate', 'escalationRate', 'editRate']) {
+      expect(Number(group[rate])).toBeGreaterThan(0);
+    }
+    expect(Number(group['costPerApprovedDraftUsd'])).toBeGreaterThan(0);
+    expect((await users.alice.get(`/v1/metrics?from=${today}&to=${today}`)).status).toBe(403);
+    expect((await users.carol.get('/v1/metrics?from=2026-13-01&to=x')).status).toBe(400);
+  });
+
   it('serves health and the OpenAPI document without a token, everything else needs one', async () => {
     const anonymous = new ApiClient(stack.url, null);
     expect((await anonymous.get('/v1/health')).status).toBe(200);

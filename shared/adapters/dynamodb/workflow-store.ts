@@ -363,6 +363,32 @@ export class DynamoWorkflowStore implements RunStore, DraftStore {
     return { items, nextCursor: lastKey ? encodeCursor(lastKey) : null };
   }
 
+  async listDraftsCreatedBetween(tenantId: string, fromIso: string, toIso: string): Promise<Draft[]> {
+    const drafts: Draft[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const result = await this.doc.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: 'byTenant',
+          KeyConditionExpression: 'gsi1pk = :p AND gsi1sk BETWEEN :from AND :to',
+          ExpressionAttributeValues: {
+            ':p': `${tenantId}#DRAFTS`,
+            ':from': fromIso,
+            ':to': `${toIso}\uffff`,
+          },
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        }),
+      );
+      for (const item of result.Items ?? []) {
+        const draft = this.toDraft(item);
+        if (draft.createdAt >= fromIso && draft.createdAt < toIso) drafts.push(draft);
+      }
+      startKey = result.LastEvaluatedKey;
+    } while (startKey);
+    return drafts;
+  }
+
   async updateDraft(
     tenantId: string,
     draftId: string,
