@@ -3,6 +3,7 @@ import type { ContextObject, DataGap, EvidenceItem, FieldValue } from '../domain
 import { canonicalJson } from '../domain/edit-distance.ts';
 import { getWorkflow } from '../workflows/registry.ts';
 import type { SourceSpec } from '../workflows/definition.ts';
+import type { RunStore } from '../ports/index.ts';
 import type { Deps } from './deps.ts';
 import { recordSpan, sha256 } from './tracing.ts';
 
@@ -34,7 +35,9 @@ function evidenceId(spec: SourceSpec, recordId: string): string {
  * read independently; a missing or failing source becomes a data gap, never an invented value.
  */
 export async function fetchContext(
-  deps: Pick<Deps, 'clock' | 'runs' | 'sources' | 'traces'>,
+  deps: Pick<Deps, 'clock' | 'sources' | 'traces'> & {
+    runs: Pick<RunStore, 'getRun' | 'getContext' | 'saveContext'>;
+  },
   task: { tenantId: string; runId: string },
 ): Promise<{ items: number; dataGaps: number }> {
   const run = await deps.runs.getRun(task.tenantId, task.runId);
