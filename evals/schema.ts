@@ -176,6 +176,12 @@ export const EvalCaseSchema = z
       .describe('How many times to run the case; the suite default when absent.'),
     passRule: PassRuleSchema.optional(),
     assert: z.array(AssertionSchema).default([]),
+    reference: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .describe(
+        'The content a reviewer approved, for cases promoted from reviewed drafts (shown in reports).',
+      ),
   })
   .describe('One eval case.');
 export type EvalCase = z.infer<typeof EvalCaseSchema>;

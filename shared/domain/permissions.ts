@@ -20,6 +20,7 @@ export const ROUTE_ROLES = {
   getBudget: ['finance', 'operator', 'admin'],
   putBudget: ['operator'],
   getMetrics: ['manager', 'admin', 'operator'],
+  promoteDraft: ['admin'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export function requireRole(principal: Principal, allowed: readonly Role[]): void {

@@ -7,6 +7,7 @@ import {
 } from '../domain/errors.ts';
 import { getBudget, getLedgerReport, putBudget, toCsv } from '../usecases/finance.ts';
 import { getMetrics } from '../usecases/metrics.ts';
+import { promoteDraft } from '../usecases/promote.ts';
 import { ID_PATTERN } from '../domain/ids.ts';
 import { requireRole, ROUTE_ROLES } from '../domain/permissions.ts';
 import type { Principal } from '../domain/principal.ts';
@@ -147,6 +148,8 @@ export function createApiRouter(deps: Deps, settings: ApiSettings) {
           body: toCsv(report),
         };
       }
+      case 'promoteDraft':
+        return jsonResponse(200, await promoteDraft(deps, principal, pathId(event, 'draftId', 'Draft')));
       case 'getMetrics':
         return jsonResponse(200, await getMetrics(deps, principal, event.queryStringParameters ?? {}));
       case 'getBudget':

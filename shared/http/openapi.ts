@@ -27,6 +27,7 @@ const RESPONSES: Record<string, { status: string; schema: string }> = {
   escalateDraft: { status: '200', schema: 'Draft' },
   getLedger: { status: '200', schema: 'LedgerReport' },
   getMetrics: { status: '200', schema: 'MetricsReport' },
+  promoteDraft: { status: '200', schema: 'PromotedCase' },
   getBudget: { status: '200', schema: 'Budget' },
   putBudget: { status: '200', schema: 'Budget' },
 };
@@ -56,6 +57,10 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       }),
     ),
     OpenApiDocument: { type: 'object' },
+    PromotedCase: {
+      type: 'object',
+      description: 'An eval case (evals/eval-suite.schema.json, cases[]) with workflowId.',
+    },
     RenewalBrief: schema(RenewalBriefSchema),
     EditDraftRequest: schema(EditDraftBodySchema),
     DecisionRequest: schema(DecisionBodySchema),

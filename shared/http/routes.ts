@@ -15,6 +15,7 @@ export const ROUTES = [
   { method: 'POST', path: '/v1/drafts/{draftId}/approve', auth: true, operation: 'approveDraft' },
   { method: 'POST', path: '/v1/drafts/{draftId}/reject', auth: true, operation: 'rejectDraft' },
   { method: 'POST', path: '/v1/drafts/{draftId}/escalate', auth: true, operation: 'escalateDraft' },
+  { method: 'POST', path: '/v1/drafts/{draftId}/promote', auth: true, operation: 'promoteDraft' },
   { method: 'GET', path: '/v1/ledger', auth: true, operation: 'getLedger' },
   { method: 'GET', path: '/v1/metrics', auth: true, operation: 'getMetrics' },
   { method: 'GET', path: '/v1/tenants/{tenantId}/budget', auth: true, operation: 'getBudget' },
