@@ -14,13 +14,14 @@ import { canonicalJson, normalizedEditDistance } from '../domain/edit-distance.t
 import { assertCanChangeDraft, assertCanSeeDraft, requireRole, ROUTE_ROLES } from '../domain/permissions.ts';
 import { hasAnyRole, type Principal } from '../domain/principal.ts';
 import { getWorkflow } from '../workflows/registry.ts';
+import { allTextSafe, safeText } from '../domain/text.ts';
 import type { Deps } from './deps.ts';
 import { recordSpan } from './tracing.ts';
 
 const OPEN_STATUSES: readonly DraftStatus[] = ['awaiting_review', 'escalated'];
 
 export const DecisionBodySchema = z
-  .object({ reason: z.string().trim().min(1).max(2000).optional() })
+  .object({ reason: safeText(2000).pipe(z.string().trim().min(1)).optional() })
   .strict();
 export const EditDraftBodySchema = z.object({ content: z.record(z.string(), z.unknown()) }).strict();
 export const ListDraftsQuerySchema = z
@@ -121,6 +122,9 @@ export async function editDraft(
   const workflow = getWorkflow(draft.workflowId);
   assertCanChangeDraft(principal, draft, workflow.approvalPolicy.escalatedApproverRoles);
   const { content } = parseBody(EditDraftBodySchema, body);
+  if (!allTextSafe(content)) {
+    throw new ValidationError('The content must not contain control characters or model special tokens.');
+  }
   const parsed = workflow.outputSchema.strict().safeParse(content);
   if (!parsed.success) {
     throw new ValidationError(

@@ -3,16 +3,12 @@ import { RenewalBriefSchema, type RenewalBrief } from '../domain/brief.ts';
 import type { ContextObject } from '../domain/context.ts';
 import { renewalBriefPrompts } from '../../prompts/renewal-brief/manifest.ts';
 import type { WorkflowDefinition } from './definition.ts';
-
-const safeText = z
-  .string()
-  .max(4000)
-  .refine((s) => !/(?![\n\r\t])\p{Cc}/u.test(s), 'must not contain control characters');
+import { safeText } from '../domain/text.ts';
 
 export const RenewalBriefInputSchema = z
   .object({
     accountId: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'must be a lower-case account id'),
-    notes: safeText.nullable().optional(),
+    notes: safeText(4000).nullable().optional(),
   })
   .strict();
 export type RenewalBriefInput = z.infer<typeof RenewalBriefInputSchema>;
