@@ -1,0 +1,79 @@
+import type { SourceId } from '#shared/domain/context.ts';
+import type { ContextSource } from '#shared/ports/index.ts';
+import type { Deps, RuntimeSettings } from '#shared/usecases/deps.ts';
+import { FakeAccountDirectory } from './accounts.ts';
+import { FakeClock } from './clock.ts';
+import { RecordingEngine } from './engine.ts';
+import { InMemoryLedger } from './ledger.ts';
+import { ScriptedModelClient } from './model-client.ts';
+import { FakeCircuitBreaker, InMemoryRateLimiter } from './rate-limiter.ts';
+import { InMemoryTraceSink } from './trace-sink.ts';
+import { InMemoryWorkflowStore } from './workflow-store.ts';
+
+/** `Deps` with the concrete fakes exposed, so tests can script them and inspect what happened. */
+export interface TestDeps extends Deps {
+  clock: FakeClock;
+  runs: InMemoryWorkflowStore;
+  drafts: InMemoryWorkflowStore;
+  engine: RecordingEngine;
+  traces: InMemoryTraceSink;
+  accounts: FakeAccountDirectory;
+  model: ScriptedModelClient;
+  ledger: InMemoryLedger;
+  rateLimiter: InMemoryRateLimiter;
+  breaker: FakeCircuitBreaker;
+  /** Every delay passed to `sleep`, in ms, in order. */
+  sleeps: number[];
+}
+
+export const TEST_SETTINGS: RuntimeSettings = {
+  environment: 'test',
+  modelAllowList: ['gpt-4.1-mini', 'gpt-4o-mini'],
+  traceTtlDays: 7,
+  rateLimits: { requestsPerMinute: 100, tokensPerMinute: 1_000_000 },
+  attemptTimeoutCapMs: null,
+};
+
+export interface DepsOverrides {
+  clock?: FakeClock;
+  store?: InMemoryWorkflowStore;
+  engine?: RecordingEngine;
+  traces?: InMemoryTraceSink;
+  accounts?: FakeAccountDirectory;
+  sources?: ReadonlyMap<SourceId, ContextSource>;
+  model?: ScriptedModelClient;
+  ledger?: InMemoryLedger;
+  rateLimiter?: InMemoryRateLimiter;
+  breaker?: FakeCircuitBreaker;
+  settings?: Partial<RuntimeSettings>;
+}
+
+/**
+ * A full set of in-memory dependencies. `sleep` records the delay and moves the fake clock by it
+ * instead of waiting, so deadlines behave as they would in real time.
+ */
+export function makeDeps(overrides: DepsOverrides = {}): TestDeps {
+  const clock = overrides.clock ?? new FakeClock();
+  const store = overrides.store ?? new InMemoryWorkflowStore();
+  const sleeps: number[] = [];
+  return {
+    clock,
+    runs: store,
+    drafts: store,
+    engine: overrides.engine ?? new RecordingEngine(),
+    traces: overrides.traces ?? new InMemoryTraceSink(),
+    accounts: overrides.accounts ?? new FakeAccountDirectory(),
+    sources: overrides.sources ?? new Map(),
+    model: overrides.model ?? new ScriptedModelClient(),
+    ledger: overrides.ledger ?? new InMemoryLedger(),
+    rateLimiter: overrides.rateLimiter ?? new InMemoryRateLimiter(),
+    breaker: overrides.breaker ?? new FakeCircuitBreaker(),
+    settings: { ...TEST_SETTINGS, ...overrides.settings },
+    sleeps,
+    sleep: (ms: number) => {
+      sleeps.push(ms);
+      clock.advance(ms);
+      return Promise.resolve();
+    },
+  };
+}

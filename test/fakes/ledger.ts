@@ -1,0 +1,175 @@
+import { BudgetExceededError } from '#shared/domain/errors.ts';
+import { roundUsd } from '#shared/domain/pricing.ts';
+import type { Budget, Ledger, LedgerEntry, LedgerEntryTags, Reservation } from '#shared/ports/index.ts';
+
+type ReservationState = 'reserved' | 'settled' | 'released';
+type LedgerOperation = 'reserve' | 'settle' | 'release';
+
+interface BudgetRow {
+  limitUsd: number;
+  spentUsd: number;
+  reservedUsd: number;
+}
+
+/**
+ * The ledger's conditional semantics in memory: a reservation must fit the month's availability
+ * (else BudgetExceededError), a reservation key is reserved once, settling and releasing happen
+ * once per `(runId, attemptKey)`.
+ */
+export class InMemoryLedger implements Ledger {
+  private readonly budgets = new Map<string, BudgetRow>();
+  private readonly reservations = new Map<string, { reservation: Reservation; state: ReservationState }>();
+  private readonly ledgerEntries: LedgerEntry[] = [];
+  private readonly scheduledFailures: { operation: LedgerOperation; error: Error }[] = [];
+  /** Every call, in order, with its attempt key and whether it changed anything. */
+  readonly calls: { operation: LedgerOperation; attemptKey: string; applied: boolean }[] = [];
+
+  constructor(private readonly defaultMonthlyBudgetUsd = 100) {}
+
+  /** The next call of `operation` throws `error` before changing anything (a crash, a throttle). */
+  failNext(operation: LedgerOperation, error: Error): void {
+    this.scheduledFailures.push({ operation, error });
+  }
+
+  private takeFailure(operation: LedgerOperation): Error | null {
+    const index = this.scheduledFailures.findIndex((f) => f.operation === operation);
+    if (index < 0) return null;
+    const [failure] = this.scheduledFailures.splice(index, 1);
+    return failure?.error ?? null;
+  }
+
+  private budgetRow(tenantId: string, month: string): BudgetRow {
+    const key = `${tenantId}#${month}`;
+    let row = this.budgets.get(key);
+    if (!row) {
+      row = { limitUsd: this.defaultMonthlyBudgetUsd, spentUsd: 0, reservedUsd: 0 };
+      this.budgets.set(key, row);
+    }
+    return row;
+  }
+
+  private static reservationKey(r: Reservation): string {
+    return `${r.tenantId}#${r.runId}#${r.attemptKey}`;
+  }
+
+  reserve(reservation: Reservation, _now: Date): Promise<void> {
+    const failure = this.takeFailure('reserve');
+    if (failure) return Promise.reject(failure);
+    const key = InMemoryLedger.reservationKey(reservation);
+    if (this.reservations.has(key)) {
+      this.calls.push({ operation: 'reserve', attemptKey: reservation.attemptKey, applied: false });
+      return Promise.resolve();
+    }
+    const row = this.budgetRow(reservation.tenantId, reservation.month);
+    const available = roundUsd(row.limitUsd - row.spentUsd - row.reservedUsd);
+    if (available < reservation.amountUsd) {
+      this.calls.push({ operation: 'reserve', attemptKey: reservation.attemptKey, applied: false });
+      return Promise.reject(
+        new BudgetExceededError("The tenant's monthly budget cannot cover this model attempt."),
+      );
+    }
+    row.reservedUsd = roundUsd(row.reservedUsd + reservation.amountUsd);
+    this.reservations.set(key, { reservation: { ...reservation }, state: 'reserved' });
+    this.calls.push({ operation: 'reserve', attemptKey: reservation.attemptKey, applied: true });
+    return Promise.resolve();
+  }
+
+  settle(
+    reservation: Reservation,
+    actual: Parameters<Ledger['settle']>[1],
+    tags: LedgerEntryTags,
+    now: Date,
+  ): Promise<boolean> {
+    const failure = this.takeFailure('settle');
+    if (failure) return Promise.reject(failure);
+    const held = this.reservations.get(InMemoryLedger.reservationKey(reservation));
+    if (held?.state !== 'reserved') {
+      this.calls.push({ operation: 'settle', attemptKey: reservation.attemptKey, applied: false });
+      return Promise.resolve(false);
+    }
+    held.state = 'settled';
+    const costUsd = roundUsd(actual.costUsd);
+    const row = this.budgetRow(reservation.tenantId, reservation.month);
+    row.reservedUsd = roundUsd(row.reservedUsd - reservation.amountUsd);
+    row.spentUsd = roundUsd(row.spentUsd + costUsd);
+    this.ledgerEntries.push({
+      ...tags,
+      at: now.toISOString(),
+      day: now.toISOString().slice(0, 10),
+      attemptKey: reservation.attemptKey,
+      costUsd,
+      inputTokens: actual.inputTokens,
+      cachedInputTokens: actual.cachedInputTokens,
+      outputTokens: actual.outputTokens,
+      reasoningTokens: actual.reasoningTokens,
+      priceVersion: actual.priceVersion,
+    });
+    this.calls.push({ operation: 'settle', attemptKey: reservation.attemptKey, applied: true });
+    return Promise.resolve(true);
+  }
+
+  release(reservation: Reservation): Promise<void> {
+    const failure = this.takeFailure('release');
+    if (failure) return Promise.reject(failure);
+    const held = this.reservations.get(InMemoryLedger.reservationKey(reservation));
+    if (held?.state !== 'reserved') {
+      this.calls.push({ operation: 'release', attemptKey: reservation.attemptKey, applied: false });
+      return Promise.resolve();
+    }
+    held.state = 'released';
+    const row = this.budgetRow(reservation.tenantId, reservation.month);
+    row.reservedUsd = roundUsd(row.reservedUsd - reservation.amountUsd);
+    this.calls.push({ operation: 'release', attemptKey: reservation.attemptKey, applied: true });
+    return Promise.resolve();
+  }
+
+  getBudget(tenantId: string, month: string): Promise<Budget> {
+    return Promise.resolve(this.budget(tenantId, month));
+  }
+
+  setBudget(tenantId: string, month: string, limitUsd: number, _now: Date): Promise<Budget> {
+    this.budgetRow(tenantId, month).limitUsd = limitUsd;
+    return Promise.resolve(this.budget(tenantId, month));
+  }
+
+  listEntries(query: { fromDay: string; toDay: string; tenantId?: string }): Promise<LedgerEntry[]> {
+    return Promise.resolve(
+      this.ledgerEntries
+        .filter((e) => e.day >= query.fromDay && e.day <= query.toDay)
+        .filter((e) => query.tenantId === undefined || e.tenantId === query.tenantId)
+        .map((e) => ({ ...e })),
+    );
+  }
+
+  /** Synchronous view of a month's budget for assertions. */
+  budget(tenantId: string, month: string): Budget {
+    const row = this.budgets.get(`${tenantId}#${month}`) ?? {
+      limitUsd: this.defaultMonthlyBudgetUsd,
+      spentUsd: 0,
+      reservedUsd: 0,
+    };
+    return {
+      tenantId,
+      month,
+      limitUsd: row.limitUsd,
+      spentUsd: row.spentUsd,
+      reservedUsd: row.reservedUsd,
+      availableUsd: roundUsd(row.limitUsd - row.spentUsd - row.reservedUsd),
+    };
+  }
+
+  /** Every ledger entry written, in order. */
+  get entries(): LedgerEntry[] {
+    return this.ledgerEntries.map((e) => ({ ...e }));
+  }
+
+  /** The state of one reservation, or null if it was never made. */
+  reservationState(tenantId: string, runId: string, attemptKey: string): ReservationState | null {
+    return this.reservations.get(`${tenantId}#${runId}#${attemptKey}`)?.state ?? null;
+  }
+
+  /** Total settled cost across all tenants. */
+  get totalSpentUsd(): number {
+    return roundUsd(this.ledgerEntries.reduce((sum, e) => sum + e.costUsd, 0));
+  }
+}

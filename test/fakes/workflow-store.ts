@@ -1,0 +1,249 @@
+import type { ContextObject } from '#shared/domain/context.ts';
+import type { Draft, DraftStatus } from '#shared/domain/draft.ts';
+import { roundUsd } from '#shared/domain/pricing.ts';
+import { TERMINAL_RUN_STATUSES, type Run } from '#shared/domain/run.ts';
+import type {
+  AttemptRecord,
+  DraftListQuery,
+  DraftStore,
+  IdempotencyRecord,
+  RunStore,
+} from '#shared/ports/index.ts';
+
+type HookedMethod = 'saveTaskToken' | 'updateDraft' | 'getTaskToken';
+
+/**
+ * Runs, contexts, attempts, drafts, task tokens and idempotency keys in memory, with the same
+ * conditional semantics as the DynamoDB store: idempotency keys per tenant, terminal runs never
+ * change status again, attempt costs are added once per attempt key, drafts are created once and
+ * updated only at the expected version and status.
+ *
+ * `interleave` runs a function once just before a method does its work, so tests can stage the
+ * races the real store would see between concurrent Lambdas.
+ */
+export class InMemoryWorkflowStore implements RunStore, DraftStore {
+  private readonly runs = new Map<string, Run>();
+  private readonly costedAttempts = new Map<string, Set<string>>();
+  private readonly idempotency = new Map<string, IdempotencyRecord & { expiresAt: number }>();
+  private readonly contexts = new Map<string, ContextObject>();
+  private readonly attempts = new Map<string, AttemptRecord>();
+  private readonly drafts = new Map<string, Draft>();
+  private readonly tokens = new Map<string, string>();
+  private readonly hooks = new Map<HookedMethod, (() => Promise<void>)[]>();
+  /** How many times each method was called, for "written once" assertions. */
+  readonly callCounts = new Map<string, number>();
+
+  interleave(method: HookedMethod, action: () => Promise<void>): void {
+    this.hooks.set(method, [...(this.hooks.get(method) ?? []), action]);
+  }
+
+  private async enter(method: string): Promise<void> {
+    this.callCounts.set(method, (this.callCounts.get(method) ?? 0) + 1);
+    const queue = this.hooks.get(method as HookedMethod);
+    const hook = queue?.shift();
+    if (hook) await hook();
+  }
+
+  count(method: string): number {
+    return this.callCounts.get(method) ?? 0;
+  }
+
+  // Runs
+
+  async createRun(
+    run: Run,
+    idempotency?: { key: string; requestHash: string; expiresAt: number },
+  ): Promise<{ created: true } | { created: false; existing: IdempotencyRecord }> {
+    await this.enter('createRun');
+    const runKey = `${run.tenantId}#${run.runId}`;
+    if (this.runs.has(runKey)) throw new Error(`run ${run.runId} exists already`);
+    if (idempotency) {
+      const idemKey = `${run.tenantId}#${idempotency.key}`;
+      const existing = this.idempotency.get(idemKey);
+      const nowSeconds = Math.floor(Date.parse(run.createdAt) / 1000);
+      if (existing && existing.expiresAt >= nowSeconds) {
+        return { created: false, existing: { requestHash: existing.requestHash, runId: existing.runId } };
+      }
+      this.idempotency.set(idemKey, {
+        requestHash: idempotency.requestHash,
+        runId: run.runId,
+        expiresAt: idempotency.expiresAt,
+      });
+    }
+    this.runs.set(runKey, structuredClone(run));
+    return { created: true };
+  }
+
+  async getRun(tenantId: string, runId: string): Promise<Run | null> {
+    await this.enter('getRun');
+    const run = this.runs.get(`${tenantId}#${runId}`);
+    return run ? structuredClone(run) : null;
+  }
+
+  async updateRun(
+    tenantId: string,
+    runId: string,
+    changes: Parameters<RunStore['updateRun']>[2],
+    now: Date,
+  ): Promise<Run | null> {
+    await this.enter('updateRun');
+    const run = this.runs.get(`${tenantId}#${runId}`);
+    if (!run) return null;
+    const guarded = changes.status !== undefined || changes.error !== undefined;
+    if (guarded && TERMINAL_RUN_STATUSES.includes(run.status)) return null;
+    if (changes.status !== undefined) run.status = changes.status;
+    if (changes.draftId !== undefined) run.draftId = changes.draftId;
+    if (changes.error !== undefined) run.error = structuredClone(changes.error);
+    if (changes.model !== undefined) run.model = changes.model;
+    run.updatedAt = now.toISOString();
+    return structuredClone(run);
+  }
+
+  async saveContext(tenantId: string, runId: string, context: ContextObject): Promise<void> {
+    await this.enter('saveContext');
+    this.contexts.set(`${tenantId}#${runId}`, structuredClone(context));
+  }
+
+  async getContext(tenantId: string, runId: string): Promise<ContextObject | null> {
+    await this.enter('getContext');
+    const context = this.contexts.get(`${tenantId}#${runId}`);
+    return context ? structuredClone(context) : null;
+  }
+
+  async saveAttempt(tenantId: string, runId: string, record: AttemptRecord, now: Date): Promise<void> {
+    await this.enter('saveAttempt');
+    const attemptKey = `${tenantId}#${runId}#${record.attempt}`;
+    if (record.billing === null) {
+      this.attempts.set(attemptKey, structuredClone(record));
+      return;
+    }
+    const runKey = `${tenantId}#${runId}`;
+    const run = this.runs.get(runKey);
+    const costed = this.costedAttempts.get(runKey) ?? new Set<string>();
+    // One transaction: if the attempt key was costed already, nothing at all is written.
+    if (!run || costed.has(record.billing.reservation.attemptKey)) return;
+    this.attempts.set(attemptKey, structuredClone(record));
+    costed.add(record.billing.reservation.attemptKey);
+    this.costedAttempts.set(runKey, costed);
+    run.costUsd = roundUsd(run.costUsd + record.costUsd);
+    run.model = record.model;
+    run.updatedAt = now.toISOString();
+  }
+
+  async getAttempt(tenantId: string, runId: string, attempt: number): Promise<AttemptRecord | null> {
+    await this.enter('getAttempt');
+    const record = this.attempts.get(`${tenantId}#${runId}#${attempt}`);
+    return record ? structuredClone(record) : null;
+  }
+
+  async setAttemptValidation(
+    tenantId: string,
+    runId: string,
+    attempt: number,
+    errors: string[],
+  ): Promise<void> {
+    await this.enter('setAttemptValidation');
+    const record = this.attempts.get(`${tenantId}#${runId}#${attempt}`);
+    if (!record) throw new Error(`attempt ${attempt} of ${runId} does not exist`);
+    record.validationErrors = [...errors];
+  }
+
+  // Drafts
+
+  async createDraft(draft: Draft): Promise<Draft> {
+    await this.enter('createDraft');
+    const key = `${draft.tenantId}#${draft.draftId}`;
+    const existing = this.drafts.get(key);
+    if (existing) return structuredClone(existing);
+    this.drafts.set(key, structuredClone(draft));
+    return structuredClone(draft);
+  }
+
+  async getDraft(tenantId: string, draftId: string): Promise<Draft | null> {
+    await this.enter('getDraft');
+    const draft = this.drafts.get(`${tenantId}#${draftId}`);
+    return draft ? structuredClone(draft) : null;
+  }
+
+  async getDraftByRun(tenantId: string, runId: string): Promise<Draft | null> {
+    await this.enter('getDraftByRun');
+    const draft = [...this.drafts.values()].find((d) => d.tenantId === tenantId && d.runId === runId);
+    return draft ? structuredClone(draft) : null;
+  }
+
+  async listDrafts(
+    tenantId: string,
+    query: DraftListQuery,
+  ): Promise<{ items: Draft[]; nextCursor: string | null }> {
+    await this.enter('listDrafts');
+    const sortKey = (d: Draft) => `${d.createdAt}#${d.draftId}`;
+    const after = query.cursor === undefined ? null : Buffer.from(query.cursor, 'base64url').toString('utf8');
+    const matching = [...this.drafts.values()]
+      .filter((d) => d.tenantId === tenantId)
+      .filter((d) => query.ownerId === undefined || d.ownerId === query.ownerId)
+      .filter((d) => query.status === undefined || d.status === query.status)
+      .sort((a, b) => (sortKey(a) < sortKey(b) ? 1 : -1))
+      .filter((d) => after === null || sortKey(d) < after);
+    const items = matching.slice(0, query.limit);
+    const last = items.at(-1);
+    const nextCursor =
+      matching.length > items.length && last
+        ? Buffer.from(sortKey(last), 'utf8').toString('base64url')
+        : null;
+    return { items: structuredClone(items), nextCursor };
+  }
+
+  async listDraftsCreatedBetween(tenantId: string, fromIso: string, toIso: string): Promise<Draft[]> {
+    await this.enter('listDraftsCreatedBetween');
+    return [...this.drafts.values()]
+      .filter((d) => d.tenantId === tenantId && d.createdAt >= fromIso && d.createdAt < toIso)
+      .map((d) => structuredClone(d));
+  }
+
+  async updateDraft(
+    tenantId: string,
+    draftId: string,
+    expected: { version?: number; statuses: readonly DraftStatus[] },
+    changes: Parameters<DraftStore['updateDraft']>[3],
+  ): Promise<{ ok: true; draft: Draft } | { ok: false; current: Draft | null }> {
+    await this.enter('updateDraft');
+    const draft = this.drafts.get(`${tenantId}#${draftId}`);
+    if (!draft) return { ok: false, current: null };
+    const versionMatches = expected.version === undefined || draft.version === expected.version;
+    if (!versionMatches || !expected.statuses.includes(draft.status)) {
+      return { ok: false, current: structuredClone(draft) };
+    }
+    draft.version += 1;
+    draft.updatedAt = changes.updatedAt;
+    if (changes.status !== undefined) draft.status = changes.status;
+    if (changes.content !== undefined) draft.content = structuredClone(changes.content);
+    if (changes.outcome !== undefined) draft.outcome = structuredClone(changes.outcome);
+    if (changes.escalation !== undefined) draft.escalation = structuredClone(changes.escalation);
+    return { ok: true, draft: structuredClone(draft) };
+  }
+
+  async saveTaskToken(tenantId: string, draftId: string, taskToken: string): Promise<void> {
+    await this.enter('saveTaskToken');
+    this.tokens.set(`${tenantId}#${draftId}`, taskToken);
+  }
+
+  async getTaskToken(tenantId: string, draftId: string): Promise<string | null> {
+    await this.enter('getTaskToken');
+    return this.tokens.get(`${tenantId}#${draftId}`) ?? null;
+  }
+
+  async deleteTaskToken(tenantId: string, draftId: string): Promise<void> {
+    await this.enter('deleteTaskToken');
+    this.tokens.delete(`${tenantId}#${draftId}`);
+  }
+
+  /** The ids of every run of a tenant, in creation order. */
+  runIds(tenantId: string): string[] {
+    return [...this.runs.values()].filter((r) => r.tenantId === tenantId).map((r) => r.runId);
+  }
+
+  /** Every draft of a tenant, for "created once" assertions. */
+  allDrafts(tenantId: string): Draft[] {
+    return [...this.drafts.values()].filter((d) => d.tenantId === tenantId).map((d) => structuredClone(d));
+  }
+}
