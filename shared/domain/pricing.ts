@@ -74,11 +74,11 @@ export class UnknownModelPriceError extends Error {
 }
 
 /** The price row in force for `model` at `at` (the latest row whose effective date is not after it). */
-export function priceFor(model: string, at: Date): PriceRow {
+export function priceFor(model: string, at: Date, table: readonly PriceRow[] = PRICE_TABLE): PriceRow {
   const day = at.toISOString().slice(0, 10);
-  const rows = PRICE_TABLE.filter((row) => row.model === model && row.effectiveFrom <= day).sort((a, b) =>
-    a.effectiveFrom < b.effectiveFrom ? 1 : -1,
-  );
+  const rows = table
+    .filter((row) => row.model === model && row.effectiveFrom <= day)
+    .sort((a, b) => (a.effectiveFrom < b.effectiveFrom ? 1 : -1));
   const row = rows[0];
   if (!row) throw new UnknownModelPriceError(model);
   return row;

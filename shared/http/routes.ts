@@ -38,14 +38,11 @@ export function matchRoute(
   let methodMismatch = false;
   for (const route of ROUTES) {
     const names: string[] = [];
-    const pattern = new RegExp(
-      '^' +
-        route.path.replace(/\{([a-zA-Z]+)\}/g, (_m, name: string) => {
-          names.push(name);
-          return '([^/]+)';
-        }) +
-        '$',
-    );
+    const literal = route.path
+      .split(/\{[a-zA-Z]+\}/)
+      .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+    for (const match of route.path.matchAll(/\{([a-zA-Z]+)\}/g)) names.push(match[1] ?? '');
+    const pattern = new RegExp(`^${literal.join('([^/]+)')}$`);
     const match = pattern.exec(path);
     if (!match) continue;
     if (route.method !== method) {

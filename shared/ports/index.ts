@@ -41,6 +41,8 @@ export interface RunStore {
     run: Run,
     idempotency?: { key: string; requestHash: string; expiresAt: number },
   ): Promise<{ created: true } | { created: false; existing: IdempotencyRecord }>;
+  /** The unexpired idempotency record of `key`, if any. */
+  findIdempotency(tenantId: string, key: string, now: Date): Promise<IdempotencyRecord | null>;
   getRun(tenantId: string, runId: string): Promise<Run | null>;
   /** Moves a run to a new status unless it is already in a terminal status. Returns the updated run or null. */
   updateRun(

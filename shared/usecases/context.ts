@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { NotFoundError, WorkflowStepError } from '../domain/errors.ts';
 import type { ContextObject, DataGap, EvidenceItem, FieldValue } from '../domain/context.ts';
 import { canonicalJson } from '../domain/edit-distance.ts';
@@ -23,7 +24,9 @@ export function applyAllowList(
 }
 
 function evidenceId(spec: SourceSpec, recordId: string): string {
-  const safe = recordId.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 100);
+  let safe = recordId.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 100);
+  // When sanitising changed the id, a short hash of the original keeps distinct records distinct.
+  if (safe !== recordId) safe = `${safe}-${createHash('sha256').update(recordId).digest('hex').slice(0, 8)}`;
   const prefix = { crm: 'crm', usage: 'usage', tickets: 'ticket', invoices: 'invoice', contract: 'contract' }[
     spec.source
   ];

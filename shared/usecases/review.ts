@@ -252,9 +252,11 @@ export async function awaitReview(
   deps: Pick<Deps, 'clock' | 'drafts' | 'runs' | 'engine'>,
   task: { tenantId: string; runId: string; draftId: string; taskToken: string },
 ): Promise<void> {
+  // The token is saved before the draft is read: a decision landing in between either sees the
+  // token (and resumes the execution itself) or is seen here.
+  await deps.drafts.saveTaskToken(task.tenantId, task.draftId, task.taskToken);
   const draft = await deps.drafts.getDraft(task.tenantId, task.draftId);
   if (!draft) throw new NotFoundError('Draft');
-  await deps.drafts.saveTaskToken(task.tenantId, task.draftId, task.taskToken);
   if (draft.status === 'approved' || draft.status === 'rejected') {
     await deps.engine.sendTaskSuccess(task.taskToken, { decision: draft.status });
     return;

@@ -15,6 +15,7 @@ import type { Span } from '../domain/trace.ts';
 import { canonicalJson } from '../domain/edit-distance.ts';
 import { livePrompt } from '../workflows/definition.ts';
 import { getWorkflow } from '../workflows/registry.ts';
+import type { IdempotencyRecord } from '../ports/index.ts';
 import type { Deps } from './deps.ts';
 import { recordSpan } from './tracing.ts';
 
@@ -61,6 +62,17 @@ export async function startRun(
     throw new ForbiddenError('You can request briefs only for accounts you own.');
   }
 
+  const requestHash = createHash('sha256')
+    .update(canonicalJson({ workflowId: workflow.id, input }))
+    .digest('hex');
+  const idempotencyKey =
+    command.idempotencyKey === undefined ? undefined : `${principal.sub}\u0000${command.idempotencyKey}`;
+  // A replay returns the stored run before any limit is checked or consumed.
+  if (idempotencyKey !== undefined) {
+    const known = await deps.runs.findIdempotency(principal.tenantId, idempotencyKey, started);
+    if (known) return replayed(deps, principal, known, requestHash);
+  }
+
   const budget = await deps.ledger.getBudget(principal.tenantId, started.toISOString().slice(0, 7));
   if (budget.availableUsd <= 0) {
     throw new BudgetExceededError("The tenant's monthly budget is spent.");
@@ -93,27 +105,18 @@ export async function startRun(
     updatedAt: now.toISOString(),
   };
 
-  const requestHash = createHash('sha256')
-    .update(canonicalJson({ workflowId: workflow.id, input }))
-    .digest('hex');
   const created = await deps.runs.createRun(
     run,
-    command.idempotencyKey === undefined
+    idempotencyKey === undefined
       ? undefined
       : {
-          key: `${principal.sub}\u0000${command.idempotencyKey}`,
+          key: idempotencyKey,
           requestHash,
           expiresAt: Math.floor(now.getTime() / 1000) + IDEMPOTENCY_TTL_SECONDS,
         },
   );
-  if (!created.created) {
-    if (created.existing.requestHash !== requestHash) {
-      throw new ConflictError('This Idempotency-Key was used with a different request body.');
-    }
-    const existing = await deps.runs.getRun(principal.tenantId, created.existing.runId);
-    if (!existing) throw new NotFoundError('Run');
-    return existing;
-  }
+  // A concurrent request with the same key won the race: answer like a replay.
+  if (!created.created) return replayed(deps, principal, created.existing, requestHash);
 
   await recordSpan(deps.traces, run.tenantId, run.runId, {
     name: `POST /v1/workflows/${workflow.id}/runs`,
@@ -142,6 +145,20 @@ export async function startRun(
     throw error;
   }
   return run;
+}
+
+async function replayed(
+  deps: Pick<Deps, 'runs'>,
+  principal: Principal,
+  known: IdempotencyRecord,
+  requestHash: string,
+): Promise<Run> {
+  if (known.requestHash !== requestHash) {
+    throw new ConflictError('This Idempotency-Key was used with a different request body.');
+  }
+  const existing = await deps.runs.getRun(principal.tenantId, known.runId);
+  if (!existing) throw new NotFoundError('Run');
+  return existing;
 }
 
 export async function getRun(

@@ -56,7 +56,8 @@ export class InMemoryLedger implements Ledger {
     const failure = this.takeFailure('reserve');
     if (failure) return Promise.reject(failure);
     const key = InMemoryLedger.reservationKey(reservation);
-    if (this.reservations.has(key)) {
+    // Like the DynamoDB ledger: a released key may be reserved again (a retried invocation restarts its tries).
+    if (this.reservations.get(key)?.state !== undefined && this.reservations.get(key)?.state !== 'released') {
       this.calls.push({ operation: 'reserve', attemptKey: reservation.attemptKey, applied: false });
       return Promise.resolve();
     }

@@ -74,6 +74,13 @@ export class InMemoryWorkflowStore implements RunStore, DraftStore {
     return { created: true };
   }
 
+  async findIdempotency(tenantId: string, key: string, now: Date): Promise<IdempotencyRecord | null> {
+    await this.enter('findIdempotency');
+    const existing = this.idempotency.get(`${tenantId}#${key}`);
+    if (!existing || existing.expiresAt < Math.floor(now.getTime() / 1000)) return null;
+    return { requestHash: existing.requestHash, runId: existing.runId };
+  }
+
   async getRun(tenantId: string, runId: string): Promise<Run | null> {
     await this.enter('getRun');
     const run = this.runs.get(`${tenantId}#${runId}`);

@@ -176,12 +176,15 @@ describe('fetchContext', () => {
     });
   });
 
-  it('derives safe evidence ids from record ids', async () => {
+  it('derives safe evidence ids from record ids, with a hash of the original when characters were replaced', async () => {
     const tickets = new ScriptedContextSource('tickets', [
       { recordId: 'ZD 4411/a', data: { ticketId: 'ZD 4411/a', status: 'open', priority: 'low' } },
     ]);
     const { context } = await runContext(sourceMap(new ScriptedContextSource('crm', [crmRecord]), tickets));
-    expect(context?.items.map((item) => item.id)).toEqual(['crm:acct-northwind', 'ticket:ZD_4411_a']);
+    expect(context?.items.map((item) => item.id)).toEqual([
+      'crm:acct-northwind',
+      expect.stringMatching(/^ticket:ZD_4411_a-[0-9a-f]{8}$/),
+    ]);
   });
 
   it('gives distinct records distinct evidence ids', async () => {

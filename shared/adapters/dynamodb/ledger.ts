@@ -86,7 +86,10 @@ export class DynamoLedger implements Ledger {
                   month: reservation.month,
                   createdAt: now.toISOString(),
                 },
-                ConditionExpression: 'attribute_not_exists(pk)',
+                // A released key may be reserved again: a retried invocation restarts its tries.
+                ConditionExpression: 'attribute_not_exists(pk) OR #state = :released',
+                ExpressionAttributeNames: { '#state': 'state' },
+                ExpressionAttributeValues: { ':released': 'released' },
               },
             },
           ],

@@ -62,10 +62,7 @@ export class DynamoWorkflowStore implements RunStore, DraftStore {
       );
       return { created: true };
     }
-    const idemKey = {
-      pk: `${run.tenantId}#IDEM#${createHash('sha256').update(idempotency.key).digest('hex')}`,
-      sk: 'IDEM',
-    };
+    const idemKey = this.idempotencyKey(run.tenantId, idempotency.key);
     try {
       await this.doc.send(
         new TransactWriteCommand({
@@ -99,6 +96,24 @@ export class DynamoWorkflowStore implements RunStore, DraftStore {
       if (!item || typeof item['requestHash'] !== 'string' || typeof item['runId'] !== 'string') throw error;
       return { created: false, existing: { requestHash: item['requestHash'], runId: item['runId'] } };
     }
+  }
+
+  private idempotencyKey(tenantId: string, key: string) {
+    return { pk: `${tenantId}#IDEM#${createHash('sha256').update(key).digest('hex')}`, sk: 'IDEM' };
+  }
+
+  async findIdempotency(tenantId: string, key: string, now: Date): Promise<IdempotencyRecord | null> {
+    const result = await this.doc.send(
+      new GetCommand({
+        TableName: this.table,
+        Key: this.idempotencyKey(tenantId, key),
+        ConsistentRead: true,
+      }),
+    );
+    const item = result.Item;
+    if (!item || typeof item['requestHash'] !== 'string' || typeof item['runId'] !== 'string') return null;
+    if (Number(item['expiresAt']) < Math.floor(now.getTime() / 1000)) return null;
+    return { requestHash: item['requestHash'], runId: item['runId'] };
   }
 
   async getRun(tenantId: string, runId: string): Promise<Run | null> {

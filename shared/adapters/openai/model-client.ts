@@ -106,9 +106,10 @@ export class OpenAiModelClient implements ModelClient {
             : `${response.status ?? 'unknown'}:${response.incomplete_details?.reason ?? 'unknown'}`,
         usage: {
           inputTokens: usage?.input_tokens ?? 0,
-          cachedInputTokens: usage?.input_tokens_details.cached_tokens ?? 0,
+          // Optional chaining: OpenAI-compatible servers may omit the token details.
+          cachedInputTokens: usage?.input_tokens_details?.cached_tokens ?? 0,
           outputTokens: usage?.output_tokens ?? 0,
-          reasoningTokens: usage?.output_tokens_details.reasoning_tokens ?? 0,
+          reasoningTokens: usage?.output_tokens_details?.reasoning_tokens ?? 0,
         },
         providerRequestId: response.id,
         latencyMs: Math.round(performance.now() - started),

@@ -32,7 +32,13 @@ export class SecretsManagerSecretSource implements SecretSource {
     if (!raw) throw new Error('The OpenAI key secret is empty.');
     let value = raw;
     if (raw.startsWith('{')) {
-      const parsed: unknown = JSON.parse(raw);
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(raw);
+      } catch {
+        // JSON.parse quotes the text it failed on: never let that reach a log or an error.
+        throw new Error('The OpenAI key secret is not valid JSON.');
+      }
       const apiKey =
         parsed !== null && typeof parsed === 'object'
           ? (parsed as Record<string, unknown>)['apiKey']
