@@ -6,7 +6,8 @@ import { roundUsd } from '../domain/pricing.ts';
 import type { Budget, LedgerEntry } from '../ports/index.ts';
 import type { Deps } from './deps.ts';
 
-const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD');
+const day = z.iso.date('must be an existing YYYY-MM-DD date');
+const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
 const TENANT = /^[a-z0-9][a-z0-9-]{0,62}$/;
 /** The longest range one report may cover: one Query per day. */
 export const MAX_REPORT_DAYS = 93;
@@ -50,10 +51,7 @@ export type LedgerReport = z.infer<typeof LedgerReportSchema>;
 export const PutBudgetBodySchema = z
   .object({
     monthlyBudgetUsd: z.number().nonnegative().max(1_000_000),
-    month: z
-      .string()
-      .regex(/^\d{4}-\d{2}$/)
-      .optional(),
+    month: z.string().regex(MONTH, 'must be YYYY-MM').optional(),
   })
   .strict();
 
@@ -173,7 +171,7 @@ export async function getBudget(
   requireRole(principal, ROUTE_ROLES.getBudget);
   const tenant = budgetTenant(principal, tenantId);
   const month = query['month'] ?? deps.clock.now().toISOString().slice(0, 7);
-  if (!/^\d{4}-\d{2}$/.test(month)) throw new ValidationError('month must be YYYY-MM.');
+  if (!MONTH.test(month)) throw new ValidationError('month must be YYYY-MM.');
   return deps.ledger.getBudget(tenant, month);
 }
 

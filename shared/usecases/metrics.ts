@@ -7,7 +7,7 @@ import { roundUsd } from '../domain/pricing.ts';
 import type { LedgerEntry } from '../ports/index.ts';
 import type { Deps } from './deps.ts';
 
-const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD');
+const day = z.iso.date('must be an existing YYYY-MM-DD date');
 
 export const MetricsQuerySchema = z
   .object({

@@ -1,0 +1,223 @@
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { parseEnv } from '#shared/config.ts';
+import { createDocumentClient } from '#shared/adapters/dynamodb/client.ts';
+import { StaticSecretSource } from '#shared/adapters/secrets/secret-source.ts';
+import { newId } from '#shared/domain/ids.ts';
+import { costOf, priceFor } from '#shared/domain/pricing.ts';
+import type { Run } from '#shared/domain/run.ts';
+import type { Budget, Ledger, LedgerEntry } from '#shared/ports/index.ts';
+import { fetchContext } from '#shared/usecases/context.ts';
+import type { Deps } from '#shared/usecases/deps.ts';
+import { callModel } from '#shared/usecases/model-call.ts';
+import { livePrompt } from '#shared/workflows/definition.ts';
+import { getWorkflow } from '#shared/workflows/registry.ts';
+import type { ModelServer } from '#infra/local/model-server/index.ts';
+import { buildDeps } from '../../functions/commons/deps.ts';
+import type { LocalStack } from '../../infra/local/stack.ts';
+import { startTestStack } from './local-stack.ts';
+
+/**
+ * A model-call Lambda killed after the provider answered, and retried by Step Functions: the use
+ * case runs against the stack's real DynamoDB tables and local model server, with a ledger that
+ * dies in `settle` the first time. The retry must not call the provider again and must charge the
+ * answered attempt exactly once.
+ */
+
+const TENANT = 'acme';
+const PRIMARY = 'gpt-4.1-mini';
+
+let stack: LocalStack;
+let server: ModelServer;
+
+beforeAll(async () => {
+  stack = await startTestStack();
+  if (!stack.modelServer) throw new Error('The test stack must run the local model server.');
+  server = stack.modelServer;
+});
+
+afterAll(async () => {
+  await stack.stop();
+});
+
+beforeEach(() => {
+  server.reset();
+});
+
+function tableNamed(prefix: string): string {
+  const name = Object.entries(stack.tables).find(([logicalId]) => logicalId.startsWith(prefix))?.[1];
+  if (!name) throw new Error(`The stack has no ${prefix}.`);
+  return name;
+}
+
+/** A fresh model-call container: the composition root of the Lambdas, on the stack's tables. */
+function modelCallContainer(): Deps {
+  const env = parseEnv({
+    REIN_ENV: 'local',
+    AWS_REGION: 'us-east-1',
+    DYNAMODB_ENDPOINT: stack.dynamo.endpoint,
+    WORKFLOW_TABLE: tableNamed('WorkflowTable'),
+    RECORDS_TABLE: tableNamed('RecordsTable'),
+    TRACE_TABLE: tableNamed('TraceTable'),
+    LEDGER_TABLE: tableNamed('LedgerTable'),
+    TRACE_TTL_DAYS: '1',
+    MODEL_ALLOW_LIST: 'gpt-4.1-mini,gpt-4o-mini',
+    OPENAI_BASE_URL: server.url,
+    DEFAULT_MONTHLY_BUDGET_USD: '25',
+    RATE_LIMIT_RPM: '600',
+    RATE_LIMIT_TPM: '10000000',
+  });
+  return buildDeps(env, { secrets: new StaticSecretSource('local-model-server-key') });
+}
+
+class LambdaKilledError extends Error {
+  constructor(where: string) {
+    super(`The Lambda was killed ${where}.`);
+    this.name = 'LambdaKilledError';
+  }
+}
+
+/** A ledger whose first `settle` dies, before or after the real settle reached DynamoDB. */
+function ledgerKilledOnFirstSettle(inner: Ledger, when: 'before' | 'after'): Ledger {
+  let settles = 0;
+  return {
+    reserve: (reservation, now) => inner.reserve(reservation, now),
+    release: (reservation) => inner.release(reservation),
+    getBudget: (tenantId, month) => inner.getBudget(tenantId, month),
+    setBudget: (tenantId, month, limitUsd, now) => inner.setBudget(tenantId, month, limitUsd, now),
+    listEntries: (query) => inner.listEntries(query),
+    settle: async (reservation, actual, tags, now) => {
+      settles += 1;
+      if (settles > 1) return inner.settle(reservation, actual, tags, now);
+      if (when === 'before') throw new LambdaKilledError('before settling');
+      await inner.settle(reservation, actual, tags, now);
+      throw new LambdaKilledError('after settling, before returning');
+    },
+  };
+}
+
+/** A run as the API creates it, with its context gathered by the real FetchContext use case. */
+async function runWithContext(deps: Deps, accountId: string): Promise<Run> {
+  const workflow = getWorkflow('renewal-brief');
+  const prompt = livePrompt(workflow.prompts);
+  const now = new Date().toISOString();
+  const run: Run = {
+    runId: newId('run'),
+    tenantId: TENANT,
+    workflowId: workflow.id,
+    requestedBy: 'mgr-carol',
+    accountId,
+    input: { accountId },
+    status: 'running',
+    draftId: null,
+    error: null,
+    costUsd: 0,
+    promptId: prompt.id,
+    promptVersion: prompt.version,
+    model: null,
+    createdAt: now,
+    updatedAt: now,
+  };
+  await deps.runs.createRun(run);
+  await fetchContext(deps, { tenantId: TENANT, runId: run.runId });
+  return run;
+}
+
+function currentMonth(): string {
+  return new Date().toISOString().slice(0, 7);
+}
+
+async function budget(deps: Deps): Promise<Budget> {
+  return deps.ledger.getBudget(TENANT, currentMonth());
+}
+
+async function entriesOf(deps: Deps, runId: string): Promise<LedgerEntry[]> {
+  const day = new Date().toISOString().slice(0, 10);
+  const entries = await deps.ledger.listEntries({ fromDay: day, toDay: day, tenantId: TENANT });
+  return entries.filter((entry) => entry.runId === runId);
+}
+
+async function reservationState(
+  runId: string,
+  attemptKey: string,
+): Promise<Record<string, unknown> | undefined> {
+  const doc = createDocumentClient({ region: 'us-east-1', endpoint: stack.dynamo.endpoint });
+  const result = await doc.send(
+    new GetCommand({
+      TableName: tableNamed('LedgerTable'),
+      Key: { pk: `${TENANT}#RUN#${runId}`, sk: `RES#${attemptKey}` },
+      ConsistentRead: true,
+    }),
+  );
+  return result.Item;
+}
+
+function primaryCalls(): number {
+  return server.stats().byModel[PRIMARY]?.requests ?? 0;
+}
+
+/** The answered attempt's cost, from the usage the model server reported, at the price table. */
+function servedCostUsd(): number {
+  const usage = server.stats().byModel[PRIMARY];
+  if (!usage) throw new Error(`The model server served nothing for ${PRIMARY}.`);
+  return costOf({ ...usage, reasoningTokens: 0 }, priceFor(PRIMARY, new Date()));
+}
+
+describe('model-call Lambda killed after the provider answered', () => {
+  it('settles the answered attempt once on retry, without calling the provider again', async () => {
+    const first = modelCallContainer();
+    const run = await runWithContext(first, 'acct-contoso');
+    const task = { tenantId: TENANT, runId: run.runId, attempt: 1 };
+    const budgetBefore = await budget(first);
+
+    await expect(
+      callModel({ ...first, ledger: ledgerKilledOnFirstSettle(first.ledger, 'before') }, task),
+    ).rejects.toThrow(LambdaKilledError);
+    // The provider answered and billed; the crash left the attempt's reservation held and unsettled.
+    expect(primaryCalls()).toBe(1);
+    expect(await entriesOf(first, run.runId)).toEqual([]);
+    expect((await budget(first)).reservedUsd).toBeGreaterThan(budgetBefore.reservedUsd);
+
+    // Step Functions retries the task, possibly in a new container; then once more for good measure.
+    expect(await callModel(modelCallContainer(), task)).toEqual({ attempt: 1, model: PRIMARY });
+    expect(await callModel(modelCallContainer(), task)).toEqual({ attempt: 1, model: PRIMARY });
+
+    expect(primaryCalls()).toBe(1);
+    const entries = await entriesOf(first, run.runId);
+    expect(entries.map((entry) => entry.attemptKey)).toEqual([`1.${PRIMARY}.1`]);
+    const [entry] = entries;
+    expect(entry?.costUsd).toBeCloseTo(servedCostUsd(), 6);
+    const stored = await first.runs.getRun(TENANT, run.runId);
+    expect(stored?.costUsd).toBe(entry?.costUsd);
+    expect(stored?.model).toBe(PRIMARY);
+    expect(await reservationState(run.runId, `1.${PRIMARY}.1`)).toMatchObject({
+      state: 'settled',
+      settledUsd: entry?.costUsd,
+    });
+    const budgetAfter = await budget(first);
+    expect(budgetAfter.reservedUsd).toBe(budgetBefore.reservedUsd);
+    expect(budgetAfter.spentUsd - budgetBefore.spentUsd).toBeCloseTo(entry?.costUsd ?? Number.NaN, 6);
+  });
+
+  it('changes nothing on retry when the Lambda died after settling but before returning', async () => {
+    const first = modelCallContainer();
+    const run = await runWithContext(first, 'acct-initech');
+    const task = { tenantId: TENANT, runId: run.runId, attempt: 1 };
+    const budgetBefore = await budget(first);
+
+    await expect(
+      callModel({ ...first, ledger: ledgerKilledOnFirstSettle(first.ledger, 'after') }, task),
+    ).rejects.toThrow(LambdaKilledError);
+    const settled = await entriesOf(first, run.runId);
+    const budgetSettled = await budget(first);
+    expect(settled).toHaveLength(1);
+
+    expect(await callModel(modelCallContainer(), task)).toEqual({ attempt: 1, model: PRIMARY });
+
+    expect(primaryCalls()).toBe(1);
+    expect(await entriesOf(first, run.runId)).toEqual(settled);
+    expect(await budget(first)).toEqual(budgetSettled);
+    expect(budgetSettled.reservedUsd).toBe(budgetBefore.reservedUsd);
+    expect((await first.runs.getRun(TENANT, run.runId))?.costUsd).toBe(settled[0]?.costUsd);
+  });
+});
