@@ -86,7 +86,14 @@ export function createLocalHttpServer(options: { api: ApiHandler; issuer: DevIss
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestId = randomUUID();
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    // Concatenated, not resolved: a request target starting with `//` is a path here, as at API Gateway.
+    let url: URL;
+    try {
+      url = new URL(`http://localhost${(req.url ?? '/').startsWith('/') ? '' : '/'}${req.url ?? '/'}`);
+    } catch {
+      gatewayError(res, 400, 'invalid_request', 'The request target is not a valid path.', requestId);
+      return;
+    }
     const method = (req.method ?? 'GET').toUpperCase();
     const raw = await readBody(req);
     if (raw === 'too_large') {

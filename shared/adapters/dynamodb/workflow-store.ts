@@ -347,9 +347,20 @@ export class DynamoWorkflowStore implements RunStore, DraftStore {
     let startKey: Record<string, unknown> | undefined;
     if (query.cursor !== undefined) {
       startKey = decodeCursor(query.cursor);
-      // A cursor is only valid within the partition it came from: no cursor can cross tenants or owners.
-      if (startKey[byOwner ? 'gsi2pk' : 'gsi1pk'] !== partition)
+      // A cursor is only valid within the partition it came from (no cursor can cross tenants or
+      // owners) and must have exactly the key attributes of that index.
+      const indexKeys = byOwner ? ['gsi2pk', 'gsi2sk'] : ['gsi1pk', 'gsi1sk'];
+      const expected = ['pk', 'sk', ...indexKeys].sort();
+      const pk = startKey['pk'];
+      if (
+        JSON.stringify(Object.keys(startKey).sort()) !== JSON.stringify(expected) ||
+        startKey[indexKeys[0] ?? ''] !== partition ||
+        typeof pk !== 'string' ||
+        !pk.startsWith(`${tenantId}#DRAFT#`) ||
+        startKey['sk'] !== 'DRAFT'
+      ) {
         throw new ValidationError('The cursor is invalid.');
+      }
     }
     const items: Draft[] = [];
     let lastKey: Record<string, unknown> | undefined = startKey;
