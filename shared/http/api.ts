@@ -149,6 +149,12 @@ export function createApiRouter(deps: Deps, settings: ApiSettings) {
         };
       }
       case 'promoteDraft':
+        if (
+          body !== undefined &&
+          (typeof body !== 'object' || body === null || Object.keys(body).length > 0)
+        ) {
+          throw new ValidationError('This route takes no request body.');
+        }
         return jsonResponse(200, await promoteDraft(deps, principal, pathId(event, 'draftId', 'Draft')));
       case 'getMetrics':
         return jsonResponse(200, await getMetrics(deps, principal, event.queryStringParameters ?? {}));

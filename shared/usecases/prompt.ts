@@ -9,7 +9,8 @@ export function buildModelInput(context: ContextObject, repairErrors: readonly s
   const parts = [
     'Write the brief for the account in this context.',
     '<context>',
-    JSON.stringify(context),
+    // `<` escaped (still valid JSON): customer text can neither close the block nor carry special tokens.
+    JSON.stringify(context).replace(/</g, '\\u003c'),
     '</context>',
   ];
   if (repairErrors && repairErrors.length > 0) {
