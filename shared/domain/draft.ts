@@ -46,17 +46,3 @@ export const DraftSchema = z.object({
   updatedAt: z.iso.datetime(),
 });
 export type Draft = z.infer<typeof DraftSchema>;
-
-/** The list view omits content and evidence. */
-export const DraftSummarySchema = DraftSchema.pick({
-  draftId: true,
-  runId: true,
-  workflowId: true,
-  ownerId: true,
-  accountId: true,
-  status: true,
-  version: true,
-  createdAt: true,
-  updatedAt: true,
-});
-export type DraftSummary = z.infer<typeof DraftSummarySchema>;

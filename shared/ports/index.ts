@@ -48,7 +48,7 @@ export interface RunStore {
   updateRun(
     tenantId: string,
     runId: string,
-    changes: { status?: RunStatus; draftId?: string; error?: RunError; model?: string },
+    changes: { status?: RunStatus; draftId?: string; error?: RunError },
     now: Date,
   ): Promise<Run | null>;
   saveContext(tenantId: string, runId: string, context: ContextObject): Promise<void>;
@@ -73,7 +73,6 @@ export interface DraftStore {
   /** Creates the draft once; a retried call for the same run returns the existing draft. */
   createDraft(draft: Draft): Promise<Draft>;
   getDraft(tenantId: string, draftId: string): Promise<Draft | null>;
-  getDraftByRun(tenantId: string, runId: string): Promise<Draft | null>;
   listDrafts(tenantId: string, query: DraftListQuery): Promise<{ items: Draft[]; nextCursor: string | null }>;
   /** Every draft of the tenant created within [fromIso, toIso), for reporting. */
   listDraftsCreatedBetween(tenantId: string, fromIso: string, toIso: string): Promise<Draft[]>;

@@ -34,13 +34,12 @@ const MAX_BACKOFF_MS = 4_000;
  * idempotent per run and attempt key. The run's cost was added with the attempt record. Safe to repeat.
  */
 async function settleAttempt(
-  deps: Pick<Deps, 'clock' | 'runs' | 'ledger' | 'settings'>,
+  deps: Pick<Deps, 'clock' | 'ledger' | 'settings'>,
   run: Run,
   billing: NonNullable<AttemptRecord['billing']>,
   cost: number,
   model: string,
 ): Promise<void> {
-  const prompt = livePrompt(getWorkflow(run.workflowId).prompts);
   await deps.ledger.settle(
     billing.reservation,
     { costUsd: cost, ...billing.usage, priceVersion: billing.priceVersion },
@@ -50,7 +49,7 @@ async function settleAttempt(
       runId: run.runId,
       userId: run.requestedBy,
       model,
-      promptId: prompt.id,
+      promptId: run.promptId,
       promptVersion: run.promptVersion,
       environment: deps.settings.environment,
     },

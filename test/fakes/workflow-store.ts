@@ -101,7 +101,6 @@ export class InMemoryWorkflowStore implements RunStore, DraftStore {
     if (changes.status !== undefined) run.status = changes.status;
     if (changes.draftId !== undefined) run.draftId = changes.draftId;
     if (changes.error !== undefined) run.error = structuredClone(changes.error);
-    if (changes.model !== undefined) run.model = changes.model;
     run.updatedAt = now.toISOString();
     return structuredClone(run);
   }
@@ -169,12 +168,6 @@ export class InMemoryWorkflowStore implements RunStore, DraftStore {
   async getDraft(tenantId: string, draftId: string): Promise<Draft | null> {
     await this.enter('getDraft');
     const draft = this.drafts.get(`${tenantId}#${draftId}`);
-    return draft ? structuredClone(draft) : null;
-  }
-
-  async getDraftByRun(tenantId: string, runId: string): Promise<Draft | null> {
-    await this.enter('getDraftByRun');
-    const draft = [...this.drafts.values()].find((d) => d.tenantId === tenantId && d.runId === runId);
     return draft ? structuredClone(draft) : null;
   }
 

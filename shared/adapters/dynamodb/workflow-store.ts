@@ -146,10 +146,6 @@ export class DynamoWorkflowStore implements RunStore, DraftStore {
       names['#error'] = 'error';
       values[':error'] = changes.error;
     }
-    if (changes.model !== undefined) {
-      sets.push('model = :model');
-      values[':model'] = changes.model;
-    }
     const guarded = changes.status !== undefined || changes.error !== undefined;
     if (guarded) {
       names['#s'] = 'status';
@@ -331,11 +327,6 @@ export class DynamoWorkflowStore implements RunStore, DraftStore {
       new GetCommand({ TableName: this.table, Key: this.draftKey(tenantId, draftId), ConsistentRead: true }),
     );
     return result.Item ? this.toDraft(result.Item) : null;
-  }
-
-  async getDraftByRun(tenantId: string, runId: string): Promise<Draft | null> {
-    const run = await this.getRun(tenantId, runId);
-    return run?.draftId ? this.getDraft(tenantId, run.draftId) : null;
   }
 
   async listDrafts(
