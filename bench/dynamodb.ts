@@ -50,6 +50,13 @@ export interface DynamoResult {
   runs: number;
   perRun: { reads: number; writes: number; byCommand: Record<string, number> };
   perModelAttempt: { reads: number; writes: number; byCommand: Record<string, number> };
+  /** One model-call task whose first provider call gets a 503 and whose retry is answered. */
+  failedThenAnswered: {
+    providerCalls: number;
+    reads: number;
+    writes: number;
+    byCommand: Record<string, number>;
+  };
 }
 
 async function waitFor(check: () => Promise<boolean>): Promise<void> {
@@ -99,6 +106,15 @@ export async function measureDynamo(runs: number): Promise<DynamoResult> {
     const attempt = await counting(() =>
       callModel(stack.apiDeps, { tenantId: 'acme', runId: target, attempt: 5 }),
     );
+    // A failed provider call (503, counted against the model's breaker) and its answered retry.
+    const server = stack.modelServer;
+    if (!server) throw new Error('The bench needs the local model server.');
+    server.addFaults({ faults: [{ kind: 'server_error', status: 503 }] });
+    const callsBefore = server.stats().byModel['gpt-4.1-mini']?.requests ?? 0;
+    const failed = await counting(() =>
+      callModel(stack.apiDeps, { tenantId: 'acme', runId: target, attempt: 6 }),
+    );
+    const providerCalls = (server.stats().byModel['gpt-4.1-mini']?.requests ?? 0) - callsBefore;
     const per = (n: number) => Math.round((n / runs) * 10) / 10;
     return {
       runs,
@@ -108,6 +124,7 @@ export async function measureDynamo(runs: number): Promise<DynamoResult> {
         byCommand: Object.fromEntries(Object.entries(full.counts.byCommand).map(([k, v]) => [k, per(v)])),
       },
       perModelAttempt: attempt.counts,
+      failedThenAnswered: { providerCalls, ...failed.counts },
     };
   } finally {
     await stack.stop();

@@ -4,7 +4,7 @@ import { RenewalBriefSchema } from '#shared/domain/brief.ts';
 import type { ContextObject } from '#shared/domain/context.ts';
 import type { Run } from '#shared/domain/run.ts';
 import { OpenAiModelClient } from '#shared/adapters/openai/model-client.ts';
-import type { AttemptRecord, Budget, Ledger, RunStore, TraceSink } from '#shared/ports/index.ts';
+import type { AttemptRecord, GatewayStore, RunStore, TraceSink } from '#shared/ports/index.ts';
 import type { Deps } from '#shared/usecases/deps.ts';
 import { callModel } from '#shared/usecases/model-call.ts';
 import { buildModelInput } from '#shared/usecases/prompt.ts';
@@ -18,36 +18,21 @@ function memoryDeps(
   model: OpenAiModelClient,
   run: Run,
   context: ContextObject,
-): Pick<
-  Deps,
-  'clock' | 'runs' | 'traces' | 'model' | 'ledger' | 'settings' | 'sleep' | 'rateLimiter' | 'breaker'
-> {
+): Pick<Deps, 'clock' | 'runs' | 'traces' | 'model' | 'gateway' | 'settings' | 'sleep' | 'breaker'> {
   const attempts = new Map<string, AttemptRecord>();
-  const runs: Pick<RunStore, 'getRun' | 'getContext' | 'getAttempt' | 'saveAttempt' | 'updateRun'> = {
+  const runs: Pick<RunStore, 'getRun' | 'getContext' | 'getAttempt' | 'updateRun'> = {
     getRun: () => Promise.resolve(run),
     getContext: () => Promise.resolve(context),
     getAttempt: (_t, runId, attempt) => Promise.resolve(attempts.get(`${runId}#${attempt}`) ?? null),
-    saveAttempt: (_t, runId, record) => {
-      attempts.set(`${runId}#${record.attempt}`, record);
-      return Promise.resolve();
-    },
     updateRun: () => Promise.resolve(run),
   };
-  const budget: Budget = {
-    tenantId: run.tenantId,
-    month: '',
-    limitUsd: 1e9,
-    spentUsd: 0,
-    reservedUsd: 0,
-    availableUsd: 1e9,
-  };
-  const ledger: Ledger = {
-    reserve: () => Promise.resolve(),
-    settle: () => Promise.resolve(true),
+  const gateway: GatewayStore = {
+    reserve: () => Promise.resolve({ reserved: true }),
+    settle: ({ attempt }) => {
+      attempts.set(`${run.runId}#${attempt.attempt}`, attempt);
+      return Promise.resolve(true);
+    },
     release: () => Promise.resolve(),
-    getBudget: () => Promise.resolve(budget),
-    setBudget: () => Promise.resolve(budget),
-    listEntries: () => Promise.resolve([]),
   };
   const traces: TraceSink = { record: () => Promise.resolve(), list: () => Promise.resolve([]) };
   return {
@@ -56,13 +41,8 @@ function memoryDeps(
     runs: runs as RunStore,
     traces,
     model,
-    ledger,
-    rateLimiter: { consume: () => Promise.resolve({ allowed: true }) },
-    breaker: {
-      isOpen: () => Promise.resolve(false),
-      recordFailure: () => Promise.resolve(),
-      recordSuccess: () => Promise.resolve(),
-    },
+    gateway,
+    breaker: { check: () => Promise.resolve({ open: false, failures: 0 }) },
     settings: {
       environment: 'bench',
       modelAllowList: ['gpt-4.1-mini'],

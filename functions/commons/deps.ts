@@ -2,6 +2,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { parseEnv, required, type Env } from '#shared/config.ts';
 import { createDocumentClient } from '#shared/adapters/dynamodb/client.ts';
+import { DynamoGatewayStore } from '#shared/adapters/dynamodb/gateway-store.ts';
 import { DynamoLedger } from '#shared/adapters/dynamodb/ledger.ts';
 import { DynamoCircuitBreaker, type BreakerPolicy } from '#shared/adapters/dynamodb/circuit-breaker.ts';
 import { DynamoRateLimiter } from '#shared/adapters/dynamodb/rate-limiter.ts';
@@ -16,6 +17,7 @@ import type {
   CircuitBreaker,
   RateLimiter,
   DraftStore,
+  GatewayStore,
   Ledger,
   ModelClient,
   RunStore,
@@ -93,6 +95,15 @@ export function buildDeps(
     ledger: env.LEDGER_TABLE
       ? new DynamoLedger(doc, env.LEDGER_TABLE, required(env, 'DEFAULT_MONTHLY_BUDGET_USD'))
       : (unavailable('LEDGER_TABLE') as Ledger),
+    gateway:
+      env.LEDGER_TABLE && env.WORKFLOW_TABLE
+        ? new DynamoGatewayStore(
+            doc,
+            { ledger: env.LEDGER_TABLE, workflow: env.WORKFLOW_TABLE },
+            env.REIN_ENV,
+            required(env, 'DEFAULT_MONTHLY_BUDGET_USD'),
+          )
+        : (unavailable('LEDGER_TABLE and WORKFLOW_TABLE') as GatewayStore),
     rateLimiter: env.LEDGER_TABLE
       ? new DynamoRateLimiter(doc, env.LEDGER_TABLE)
       : (unavailable('LEDGER_TABLE') as RateLimiter),

@@ -24,12 +24,12 @@ export interface AttemptRecord {
   finishReason: string;
   validationErrors: string[] | null;
   costUsd: number;
-  /** What settling needs again if the Lambda dies between storing the attempt and settling it. */
+  /** What the attempt was charged: its reservation, the usage the provider reported and the price table. */
   billing: {
     reservation: Reservation;
     usage: { inputTokens: number; cachedInputTokens: number; outputTokens: number; reasoningTokens: number };
     priceVersion: string;
-  } | null;
+  };
 }
 
 export interface RunStore {
@@ -53,11 +53,6 @@ export interface RunStore {
   ): Promise<Run | null>;
   saveContext(tenantId: string, runId: string, context: ContextObject): Promise<void>;
   getContext(tenantId: string, runId: string): Promise<ContextObject | null>;
-  /**
-   * Stores an attempt and, in the same write, adds its cost to the run and sets the run's model,
-   * once per attempt key: repeating the call changes nothing.
-   */
-  saveAttempt(tenantId: string, runId: string, record: AttemptRecord, now: Date): Promise<void>;
   getAttempt(tenantId: string, runId: string, attempt: number): Promise<AttemptRecord | null>;
   setAttemptValidation(tenantId: string, runId: string, attempt: number, errors: string[]): Promise<void>;
 }
@@ -156,28 +151,8 @@ export interface LedgerEntryTags {
   environment: string;
 }
 
+/** The finance side of the ledger: budgets and entries. The gateway's writes are in GatewayStore. */
 export interface Ledger {
-  /** Reserves an attempt's maximum cost with one conditional write; throws BudgetExceededError when it does not fit. */
-  reserve(reservation: Reservation, now: Date): Promise<void>;
-  /**
-   * Settles a reservation: releases it, adds the actual cost to the month's spend and writes the
-   * ledger entry, in one transaction, idempotent per `(runId, attemptKey)`. Returns false when it was settled already.
-   */
-  settle(
-    reservation: Reservation,
-    actual: {
-      costUsd: number;
-      inputTokens: number;
-      cachedInputTokens: number;
-      outputTokens: number;
-      reasoningTokens: number;
-      priceVersion: string;
-    },
-    tags: LedgerEntryTags,
-    now: Date,
-  ): Promise<boolean>;
-  /** Releases a reservation that was never billed (the provider answered with an error). Idempotent. */
-  release(reservation: Reservation): Promise<void>;
   /** The month's budget; the environment's default budget when none was set yet. */
   getBudget(tenantId: string, month: string): Promise<Budget>;
   /** Sets the month's limit, keeping spent and reserved; returns the new budget. */
@@ -207,6 +182,52 @@ export interface LedgerEntry extends LedgerEntryTags {
   priceVersion: string;
 }
 
+/** A tenant's tokens-per-minute charge, taken in the same transaction as a reservation. */
+export interface TokenCharge {
+  /** The limiter key, e.g. `<tenantId>#tpm`. */
+  key: string;
+  tokens: number;
+  limitPerMinute: number;
+}
+
+/** What `GatewayStore.settle` writes besides the money: the attempt, and whether the model recovered. */
+export interface Settlement {
+  /** The answered attempt; its `billing` names the reservation, usage and price table. */
+  attempt: AttemptRecord;
+  tags: LedgerEntryTags;
+  /** The model whose circuit-breaker failures this success clears, or null when it had none. */
+  clearBreakerOf: string | null;
+}
+
+/**
+ * Every write of one model attempt, so an attempt costs at most three DynamoDB writes: `reserve`,
+ * then `settle` or `release`, then its trace span. Each method is one transaction.
+ */
+export interface GatewayStore {
+  /**
+   * Takes the tenant's tokens-per-minute window and reserves the attempt's maximum cost against the
+   * month's budget, together or not at all. `reserved: false` when the token window is full (nothing
+   * is held); throws BudgetExceededError when the budget cannot cover it. Reserving a key that is
+   * held already (a retried invocation) succeeds without taking anything again.
+   */
+  reserve(
+    reservation: Reservation,
+    tokens: TokenCharge,
+    now: Date,
+  ): Promise<{ reserved: true } | { reserved: false; retryAfterMs: number }>;
+  /**
+   * Settles an answered attempt: reservation → settled, actual cost to the month's spend, the ledger
+   * entry, the attempt record, the run's cost and model, and (with `clearBreakerOf`) the model's
+   * breaker failures. Idempotent per `(runId, attemptKey)`: returns false when it was settled already.
+   */
+  settle(settlement: Settlement, now: Date): Promise<boolean>;
+  /**
+   * Releases a reservation the provider billed nothing for; with `failedModel`, counts one failure
+   * on that model's circuit breaker in the same transaction. Idempotent.
+   */
+  release(reservation: Reservation, failedModel: string | null, now: Date): Promise<void>;
+}
+
 /**
  * Fixed-window counters shared by every Lambda (DynamoDB in AWS), for per-tenant request and token
  * rate limits.
@@ -226,7 +247,9 @@ export interface RateLimiter {
  * the same store as the ledger, not in a Lambda's memory.
  */
 export interface CircuitBreaker {
-  isOpen(model: string, now: Date): Promise<boolean>;
-  recordFailure(model: string, now: Date): Promise<void>;
-  recordSuccess(model: string, now: Date): Promise<void>;
+  /**
+   * Whether the model's circuit is open, and its consecutive failures. Failures are counted and
+   * cleared by `GatewayStore.release` and `settle`, inside the attempt's own transactions.
+   */
+  check(model: string, now: Date): Promise<{ open: boolean; failures: number }>;
 }

@@ -6,6 +6,7 @@ import type {
   Clock,
   ContextSource,
   DraftStore,
+  GatewayStore,
   Ledger,
   ModelClient,
   RunStore,
@@ -35,6 +36,8 @@ export interface Deps {
   sources: ReadonlyMap<SourceId, ContextSource>;
   model: ModelClient;
   ledger: Ledger;
+  /** The model gateway's reserve / settle / release transactions. */
+  gateway: GatewayStore;
   rateLimiter: RateLimiter;
   breaker: CircuitBreaker;
   settings: RuntimeSettings;

@@ -17,7 +17,6 @@ import {
   UnknownModelPriceError,
 } from '../domain/pricing.ts';
 import type { AttemptRecord, Reservation } from '../ports/index.ts';
-import type { Run } from '../domain/run.ts';
 import { livePrompt } from '../workflows/definition.ts';
 import { getWorkflow } from '../workflows/registry.ts';
 import type { Deps } from './deps.ts';
@@ -28,34 +27,6 @@ import { recordSpan } from './tracing.ts';
 export const MAX_RETRY_AFTER_MS = 10_000;
 const BASE_BACKOFF_MS = 250;
 const MAX_BACKOFF_MS = 4_000;
-
-/**
- * Settles an answered attempt: the ledger entry, reservation and budget in one transaction,
- * idempotent per run and attempt key. The run's cost was added with the attempt record. Safe to repeat.
- */
-async function settleAttempt(
-  deps: Pick<Deps, 'clock' | 'ledger' | 'settings'>,
-  run: Run,
-  billing: NonNullable<AttemptRecord['billing']>,
-  cost: number,
-  model: string,
-): Promise<void> {
-  await deps.ledger.settle(
-    billing.reservation,
-    { costUsd: cost, ...billing.usage, priceVersion: billing.priceVersion },
-    {
-      tenantId: run.tenantId,
-      workflowId: run.workflowId,
-      runId: run.runId,
-      userId: run.requestedBy,
-      model,
-      promptId: run.promptId,
-      promptVersion: run.promptVersion,
-      environment: deps.settings.environment,
-    },
-    deps.clock.now(),
-  );
-}
 
 /** Exponential backoff with full jitter. */
 export function backoffMs(tryNumber: number, random: () => number = Math.random): number {
@@ -70,25 +41,25 @@ export function backoffMs(tryNumber: number, random: () => number = Math.random)
  * - timeouts, 5xx and connection errors back off exponentially with jitter;
  * - quota and request-rejected errors are not retried;
  * - a model whose circuit is open (shared state, see DynamoCircuitBreaker) is skipped for its cool-down.
- * Before each provider call it reserves the attempt's maximum cost; after it, it settles the actual
- * cost (or releases the reservation when the provider billed nothing).
+ *
+ * Money and writes, per provider call (each step one GatewayStore transaction, plus the trace span):
+ * 1. reserve: the tenant's tokens-per-minute window and the attempt's maximum cost, together;
+ * 2. settle: the answered attempt, its actual cost, its ledger entry and the run's cost, together; or
+ *    release: the reservation of an attempt that got no answer, with its breaker failure.
+ * Rein charges the usage the provider reports. An attempt that ends without an answer (an error
+ * status, a timeout, a reset connection) reports none and is released; a provider that still bills
+ * a request cut off by the timeout is not charged here for it.
  */
 export async function callModel(
-  deps: Pick<
-    Deps,
-    'clock' | 'runs' | 'traces' | 'model' | 'ledger' | 'settings' | 'sleep' | 'rateLimiter' | 'breaker'
-  >,
+  deps: Pick<Deps, 'clock' | 'runs' | 'traces' | 'model' | 'gateway' | 'settings' | 'sleep' | 'breaker'>,
   task: { tenantId: string; runId: string; attempt: number },
 ): Promise<{ attempt: number; model: string }> {
   const run = await deps.runs.getRun(task.tenantId, task.runId);
   if (!run) throw new NotFoundError('Run');
-  // A retried Lambda whose provider call already completed reuses the stored attempt: no second
-  // call, and settling again is a no-op if the first invocation got that far.
+  // A retried Lambda whose provider call was answered and settled reuses the stored attempt: the
+  // attempt record is written in the settle transaction, so it exists only if the cost was charged.
   const done = await deps.runs.getAttempt(task.tenantId, task.runId, task.attempt);
-  if (done) {
-    if (done.billing) await settleAttempt(deps, run, done.billing, done.costUsd, done.model);
-    return { attempt: task.attempt, model: done.model };
-  }
+  if (done) return { attempt: task.attempt, model: done.model };
 
   const context = await deps.runs.getContext(task.tenantId, task.runId);
   if (!context) throw new WorkflowStepError('context_unavailable', 'The run has no context.');
@@ -111,36 +82,17 @@ export async function callModel(
   let lastError: unknown = null;
 
   for (const model of models) {
-    if (await deps.breaker.isOpen(model, deps.clock.now())) {
+    const breaker = await deps.breaker.check(model, deps.clock.now());
+    if (breaker.open) {
       lastError = new ModelUnavailableError(`The circuit for ${model} is open.`, null);
       continue;
     }
+    let breakerFailures = breaker.failures;
     for (let tryNumber = 1; tryNumber <= policy.triesPerModel; tryNumber += 1) {
-      let remaining = deadline - deps.clock.now().getTime();
-      if (remaining <= 0) break;
-      // Tokens per minute per tenant: wait for the next window while the deadline allows it.
-      const tokens = estimateTokens(prompt.instructions + input) + policy.maxOutputTokens;
-      for (;;) {
-        const admitted = await deps.rateLimiter.consume(
-          `${run.tenantId}#tpm`,
-          tokens,
-          deps.settings.rateLimits.tokensPerMinute,
-          deps.clock.now(),
-        );
-        if (admitted.allowed) break;
-        if (deps.clock.now().getTime() + admitted.retryAfterMs >= deadline) {
-          throw new WorkflowStepError(
-            'rate_limited',
-            "The tenant's token rate limit left no room before the deadline.",
-          );
-        }
-        await deps.sleep(admitted.retryAfterMs);
-      }
-      remaining = deadline - deps.clock.now().getTime();
-      const start = deps.clock.now();
+      if (deadline - deps.clock.now().getTime() <= 0) break;
       let price;
       try {
-        price = priceFor(model, start);
+        price = priceFor(model, deps.clock.now());
       } catch (error) {
         if (error instanceof UnknownModelPriceError) {
           lastError = error;
@@ -148,32 +100,54 @@ export async function callModel(
         }
         throw error;
       }
-      const maxCost = maxCostOf(estimateTokens(prompt.instructions + input), policy.maxOutputTokens, price);
+      const inputTokens = estimateTokens(prompt.instructions + input);
+      const maxCost = maxCostOf(inputTokens, policy.maxOutputTokens, price);
       if (spentThisRun + maxCost > workflow.costLimitUsdPerRun) {
         throw new WorkflowStepError(
           'budget_exceeded',
           'The next model attempt would exceed the run cost limit.',
         );
       }
-      const reservation: Reservation = {
-        tenantId: run.tenantId,
-        runId: run.runId,
-        attemptKey: `${task.attempt}.${model}.${tryNumber}`,
-        amountUsd: maxCost,
-        month: start.toISOString().slice(0, 7),
+      const tokens = {
+        key: `${run.tenantId}#tpm`,
+        tokens: inputTokens + policy.maxOutputTokens,
+        limitPerMinute: deps.settings.rateLimits.tokensPerMinute,
       };
-      try {
-        await deps.ledger.reserve(reservation, start);
-      } catch (error) {
-        if (error instanceof BudgetExceededError) {
+      // Tokens per minute per tenant: while the window is full, wait for the next one if the deadline allows.
+      let reservation: Reservation;
+      let start: Date;
+      for (;;) {
+        start = deps.clock.now();
+        reservation = {
+          tenantId: run.tenantId,
+          runId: run.runId,
+          attemptKey: `${task.attempt}.${model}.${tryNumber}`,
+          amountUsd: maxCost,
+          month: start.toISOString().slice(0, 7),
+        };
+        let outcome;
+        try {
+          outcome = await deps.gateway.reserve(reservation, tokens, start);
+        } catch (error) {
+          if (error instanceof BudgetExceededError) {
+            throw new WorkflowStepError(
+              'budget_exceeded',
+              "The tenant's monthly budget cannot cover this model attempt.",
+              error,
+            );
+          }
+          throw error;
+        }
+        if (outcome.reserved) break;
+        if (deps.clock.now().getTime() + outcome.retryAfterMs >= deadline) {
           throw new WorkflowStepError(
-            'budget_exceeded',
-            "The tenant's monthly budget cannot cover this model attempt.",
-            error,
+            'rate_limited',
+            "The tenant's token rate limit left no room before the deadline.",
           );
         }
-        throw error;
+        await deps.sleep(outcome.retryAfterMs);
       }
+      const remaining = deadline - deps.clock.now().getTime();
 
       let response: ModelResponse;
       try {
@@ -191,8 +165,11 @@ export async function callModel(
           ),
         });
       } catch (error) {
-        await deps.ledger.release(reservation);
         const modelError = error instanceof ModelError ? error : null;
+        // Outages and timeouts count against the model's circuit; the provider's verdicts on the request do not.
+        const breakerFailure = error instanceof ModelUnavailableError || error instanceof ModelTimeoutError;
+        await deps.gateway.release(reservation, breakerFailure ? model : null, deps.clock.now());
+        if (breakerFailure) breakerFailures += 1;
         await recordSpan(deps.traces, run.tenantId, run.runId, {
           name: `chat ${model}`,
           kind: 'model_attempt',
@@ -216,9 +193,6 @@ export async function callModel(
         });
         lastError = error;
         if (!(error instanceof ModelError)) throw error;
-        if (error instanceof ModelUnavailableError || error instanceof ModelTimeoutError) {
-          await deps.breaker.recordFailure(model, deps.clock.now());
-        }
         if (error instanceof ModelQuotaExceededError || error instanceof ModelRequestRejectedError) {
           throw new WorkflowStepError('model_unavailable', error.message, error);
         }
@@ -234,26 +208,34 @@ export async function callModel(
         continue;
       }
 
-      await deps.breaker.recordSuccess(model, deps.clock.now());
       const cost = costOf(response.usage, price);
-      const billing = { reservation, usage: response.usage, priceVersion: PRICE_TABLE_VERSION };
-      // The attempt is stored before settling: a retried Lambda finds it and settles idempotently.
-      await deps.runs.saveAttempt(
-        run.tenantId,
-        run.runId,
+      const attempt: AttemptRecord = {
+        attempt: task.attempt,
+        model,
+        outputText: response.outputText,
+        refusal: response.refusal,
+        finishReason: response.finishReason,
+        validationErrors: null,
+        costUsd: cost,
+        billing: { reservation, usage: response.usage, priceVersion: PRICE_TABLE_VERSION },
+      };
+      await deps.gateway.settle(
         {
-          attempt: task.attempt,
-          model,
-          outputText: response.outputText,
-          refusal: response.refusal,
-          finishReason: response.finishReason,
-          validationErrors: null,
-          costUsd: cost,
-          billing,
+          attempt,
+          tags: {
+            tenantId: run.tenantId,
+            workflowId: run.workflowId,
+            runId: run.runId,
+            userId: run.requestedBy,
+            model,
+            promptId: run.promptId,
+            promptVersion: run.promptVersion,
+            environment: deps.settings.environment,
+          },
+          clearBreakerOf: breakerFailures > 0 ? model : null,
         },
         deps.clock.now(),
       );
-      await settleAttempt(deps, run, billing, cost, model);
       await recordSpan(deps.traces, run.tenantId, run.runId, {
         name: `chat ${model}`,
         kind: 'model_attempt',

@@ -4,6 +4,7 @@ import type { Deps, RuntimeSettings } from '#shared/usecases/deps.ts';
 import { FakeAccountDirectory } from './accounts.ts';
 import { FakeClock } from './clock.ts';
 import { RecordingEngine } from './engine.ts';
+import { InMemoryGatewayStore } from './gateway-store.ts';
 import { InMemoryLedger } from './ledger.ts';
 import { ScriptedModelClient } from './model-client.ts';
 import { FakeCircuitBreaker, InMemoryRateLimiter } from './rate-limiter.ts';
@@ -20,6 +21,7 @@ export interface TestDeps extends Deps {
   accounts: FakeAccountDirectory;
   model: ScriptedModelClient;
   ledger: InMemoryLedger;
+  gateway: InMemoryGatewayStore;
   rateLimiter: InMemoryRateLimiter;
   breaker: FakeCircuitBreaker;
   /** Every delay passed to `sleep`, in ms, in order. */
@@ -56,6 +58,9 @@ export function makeDeps(overrides: DepsOverrides = {}): TestDeps {
   const clock = overrides.clock ?? new FakeClock();
   const store = overrides.store ?? new InMemoryWorkflowStore();
   const sleeps: number[] = [];
+  const ledger = overrides.ledger ?? new InMemoryLedger();
+  const rateLimiter = overrides.rateLimiter ?? new InMemoryRateLimiter();
+  const breaker = overrides.breaker ?? new FakeCircuitBreaker();
   return {
     clock,
     runs: store,
@@ -65,9 +70,10 @@ export function makeDeps(overrides: DepsOverrides = {}): TestDeps {
     accounts: overrides.accounts ?? new FakeAccountDirectory(),
     sources: overrides.sources ?? new Map(),
     model: overrides.model ?? new ScriptedModelClient(),
-    ledger: overrides.ledger ?? new InMemoryLedger(),
-    rateLimiter: overrides.rateLimiter ?? new InMemoryRateLimiter(),
-    breaker: overrides.breaker ?? new FakeCircuitBreaker(),
+    ledger,
+    gateway: new InMemoryGatewayStore(ledger, store, rateLimiter, breaker),
+    rateLimiter,
+    breaker,
     settings: { ...TEST_SETTINGS, ...overrides.settings },
     sleeps,
     sleep: (ms: number) => {

@@ -179,28 +179,35 @@ export async function seedRun(
   return run;
 }
 
-/** Stores a model attempt as the gateway would (unbilled, so the run's cost does not move). */
-export async function seedAttempt(
+/** Stores a model attempt record as the gateway would, without charging it (the run's cost does not move). */
+export function seedAttempt(
   deps: TestDeps,
   run: Run,
   attempt: number,
   answer: Partial<Pick<AttemptRecord, 'outputText' | 'refusal' | 'finishReason' | 'model'>>,
 ): Promise<void> {
-  await deps.runs.saveAttempt(
-    run.tenantId,
-    run.runId,
-    {
-      attempt,
-      model: answer.model ?? 'gpt-4.1-mini',
-      outputText: answer.outputText === undefined ? JSON.stringify(validBrief()) : answer.outputText,
-      refusal: answer.refusal ?? null,
-      finishReason: answer.finishReason ?? 'completed',
-      validationErrors: null,
-      costUsd: 0,
-      billing: null,
+  const model = answer.model ?? 'gpt-4.1-mini';
+  deps.runs.storeAttempt(run.tenantId, run.runId, {
+    attempt,
+    model,
+    outputText: answer.outputText === undefined ? JSON.stringify(validBrief()) : answer.outputText,
+    refusal: answer.refusal ?? null,
+    finishReason: answer.finishReason ?? 'completed',
+    validationErrors: null,
+    costUsd: 0,
+    billing: {
+      reservation: {
+        tenantId: run.tenantId,
+        runId: run.runId,
+        attemptKey: `${attempt}.${model}.1`,
+        amountUsd: 0,
+        month: deps.clock.now().toISOString().slice(0, 7),
+      },
+      usage: { inputTokens: 0, cachedInputTokens: 0, outputTokens: 0, reasoningTokens: 0 },
+      priceVersion: 'seed',
     },
-    deps.clock.now(),
-  );
+  });
+  return Promise.resolve();
 }
 
 /** Creates a draft awaiting review for `run`, as StoreDraft would. */

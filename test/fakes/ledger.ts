@@ -14,7 +14,8 @@ interface BudgetRow {
 /**
  * The ledger's conditional semantics in memory: a reservation must fit the month's availability
  * (else BudgetExceededError), a reservation key is reserved once, settling and releasing happen
- * once per `(runId, attemptKey)`.
+ * once per `(runId, attemptKey)`. `reserve`, `settle` and `release` are the money half of the
+ * gateway's transactions; InMemoryGatewayStore combines them with the other fakes.
  */
 export class InMemoryLedger implements Ledger {
   private readonly budgets = new Map<string, BudgetRow>();
@@ -48,6 +49,23 @@ export class InMemoryLedger implements Ledger {
     return row;
   }
 
+  /** Whether `reservation`'s key was reserved and not released (held or settled): reserving it again takes nothing. */
+  isTaken(reservation: Reservation): boolean {
+    const state = this.reservations.get(InMemoryLedger.reservationKey(reservation))?.state;
+    return state !== undefined && state !== 'released';
+  }
+
+  /** Whether the month's availability covers `reservation`. */
+  fits(reservation: Reservation): boolean {
+    const row = this.budgetRow(reservation.tenantId, reservation.month);
+    return roundUsd(row.limitUsd - row.spentUsd - row.reservedUsd) >= reservation.amountUsd;
+  }
+
+  /** Whether `reservation`'s key is held (reserved, not yet settled or released). */
+  holds(reservation: Reservation): boolean {
+    return this.reservations.get(InMemoryLedger.reservationKey(reservation))?.state === 'reserved';
+  }
+
   private static reservationKey(r: Reservation): string {
     return `${r.tenantId}#${r.runId}#${r.attemptKey}`;
   }
@@ -57,13 +75,12 @@ export class InMemoryLedger implements Ledger {
     if (failure) return Promise.reject(failure);
     const key = InMemoryLedger.reservationKey(reservation);
     // Like the DynamoDB ledger: a released key may be reserved again (a retried invocation restarts its tries).
-    if (this.reservations.get(key)?.state !== undefined && this.reservations.get(key)?.state !== 'released') {
+    if (this.isTaken(reservation)) {
       this.calls.push({ operation: 'reserve', attemptKey: reservation.attemptKey, applied: false });
       return Promise.resolve();
     }
     const row = this.budgetRow(reservation.tenantId, reservation.month);
-    const available = roundUsd(row.limitUsd - row.spentUsd - row.reservedUsd);
-    if (available < reservation.amountUsd) {
+    if (!this.fits(reservation)) {
       this.calls.push({ operation: 'reserve', attemptKey: reservation.attemptKey, applied: false });
       return Promise.reject(
         new BudgetExceededError("The tenant's monthly budget cannot cover this model attempt."),
@@ -77,7 +94,14 @@ export class InMemoryLedger implements Ledger {
 
   settle(
     reservation: Reservation,
-    actual: Parameters<Ledger['settle']>[1],
+    actual: {
+      costUsd: number;
+      inputTokens: number;
+      cachedInputTokens: number;
+      outputTokens: number;
+      reasoningTokens: number;
+      priceVersion: string;
+    },
     tags: LedgerEntryTags,
     now: Date,
   ): Promise<boolean> {
@@ -109,19 +133,20 @@ export class InMemoryLedger implements Ledger {
     return Promise.resolve(true);
   }
 
-  release(reservation: Reservation): Promise<void> {
+  /** Releases a held reservation; false when it was not held (released or settled already). */
+  release(reservation: Reservation): Promise<boolean> {
     const failure = this.takeFailure('release');
     if (failure) return Promise.reject(failure);
     const held = this.reservations.get(InMemoryLedger.reservationKey(reservation));
     if (held?.state !== 'reserved') {
       this.calls.push({ operation: 'release', attemptKey: reservation.attemptKey, applied: false });
-      return Promise.resolve();
+      return Promise.resolve(false);
     }
     held.state = 'released';
     const row = this.budgetRow(reservation.tenantId, reservation.month);
     row.reservedUsd = roundUsd(row.reservedUsd - reservation.amountUsd);
     this.calls.push({ operation: 'release', attemptKey: reservation.attemptKey, applied: true });
-    return Promise.resolve();
+    return Promise.resolve(true);
   }
 
   getBudget(tenantId: string, month: string): Promise<Budget> {

@@ -7,6 +7,12 @@ export class InMemoryRateLimiter implements RateLimiter {
   private readonly used = new Map<string, number>();
   readonly calls: { key: string; amount: number; limit: number; allowed: boolean }[] = [];
 
+  /** Whether `amount` still fits the current window of `key`, without taking it. */
+  fits(key: string, amount: number, limit: number, now: Date): boolean {
+    const windowStart = Math.floor(now.getTime() / WINDOW_MS) * WINDOW_MS;
+    return (this.used.get(`${key}#${windowStart}`) ?? 0) + amount <= limit;
+  }
+
   consume(
     key: string,
     amount: number,
@@ -25,27 +31,32 @@ export class InMemoryRateLimiter implements RateLimiter {
   }
 }
 
-/** A circuit breaker whose open models a test chooses; it records what the gateway reports. */
+/**
+ * A circuit breaker whose open models a test chooses. It counts consecutive failures per model as
+ * the gateway's release and settle transactions report them (through InMemoryGatewayStore).
+ */
 export class FakeCircuitBreaker implements CircuitBreaker {
   readonly open = new Set<string>();
+  /** Every failure counted and every clearing, by model, in order. */
   readonly failures: string[] = [];
   readonly successes: string[] = [];
+  private readonly consecutive = new Map<string, number>();
 
   constructor(openModels: readonly string[] = []) {
     for (const model of openModels) this.open.add(model);
   }
 
-  isOpen(model: string): Promise<boolean> {
-    return Promise.resolve(this.open.has(model));
+  check(model: string): Promise<{ open: boolean; failures: number }> {
+    return Promise.resolve({ open: this.open.has(model), failures: this.consecutive.get(model) ?? 0 });
   }
 
-  recordFailure(model: string): Promise<void> {
+  recordFailure(model: string): void {
     this.failures.push(model);
-    return Promise.resolve();
+    this.consecutive.set(model, (this.consecutive.get(model) ?? 0) + 1);
   }
 
-  recordSuccess(model: string): Promise<void> {
+  clearFailures(model: string): void {
     this.successes.push(model);
-    return Promise.resolve();
+    this.consecutive.set(model, 0);
   }
 }

@@ -116,19 +116,30 @@ export class InMemoryWorkflowStore implements RunStore, DraftStore {
     return context ? structuredClone(context) : null;
   }
 
-  async saveAttempt(tenantId: string, runId: string, record: AttemptRecord, now: Date): Promise<void> {
-    await this.enter('saveAttempt');
-    const attemptKey = `${tenantId}#${runId}#${record.attempt}`;
-    if (record.billing === null) {
-      this.attempts.set(attemptKey, structuredClone(record));
-      return;
-    }
+  /** Stores an attempt record as is, without touching the run (for seeding). */
+  storeAttempt(tenantId: string, runId: string, record: AttemptRecord): void {
+    this.attempts.set(`${tenantId}#${runId}#${record.attempt}`, structuredClone(record));
+  }
+
+  /**
+   * The workflow-table half of the gateway's settle transaction: the attempt record, and its cost
+   * and model on the run once per attempt key. Returns false, writing nothing, when the run does not
+   * exist or the key was costed already (the real transaction's condition).
+   */
+  canRecordAnsweredAttempt(tenantId: string, runId: string, record: AttemptRecord): boolean {
+    const runKey = `${tenantId}#${runId}`;
+    return (
+      this.runs.has(runKey) &&
+      !(this.costedAttempts.get(runKey)?.has(record.billing.reservation.attemptKey) ?? false)
+    );
+  }
+
+  recordAnsweredAttempt(tenantId: string, runId: string, record: AttemptRecord, now: Date): void {
     const runKey = `${tenantId}#${runId}`;
     const run = this.runs.get(runKey);
+    if (!run || !this.canRecordAnsweredAttempt(tenantId, runId, record)) return;
+    this.attempts.set(`${tenantId}#${runId}#${record.attempt}`, structuredClone(record));
     const costed = this.costedAttempts.get(runKey) ?? new Set<string>();
-    // One transaction: if the attempt key was costed already, nothing at all is written.
-    if (!run || costed.has(record.billing.reservation.attemptKey)) return;
-    this.attempts.set(attemptKey, structuredClone(record));
     costed.add(record.billing.reservation.attemptKey);
     this.costedAttempts.set(runKey, costed);
     run.costUsd = roundUsd(run.costUsd + record.costUsd);

@@ -6,7 +6,7 @@ import { StaticSecretSource } from '#shared/adapters/secrets/secret-source.ts';
 import { newId } from '#shared/domain/ids.ts';
 import { costOf, priceFor } from '#shared/domain/pricing.ts';
 import type { Run } from '#shared/domain/run.ts';
-import type { Budget, Ledger, LedgerEntry } from '#shared/ports/index.ts';
+import type { Budget, GatewayStore, LedgerEntry } from '#shared/ports/index.ts';
 import { fetchContext } from '#shared/usecases/context.ts';
 import type { Deps } from '#shared/usecases/deps.ts';
 import { callModel } from '#shared/usecases/model-call.ts';
@@ -19,9 +19,13 @@ import { startTestStack } from './local-stack.ts';
 
 /**
  * A model-call Lambda killed after the provider answered, and retried by Step Functions: the use
- * case runs against the stack's real DynamoDB tables and local model server, with a ledger that
- * dies in `settle` the first time. The retry must not call the provider again and must charge the
- * answered attempt exactly once.
+ * case runs against the stack's real DynamoDB tables and local model server, with a gateway store
+ * that dies around its first `settle`. The answer, its charge and the run's cost are one
+ * transaction, so:
+ * - killed after that transaction committed, the retry finds the attempt: no second provider call,
+ *   no second charge;
+ * - killed before it (the answer existed only in the dead Lambda's memory), the retry calls the
+ *   provider again under the reservation the first invocation still holds, and charges that once.
  */
 
 const TENANT = 'acme';
@@ -77,20 +81,17 @@ class LambdaKilledError extends Error {
   }
 }
 
-/** A ledger whose first `settle` dies, before or after the real settle reached DynamoDB. */
-function ledgerKilledOnFirstSettle(inner: Ledger, when: 'before' | 'after'): Ledger {
+/** A gateway store whose first `settle` dies, before or after its transaction reached DynamoDB. */
+function gatewayKilledOnFirstSettle(inner: GatewayStore, when: 'before' | 'after'): GatewayStore {
   let settles = 0;
   return {
-    reserve: (reservation, now) => inner.reserve(reservation, now),
-    release: (reservation) => inner.release(reservation),
-    getBudget: (tenantId, month) => inner.getBudget(tenantId, month),
-    setBudget: (tenantId, month, limitUsd, now) => inner.setBudget(tenantId, month, limitUsd, now),
-    listEntries: (query) => inner.listEntries(query),
-    settle: async (reservation, actual, tags, now) => {
+    reserve: (reservation, tokens, now) => inner.reserve(reservation, tokens, now),
+    release: (reservation, failedModel, now) => inner.release(reservation, failedModel, now),
+    settle: async (settlement, now) => {
       settles += 1;
-      if (settles > 1) return inner.settle(reservation, actual, tags, now);
+      if (settles > 1) return inner.settle(settlement, now);
       if (when === 'before') throw new LambdaKilledError('before settling');
-      await inner.settle(reservation, actual, tags, now);
+      await inner.settle(settlement, now);
       throw new LambdaKilledError('after settling, before returning');
     },
   };
@@ -157,36 +158,60 @@ function primaryCalls(): number {
 }
 
 /** The answered attempt's cost, from the usage the model server reported, at the price table. */
-function servedCostUsd(): number {
+interface Served {
+  inputTokens: number;
+  cachedInputTokens: number;
+  outputTokens: number;
+}
+
+function served(): Served {
   const usage = server.stats().byModel[PRIMARY];
   if (!usage) throw new Error(`The model server served nothing for ${PRIMARY}.`);
-  return costOf({ ...usage, reasoningTokens: 0 }, priceFor(PRIMARY, new Date()));
+  return usage;
+}
+
+/** The cost, at the price table, of what the model server served (since `before`, if given). */
+function servedCostUsd(before: Served = { inputTokens: 0, cachedInputTokens: 0, outputTokens: 0 }): number {
+  const usage = served();
+  return costOf(
+    {
+      inputTokens: usage.inputTokens - before.inputTokens,
+      cachedInputTokens: usage.cachedInputTokens - before.cachedInputTokens,
+      outputTokens: usage.outputTokens - before.outputTokens,
+      reasoningTokens: 0,
+    },
+    priceFor(PRIMARY, new Date()),
+  );
 }
 
 describe('model-call Lambda killed after the provider answered', () => {
-  it('settles the answered attempt once on retry, without calling the provider again', async () => {
+  it('killed before the settle transaction: the retry asks again under the held reservation and charges once', async () => {
     const first = modelCallContainer();
     const run = await runWithContext(first, 'acct-contoso');
     const task = { tenantId: TENANT, runId: run.runId, attempt: 1 };
     const budgetBefore = await budget(first);
 
     await expect(
-      callModel({ ...first, ledger: ledgerKilledOnFirstSettle(first.ledger, 'before') }, task),
+      callModel({ ...first, gateway: gatewayKilledOnFirstSettle(first.gateway, 'before') }, task),
     ).rejects.toThrow(LambdaKilledError);
-    // The provider answered and billed; the crash left the attempt's reservation held and unsettled.
+    // The provider answered; the answer died with the Lambda, its reservation is still held.
     expect(primaryCalls()).toBe(1);
+    const firstAnswer = served();
     expect(await entriesOf(first, run.runId)).toEqual([]);
+    expect(await first.runs.getAttempt(TENANT, run.runId, 1)).toBeNull();
     expect((await budget(first)).reservedUsd).toBeGreaterThan(budgetBefore.reservedUsd);
 
     // Step Functions retries the task, possibly in a new container; then once more for good measure.
     expect(await callModel(modelCallContainer(), task)).toEqual({ attempt: 1, model: PRIMARY });
     expect(await callModel(modelCallContainer(), task)).toEqual({ attempt: 1, model: PRIMARY });
 
-    expect(primaryCalls()).toBe(1);
+    expect(primaryCalls()).toBe(2);
     const entries = await entriesOf(first, run.runId);
     expect(entries.map((entry) => entry.attemptKey)).toEqual([`1.${PRIMARY}.1`]);
     const [entry] = entries;
-    expect(entry?.costUsd).toBeCloseTo(servedCostUsd(), 6);
+    // Charged: the answer the retry kept (the second one, cheaper by the prompt cache). The first
+    // answer was lost with the Lambda before any write could record it.
+    expect(entry?.costUsd).toBeCloseTo(servedCostUsd(firstAnswer), 6);
     const stored = await first.runs.getRun(TENANT, run.runId);
     expect(stored?.costUsd).toBe(entry?.costUsd);
     expect(stored?.model).toBe(PRIMARY);
@@ -199,14 +224,14 @@ describe('model-call Lambda killed after the provider answered', () => {
     expect(budgetAfter.spentUsd - budgetBefore.spentUsd).toBeCloseTo(entry?.costUsd ?? Number.NaN, 6);
   });
 
-  it('changes nothing on retry when the Lambda died after settling but before returning', async () => {
+  it('killed after the settle transaction: the retry finds the attempt, calls nothing and charges nothing', async () => {
     const first = modelCallContainer();
     const run = await runWithContext(first, 'acct-initech');
     const task = { tenantId: TENANT, runId: run.runId, attempt: 1 };
     const budgetBefore = await budget(first);
 
     await expect(
-      callModel({ ...first, ledger: ledgerKilledOnFirstSettle(first.ledger, 'after') }, task),
+      callModel({ ...first, gateway: gatewayKilledOnFirstSettle(first.gateway, 'after') }, task),
     ).rejects.toThrow(LambdaKilledError);
     const settled = await entriesOf(first, run.runId);
     const budgetSettled = await budget(first);

@@ -223,8 +223,9 @@ describe('callModel', () => {
     expect(deps.model.modelsCalled).toEqual([PRIMARY, PRIMARY, PRIMARY, FALLBACK]);
     // Full jitter at 0.5 of 250 ms then 500 ms; no wait after the last try of a model.
     expect(deps.sleeps).toEqual([125, 250]);
+    // The fallback had no failures to clear.
     expect(deps.breaker.failures).toEqual([PRIMARY, PRIMARY, PRIMARY]);
-    expect(deps.breaker.successes).toEqual([FALLBACK]);
+    expect(deps.breaker.successes).toEqual([]);
     expect(deps.ledger.budget(TENANT, MONTH)).toEqual({
       tenantId: TENANT,
       month: MONTH,
@@ -320,10 +321,10 @@ describe('callModel', () => {
     expect([deps.ledger.calls, deps.model.requests]).toEqual([[], []]);
   });
 
-  it('makes no second provider call and no second charge when a retried invocation finds the stored attempt', async () => {
+  it('makes no second provider call and no second charge when a retried invocation finds the settled attempt', async () => {
     const { deps, run, task } = await setup([ANSWER]);
-    // The first invocation dies after storing the attempt, before the ledger settles it.
-    deps.ledger.failNext('settle', new Error('Task timed out after 30.00 seconds'));
+    // The first invocation dies after the settle transaction committed, before returning.
+    deps.gateway.failAfterNext('settle', new Error('Task timed out after 30.00 seconds'));
     await expect(callModel(deps, task)).rejects.toThrow('Task timed out');
 
     const retried = await callModel(deps, task);
@@ -337,11 +338,51 @@ describe('callModel', () => {
     expect(deps.ledger.calls).toEqual([
       ledgerStep('reserve', '1.gpt-4.1-mini.1'),
       ledgerStep('settle', '1.gpt-4.1-mini.1'),
-      ledgerStep('settle', '1.gpt-4.1-mini.1', false),
     ]);
     expect(deps.ledger.entries).toHaveLength(1);
     expect((await deps.runs.getRun(TENANT, run.runId))?.costUsd).toBe(PRIMARY_COST);
     expect(deps.ledger.budget(TENANT, MONTH).spentUsd).toBe(PRIMARY_COST);
+  });
+
+  it('settles the held reservation once when the first invocation died before its settle transaction', async () => {
+    const { deps, run, task } = await setup([ANSWER, ANSWER]);
+    deps.ledger.failNext('settle', new Error('Task timed out after 30.00 seconds'));
+    await expect(callModel(deps, task)).rejects.toThrow('Task timed out');
+    expect(await deps.runs.getAttempt(TENANT, run.runId, 1)).toBeNull();
+
+    expect(await callModel(deps, task)).toEqual({ attempt: 1, model: PRIMARY });
+
+    // The answer was lost with the first Lambda, so the provider is asked again, under the same key.
+    expect(deps.model.requests).toHaveLength(2);
+    expect(deps.ledger.calls).toEqual([
+      ledgerStep('reserve', '1.gpt-4.1-mini.1'),
+      ledgerStep('reserve', '1.gpt-4.1-mini.1', false),
+      ledgerStep('settle', '1.gpt-4.1-mini.1'),
+    ]);
+    expect(deps.ledger.budget(TENANT, MONTH)).toMatchObject({ spentUsd: PRIMARY_COST, reservedUsd: 0 });
+    expect((await deps.runs.getRun(TENANT, run.runId))?.costUsd).toBe(PRIMARY_COST);
+    // The token window was taken once, by the reservation that held the key.
+    expect(deps.rateLimiter.calls.filter((c) => c.allowed)).toHaveLength(1);
+  });
+
+  it("clears a model's breaker failures in the settle of its next answered attempt", async () => {
+    const { deps, task } = await setup([new ModelTimeoutError(), ANSWER]);
+
+    await callModel(deps, task);
+
+    expect([deps.breaker.failures, deps.breaker.successes]).toEqual([[PRIMARY], [PRIMARY]]);
+    expect((await deps.breaker.check(PRIMARY)).failures).toBe(0);
+  });
+
+  it('counts no breaker failure for errors about the request itself', async () => {
+    const { deps, task } = await setup([
+      new ModelRateLimitedError(100, null),
+      new ModelRequestRejectedError('The model provider rejected the request (400).', null),
+    ]);
+
+    await rejectionOf(callModel(deps, task));
+
+    expect(deps.breaker.failures).toEqual([]);
   });
 
   it('charges an answer once even when a retried invocation reuses an attempt key released by the first', async () => {

@@ -1,18 +1,47 @@
-import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { CircuitBreaker } from '../../ports/index.ts';
 
 export interface BreakerPolicy {
   /** Consecutive failures that open the circuit. */
   failureThreshold: number;
-  /** How long an open circuit stays open before one call is let through again. */
+  /** How long the circuit stays open after the last failure before calls are let through again. */
   coolDownMs: number;
 }
 
+export function breakerKey(environment: string, model: string) {
+  return { pk: `BREAKER#${environment}#${model}`, sk: 'STATE' };
+}
+
+/** One more consecutive failure of `model`; part of the gateway's release transaction. */
+export function breakerFailureUpdate(table: string, environment: string, model: string, now: Date) {
+  return {
+    TableName: table,
+    Key: breakerKey(environment, model),
+    UpdateExpression: 'ADD failures :one SET lastFailureAt = :now',
+    ExpressionAttributeValues: { ':one': 1, ':now': now.getTime() },
+  };
+}
+
+/** A success clears the failures; part of the gateway's settle transaction. */
+export function breakerResetUpdate(table: string, environment: string, model: string) {
+  return {
+    TableName: table,
+    Key: breakerKey(environment, model),
+    UpdateExpression: 'SET failures = :zero',
+    ExpressionAttributeValues: { ':zero': 0 },
+  };
+}
+
 /**
- * A circuit breaker per model whose state lives in DynamoDB (`BREAKER#<env>#<model>`), not in memory:
- * concurrent Lambda invocations run in separate containers, and an in-memory breaker would only
- * ever see its own container's failures. One read before a call and one write after a failure (or
- * after the first success following failures) keep its cost small.
+ * A circuit breaker per model whose state lives in DynamoDB (`BREAKER#<env>#<model>` in the ledger
+ * table), not in memory: concurrent Lambda invocations run in separate containers, and an in-memory
+ * breaker would only ever see its own container's failures.
+ *
+ * The item holds the consecutive failures and the time of the last one. The circuit is open while
+ * failures ≥ threshold and the last failure is younger than the cool-down. After the cool-down calls
+ * go through again (half-open): one more failure re-opens it at once, a success clears it. Failures
+ * are counted in the release transaction and cleared in the settle transaction of the attempt
+ * itself (see DynamoGatewayStore), so the breaker adds one read per model and no write of its own.
  */
 export class DynamoCircuitBreaker implements CircuitBreaker {
   constructor(
@@ -22,58 +51,14 @@ export class DynamoCircuitBreaker implements CircuitBreaker {
     private readonly policy: BreakerPolicy,
   ) {}
 
-  /** Failures seen at the last read, per model: a success after none needs no write. */
-  private readonly lastFailures = new Map<string, number>();
-
-  private key(model: string) {
-    return { pk: `BREAKER#${this.environment}#${model}`, sk: 'STATE' };
-  }
-
-  async isOpen(model: string, now: Date): Promise<boolean> {
-    const result = await this.doc.send(new GetCommand({ TableName: this.table, Key: this.key(model) }));
-    const openUntil = Number(result.Item?.['openUntil'] ?? 0);
-    this.lastFailures.set(model, Number(result.Item?.['failures'] ?? 0));
-    return openUntil > now.getTime();
-  }
-
-  async recordFailure(model: string, now: Date): Promise<void> {
+  async check(model: string, now: Date): Promise<{ open: boolean; failures: number }> {
     const result = await this.doc.send(
-      new UpdateCommand({
-        TableName: this.table,
-        Key: this.key(model),
-        UpdateExpression: 'ADD failures :one SET lastFailureAt = :now',
-        ExpressionAttributeValues: { ':one': 1, ':now': now.getTime() },
-        ReturnValues: 'ALL_NEW',
-      }),
+      new GetCommand({ TableName: this.table, Key: breakerKey(this.environment, model) }),
     );
-    const failures = Number(result.Attributes?.['failures'] ?? 0);
-    if (failures >= this.policy.failureThreshold) {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: this.key(model),
-          UpdateExpression: 'SET openUntil = :until, failures = :zero',
-          ExpressionAttributeValues: { ':until': now.getTime() + this.policy.coolDownMs, ':zero': 0 },
-        }),
-      );
-    }
-  }
-
-  async recordSuccess(model: string, _now: Date): Promise<void> {
-    if ((this.lastFailures.get(model) ?? 0) === 0) return;
-    this.lastFailures.set(model, 0);
-    await this.doc
-      .send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: this.key(model),
-          UpdateExpression: 'SET failures = :zero',
-          ConditionExpression: 'failures > :zero',
-          ExpressionAttributeValues: { ':zero': 0 },
-        }),
-      )
-      .catch((error: unknown) => {
-        if (!(error instanceof Error && error.name === 'ConditionalCheckFailedException')) throw error;
-      });
+    const failures = Number(result.Item?.['failures'] ?? 0);
+    const lastFailureAt = Number(result.Item?.['lastFailureAt'] ?? 0);
+    const open =
+      failures >= this.policy.failureThreshold && now.getTime() < lastFailureAt + this.policy.coolDownMs;
+    return { open, failures };
   }
 }

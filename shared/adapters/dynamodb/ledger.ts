@@ -2,17 +2,53 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
-  TransactWriteCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import { BudgetExceededError } from '../../domain/errors.ts';
 import { roundUsd } from '../../domain/pricing.ts';
-import type { Budget, Ledger, LedgerEntry, LedgerEntryTags, Reservation } from '../../ports/index.ts';
-import { isConditionFailure, isTransactionConditionFailure } from './client.ts';
+import type { Budget, Ledger, LedgerEntry, Reservation } from '../../ports/index.ts';
+import { isConditionFailure } from './client.ts';
+
+export function budgetKey(tenantId: string, month: string) {
+  return { pk: `${tenantId}#BUDGET`, sk: `MONTH#${month}` };
+}
+
+export function reservationKey(r: Reservation) {
+  return { pk: `${r.tenantId}#RUN#${r.runId}`, sk: `RES#${r.attemptKey}` };
+}
+
+/** Creates the month's budget item from the default if it does not exist yet. */
+export async function ensureBudget(
+  doc: DynamoDBDocumentClient,
+  table: string,
+  tenantId: string,
+  month: string,
+  defaultMonthlyBudgetUsd: number,
+): Promise<void> {
+  try {
+    await doc.send(
+      new PutCommand({
+        TableName: table,
+        Item: {
+          ...budgetKey(tenantId, month),
+          tenantId,
+          month,
+          limitUsd: defaultMonthlyBudgetUsd,
+          spentUsd: 0,
+          reservedUsd: 0,
+          availableUsd: defaultMonthlyBudgetUsd,
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+  }
+}
 
 /**
- * Budgets, reservations and ledger entries in the ledger table.
+ * Budgets, reservations and ledger entries in the ledger table. This class serves finance (budgets
+ * and entries); the gateway's reserve / settle / release transactions are in `gateway-store.ts`.
  *
  * | item        | pk                        | sk                          |
  * |-------------|---------------------------|-----------------------------|
@@ -31,196 +67,9 @@ export class DynamoLedger implements Ledger {
     private readonly defaultMonthlyBudgetUsd: number,
   ) {}
 
-  private budgetKey(tenantId: string, month: string) {
-    return { pk: `${tenantId}#BUDGET`, sk: `MONTH#${month}` };
-  }
-  private reservationKey(r: Reservation) {
-    return { pk: `${r.tenantId}#RUN#${r.runId}`, sk: `RES#${r.attemptKey}` };
-  }
-
-  /** Creates the month's budget item from the default if it does not exist yet. */
-  private async ensureBudget(tenantId: string, month: string): Promise<void> {
-    try {
-      await this.doc.send(
-        new PutCommand({
-          TableName: this.table,
-          Item: {
-            ...this.budgetKey(tenantId, month),
-            tenantId,
-            month,
-            limitUsd: this.defaultMonthlyBudgetUsd,
-            spentUsd: 0,
-            reservedUsd: 0,
-            availableUsd: this.defaultMonthlyBudgetUsd,
-          },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      );
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-    }
-  }
-
-  async reserve(reservation: Reservation, now: Date): Promise<void> {
-    const attempt = async (): Promise<void> => {
-      await this.doc.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Update: {
-                TableName: this.table,
-                Key: this.budgetKey(reservation.tenantId, reservation.month),
-                UpdateExpression:
-                  'SET availableUsd = availableUsd - :amount, reservedUsd = reservedUsd + :amount',
-                ConditionExpression: 'availableUsd >= :amount',
-                ExpressionAttributeValues: { ':amount': reservation.amountUsd },
-              },
-            },
-            {
-              Put: {
-                TableName: this.table,
-                Item: {
-                  ...this.reservationKey(reservation),
-                  state: 'reserved',
-                  amountUsd: reservation.amountUsd,
-                  month: reservation.month,
-                  createdAt: now.toISOString(),
-                },
-                // A released key may be reserved again: a retried invocation restarts its tries.
-                ConditionExpression: 'attribute_not_exists(pk) OR #state = :released',
-                ExpressionAttributeNames: { '#state': 'state' },
-                ExpressionAttributeValues: { ':released': 'released' },
-              },
-            },
-          ],
-        }),
-      );
-    };
-    try {
-      await attempt();
-    } catch (error) {
-      if (!isTransactionConditionFailure(error)) throw error;
-      const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
-      if (reasons[1]?.Code === 'ConditionalCheckFailed') return; // already reserved: a retried call
-      // The budget item may not exist yet this month: create it and try once more.
-      await this.ensureBudget(reservation.tenantId, reservation.month);
-      try {
-        await attempt();
-      } catch (retryError) {
-        if (isTransactionConditionFailure(retryError)) {
-          throw new BudgetExceededError("The tenant's monthly budget cannot cover this model attempt.");
-        }
-        throw retryError;
-      }
-    }
-  }
-
-  async settle(
-    reservation: Reservation,
-    actual: Parameters<Ledger['settle']>[1],
-    tags: LedgerEntryTags,
-    now: Date,
-  ): Promise<boolean> {
-    const day = now.toISOString().slice(0, 10);
-    const costUsd = roundUsd(actual.costUsd);
-    try {
-      await this.doc.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Update: {
-                TableName: this.table,
-                Key: this.reservationKey(reservation),
-                UpdateExpression: 'SET #state = :settled, settledUsd = :cost',
-                ConditionExpression: '#state = :reserved',
-                ExpressionAttributeNames: { '#state': 'state' },
-                ExpressionAttributeValues: {
-                  ':settled': 'settled',
-                  ':reserved': 'reserved',
-                  ':cost': costUsd,
-                },
-              },
-            },
-            {
-              Update: {
-                TableName: this.table,
-                Key: this.budgetKey(reservation.tenantId, reservation.month),
-                UpdateExpression:
-                  'SET reservedUsd = reservedUsd - :reserved, spentUsd = spentUsd + :cost, availableUsd = availableUsd + :unused',
-                ExpressionAttributeValues: {
-                  ':reserved': reservation.amountUsd,
-                  ':cost': costUsd,
-                  // One operator per SET action: the unused part of the reservation goes back to the budget.
-                  ':unused': roundUsd(reservation.amountUsd - costUsd),
-                },
-              },
-            },
-            {
-              Put: {
-                TableName: this.table,
-                Item: {
-                  pk: `${reservation.tenantId}#LEDGER#${reservation.month}`,
-                  sk: `${reservation.runId}#${reservation.attemptKey}`,
-                  gsi1pk: `DAY#${day}`,
-                  gsi1sk: `${reservation.tenantId}#${now.toISOString()}#${reservation.runId}#${reservation.attemptKey}`,
-                  at: now.toISOString(),
-                  day,
-                  costUsd,
-                  inputTokens: actual.inputTokens,
-                  cachedInputTokens: actual.cachedInputTokens,
-                  outputTokens: actual.outputTokens,
-                  reasoningTokens: actual.reasoningTokens,
-                  priceVersion: actual.priceVersion,
-                  ...tags,
-                },
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
-            },
-          ],
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isTransactionConditionFailure(error)) return false;
-      throw error;
-    }
-  }
-
-  async release(reservation: Reservation): Promise<void> {
-    try {
-      await this.doc.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Update: {
-                TableName: this.table,
-                Key: this.reservationKey(reservation),
-                UpdateExpression: 'SET #state = :released',
-                ConditionExpression: '#state = :reserved',
-                ExpressionAttributeNames: { '#state': 'state' },
-                ExpressionAttributeValues: { ':released': 'released', ':reserved': 'reserved' },
-              },
-            },
-            {
-              Update: {
-                TableName: this.table,
-                Key: this.budgetKey(reservation.tenantId, reservation.month),
-                UpdateExpression:
-                  'SET reservedUsd = reservedUsd - :amount, availableUsd = availableUsd + :amount',
-                ExpressionAttributeValues: { ':amount': reservation.amountUsd },
-              },
-            },
-          ],
-        }),
-      );
-    } catch (error) {
-      if (!isTransactionConditionFailure(error)) throw error;
-    }
-  }
-
   async getBudget(tenantId: string, month: string): Promise<Budget> {
     const result = await this.doc.send(
-      new GetCommand({ TableName: this.table, Key: this.budgetKey(tenantId, month), ConsistentRead: true }),
+      new GetCommand({ TableName: this.table, Key: budgetKey(tenantId, month), ConsistentRead: true }),
     );
     if (result.Item) return toBudget(result.Item, tenantId, month);
     const limitUsd = this.defaultMonthlyBudgetUsd;
@@ -228,7 +77,7 @@ export class DynamoLedger implements Ledger {
   }
 
   async setBudget(tenantId: string, month: string, limitUsd: number, now: Date): Promise<Budget> {
-    await this.ensureBudget(tenantId, month);
+    await ensureBudget(this.doc, this.table, tenantId, month, this.defaultMonthlyBudgetUsd);
     // Optimistic: the new availability is derived from the limit read, guarded by a condition on it.
     for (let tries = 0; tries < 5; tries += 1) {
       const current = await this.getBudget(tenantId, month);
@@ -236,7 +85,7 @@ export class DynamoLedger implements Ledger {
         const result = await this.doc.send(
           new UpdateCommand({
             TableName: this.table,
-            Key: this.budgetKey(tenantId, month),
+            Key: budgetKey(tenantId, month),
             UpdateExpression: 'SET limitUsd = :limit, availableUsd = availableUsd + :delta, updatedAt = :now',
             ConditionExpression: 'limitUsd = :old',
             ExpressionAttributeValues: {

@@ -21,6 +21,57 @@ import type {
 } from '../../ports/index.ts';
 import { isConditionFailure, isTransactionConditionFailure } from './client.ts';
 
+function runKey(tenantId: string, runId: string) {
+  return { pk: `${tenantId}#RUN#${runId}`, sk: 'RUN' };
+}
+
+function attemptKey(tenantId: string, runId: string, attempt: number) {
+  return { pk: `${tenantId}#RUN#${runId}`, sk: `ATTEMPT#${String(attempt).padStart(3, '0')}` };
+}
+
+/**
+ * The two workflow-table writes of an answered model attempt, for the gateway's settle transaction
+ * (see DynamoGatewayStore): the attempt record, and its cost and model added to the run once per
+ * attempt key. The run update's condition makes a repeated settlement cancel the whole transaction.
+ */
+export function answeredAttemptWrites(
+  table: string,
+  tenantId: string,
+  runId: string,
+  record: AttemptRecord,
+  now: Date,
+) {
+  const key = record.billing.reservation.attemptKey;
+  return [
+    {
+      Put: {
+        TableName: table,
+        Item: {
+          ...attemptKey(tenantId, runId, record.attempt),
+          ...record,
+          billing: JSON.stringify(record.billing),
+        },
+      },
+    },
+    {
+      Update: {
+        TableName: table,
+        Key: runKey(tenantId, runId),
+        UpdateExpression:
+          'SET costUsd = costUsd + :cost, model = :model, updatedAt = :now ADD costedAttempts :keys',
+        ConditionExpression: 'attribute_exists(pk) AND NOT contains(costedAttempts, :key)',
+        ExpressionAttributeValues: {
+          ':cost': record.costUsd,
+          ':model': record.model,
+          ':now': now.toISOString(),
+          ':keys': new Set([key]),
+          ':key': key,
+        },
+      },
+    },
+  ];
+}
+
 /**
  * Runs, contexts, attempts, drafts, task tokens and idempotency keys in the workflow table.
  * Every partition key starts with the tenant id, so no read can cross tenants.
@@ -41,7 +92,7 @@ export class DynamoWorkflowStore implements RunStore, DraftStore {
   ) {}
 
   private runKey(tenantId: string, runId: string) {
-    return { pk: `${tenantId}#RUN#${runId}`, sk: 'RUN' };
+    return runKey(tenantId, runId);
   }
   private draftKey(tenantId: string, draftId: string) {
     return { pk: `${tenantId}#DRAFT#${draftId}`, sk: 'DRAFT' };
@@ -198,52 +249,7 @@ export class DynamoWorkflowStore implements RunStore, DraftStore {
   }
 
   private attemptKey(tenantId: string, runId: string, attempt: number) {
-    return { pk: `${tenantId}#RUN#${runId}`, sk: `ATTEMPT#${String(attempt).padStart(3, '0')}` };
-  }
-
-  async saveAttempt(tenantId: string, runId: string, record: AttemptRecord, now: Date): Promise<void> {
-    const attemptItem = {
-      TableName: this.table,
-      Item: {
-        ...this.attemptKey(tenantId, runId, record.attempt),
-        ...record,
-        billing: record.billing === null ? null : JSON.stringify(record.billing),
-      },
-    };
-    if (record.billing === null) {
-      await this.doc.send(new PutCommand(attemptItem));
-      return;
-    }
-    const attemptKey = record.billing.reservation.attemptKey;
-    try {
-      // One request: the attempt, and (once per attempt key) its cost and model on the run.
-      await this.doc.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            { Put: attemptItem },
-            {
-              Update: {
-                TableName: this.table,
-                Key: this.runKey(tenantId, runId),
-                UpdateExpression:
-                  'SET costUsd = costUsd + :cost, model = :model, updatedAt = :now ADD costedAttempts :keys',
-                ConditionExpression: 'attribute_exists(pk) AND NOT contains(costedAttempts, :key)',
-                ExpressionAttributeValues: {
-                  ':cost': record.costUsd,
-                  ':model': record.model,
-                  ':now': now.toISOString(),
-                  ':keys': new Set([attemptKey]),
-                  ':key': attemptKey,
-                },
-              },
-            },
-          ],
-        }),
-      );
-    } catch (error) {
-      // Already recorded by an earlier invocation of the same attempt: nothing to add.
-      if (!isTransactionConditionFailure(error)) throw error;
-    }
+    return attemptKey(tenantId, runId, attempt);
   }
 
   async getAttempt(tenantId: string, runId: string, attempt: number): Promise<AttemptRecord | null> {
@@ -264,10 +270,7 @@ export class DynamoWorkflowStore implements RunStore, DraftStore {
       finishReason: String(item['finishReason']),
       validationErrors: Array.isArray(item['validationErrors']) ? item['validationErrors'].map(String) : null,
       costUsd: Number(item['costUsd']),
-      billing:
-        typeof item['billing'] === 'string'
-          ? (JSON.parse(item['billing']) as AttemptRecord['billing'])
-          : null,
+      billing: JSON.parse(String(item['billing'])) as AttemptRecord['billing'],
     };
   }
 

@@ -1,0 +1,374 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { parseEnv } from '#shared/config.ts';
+import { DynamoCircuitBreaker } from '#shared/adapters/dynamodb/circuit-breaker.ts';
+import { DynamoGatewayStore } from '#shared/adapters/dynamodb/gateway-store.ts';
+import { DynamoLedger } from '#shared/adapters/dynamodb/ledger.ts';
+import { DynamoTraceSink } from '#shared/adapters/dynamodb/trace-sink.ts';
+import { DynamoWorkflowStore } from '#shared/adapters/dynamodb/workflow-store.ts';
+import { StaticSecretSource } from '#shared/adapters/secrets/secret-source.ts';
+import { BudgetExceededError } from '#shared/domain/errors.ts';
+import { newId } from '#shared/domain/ids.ts';
+import type { Run } from '#shared/domain/run.ts';
+import type { AttemptRecord, LedgerEntryTags, Reservation } from '#shared/ports/index.ts';
+import { fetchContext } from '#shared/usecases/context.ts';
+import type { Deps } from '#shared/usecases/deps.ts';
+import { callModel } from '#shared/usecases/model-call.ts';
+import { livePrompt } from '#shared/workflows/definition.ts';
+import { getWorkflow } from '#shared/workflows/registry.ts';
+import type { ModelServer } from '#infra/local/model-server/index.ts';
+import { buildDeps } from '../../functions/commons/deps.ts';
+import type { LocalStack } from '../../infra/local/stack.ts';
+import { startTestStack } from './local-stack.ts';
+
+/**
+ * The gateway's three transactions on DynamoDB Local, and what a model attempt costs in DynamoDB
+ * writes when it goes through the real adapters (counted by a middleware on the client, per request).
+ */
+
+const ENV = 'local';
+const PRIMARY = 'gpt-4.1-mini';
+const POLICY = { failureThreshold: 2, coolDownMs: 30_000 };
+
+let stack: LocalStack;
+let server: ModelServer;
+
+beforeAll(async () => {
+  stack = await startTestStack();
+  if (!stack.modelServer) throw new Error('The test stack must run the local model server.');
+  server = stack.modelServer;
+});
+
+afterAll(async () => {
+  await stack.stop();
+});
+
+beforeEach(() => {
+  server.reset();
+});
+
+function tableNamed(prefix: string): string {
+  const name = Object.entries(stack.tables).find(([logicalId]) => logicalId.startsWith(prefix))?.[1];
+  if (!name) throw new Error(`The stack has no ${prefix}.`);
+  return name;
+}
+
+const WRITE_COMMANDS = new Set([
+  'PutItemCommand',
+  'UpdateItemCommand',
+  'DeleteItemCommand',
+  'TransactWriteItemsCommand',
+  'BatchWriteItemCommand',
+]);
+
+/** A document client that records every write request it sends, by command name. */
+function countingDocumentClient(): { doc: DynamoDBDocumentClient; writes: string[] } {
+  const client = new DynamoDBClient({
+    region: 'us-east-1',
+    endpoint: stack.dynamo.endpoint,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  const writes: string[] = [];
+  client.middlewareStack.add(
+    (next, context) => (args) => {
+      if (WRITE_COMMANDS.has(context.commandName ?? '')) writes.push(context.commandName ?? '');
+      return next(args);
+    },
+    { step: 'initialize', name: 'countWrites' },
+  );
+  const doc = DynamoDBDocumentClient.from(client, {
+    marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
+  });
+  return { doc, writes };
+}
+
+function tables() {
+  return { ledger: tableNamed('LedgerTable'), workflow: tableNamed('WorkflowTable') };
+}
+
+/** The model-call Lambda's dependencies, with every DynamoDB adapter on one counting client. */
+function modelCallDeps(budgetUsd = 25): { deps: Deps; writes: string[] } {
+  const env = parseEnv({
+    REIN_ENV: ENV,
+    AWS_REGION: 'us-east-1',
+    DYNAMODB_ENDPOINT: stack.dynamo.endpoint,
+    WORKFLOW_TABLE: tableNamed('WorkflowTable'),
+    RECORDS_TABLE: tableNamed('RecordsTable'),
+    TRACE_TABLE: tableNamed('TraceTable'),
+    LEDGER_TABLE: tableNamed('LedgerTable'),
+    TRACE_TTL_DAYS: '1',
+    MODEL_ALLOW_LIST: 'gpt-4.1-mini,gpt-4o-mini',
+    OPENAI_BASE_URL: server.url,
+    DEFAULT_MONTHLY_BUDGET_USD: String(budgetUsd),
+    RATE_LIMIT_RPM: '600',
+    RATE_LIMIT_TPM: '10000000',
+  });
+  const base = buildDeps(env, { secrets: new StaticSecretSource('local-model-server-key') });
+  const { doc, writes } = countingDocumentClient();
+  const store = new DynamoWorkflowStore(doc, tables().workflow);
+  return {
+    deps: {
+      ...base,
+      sleep: () => Promise.resolve(),
+      runs: store,
+      drafts: store,
+      traces: new DynamoTraceSink(doc, tableNamed('TraceTable'), 1),
+      ledger: new DynamoLedger(doc, tables().ledger, budgetUsd),
+      gateway: new DynamoGatewayStore(doc, tables(), ENV, budgetUsd),
+      breaker: new DynamoCircuitBreaker(doc, tables().ledger, ENV, POLICY),
+    },
+    writes,
+  };
+}
+
+function newRun(tenantId: string): Run {
+  const workflow = getWorkflow('renewal-brief');
+  const prompt = livePrompt(workflow.prompts);
+  const now = new Date().toISOString();
+  return {
+    runId: newId('run'),
+    tenantId,
+    workflowId: workflow.id,
+    requestedBy: 'mgr-carol',
+    accountId: 'acct-northwind',
+    input: { accountId: 'acct-northwind' },
+    status: 'running',
+    draftId: null,
+    error: null,
+    costUsd: 0,
+    promptId: prompt.id,
+    promptVersion: prompt.version,
+    model: null,
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
+/** A demo-tenant run whose context is gathered, as the API and the context step leave it. */
+async function runWithContext(deps: Deps): Promise<Run> {
+  const run = newRun('acme');
+  await deps.runs.createRun(run);
+  await fetchContext(deps, { tenantId: run.tenantId, runId: run.runId });
+  return run;
+}
+
+describe('writes per model attempt, through the real adapters', () => {
+  it('an answered attempt sends three writes: reserve, settle, span', async () => {
+    const { deps, writes } = modelCallDeps();
+    const run = await runWithContext(deps);
+    await callModel(deps, { tenantId: run.tenantId, runId: run.runId, attempt: 1 }); // warms the month's budget item
+    writes.length = 0;
+
+    await callModel(deps, { tenantId: run.tenantId, runId: run.runId, attempt: 2 });
+
+    expect(writes).toEqual(['TransactWriteItemsCommand', 'TransactWriteItemsCommand', 'PutItemCommand']);
+  });
+
+  it('an attempt answered with a 503 sends three writes too: reserve, release with the breaker failure, span', async () => {
+    const { deps, writes } = modelCallDeps();
+    const run = await runWithContext(deps);
+    await callModel(deps, { tenantId: run.tenantId, runId: run.runId, attempt: 1 });
+    server.addFaults({ faults: [{ kind: 'server_error', status: 503 }] });
+    writes.length = 0;
+
+    await callModel(deps, { tenantId: run.tenantId, runId: run.runId, attempt: 2 });
+
+    // The 503 attempt, then the answered retry: three writes each.
+    expect(writes).toEqual([
+      'TransactWriteItemsCommand',
+      'TransactWriteItemsCommand',
+      'PutItemCommand',
+      'TransactWriteItemsCommand',
+      'TransactWriteItemsCommand',
+      'PutItemCommand',
+    ]);
+  });
+});
+
+describe('DynamoGatewayStore', () => {
+  const NOW = new Date('2026-11-24T10:00:30Z');
+  const tags = (tenantId: string, runId: string): LedgerEntryTags => ({
+    tenantId,
+    workflowId: 'renewal-brief',
+    runId,
+    userId: 'mgr-carol',
+    model: PRIMARY,
+    promptId: 'renewal-brief',
+    promptVersion: 'v1',
+    environment: ENV,
+  });
+
+  async function fixture(budgetUsd = 1) {
+    const { doc, writes } = countingDocumentClient();
+    // A fresh tenant, so its budget and token windows start empty.
+    const tenantId = newId('tenant').replace(/[^a-z0-9]/g, '');
+    const store = new DynamoWorkflowStore(doc, tables().workflow);
+    const run = newRun(tenantId);
+    await store.createRun(run);
+    const reservation = (attemptKey: string, amountUsd = 0.4): Reservation => ({
+      tenantId,
+      runId: run.runId,
+      attemptKey,
+      amountUsd,
+      month: NOW.toISOString().slice(0, 7),
+    });
+    const tokens = (count: number, limit = 1000) => ({
+      key: `${tenantId}#tpm`,
+      tokens: count,
+      limitPerMinute: limit,
+    });
+    const attempt = (held: Reservation, costUsd: number): AttemptRecord => ({
+      attempt: 1,
+      model: PRIMARY,
+      outputText: '{}',
+      refusal: null,
+      finishReason: 'completed',
+      validationErrors: null,
+      costUsd,
+      billing: {
+        reservation: held,
+        usage: { inputTokens: 100, cachedInputTokens: 0, outputTokens: 50, reasoningTokens: 0 },
+        priceVersion: 'test',
+      },
+    });
+    return {
+      doc,
+      writes,
+      tenantId,
+      run,
+      store,
+      reservation,
+      tokens,
+      attempt,
+      gateway: new DynamoGatewayStore(doc, tables(), ENV, budgetUsd),
+      ledger: new DynamoLedger(doc, tables().ledger, budgetUsd),
+      breaker: new DynamoCircuitBreaker(doc, tables().ledger, ENV, POLICY),
+    };
+  }
+
+  it('takes the token window and the reservation together, and neither when the window is full', async () => {
+    const f = await fixture();
+
+    expect(await f.gateway.reserve(f.reservation('1.m.1', 0.1), f.tokens(600), NOW)).toEqual({
+      reserved: true,
+    });
+    const full = await f.gateway.reserve(f.reservation('1.m.2', 0.1), f.tokens(600), NOW);
+
+    expect(full).toEqual({ reserved: false, retryAfterMs: 30_000 });
+    expect(await f.ledger.getBudget(f.tenantId, '2026-11')).toMatchObject({
+      reservedUsd: 0.1,
+      availableUsd: 0.9,
+    });
+    // The next window has room again.
+    expect(
+      await f.gateway.reserve(f.reservation('1.m.2', 0.1), f.tokens(600), new Date('2026-11-24T10:01:00Z')),
+    ).toEqual({ reserved: true });
+  });
+
+  it('refuses a reservation the budget cannot cover without taking any tokens', async () => {
+    const f = await fixture(0.5);
+    await f.gateway.reserve(f.reservation('1.m.1', 0.4), f.tokens(100), NOW);
+
+    await expect(f.gateway.reserve(f.reservation('1.m.2', 0.4), f.tokens(100), NOW)).rejects.toThrow(
+      BudgetExceededError,
+    );
+
+    // 100 of 1000 tokens were taken: 900 more still fit this window.
+    expect(await f.gateway.reserve(f.reservation('1.m.3', 0.1), f.tokens(900), NOW)).toEqual({
+      reserved: true,
+    });
+  });
+
+  it('reserving a key held already takes nothing more (a retried invocation)', async () => {
+    const f = await fixture();
+    await f.gateway.reserve(f.reservation('1.m.1'), f.tokens(600), NOW);
+
+    expect(await f.gateway.reserve(f.reservation('1.m.1'), f.tokens(600), NOW)).toEqual({ reserved: true });
+    expect((await f.ledger.getBudget(f.tenantId, '2026-11')).reservedUsd).toBe(0.4);
+    expect(await f.gateway.reserve(f.reservation('1.m.2', 0.1), f.tokens(400), NOW)).toEqual({
+      reserved: true,
+    });
+  });
+
+  it('settles the reservation, budget, entry, attempt and run cost in one write, once', async () => {
+    const f = await fixture();
+    const held = f.reservation('1.m.1');
+    await f.gateway.reserve(held, f.tokens(10), NOW);
+    f.writes.length = 0;
+
+    const first = await f.gateway.settle(
+      { attempt: f.attempt(held, 0.123), tags: tags(f.tenantId, f.run.runId), clearBreakerOf: null },
+      NOW,
+    );
+    const again = await f.gateway.settle(
+      { attempt: f.attempt(held, 0.123), tags: tags(f.tenantId, f.run.runId), clearBreakerOf: null },
+      NOW,
+    );
+
+    expect([first, again]).toEqual([true, false]);
+    expect(f.writes).toEqual(['TransactWriteItemsCommand', 'TransactWriteItemsCommand']);
+    expect(await f.ledger.getBudget(f.tenantId, '2026-11')).toMatchObject({
+      spentUsd: 0.123,
+      reservedUsd: 0,
+      availableUsd: 0.877,
+    });
+    const entries = await f.ledger.listEntries({
+      fromDay: '2026-11-24',
+      toDay: '2026-11-24',
+      tenantId: f.tenantId,
+    });
+    expect(entries.map((e) => [e.attemptKey, e.costUsd, e.inputTokens, e.outputTokens])).toEqual([
+      ['1.m.1', 0.123, 100, 50],
+    ]);
+    expect(await f.store.getAttempt(f.tenantId, f.run.runId, 1)).toEqual(f.attempt(held, 0.123));
+    expect(await f.store.getRun(f.tenantId, f.run.runId)).toMatchObject({ costUsd: 0.123, model: PRIMARY });
+  });
+
+  it('releases once, and a released reservation can no longer be settled', async () => {
+    const f = await fixture();
+    const held = f.reservation('1.m.1');
+    await f.gateway.reserve(held, f.tokens(10), NOW);
+
+    await f.gateway.release(held, null, NOW);
+    await f.gateway.release(held, null, NOW);
+
+    expect(await f.ledger.getBudget(f.tenantId, '2026-11')).toMatchObject({
+      reservedUsd: 0,
+      availableUsd: 1,
+    });
+    expect(
+      await f.gateway.settle(
+        { attempt: f.attempt(held, 0.1), tags: tags(f.tenantId, f.run.runId), clearBreakerOf: null },
+        NOW,
+      ),
+    ).toBe(false);
+    expect(await f.store.getAttempt(f.tenantId, f.run.runId, 1)).toBeNull();
+  });
+
+  it('opens the circuit after the threshold of failures counted by releases, half-opens after the cool-down, and a settle clears it', async () => {
+    const f = await fixture();
+    const model = `breaker-model-${newId('m')}`;
+    const at = (seconds: number) => new Date(NOW.getTime() + seconds * 1000);
+    for (const key of ['1.m.1', '1.m.2']) {
+      await f.gateway.reserve(f.reservation(key, 0.01), f.tokens(1), NOW);
+      await f.gateway.release(f.reservation(key, 0.01), model, NOW);
+    }
+
+    expect(await f.breaker.check(model, at(1))).toEqual({ open: true, failures: 2 });
+    expect(await f.breaker.check(model, at(31))).toEqual({ open: false, failures: 2 });
+
+    const held = f.reservation('1.m.3', 0.01);
+    await f.gateway.reserve(held, f.tokens(1), at(31));
+    await f.gateway.settle(
+      { attempt: f.attempt(held, 0.001), tags: tags(f.tenantId, f.run.runId), clearBreakerOf: model },
+      at(31),
+    );
+
+    expect(await f.breaker.check(model, at(32))).toEqual({ open: false, failures: 0 });
+    const item = await f.doc.send(
+      new GetCommand({ TableName: tables().ledger, Key: { pk: `BREAKER#${ENV}#${model}`, sk: 'STATE' } }),
+    );
+    expect(item.Item).toMatchObject({ failures: 0 });
+  });
+});
