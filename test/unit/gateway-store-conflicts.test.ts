@@ -1,12 +1,18 @@
-import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  TransactionCanceledException,
+} from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DynamoGatewayStore } from '#shared/adapters/dynamodb/gateway-store.ts';
+import { BudgetExceededError } from '#shared/domain/errors.ts';
 import type { Reservation } from '#shared/ports/index.ts';
 
-// DynamoDB Local does not stage transaction conflicts on demand, so the retry on
-// `TransactionConflict` (which the SDK does not retry) is pinned down here with a mocked client.
+// DynamoDB Local does not stage transaction conflicts on demand, nor report only some of the failed
+// conditions, so the retry on `TransactionConflict` (which the SDK does not retry) and the reading of
+// cancellation reasons are pinned down here with a mocked client.
 
 const NOW = new Date('2026-11-24T10:00:30Z');
 const reservation: Reservation = {
@@ -64,5 +70,22 @@ describe('DynamoGatewayStore transaction conflicts', () => {
     expect(await store.reserve(reservation, tokens, NOW)).toEqual({ reserved: false, retryAfterMs: 30_000 });
     expect(dynamo.commandCalls(TransactWriteCommand)).toHaveLength(1);
     expect(sleeps).toEqual([]);
+  });
+
+  it('reuses a held reservation even when the budget is the only failure reported', async () => {
+    dynamo.on(TransactWriteCommand).rejects(cancelled('None', 'ConditionalCheckFailed', 'None'));
+    dynamo.on(PutCommand).rejects(new ConditionalCheckFailedException({ message: 'exists', $metadata: {} }));
+    dynamo.on(GetCommand).resolves({ Item: { state: 'reserved' } });
+
+    expect(await store.reserve(reservation, tokens, NOW)).toEqual({ reserved: true });
+  });
+
+  it('refuses with BudgetExceededError when the budget fails twice and the key is not held', async () => {
+    dynamo.on(TransactWriteCommand).rejects(cancelled('None', 'ConditionalCheckFailed', 'None'));
+    dynamo.on(PutCommand).rejects(new ConditionalCheckFailedException({ message: 'exists', $metadata: {} }));
+    dynamo.on(GetCommand).resolves({});
+
+    await expect(store.reserve(reservation, tokens, NOW)).rejects.toThrow(BudgetExceededError);
+    expect(dynamo.commandCalls(TransactWriteCommand)).toHaveLength(2);
   });
 });

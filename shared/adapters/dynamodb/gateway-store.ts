@@ -1,4 +1,4 @@
-import { TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { BudgetExceededError } from '../../domain/errors.ts';
 import { roundUsd } from '../../domain/pricing.ts';
 import type { GatewayStore, Reservation, Settlement, TokenCharge } from '../../ports/index.ts';
@@ -63,6 +63,17 @@ export class DynamoGatewayStore implements GatewayStore {
     }
   }
 
+  private async isHeld(reservation: Reservation): Promise<boolean> {
+    const result = await this.doc.send(
+      new GetCommand({
+        TableName: this.tables.ledger,
+        Key: reservationKey(reservation),
+        ConsistentRead: true,
+      }),
+    );
+    return result.Item?.['state'] === 'reserved';
+  }
+
   async reserve(
     reservation: Reservation,
     tokens: TokenCharge,
@@ -110,6 +121,9 @@ export class DynamoGatewayStore implements GatewayStore {
         if (held === 'ConditionalCheckFailed') return { reserved: true };
         if (budget === 'ConditionalCheckFailed') {
           if (pass > 1) {
+            // Should DynamoDB report only the first failed condition, a held key would hide behind the
+            // budget's; a retried invocation must reuse its reservation, not fail and strand it.
+            if (await this.isHeld(reservation)) return { reserved: true };
             throw new BudgetExceededError("The tenant's monthly budget cannot cover this model attempt.");
           }
           // The month's budget item may not exist yet: create it from the default, then try once more.
