@@ -7,6 +7,18 @@ import { ReinAlarms } from '../constructs/alarms.ts';
 import { ReinHttpApi, type CognitoAuthResources } from '../constructs/http-api.ts';
 import { ReinFunction, type IndexedTable } from '../constructs/rein-function.ts';
 import { WorkflowStateMachine } from '../constructs/workflow-state-machine.ts';
+import { WORKFLOWS } from '#shared/workflows/registry.ts';
+
+/**
+ * What the model-call Lambda needs beyond a workflow's total model deadline: reading the run before
+ * the deadline starts, and settling and tracing the last attempt after it ends (with DynamoDB's own
+ * retries). The Lambda timeout is derived from the workflow policies, so a longer deadline can never
+ * outgrow it.
+ */
+export const MODEL_CALL_MARGIN_SECONDS = 20;
+export const MODEL_CALL_TIMEOUT_SECONDS =
+  Math.ceil(Math.max(...[...WORKFLOWS.values()].map((w) => w.modelPolicy.totalDeadlineMs)) / 1000) +
+  MODEL_CALL_MARGIN_SECONDS;
 
 /** The stateful resources the stateless stack uses, passed as constructs (CDK wires the exports). */
 export interface StatefulResources {
@@ -86,7 +98,7 @@ export class StatelessStack extends Stack {
       entry: FUNCTION_ENTRIES.modelCall,
       config,
       description: 'Rein CallModel task: the model gateway (budget reservation, OpenAI call, settlement).',
-      timeout: Duration.seconds(120),
+      timeout: Duration.seconds(MODEL_CALL_TIMEOUT_SECONDS),
     })
       .bindWorkflowTable(stateful.workflowTable, 'readWrite')
       .bindLedgerTable(stateful.ledgerTable, 'readWrite')

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ENV_NAMES } from '../../infra/config/types.ts';
+import { MODEL_CALL_MARGIN_SECONDS } from '../../infra/stacks/stateless.ts';
+import { WORKFLOWS } from '#shared/workflows/registry.ts';
 import {
   FUNCTION_ENTRIES,
   buildApp,
@@ -122,8 +124,14 @@ describe.each(ENV_NAMES)('the %s functions', (env) => {
     }
   });
 
-  it('gives the model gateway two minutes and the API less than the HTTP API limit', () => {
-    expect(functionByEntry(stateless, FUNCTION_ENTRIES.modelCall)[1].Properties?.['Timeout']).toBe(120);
+  it("gives the model gateway every workflow's total deadline plus its margin, and the API less than the HTTP API limit", () => {
+    const timeout = Number(functionByEntry(stateless, FUNCTION_ENTRIES.modelCall)[1].Properties?.['Timeout']);
+    for (const workflow of WORKFLOWS.values()) {
+      expect(timeout * 1000).toBeGreaterThanOrEqual(
+        workflow.modelPolicy.totalDeadlineMs + MODEL_CALL_MARGIN_SECONDS * 1000,
+      );
+    }
+    expect(timeout).toBe(120);
     expect(functionByEntry(stateless, FUNCTION_ENTRIES.api)[1].Properties?.['Timeout']).toBeLessThan(30);
   });
 });
