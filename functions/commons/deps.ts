@@ -90,7 +90,10 @@ export function buildDeps(
       : (unavailable('RECORDS_TABLE') as AccountDirectory),
     sources: env.RECORDS_TABLE ? createRecordSources(doc, env.RECORDS_TABLE) : new Map(),
     model: secretSource
-      ? new OpenAiModelClient({ apiKey: () => secretSource.getOpenAiKey(), baseURL: env.OPENAI_BASE_URL })
+      ? new OpenAiModelClient({
+          apiKey: (options) => secretSource.getOpenAiKey(options),
+          baseURL: env.OPENAI_BASE_URL,
+        })
       : (unavailable('OPENAI_SECRET_ARN') as ModelClient),
     ledger: env.LEDGER_TABLE
       ? new DynamoLedger(doc, env.LEDGER_TABLE, required(env, 'DEFAULT_MONTHLY_BUDGET_USD'))

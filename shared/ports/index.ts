@@ -123,8 +123,11 @@ export interface TraceSink {
 }
 
 export interface SecretSource {
-  /** Returns the OpenAI API key; implementations cache it for a short time so rotation needs no redeploy. */
-  getOpenAiKey(): Promise<string>;
+  /**
+   * Returns the OpenAI API key; implementations cache it for a short time so rotation needs no
+   * redeploy. `fresh` skips the cache (after the provider refused the cached key with a 401).
+   */
+  getOpenAiKey(options?: { fresh?: boolean }): Promise<string>;
 }
 
 /** A provider-neutral model port. Implementations throw the model errors of `domain/model.ts`. */

@@ -169,6 +169,52 @@ describe('OpenAiModelClient', () => {
     expect(sent.map((request) => request.authorization)).toEqual(['Bearer sk-old', 'Bearer sk-rotated']);
   });
 
+  it('sends a request refused with 401 once more when the key has rotated since it was cached', async () => {
+    const sent: string[] = [];
+    const fetchImpl = (_input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+      const authorization = new Headers(init?.headers).get('authorization') ?? '';
+      sent.push(authorization);
+      return Promise.resolve(
+        authorization === 'Bearer sk-rotated'
+          ? json(200, responsesBody())()
+          : json(401, {
+              error: { message: 'Incorrect API key provided: sk-old.', code: 'invalid_api_key' },
+            })(),
+      );
+    };
+    let current = 'sk-old';
+    const asked: boolean[] = [];
+    const client = new OpenAiModelClient({
+      apiKey: (options) => {
+        asked.push(options?.fresh ?? false);
+        const key = current;
+        current = 'sk-rotated'; // rotated in Secrets Manager after the first read was cached
+        return Promise.resolve(options?.fresh ? 'sk-rotated' : key);
+      },
+      baseURL: 'https://api.openai.test/v1',
+      fetch: fetchImpl,
+    });
+
+    const response = await client.generate(REQUEST);
+
+    expect(response.providerRequestId).toBe('resp_123');
+    expect(sent).toEqual(['Bearer sk-old', 'Bearer sk-rotated']);
+    expect(asked).toEqual([false, true, false]);
+  });
+
+  it('does not send again when the fresh key is the one the provider refused', async () => {
+    const { client, sent } = clientWith(
+      [json(401, { error: { message: 'Incorrect API key provided: sk-bad.', code: 'invalid_api_key' } })],
+      ['sk-bad'],
+    );
+
+    const error = await failureOf(client.generate(REQUEST));
+
+    expect(error).toBeInstanceOf(ModelRequestRejectedError);
+    expect((error as Error).message).not.toContain('sk-bad');
+    expect(sent).toHaveLength(1);
+  });
+
   it('reads usage from an OpenAI-compatible server that omits the token details', async () => {
     const { client } = clientWith([
       json(200, responsesBody({ usage: { input_tokens: 900, output_tokens: 300, total_tokens: 1200 } })),

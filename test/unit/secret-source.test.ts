@@ -59,6 +59,20 @@ describe('SecretsManagerSecretSource', () => {
     expect([rotated, fetches()]).toEqual(['sk-live-2', 2]);
   });
 
+  it('reads again inside the cache window when asked for a fresh key (after a 401)', async () => {
+    secretsManager
+      .on(GetSecretValueCommand)
+      .resolvesOnce({ SecretString: 'sk-live-1' })
+      .resolves({ SecretString: 'sk-live-2' });
+    const { secrets } = source();
+
+    await secrets.getOpenAiKey();
+    const fresh = await secrets.getOpenAiKey({ fresh: true });
+    const cached = await secrets.getOpenAiKey();
+
+    expect([fresh, cached, fetches()]).toEqual(['sk-live-2', 'sk-live-2', 2]);
+  });
+
   it('shares one read between concurrent callers', async () => {
     secretsManager.on(GetSecretValueCommand).resolves({ SecretString: 'sk-live-1' });
     const { secrets } = source();

@@ -12,8 +12,11 @@ import {
 import type { ModelClient } from '../../ports/index.ts';
 
 export interface OpenAiModelClientOptions {
-  /** Resolves the API key on each request (cached by the SecretSource), so rotation needs no redeploy. */
-  apiKey: () => Promise<string>;
+  /**
+   * Resolves the API key on each request (cached by the SecretSource), so rotation needs no redeploy;
+   * `fresh` bypasses the cache after a 401.
+   */
+  apiKey: (options?: { fresh?: boolean }) => Promise<string>;
   /** OpenAI-compatible base URL; unset means the SDK's default. */
   baseURL?: string | undefined;
   /** Injected fetch for tests; unset means the global fetch. */
@@ -61,62 +64,90 @@ export function retryAfterMs(headers: Headers | undefined, now: number = Date.no
  */
 export class OpenAiModelClient implements ModelClient {
   private readonly client: OpenAI;
+  /** The key the SDK was last given, to tell a rotated key from the one the provider refused. */
+  private lastKey: string | null = null;
 
-  constructor(options: OpenAiModelClientOptions) {
+  constructor(private readonly options: OpenAiModelClientOptions) {
     this.client = new OpenAI({
-      apiKey: options.apiKey,
+      apiKey: async () => {
+        this.lastKey = await options.apiKey();
+        return this.lastKey;
+      },
       maxRetries: 0,
       ...(options.baseURL ? { baseURL: options.baseURL } : {}),
       ...(options.fetch ? { fetch: options.fetch } : {}),
     });
   }
 
+  /**
+   * One provider call. The only second call it ever makes: a 401 for a cached key that has rotated
+   * since is sent once more with the fresh key (a credential refresh, not a provider retry; a 401
+   * for the current key is final, as the gateway's policy says).
+   */
   async generate(request: ModelRequest): Promise<ModelResponse> {
     const started = performance.now();
     try {
-      const format = textFormatOf(request.outputSchema, request.outputName);
-      const response = await this.client.responses.create(
-        {
-          model: request.model,
-          instructions: request.instructions,
-          input: request.input,
-          text: { format: { type: 'json_schema', name: format.name, schema: format.schema, strict: true } },
-          max_output_tokens: request.maxOutputTokens,
-          store: false,
-        },
-        { timeout: request.timeoutMs, maxRetries: 0 },
-      );
-      let outputText: string | null = null;
-      let refusal: string | null = null;
-      for (const item of response.output) {
-        if (item.type !== 'message') continue;
-        for (const part of item.content) {
-          if (part.type === 'output_text') outputText = (outputText ?? '') + part.text;
-          else refusal = part.refusal;
-        }
-      }
-      const usage = response.usage;
-      return {
-        model: response.model,
-        outputText,
-        refusal,
-        finishReason:
-          response.status === 'completed'
-            ? 'completed'
-            : `${response.status ?? 'unknown'}:${response.incomplete_details?.reason ?? 'unknown'}`,
-        usage: {
-          inputTokens: usage?.input_tokens ?? 0,
-          // Optional chaining: OpenAI-compatible servers may omit the token details.
-          cachedInputTokens: usage?.input_tokens_details?.cached_tokens ?? 0,
-          outputTokens: usage?.output_tokens ?? 0,
-          reasoningTokens: usage?.output_tokens_details?.reasoning_tokens ?? 0,
-        },
-        providerRequestId: response.id,
-        latencyMs: Math.round(performance.now() - started),
-      };
+      return await this.send(request, started, request.timeoutMs);
     } catch (error) {
-      throw toModelError(error);
+      if (!(error instanceof OpenAI.AuthenticationError)) throw toModelError(error);
+      const refused = this.lastKey;
+      let fresh: string;
+      try {
+        fresh = await this.options.apiKey({ fresh: true });
+      } catch {
+        throw toModelError(error);
+      }
+      const remaining = request.timeoutMs - (performance.now() - started);
+      if (fresh === refused || remaining <= 0) throw toModelError(error);
+      try {
+        return await this.send(request, started, remaining);
+      } catch (retryError) {
+        throw toModelError(retryError);
+      }
     }
+  }
+
+  private async send(request: ModelRequest, started: number, timeoutMs: number): Promise<ModelResponse> {
+    const format = textFormatOf(request.outputSchema, request.outputName);
+    const response = await this.client.responses.create(
+      {
+        model: request.model,
+        instructions: request.instructions,
+        input: request.input,
+        text: { format: { type: 'json_schema', name: format.name, schema: format.schema, strict: true } },
+        max_output_tokens: request.maxOutputTokens,
+        store: false,
+      },
+      { timeout: Math.ceil(timeoutMs), maxRetries: 0 },
+    );
+    let outputText: string | null = null;
+    let refusal: string | null = null;
+    for (const item of response.output) {
+      if (item.type !== 'message') continue;
+      for (const part of item.content) {
+        if (part.type === 'output_text') outputText = (outputText ?? '') + part.text;
+        else refusal = part.refusal;
+      }
+    }
+    const usage = response.usage;
+    return {
+      model: response.model,
+      outputText,
+      refusal,
+      finishReason:
+        response.status === 'completed'
+          ? 'completed'
+          : `${response.status ?? 'unknown'}:${response.incomplete_details?.reason ?? 'unknown'}`,
+      usage: {
+        inputTokens: usage?.input_tokens ?? 0,
+        // Optional chaining: OpenAI-compatible servers may omit the token details.
+        cachedInputTokens: usage?.input_tokens_details?.cached_tokens ?? 0,
+        outputTokens: usage?.output_tokens ?? 0,
+        reasoningTokens: usage?.output_tokens_details?.reasoning_tokens ?? 0,
+      },
+      providerRequestId: response.id,
+      latencyMs: Math.round(performance.now() - started),
+    };
   }
 }
 

@@ -18,8 +18,8 @@ export class SecretsManagerSecretSource implements SecretSource {
     private readonly now: () => number = Date.now,
   ) {}
 
-  async getOpenAiKey(): Promise<string> {
-    if (this.cached && this.cached.until > this.now()) return this.cached.value;
+  async getOpenAiKey(options: { fresh?: boolean } = {}): Promise<string> {
+    if (!options.fresh && this.cached && this.cached.until > this.now()) return this.cached.value;
     this.pending ??= this.load().finally(() => {
       this.pending = null;
     });
