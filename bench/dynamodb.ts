@@ -104,7 +104,7 @@ export async function measureDynamo(runs: number): Promise<DynamoResult> {
     // One more model attempt on an existing run, through the real DynamoDB adapters.
     const target = runIds[0] ?? '';
     const attempt = await counting(() =>
-      callModel(stack.apiDeps, { tenantId: 'acme', runId: target, attempt: 5 }),
+      callModel(stack.modelCallDeps, { tenantId: 'acme', runId: target, attempt: 5 }),
     );
     // A failed provider call (503, counted against the model's breaker) and its answered retry.
     const server = stack.modelServer;
@@ -112,7 +112,7 @@ export async function measureDynamo(runs: number): Promise<DynamoResult> {
     server.addFaults({ faults: [{ kind: 'server_error', status: 503 }] });
     const callsBefore = server.stats().byModel['gpt-4.1-mini']?.requests ?? 0;
     const failed = await counting(() =>
-      callModel(stack.apiDeps, { tenantId: 'acme', runId: target, attempt: 6 }),
+      callModel(stack.modelCallDeps, { tenantId: 'acme', runId: target, attempt: 6 }),
     );
     const providerCalls = (server.stats().byModel['gpt-4.1-mini']?.requests ?? 0) - callsBefore;
     const per = (n: number) => Math.round((n / runs) * 10) / 10;

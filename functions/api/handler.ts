@@ -5,7 +5,8 @@ import { createApiRouter } from '#shared/http/api.ts';
 import { httpErrors } from '#shared/http/middleware.ts';
 import type { Deps } from '#shared/usecases/deps.ts';
 import { createLogger } from '../commons/logger.ts';
-import { lambdaDeps } from '../commons/deps.ts';
+import { lambdaDeps, type SdkAdapters } from '../commons/deps.ts';
+import { stepFunctions } from '../commons/step-functions.ts';
 
 const logger = createLogger('rein-api');
 
@@ -27,4 +28,7 @@ export function createHandler(deps: () => Deps, env = () => parseEnv()) {
     });
 }
 
-export const handler = createHandler(lambdaDeps);
+/** The SDK adapters this function uses (the local stack builds it from the same list). */
+export const adapters: SdkAdapters = stepFunctions;
+
+export const handler = createHandler(lambdaDeps(adapters));

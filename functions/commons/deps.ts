@@ -1,5 +1,3 @@
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SFNClient } from '@aws-sdk/client-sfn';
 import { parseEnv, required, type Env } from '#shared/config.ts';
 import { createDocumentClient } from '#shared/adapters/dynamodb/client.ts';
 import { DynamoGatewayStore } from '#shared/adapters/dynamodb/gateway-store.ts';
@@ -9,9 +7,7 @@ import { DynamoRateLimiter } from '#shared/adapters/dynamodb/rate-limiter.ts';
 import { createRecordSources, DynamoAccountDirectory } from '#shared/adapters/dynamodb/records-source.ts';
 import { DynamoTraceSink } from '#shared/adapters/dynamodb/trace-sink.ts';
 import { DynamoWorkflowStore } from '#shared/adapters/dynamodb/workflow-store.ts';
-import { OpenAiModelClient } from '#shared/adapters/openai/model-client.ts';
-import { SecretsManagerSecretSource, StaticSecretSource } from '#shared/adapters/secrets/secret-source.ts';
-import { StepFunctionsEngine } from '#shared/adapters/sfn/workflow-engine.ts';
+import { StaticSecretSource } from '#shared/adapters/secrets/static-secret-source.ts';
 import type {
   AccountDirectory,
   CircuitBreaker,
@@ -44,12 +40,24 @@ function unavailable(what: string): object {
 }
 
 /**
+ * The adapters that need a heavy SDK (openai, Step Functions, Secrets Manager). Each handler module
+ * exports the ones it uses as `adapters` (./openai.ts, ./step-functions.ts), so a Lambda bundle carries only
+ * the SDKs its function needs; the local stack builds each function from the same export.
+ */
+export interface SdkAdapters {
+  engine?: (env: Readonly<Env>) => WorkflowEngine | undefined;
+  secrets?: (env: Readonly<Env>) => SecretSource | undefined;
+  model?: (env: Readonly<Env>, secrets: SecretSource) => ModelClient;
+}
+
+/**
  * The composition root shared by every runtime. Each function gets only the tables its environment
- * names (CDK's `bind…` helpers set those together with the IAM grants). Overrides let the local
- * stack swap the engine and the secret source.
+ * names (CDK's `bind…` helpers set those together with the IAM grants) and the SDK adapters its
+ * handler module declares. Overrides let the local stack swap the engine and the secret source.
  */
 export function buildDeps(
   env: Readonly<Env>,
+  adapters: SdkAdapters,
   overrides: { engine?: WorkflowEngine; secrets?: SecretSource } = {},
 ): Deps {
   const doc = createDocumentClient({
@@ -58,30 +66,18 @@ export function buildDeps(
   });
   const store = env.WORKFLOW_TABLE ? new DynamoWorkflowStore(doc, env.WORKFLOW_TABLE) : null;
 
-  let secrets = overrides.secrets;
-  if (!secrets && env.OPENAI_SECRET_ARN) {
-    secrets = new SecretsManagerSecretSource(
-      new SecretsManagerClient({ region: required(env, 'AWS_REGION') }),
-      env.OPENAI_SECRET_ARN,
-    );
-  }
+  let secrets = overrides.secrets ?? adapters.secrets?.(env);
   if (!secrets && env.OPENAI_API_KEY && env.REIN_ENV === 'local')
     secrets = new StaticSecretSource(env.OPENAI_API_KEY);
   const secretSource = secrets;
+  const engine = overrides.engine ?? adapters.engine?.(env);
 
   return {
     clock: systemClock,
     sleep: realSleep,
     runs: store ?? (unavailable('WORKFLOW_TABLE') as RunStore),
     drafts: store ?? (unavailable('WORKFLOW_TABLE') as DraftStore),
-    engine:
-      overrides.engine ??
-      (env.STATE_MACHINE_ARN
-        ? new StepFunctionsEngine(
-            new SFNClient({ region: required(env, 'AWS_REGION') }),
-            env.STATE_MACHINE_ARN,
-          )
-        : (unavailable('STATE_MACHINE_ARN') as WorkflowEngine)),
+    engine: engine ?? (unavailable('STATE_MACHINE_ARN') as WorkflowEngine),
     traces: env.TRACE_TABLE
       ? new DynamoTraceSink(doc, env.TRACE_TABLE, required(env, 'TRACE_TTL_DAYS'))
       : (unavailable('TRACE_TABLE') as TraceSink),
@@ -89,12 +85,10 @@ export function buildDeps(
       ? new DynamoAccountDirectory(doc, env.RECORDS_TABLE)
       : (unavailable('RECORDS_TABLE') as AccountDirectory),
     sources: env.RECORDS_TABLE ? createRecordSources(doc, env.RECORDS_TABLE) : new Map(),
-    model: secretSource
-      ? new OpenAiModelClient({
-          apiKey: (options) => secretSource.getOpenAiKey(options),
-          baseURL: env.OPENAI_BASE_URL,
-        })
-      : (unavailable('OPENAI_SECRET_ARN') as ModelClient),
+    model:
+      secretSource && adapters.model
+        ? adapters.model(env, secretSource)
+        : (unavailable('the model client (OPENAI_SECRET_ARN)') as ModelClient),
     ledger: env.LEDGER_TABLE
       ? new DynamoLedger(doc, env.LEDGER_TABLE, required(env, 'DEFAULT_MONTHLY_BUDGET_USD'))
       : (unavailable('LEDGER_TABLE') as Ledger),
@@ -129,9 +123,11 @@ export function buildDeps(
   };
 }
 
-let cached: Deps | null = null;
 /** The Lambda runtime's dependencies, built once per container from `process.env`. */
-export function lambdaDeps(): Deps {
-  cached ??= buildDeps(parseEnv());
-  return cached;
+export function lambdaDeps(adapters: SdkAdapters): () => Deps {
+  let cached: Deps | null = null;
+  return () => {
+    cached ??= buildDeps(parseEnv(), adapters);
+    return cached;
+  };
 }

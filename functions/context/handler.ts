@@ -2,7 +2,7 @@ import middy from '@middy/core';
 import { FetchContextTaskSchema } from '#shared/workflows/tasks.ts';
 import { fetchContext } from '#shared/usecases/context.ts';
 import type { Deps } from '#shared/usecases/deps.ts';
-import { lambdaDeps } from '../commons/deps.ts';
+import { lambdaDeps, type SdkAdapters } from '../commons/deps.ts';
 
 /** Layer 2: the FetchContext task. */
 export function createHandler(deps: () => Deps) {
@@ -11,4 +11,7 @@ export function createHandler(deps: () => Deps) {
   );
 }
 
-export const handler = createHandler(lambdaDeps);
+/** The SDK adapters this function uses (the local stack builds it from the same list). */
+export const adapters: SdkAdapters = {};
+
+export const handler = createHandler(lambdaDeps(adapters));

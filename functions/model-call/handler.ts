@@ -2,7 +2,8 @@ import middy from '@middy/core';
 import { CallModelTaskSchema } from '#shared/workflows/tasks.ts';
 import { callModel } from '#shared/usecases/model-call.ts';
 import type { Deps } from '#shared/usecases/deps.ts';
-import { lambdaDeps } from '../commons/deps.ts';
+import { lambdaDeps, type SdkAdapters } from '../commons/deps.ts';
+import { openAi } from '../commons/openai.ts';
 
 /** Layer 3: the CallModel task, through the model gateway. */
 export function createHandler(deps: () => Deps) {
@@ -11,4 +12,7 @@ export function createHandler(deps: () => Deps) {
   );
 }
 
-export const handler = createHandler(lambdaDeps);
+/** The SDK adapters this function uses (the local stack builds it from the same list). */
+export const adapters: SdkAdapters = openAi;
+
+export const handler = createHandler(lambdaDeps(adapters));

@@ -2,7 +2,8 @@ import middy from '@middy/core';
 import { ReviewFunctionTaskSchema } from '#shared/workflows/tasks.ts';
 import { awaitReview, expireReview, markFailed, recordOutcome } from '#shared/usecases/review.ts';
 import type { Deps } from '#shared/usecases/deps.ts';
-import { lambdaDeps } from '../commons/deps.ts';
+import { lambdaDeps, type SdkAdapters } from '../commons/deps.ts';
+import { stepFunctions } from '../commons/step-functions.ts';
 
 /** Layer 5: the AwaitReview (task token), ExpireReview, RecordOutcome and MarkFailed tasks. */
 export function createHandler(deps: () => Deps) {
@@ -24,4 +25,7 @@ export function createHandler(deps: () => Deps) {
   });
 }
 
-export const handler = createHandler(lambdaDeps);
+/** The SDK adapters this function uses (the local stack builds it from the same list). */
+export const adapters: SdkAdapters = stepFunctions;
+
+export const handler = createHandler(lambdaDeps(adapters));

@@ -2,7 +2,7 @@ import middy from '@middy/core';
 import { ValidateFunctionTaskSchema } from '#shared/workflows/tasks.ts';
 import { storeDraft, validateOutput } from '#shared/usecases/validate.ts';
 import type { Deps } from '#shared/usecases/deps.ts';
-import { lambdaDeps } from '../commons/deps.ts';
+import { lambdaDeps, type SdkAdapters } from '../commons/deps.ts';
 
 /** Layer 4: the ValidateOutput and StoreDraft tasks. */
 export function createHandler(deps: () => Deps) {
@@ -12,4 +12,7 @@ export function createHandler(deps: () => Deps) {
   });
 }
 
-export const handler = createHandler(lambdaDeps);
+/** The SDK adapters this function uses (the local stack builds it from the same list). */
+export const adapters: SdkAdapters = {};
+
+export const handler = createHandler(lambdaDeps(adapters));

@@ -8,9 +8,9 @@ import { PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { parseEnv, type Env } from '#shared/config.ts';
 import { createDocumentClient } from '#shared/adapters/dynamodb/client.ts';
-import { StaticSecretSource } from '#shared/adapters/secrets/secret-source.ts';
+import { StaticSecretSource } from '#shared/adapters/secrets/static-secret-source.ts';
 import type { Deps } from '#shared/usecases/deps.ts';
-import { buildDeps } from '../../functions/commons/deps.ts';
+import { buildDeps, type SdkAdapters } from '../../functions/commons/deps.ts';
 import { createApp } from '../app-factory.ts';
 import type { EnvironmentConfigInput } from '../config/types.ts';
 import { loadOrCreateDevIssuer, type DevIssuer } from './dev-issuer.ts';
@@ -51,6 +51,8 @@ export interface LocalStack {
   tables: Record<string, string>;
   /** Dependencies as the API function sees them, for tests that inspect stores. */
   apiDeps: Deps;
+  /** Dependencies as the model-call function sees them (with the model client), for the bench. */
+  modelCallDeps: Deps;
   token(claims: { sub: string; tenantId: string; roles: string[] }): Promise<string>;
   stop(): Promise<void>;
 }
@@ -159,10 +161,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         ...options.functionEnv,
       });
       const config = parseEnv(env);
-      const deps = buildDeps(config, { engine, secrets });
       const module = (await import(pathToFileURL(resolve(entry)).href)) as {
         createHandler: (deps: () => Deps, env: () => Readonly<Env>) => LambdaHandler;
+        adapters: SdkAdapters;
       };
+      // The SDK adapters the handler module declares, with the local engine and key in their place.
+      const deps = buildDeps(config, module.adapters, {
+        ...(module.adapters.engine ? { engine } : {}),
+        ...(module.adapters.secrets ? { secrets } : {}),
+      });
       handlersByArn.set(templates.physicalName(logicalId), {
         handler: module.createHandler(
           () => deps,
@@ -198,11 +205,16 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       };
     }
 
-    const apiEntry = templates
-      .ofType('AWS::Lambda::Function')
-      .find(([, resource]) => resource.Metadata?.['rein:entry'] === 'functions/api/handler.ts');
-    const api = apiEntry ? handlersByArn.get(templates.physicalName(apiEntry[0])) : undefined;
-    if (!api) throw new Error('The templates have no API function.');
+    const functionOf = (entry: string) => {
+      const found = templates
+        .ofType('AWS::Lambda::Function')
+        .find(([, resource]) => resource.Metadata?.['rein:entry'] === entry);
+      const bound = found ? handlersByArn.get(templates.physicalName(found[0])) : undefined;
+      if (!bound) throw new Error(`The templates have no function for ${entry}.`);
+      return bound;
+    };
+    const api = functionOf('functions/api/handler.ts');
+    const modelCall = functionOf('functions/model-call/handler.ts');
 
     const doc = createDocumentClient({ region: 'us-east-1', endpoint: dynamo.endpoint });
     const recordsTable = Object.entries(tables).find(([id]) => id.startsWith('RecordsTable'))?.[1];
@@ -311,6 +323,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       dynamo,
       tables,
       apiDeps: api.deps,
+      modelCallDeps: modelCall.deps,
       token: (claims) => issuer.sign(claims),
       stop: async () => {
         for (const cleanup of cleanups) await cleanup();

@@ -2,7 +2,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseEnv } from '#shared/config.ts';
 import { createDocumentClient } from '#shared/adapters/dynamodb/client.ts';
-import { StaticSecretSource } from '#shared/adapters/secrets/secret-source.ts';
+import { StaticSecretSource } from '#shared/adapters/secrets/static-secret-source.ts';
 import { newId } from '#shared/domain/ids.ts';
 import { costOf, priceFor } from '#shared/domain/pricing.ts';
 import type { Run } from '#shared/domain/run.ts';
@@ -14,6 +14,7 @@ import { livePrompt } from '#shared/workflows/definition.ts';
 import { getWorkflow } from '#shared/workflows/registry.ts';
 import type { ModelServer } from '#infra/local/model-server/index.ts';
 import { buildDeps } from '../../functions/commons/deps.ts';
+import { openAi } from '../../functions/commons/openai.ts';
 import type { LocalStack } from '../../infra/local/stack.ts';
 import { startTestStack } from './local-stack.ts';
 
@@ -71,7 +72,7 @@ function modelCallContainer(): Deps {
     RATE_LIMIT_RPM: '600',
     RATE_LIMIT_TPM: '10000000',
   });
-  return buildDeps(env, { secrets: new StaticSecretSource('local-model-server-key') });
+  return buildDeps(env, openAi, { secrets: new StaticSecretSource('local-model-server-key') });
 }
 
 class LambdaKilledError extends Error {

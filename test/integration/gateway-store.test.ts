@@ -7,7 +7,7 @@ import { DynamoGatewayStore } from '#shared/adapters/dynamodb/gateway-store.ts';
 import { DynamoLedger } from '#shared/adapters/dynamodb/ledger.ts';
 import { DynamoTraceSink } from '#shared/adapters/dynamodb/trace-sink.ts';
 import { DynamoWorkflowStore } from '#shared/adapters/dynamodb/workflow-store.ts';
-import { StaticSecretSource } from '#shared/adapters/secrets/secret-source.ts';
+import { StaticSecretSource } from '#shared/adapters/secrets/static-secret-source.ts';
 import { BudgetExceededError } from '#shared/domain/errors.ts';
 import { newId } from '#shared/domain/ids.ts';
 import type { Run } from '#shared/domain/run.ts';
@@ -19,6 +19,7 @@ import { livePrompt } from '#shared/workflows/definition.ts';
 import { getWorkflow } from '#shared/workflows/registry.ts';
 import type { ModelServer } from '#infra/local/model-server/index.ts';
 import { buildDeps } from '../../functions/commons/deps.ts';
+import { openAi } from '../../functions/commons/openai.ts';
 import type { LocalStack } from '../../infra/local/stack.ts';
 import { startTestStack } from './local-stack.ts';
 
@@ -104,7 +105,7 @@ function modelCallDeps(budgetUsd = 25): { deps: Deps; writes: string[] } {
     RATE_LIMIT_RPM: '600',
     RATE_LIMIT_TPM: '10000000',
   });
-  const base = buildDeps(env, { secrets: new StaticSecretSource('local-model-server-key') });
+  const base = buildDeps(env, openAi, { secrets: new StaticSecretSource('local-model-server-key') });
   const { doc, writes } = countingDocumentClient();
   const store = new DynamoWorkflowStore(doc, tables().workflow);
   return {

@@ -1,11 +1,8 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  SECRET_CACHE_MS,
-  SecretsManagerSecretSource,
-  StaticSecretSource,
-} from '#shared/adapters/secrets/secret-source.ts';
+import { SECRET_CACHE_MS, SecretsManagerSecretSource } from '#shared/adapters/secrets/secret-source.ts';
+import { StaticSecretSource } from '#shared/adapters/secrets/static-secret-source.ts';
 
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:rein/openai-AbCdEf';
 const secretsManager = mockClient(SecretsManagerClient);
