@@ -1,22 +1,18 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { parseEnv } from '#shared/config.ts';
 import { createDocumentClient } from '#shared/adapters/dynamodb/client.ts';
-import { StaticSecretSource } from '#shared/adapters/secrets/static-secret-source.ts';
-import { newId } from '#shared/domain/ids.ts';
 import { costOf, priceFor } from '#shared/domain/pricing.ts';
-import type { Run } from '#shared/domain/run.ts';
 import type { Budget, GatewayStore, LedgerEntry } from '#shared/ports/index.ts';
-import { fetchContext } from '#shared/usecases/context.ts';
 import type { Deps } from '#shared/usecases/deps.ts';
 import { callModel } from '#shared/usecases/model-call.ts';
-import { livePrompt } from '#shared/workflows/definition.ts';
-import { getWorkflow } from '#shared/workflows/registry.ts';
 import type { ModelServer } from '#infra/local/model-server/index.ts';
-import { buildDeps } from '../../functions/commons/deps.ts';
-import { openAi } from '../../functions/commons/openai.ts';
 import type { LocalStack } from '../../infra/local/stack.ts';
-import { startTestStack } from './local-stack.ts';
+import {
+  modelCallContainer as modelCallInstance,
+  runWithContext,
+  startTestStack,
+  tableNamed as tableOf,
+} from './local-stack.ts';
 
 /**
  * A model-call Lambda killed after the provider answered, and retried by Step Functions: the use
@@ -49,30 +45,14 @@ beforeEach(() => {
   server.reset();
 });
 
-function tableNamed(prefix: string): string {
-  const name = Object.entries(stack.tables).find(([logicalId]) => logicalId.startsWith(prefix))?.[1];
-  if (!name) throw new Error(`The stack has no ${prefix}.`);
-  return name;
+/** A fresh model-call container (a new Lambda instance) on the stack. */
+function modelCallContainer(): Deps {
+  return modelCallInstance(stack);
 }
 
-/** A fresh model-call container: the composition root of the Lambdas, on the stack's tables. */
-function modelCallContainer(): Deps {
-  const env = parseEnv({
-    REIN_ENV: 'local',
-    AWS_REGION: 'us-east-1',
-    DYNAMODB_ENDPOINT: stack.dynamo.endpoint,
-    WORKFLOW_TABLE: tableNamed('WorkflowTable'),
-    RECORDS_TABLE: tableNamed('RecordsTable'),
-    TRACE_TABLE: tableNamed('TraceTable'),
-    LEDGER_TABLE: tableNamed('LedgerTable'),
-    TRACE_TTL_DAYS: '1',
-    MODEL_ALLOW_LIST: 'gpt-4.1-mini,gpt-4o-mini',
-    OPENAI_BASE_URL: server.url,
-    DEFAULT_MONTHLY_BUDGET_USD: '25',
-    RATE_LIMIT_RPM: '600',
-    RATE_LIMIT_TPM: '10000000',
-  });
-  return buildDeps(env, openAi, { secrets: new StaticSecretSource('local-model-server-key') });
+/** The stack's table whose logical id starts with `prefix`. */
+function tableNamed(prefix: string): string {
+  return tableOf(stack, prefix);
 }
 
 class LambdaKilledError extends Error {
@@ -96,33 +76,6 @@ function gatewayKilledOnFirstSettle(inner: GatewayStore, when: 'before' | 'after
       throw new LambdaKilledError('after settling, before returning');
     },
   };
-}
-
-/** A run as the API creates it, with its context gathered by the real FetchContext use case. */
-async function runWithContext(deps: Deps, accountId: string): Promise<Run> {
-  const workflow = getWorkflow('renewal-brief');
-  const prompt = livePrompt(workflow.prompts);
-  const now = new Date().toISOString();
-  const run: Run = {
-    runId: newId('run'),
-    tenantId: TENANT,
-    workflowId: workflow.id,
-    requestedBy: 'mgr-carol',
-    accountId,
-    input: { accountId },
-    status: 'running',
-    draftId: null,
-    error: null,
-    costUsd: 0,
-    promptId: prompt.id,
-    promptVersion: prompt.version,
-    model: null,
-    createdAt: now,
-    updatedAt: now,
-  };
-  await deps.runs.createRun(run);
-  await fetchContext(deps, { tenantId: TENANT, runId: run.runId });
-  return run;
 }
 
 function currentMonth(): string {
@@ -188,7 +141,7 @@ function servedCostUsd(before: Served = { inputTokens: 0, cachedInputTokens: 0, 
 describe('model-call Lambda killed after the provider answered', () => {
   it('killed before the settle transaction: the retry asks again under the held reservation and charges once', async () => {
     const first = modelCallContainer();
-    const run = await runWithContext(first, 'acct-contoso');
+    const run = await runWithContext(first, TENANT, 'acct-contoso');
     const task = { tenantId: TENANT, runId: run.runId, attempt: 1 };
     const budgetBefore = await budget(first);
 
@@ -227,7 +180,7 @@ describe('model-call Lambda killed after the provider answered', () => {
 
   it('killed after the settle transaction: the retry finds the attempt, calls nothing and charges nothing', async () => {
     const first = modelCallContainer();
-    const run = await runWithContext(first, 'acct-initech');
+    const run = await runWithContext(first, TENANT, 'acct-initech');
     const task = { tenantId: TENANT, runId: run.runId, attempt: 1 };
     const budgetBefore = await budget(first);
 

@@ -6,7 +6,14 @@ import { RunSchema, type Run } from '#shared/domain/run.ts';
 import type { Budget, LedgerEntry } from '#shared/ports/index.ts';
 import type { Fault, ModelServer, ModelServerStats } from '#infra/local/model-server/index.ts';
 import type { LocalStack } from '../../infra/local/stack.ts';
-import { clientsFor, startTestStack, waitForRun, type ApiClient, type UserName } from './local-stack.ts';
+import {
+  clientsFor,
+  startTestStack,
+  tableNamed,
+  waitForRun,
+  type ApiClient,
+  type UserName,
+} from './local-stack.ts';
 
 /**
  * The model gateway against the local model server's fault injection: for each fault, how many
@@ -45,19 +52,13 @@ beforeEach(async () => {
   await closeAllCircuits();
 });
 
-function tableNamed(prefix: string): string {
-  const name = Object.entries(stack.tables).find(([logicalId]) => logicalId.startsWith(prefix))?.[1];
-  if (!name) throw new Error(`The stack has no ${prefix}.`);
-  return name;
-}
-
 /**
  * The circuit breaker keeps its state in DynamoDB, shared by every test of this file: each test
  * starts with every circuit closed, so one test's failures never open a circuit for the next.
  */
 async function closeAllCircuits(): Promise<void> {
   const doc = createDocumentClient({ region: 'us-east-1', endpoint: stack.dynamo.endpoint });
-  const table = tableNamed('LedgerTable');
+  const table = tableNamed(stack, 'LedgerTable');
   let startKey: Record<string, unknown> | undefined;
   do {
     const page = await doc.send(

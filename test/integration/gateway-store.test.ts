@@ -1,27 +1,25 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { parseEnv } from '#shared/config.ts';
 import { DynamoCircuitBreaker } from '#shared/adapters/dynamodb/circuit-breaker.ts';
 import { DynamoGatewayStore } from '#shared/adapters/dynamodb/gateway-store.ts';
 import { DynamoLedger } from '#shared/adapters/dynamodb/ledger.ts';
 import { DynamoTraceSink } from '#shared/adapters/dynamodb/trace-sink.ts';
 import { DynamoWorkflowStore } from '#shared/adapters/dynamodb/workflow-store.ts';
-import { StaticSecretSource } from '#shared/adapters/secrets/static-secret-source.ts';
 import { BudgetExceededError } from '#shared/domain/errors.ts';
 import { newId } from '#shared/domain/ids.ts';
-import type { Run } from '#shared/domain/run.ts';
 import type { AttemptRecord, LedgerEntryTags, Reservation } from '#shared/ports/index.ts';
-import { fetchContext } from '#shared/usecases/context.ts';
 import type { Deps } from '#shared/usecases/deps.ts';
 import { callModel } from '#shared/usecases/model-call.ts';
-import { livePrompt } from '#shared/workflows/definition.ts';
-import { getWorkflow } from '#shared/workflows/registry.ts';
 import type { ModelServer } from '#infra/local/model-server/index.ts';
-import { buildDeps } from '../../functions/commons/deps.ts';
-import { openAi } from '../../functions/commons/openai.ts';
 import type { LocalStack } from '../../infra/local/stack.ts';
-import { startTestStack } from './local-stack.ts';
+import {
+  modelCallContainer,
+  newRun,
+  runWithContext,
+  startTestStack,
+  tableNamed as tableOf,
+} from './local-stack.ts';
 
 /**
  * The gateway's three transactions on DynamoDB Local, and what a model attempt costs in DynamoDB
@@ -50,9 +48,7 @@ beforeEach(() => {
 });
 
 function tableNamed(prefix: string): string {
-  const name = Object.entries(stack.tables).find(([logicalId]) => logicalId.startsWith(prefix))?.[1];
-  if (!name) throw new Error(`The stack has no ${prefix}.`);
-  return name;
+  return tableOf(stack, prefix);
 }
 
 const WRITE_COMMANDS = new Set([
@@ -90,22 +86,7 @@ function tables() {
 
 /** The model-call Lambda's dependencies, with every DynamoDB adapter on one counting client. */
 function modelCallDeps(budgetUsd = 25): { deps: Deps; writes: string[] } {
-  const env = parseEnv({
-    REIN_ENV: ENV,
-    AWS_REGION: 'us-east-1',
-    DYNAMODB_ENDPOINT: stack.dynamo.endpoint,
-    WORKFLOW_TABLE: tableNamed('WorkflowTable'),
-    RECORDS_TABLE: tableNamed('RecordsTable'),
-    TRACE_TABLE: tableNamed('TraceTable'),
-    LEDGER_TABLE: tableNamed('LedgerTable'),
-    TRACE_TTL_DAYS: '1',
-    MODEL_ALLOW_LIST: 'gpt-4.1-mini,gpt-4o-mini',
-    OPENAI_BASE_URL: server.url,
-    DEFAULT_MONTHLY_BUDGET_USD: String(budgetUsd),
-    RATE_LIMIT_RPM: '600',
-    RATE_LIMIT_TPM: '10000000',
-  });
-  const base = buildDeps(env, openAi, { secrets: new StaticSecretSource('local-model-server-key') });
+  const base = modelCallContainer(stack, { budgetUsd });
   const { doc, writes } = countingDocumentClient();
   const store = new DynamoWorkflowStore(doc, tables().workflow);
   return {
@@ -123,41 +104,10 @@ function modelCallDeps(budgetUsd = 25): { deps: Deps; writes: string[] } {
   };
 }
 
-function newRun(tenantId: string): Run {
-  const workflow = getWorkflow('renewal-brief');
-  const prompt = livePrompt(workflow.prompts);
-  const now = new Date().toISOString();
-  return {
-    runId: newId('run'),
-    tenantId,
-    workflowId: workflow.id,
-    requestedBy: 'mgr-carol',
-    accountId: 'acct-northwind',
-    input: { accountId: 'acct-northwind' },
-    status: 'running',
-    draftId: null,
-    error: null,
-    costUsd: 0,
-    promptId: prompt.id,
-    promptVersion: prompt.version,
-    model: null,
-    createdAt: now,
-    updatedAt: now,
-  };
-}
-
-/** A demo-tenant run whose context is gathered, as the API and the context step leave it. */
-async function runWithContext(deps: Deps): Promise<Run> {
-  const run = newRun('acme');
-  await deps.runs.createRun(run);
-  await fetchContext(deps, { tenantId: run.tenantId, runId: run.runId });
-  return run;
-}
-
 describe('writes per model attempt, through the real adapters', () => {
   it('an answered attempt sends three writes: reserve, settle, span', async () => {
     const { deps, writes } = modelCallDeps();
-    const run = await runWithContext(deps);
+    const run = await runWithContext(deps, 'acme', 'acct-northwind');
     await callModel(deps, { tenantId: run.tenantId, runId: run.runId, attempt: 1 }); // warms the month's budget item
     writes.length = 0;
 
@@ -168,7 +118,7 @@ describe('writes per model attempt, through the real adapters', () => {
 
   it('an attempt answered with a 503 sends three writes too: reserve, release with the breaker failure, span', async () => {
     const { deps, writes } = modelCallDeps();
-    const run = await runWithContext(deps);
+    const run = await runWithContext(deps, 'acme', 'acct-northwind');
     await callModel(deps, { tenantId: run.tenantId, runId: run.runId, attempt: 1 });
     server.addFaults({ faults: [{ kind: 'server_error', status: 503 }] });
     writes.length = 0;

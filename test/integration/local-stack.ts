@@ -1,6 +1,79 @@
+import { newId } from '#shared/domain/ids.ts';
+import type { Run } from '#shared/domain/run.ts';
+import { fetchContext } from '#shared/usecases/context.ts';
+import { livePrompt } from '#shared/workflows/definition.ts';
+import { getWorkflow } from '#shared/workflows/registry.ts';
+import { parseEnv } from '#shared/config.ts';
+import { StaticSecretSource } from '#shared/adapters/secrets/static-secret-source.ts';
+import type { Deps } from '#shared/usecases/deps.ts';
+import { buildDeps } from '../../functions/commons/deps.ts';
+import { openAi } from '../../functions/commons/openai.ts';
 import { DEMO_SEED_PATH } from '../../infra/local/seed-path.ts';
 import { readSeedFile } from '../../infra/local/seed/load.ts';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../infra/local/stack.ts';
+
+/** The physical name of the stack's table whose logical id starts with `prefix` (e.g. `LedgerTable`). */
+export function tableNamed(stack: LocalStack, prefix: string): string {
+  const name = Object.entries(stack.tables).find(([logicalId]) => logicalId.startsWith(prefix))?.[1];
+  if (!name) throw new Error(`The stack has no ${prefix}.`);
+  return name;
+}
+
+/**
+ * A fresh model-call container on the stack's tables and local model server, built by the Lambdas'
+ * own composition root with the model-call function's SDK adapters.
+ */
+export function modelCallContainer(stack: LocalStack, options: { budgetUsd?: number } = {}): Deps {
+  if (!stack.modelServer) throw new Error('The test stack must run the local model server.');
+  const env = parseEnv({
+    REIN_ENV: 'local',
+    AWS_REGION: 'us-east-1',
+    DYNAMODB_ENDPOINT: stack.dynamo.endpoint,
+    WORKFLOW_TABLE: tableNamed(stack, 'WorkflowTable'),
+    RECORDS_TABLE: tableNamed(stack, 'RecordsTable'),
+    TRACE_TABLE: tableNamed(stack, 'TraceTable'),
+    LEDGER_TABLE: tableNamed(stack, 'LedgerTable'),
+    TRACE_TTL_DAYS: '1',
+    MODEL_ALLOW_LIST: 'gpt-4.1-mini,gpt-4o-mini',
+    OPENAI_BASE_URL: stack.modelServer.url,
+    DEFAULT_MONTHLY_BUDGET_USD: String(options.budgetUsd ?? 25),
+    RATE_LIMIT_RPM: '600',
+    RATE_LIMIT_TPM: '10000000',
+  });
+  return buildDeps(env, openAi, { secrets: new StaticSecretSource('local-model-server-key') });
+}
+
+/** A renewal-brief run as the API creates it (status running, nothing spent), not yet stored. */
+export function newRun(tenantId: string, accountId = 'acct-northwind'): Run {
+  const workflow = getWorkflow('renewal-brief');
+  const prompt = livePrompt(workflow.prompts);
+  const now = new Date().toISOString();
+  return {
+    runId: newId('run'),
+    tenantId,
+    workflowId: workflow.id,
+    requestedBy: 'mgr-carol',
+    accountId,
+    input: { accountId },
+    status: 'running',
+    draftId: null,
+    error: null,
+    costUsd: 0,
+    promptId: prompt.id,
+    promptVersion: prompt.version,
+    model: null,
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
+/** A stored run with its context gathered by the real FetchContext use case. */
+export async function runWithContext(deps: Deps, tenantId: string, accountId: string): Promise<Run> {
+  const run = newRun(tenantId, accountId);
+  await deps.runs.createRun(run);
+  await fetchContext(deps, { tenantId, runId: run.runId });
+  return run;
+}
 
 /** Starts the real local stack (in-memory DynamoDB Local, local model server) with the demo data. */
 export async function startTestStack(overrides: Partial<LocalStackOptions> = {}): Promise<LocalStack> {
