@@ -33,6 +33,7 @@ function memoryDeps(
       return Promise.resolve(true);
     },
     release: () => Promise.resolve(),
+    releaseHeld: () => Promise.resolve([]),
   };
   const traces: TraceSink = { record: () => Promise.resolve(), list: () => Promise.resolve([]) };
   return {

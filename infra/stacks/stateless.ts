@@ -121,6 +121,8 @@ export class StatelessStack extends Stack {
       description: 'Rein AwaitReview, ExpireReview, RecordOutcome and MarkFailed tasks.',
     })
       .bindWorkflowTable(stateful.workflowTable, 'readWrite')
+      // MarkFailed releases the budget reservations a dead model-call invocation left held.
+      .bindLedgerTable(stateful.ledgerTable, 'readWrite')
       .bindTraceTable(stateful.traceTable, 'write')
       .bindStateMachine(stateMachineByName, ['states:SendTaskSuccess']);
 

@@ -229,6 +229,11 @@ export interface GatewayStore {
    * on that model's circuit breaker in the same transaction. Idempotent.
    */
   release(reservation: Reservation, failedModel: string | null, now: Date): Promise<void>;
+  /**
+   * Releases every reservation of the run still held: what an invocation that died between reserve
+   * and settle (a crash, a Lambda timeout) left behind. Returns the released attempt keys.
+   */
+  releaseHeld(tenantId: string, runId: string, now: Date): Promise<string[]>;
 }
 
 /**

@@ -16,6 +16,7 @@ import {
   PRICE_TABLE_VERSION,
   UnknownModelPriceError,
 } from '../domain/pricing.ts';
+import type { SpanAttributes } from '../domain/trace.ts';
 import type { AttemptRecord, Reservation } from '../ports/index.ts';
 import { livePrompt } from '../workflows/definition.ts';
 import { getWorkflow } from '../workflows/registry.ts';
@@ -60,6 +61,12 @@ export async function callModel(
   // attempt record is written in the settle transaction, so it exists only if the cost was charged.
   const done = await deps.runs.getAttempt(task.tenantId, task.runId, task.attempt);
   if (done) return { attempt: task.attempt, model: done.model };
+  // An earlier invocation of this run that died between reserve and settle (a crash, a Lambda
+  // timeout) left its reservation held: release it before reserving again. Step Functions runs a
+  // run's tasks one at a time, so nothing else of this run holds a reservation now.
+  const stranded = await deps.gateway.releaseHeld(task.tenantId, task.runId, deps.clock.now());
+  const strandedAttributes: SpanAttributes =
+    stranded.length > 0 ? { 'rein.stranded_released': stranded.join(' ') } : {};
 
   const context = await deps.runs.getContext(task.tenantId, task.runId);
   if (!context) throw new WorkflowStepError('context_unavailable', 'The run has no context.');
@@ -189,6 +196,7 @@ export async function callModel(
             'rein.attempt': task.attempt,
             'rein.try': tryNumber,
             'rein.cost_usd': 0,
+            ...strandedAttributes,
           },
         });
         lastError = error;
@@ -263,6 +271,7 @@ export async function callModel(
           'rein.attempt': task.attempt,
           'rein.try': tryNumber,
           'rein.refusal': response.refusal !== null,
+          ...strandedAttributes,
         },
       });
       return { attempt: task.attempt, model };

@@ -362,11 +362,14 @@ export function failureCodeOf(errorName: string | undefined): RunFailureCode {
 
 /** MarkFailed task: records the failure with a fixed message (provider and stack details stay in logs). */
 export async function markFailed(
-  deps: Pick<Deps, 'clock' | 'runs' | 'traces'>,
+  deps: Pick<Deps, 'clock' | 'runs' | 'traces' | 'gateway'>,
   task: { tenantId: string; runId: string; error: { Error?: string | undefined } },
 ): Promise<{ code: RunFailureCode }> {
   const code = failureCodeOf(task.error.Error);
   const now = deps.clock.now();
+  // A model-call invocation that died between reserve and settle without being retried (a Lambda
+  // timeout, a crash) left its reservation held: a failed run holds no budget.
+  const stranded = await deps.gateway.releaseHeld(task.tenantId, task.runId, now);
   await deps.runs.updateRun(
     task.tenantId,
     task.runId,
@@ -379,7 +382,11 @@ export async function markFailed(
     start: now,
     end: now,
     status: 'error',
-    attributes: { 'error.type': code, 'rein.step_functions.error': task.error.Error ?? null },
+    attributes: {
+      'error.type': code,
+      'rein.step_functions.error': task.error.Error ?? null,
+      ...(stranded.length > 0 ? { 'rein.stranded_released': stranded.join(' ') } : {}),
+    },
   });
   return { code };
 }

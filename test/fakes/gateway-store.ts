@@ -76,4 +76,13 @@ export class InMemoryGatewayStore implements GatewayStore {
     if (applied && failedModel !== null) this.breaker.recordFailure(failedModel);
     this.committed('release');
   }
+
+  async releaseHeld(tenantId: string, runId: string, now: Date): Promise<string[]> {
+    const released: string[] = [];
+    for (const held of this.ledger.heldOf(tenantId, runId)) {
+      await this.release(held, null, now);
+      released.push(held.attemptKey);
+    }
+    return released;
+  }
 }

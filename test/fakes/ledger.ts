@@ -61,6 +61,15 @@ export class InMemoryLedger implements Ledger {
     return roundUsd(row.limitUsd - row.spentUsd - row.reservedUsd) >= reservation.amountUsd;
   }
 
+  /** The reservations of a run still held, in the order they were made. */
+  heldOf(tenantId: string, runId: string): Reservation[] {
+    return [...this.reservations.values()]
+      .filter(
+        (r) => r.state === 'reserved' && r.reservation.tenantId === tenantId && r.reservation.runId === runId,
+      )
+      .map((r) => ({ ...r.reservation }));
+  }
+
   /** Whether `reservation`'s key is held (reserved, not yet settled or released). */
   holds(reservation: Reservation): boolean {
     return this.reservations.get(InMemoryLedger.reservationKey(reservation))?.state === 'reserved';

@@ -42,7 +42,16 @@ const EXPECTED_VARIABLES: Record<FunctionName, string[]> = {
     'WORKFLOW_TABLE',
   ],
   validate: ['TRACE_TABLE', 'TRACE_TTL_DAYS', 'WORKFLOW_TABLE'],
-  review: ['STATE_MACHINE_ARN', 'TRACE_TABLE', 'TRACE_TTL_DAYS', 'WORKFLOW_TABLE'],
+  review: [
+    'DEFAULT_MONTHLY_BUDGET_USD',
+    'LEDGER_TABLE',
+    'RATE_LIMIT_RPM',
+    'RATE_LIMIT_TPM',
+    'STATE_MACHINE_ARN',
+    'TRACE_TABLE',
+    'TRACE_TTL_DAYS',
+    'WORKFLOW_TABLE',
+  ],
 };
 const COMMON_VARIABLES = ['NODE_OPTIONS', 'REIN_ENV'];
 

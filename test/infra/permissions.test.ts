@@ -68,6 +68,9 @@ const EXPECTED: Record<FunctionName, Record<string, string[]>> = {
     WorkflowTable: WORKFLOW_READ_WRITE,
     'WorkflowTable/index': QUERY,
     TraceTable: TRACE_WRITE,
+    // MarkFailed releases the reservations a dead model-call invocation left held.
+    LedgerTable: READ_WRITE,
+    'LedgerTable/index': QUERY,
     // AwaitReview completes the task itself when the draft was decided before the token was stored.
     StateMachine: ['states:SendTaskSuccess'],
   },

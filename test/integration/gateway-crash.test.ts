@@ -5,6 +5,7 @@ import { costOf, priceFor } from '#shared/domain/pricing.ts';
 import type { Budget, GatewayStore, LedgerEntry } from '#shared/ports/index.ts';
 import type { Deps } from '#shared/usecases/deps.ts';
 import { callModel } from '#shared/usecases/model-call.ts';
+import { markFailed } from '#shared/usecases/review.ts';
 import type { ModelServer } from '#infra/local/model-server/index.ts';
 import type { LocalStack } from '../../infra/local/stack.ts';
 import {
@@ -68,6 +69,7 @@ function gatewayKilledOnFirstSettle(inner: GatewayStore, when: 'before' | 'after
   return {
     reserve: (reservation, tokens, now) => inner.reserve(reservation, tokens, now),
     release: (reservation, failedModel, now) => inner.release(reservation, failedModel, now),
+    releaseHeld: (tenantId, runId, now) => inner.releaseHeld(tenantId, runId, now),
     settle: async (settlement, now) => {
       settles += 1;
       if (settles > 1) return inner.settle(settlement, now);
@@ -176,6 +178,29 @@ describe('model-call Lambda killed after the provider answered', () => {
     const budgetAfter = await budget(first);
     expect(budgetAfter.reservedUsd).toBe(budgetBefore.reservedUsd);
     expect(budgetAfter.spentUsd - budgetBefore.spentUsd).toBeCloseTo(entry?.costUsd ?? Number.NaN, 6);
+  });
+
+  it('killed and not retried (a Lambda timeout): MarkFailed releases the held reservation and fails the run', async () => {
+    const first = modelCallContainer();
+    const run = await runWithContext(first, TENANT, 'acct-vandelay');
+    const budgetBefore = await budget(first);
+    await expect(
+      callModel(
+        { ...first, gateway: gatewayKilledOnFirstSettle(first.gateway, 'before') },
+        { tenantId: TENANT, runId: run.runId, attempt: 1 },
+      ),
+    ).rejects.toThrow(LambdaKilledError);
+
+    // Step Functions catches the task's Sandbox.Timedout into MarkFailed (the review function).
+    await markFailed(modelCallContainer(), {
+      tenantId: TENANT,
+      runId: run.runId,
+      error: { Error: 'Sandbox.Timedout' },
+    });
+
+    expect(await reservationState(run.runId, `1.${PRIMARY}.1`)).toMatchObject({ state: 'released' });
+    expect((await budget(first)).reservedUsd).toBe(budgetBefore.reservedUsd);
+    expect((await first.runs.getRun(TENANT, run.runId))?.status).toBe('failed');
   });
 
   it('killed after the settle transaction: the retry finds the attempt, calls nothing and charges nothing', async () => {

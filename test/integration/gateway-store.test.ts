@@ -297,6 +297,28 @@ describe('DynamoGatewayStore', () => {
     expect(await f.store.getAttempt(f.tenantId, f.run.runId, 1)).toBeNull();
   });
 
+  it('releases every reservation of a run still held, and only those', async () => {
+    const f = await fixture();
+    const settledKey = f.reservation('1.m.1', 0.1);
+    await f.gateway.reserve(settledKey, f.tokens(1), NOW);
+    await f.gateway.settle(
+      { attempt: f.attempt(settledKey, 0.05), tags: tags(f.tenantId, f.run.runId), clearBreakerOf: null },
+      NOW,
+    );
+    await f.gateway.reserve(f.reservation('1.m.2', 0.1), f.tokens(1), NOW);
+    await f.gateway.reserve(f.reservation('2.m.1', 0.2), f.tokens(1), NOW);
+
+    const released = await f.gateway.releaseHeld(f.tenantId, f.run.runId, NOW);
+
+    expect(released.sort()).toEqual(['1.m.2', '2.m.1']);
+    expect(await f.ledger.getBudget(f.tenantId, '2026-11')).toMatchObject({
+      spentUsd: 0.05,
+      reservedUsd: 0,
+      availableUsd: 0.95,
+    });
+    expect(await f.gateway.releaseHeld(f.tenantId, f.run.runId, NOW)).toEqual([]);
+  });
+
   it('opens the circuit after the threshold of failures counted by releases, half-opens after the cool-down, and a settle clears it', async () => {
     const f = await fixture();
     const model = `breaker-model-${newId('m')}`;

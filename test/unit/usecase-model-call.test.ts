@@ -344,7 +344,7 @@ describe('callModel', () => {
     expect(deps.ledger.budget(TENANT, MONTH).spentUsd).toBe(PRIMARY_COST);
   });
 
-  it('settles the held reservation once when the first invocation died before its settle transaction', async () => {
+  it('releases what a dead invocation left held, then asks again and charges that answer once', async () => {
     const { deps, run, task } = await setup([ANSWER, ANSWER]);
     deps.ledger.failNext('settle', new Error('Task timed out after 30.00 seconds'));
     await expect(callModel(deps, task)).rejects.toThrow('Task timed out');
@@ -352,17 +352,32 @@ describe('callModel', () => {
 
     expect(await callModel(deps, task)).toEqual({ attempt: 1, model: PRIMARY });
 
-    // The answer was lost with the first Lambda, so the provider is asked again, under the same key.
+    // The answer was lost with the first Lambda, so the provider is asked again.
     expect(deps.model.requests).toHaveLength(2);
     expect(deps.ledger.calls).toEqual([
       ledgerStep('reserve', '1.gpt-4.1-mini.1'),
-      ledgerStep('reserve', '1.gpt-4.1-mini.1', false),
+      ledgerStep('release', '1.gpt-4.1-mini.1'),
+      ledgerStep('reserve', '1.gpt-4.1-mini.1'),
       ledgerStep('settle', '1.gpt-4.1-mini.1'),
     ]);
     expect(deps.ledger.budget(TENANT, MONTH)).toMatchObject({ spentUsd: PRIMARY_COST, reservedUsd: 0 });
     expect((await deps.runs.getRun(TENANT, run.runId))?.costUsd).toBe(PRIMARY_COST);
-    // The token window was taken once, by the reservation that held the key.
-    expect(deps.rateLimiter.calls.filter((c) => c.allowed)).toHaveLength(1);
+    expect(
+      deps.traces.spansOf(TENANT, run.runId).map((span) => span.attributes['rein.stranded_released']),
+    ).toEqual(['1.gpt-4.1-mini.1']);
+  });
+
+  it('releases a reservation stranded at a later try even when the retry is answered at its first', async () => {
+    const unavailable = new ModelUnavailableError('The model provider answered 503.', null);
+    const { deps, task } = await setup([unavailable, ANSWER, ANSWER]);
+    deps.ledger.failNext('settle', new Error('Runtime exited with error: signal: killed'));
+    await expect(callModel(deps, task)).rejects.toThrow('signal: killed');
+    expect(deps.ledger.reservationState(TENANT, task.runId, '1.gpt-4.1-mini.2')).toBe('reserved');
+
+    await callModel(deps, task);
+
+    expect(deps.ledger.reservationState(TENANT, task.runId, '1.gpt-4.1-mini.2')).toBe('released');
+    expect(deps.ledger.budget(TENANT, MONTH)).toMatchObject({ spentUsd: PRIMARY_COST, reservedUsd: 0 });
   });
 
   it("clears a model's breaker failures in the settle of its next answered attempt", async () => {

@@ -361,6 +361,23 @@ describe('markFailed', () => {
     });
   });
 
+  it('releases the reservations a dead model-call invocation left held, and names them in the span', async () => {
+    const deps = makeDeps();
+    const run = await seedRun(deps);
+    const held = { tenantId: TENANT, runId: run.runId, amountUsd: 0.2, month: '2026-10' };
+    await deps.ledger.reserve({ ...held, attemptKey: '1.gpt-4.1-mini.2' }, deps.clock.now());
+    await deps.ledger.reserve({ ...held, attemptKey: '1.gpt-4.1-mini.1' }, deps.clock.now());
+    await deps.ledger.release({ ...held, attemptKey: '1.gpt-4.1-mini.1' });
+
+    await markFailed(deps, { tenantId: TENANT, runId: run.runId, error: { Error: 'Sandbox.Timedout' } });
+
+    expect(deps.ledger.reservationState(TENANT, run.runId, '1.gpt-4.1-mini.2')).toBe('released');
+    expect(deps.ledger.budget(TENANT, '2026-10').reservedUsd).toBe(0);
+    expect(deps.traces.spansOf(TENANT, run.runId).map((s) => s.attributes['rein.stranded_released'])).toEqual(
+      ['1.gpt-4.1-mini.2'],
+    );
+  });
+
   it('leaves a finished run as it was', async () => {
     const deps = makeDeps();
     const run = await seedRun(deps, { status: 'approved' });

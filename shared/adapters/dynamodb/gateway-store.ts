@@ -1,4 +1,9 @@
-import { GetCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  GetCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
 import { BudgetExceededError } from '../../domain/errors.ts';
 import { roundUsd } from '../../domain/pricing.ts';
 import type { GatewayStore, Reservation, Settlement, TokenCharge } from '../../ports/index.ts';
@@ -234,5 +239,44 @@ export class DynamoGatewayStore implements GatewayStore {
       // Released or settled already: releasing again changes nothing.
       if (!cancellationCodes(error)?.includes('ConditionalCheckFailed')) throw error;
     }
+  }
+
+  async releaseHeld(tenantId: string, runId: string, now: Date): Promise<string[]> {
+    const released: string[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tables.ledger,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :res)',
+          FilterExpression: '#state = :reserved',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: {
+            ':pk': `${tenantId}#RUN#${runId}`,
+            ':res': 'RES#',
+            ':reserved': 'reserved',
+          },
+          ConsistentRead: true,
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        const attemptKey = String(item['sk']).slice('RES#'.length);
+        await this.release(
+          {
+            tenantId,
+            runId,
+            attemptKey,
+            amountUsd: Number(item['amountUsd']),
+            month: String(item['month']),
+          },
+          null,
+          now,
+        );
+        released.push(attemptKey);
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return released;
   }
 }
