@@ -33,7 +33,7 @@ function memoryDeps(
       return Promise.resolve(true);
     },
     release: () => Promise.resolve(),
-    releaseHeld: () => Promise.resolve([]),
+    releaseHeld: () => Promise.resolve({ released: [], settled: [] }),
   };
   const traces: TraceSink = { record: () => Promise.resolve(), list: () => Promise.resolve([]) };
   return {

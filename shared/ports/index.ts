@@ -141,6 +141,11 @@ export interface Reservation {
   attemptKey: string;
   amountUsd: number;
   month: string;
+  /**
+   * The invocation that holds it: only that invocation settles or releases it, so a retried
+   * invocation running alongside a slow first one never settles or releases the other's hold.
+   */
+  owner: string;
 }
 
 export interface LedgerEntryTags {
@@ -202,6 +207,14 @@ export interface Settlement {
   clearBreakerOf: string | null;
 }
 
+/** What `GatewayStore.reserve` did. */
+export type ReserveOutcome =
+  | { reserved: true }
+  /** The token window is full: nothing is held; try again after `retryAfterMs`. */
+  | { reserved: false; retryAfterMs: number }
+  /** Another invocation holds (or settled) this attempt key: nothing is held. */
+  | { reserved: false; taken: true };
+
 /**
  * Every write of one model attempt, so an attempt costs at most three DynamoDB writes: `reserve`,
  * then `settle` or `release`, then its trace span. Each method is one transaction.
@@ -209,31 +222,28 @@ export interface Settlement {
 export interface GatewayStore {
   /**
    * Takes the tenant's tokens-per-minute window and reserves the attempt's maximum cost against the
-   * month's budget, together or not at all. `reserved: false` when the token window is full (nothing
-   * is held); throws BudgetExceededError when the budget cannot cover it. Reserving a key that is
-   * held already (a retried invocation) succeeds without taking anything again.
+   * month's budget, together or not at all; throws BudgetExceededError when the budget cannot cover it.
    */
-  reserve(
-    reservation: Reservation,
-    tokens: TokenCharge,
-    now: Date,
-  ): Promise<{ reserved: true } | { reserved: false; retryAfterMs: number }>;
+  reserve(reservation: Reservation, tokens: TokenCharge, now: Date): Promise<ReserveOutcome>;
   /**
    * Settles an answered attempt: reservation → settled, actual cost to the month's spend, the ledger
    * entry, the attempt record, the run's cost and model, and (with `clearBreakerOf`) the model's
-   * breaker failures. Idempotent per `(runId, attemptKey)`: returns false when it was settled already.
+   * breaker failures. Idempotent per `(runId, attemptKey)`: returns false when the reservation is no
+   * longer held by its owner (settled already, or released by a sweep). When the store cannot settle
+   * (it throws), it leaves the reservation marked answered with the settlement, for `releaseHeld`.
    */
   settle(settlement: Settlement, now: Date): Promise<boolean>;
   /**
-   * Releases a reservation the provider billed nothing for; with `failedModel`, counts one failure
-   * on that model's circuit breaker in the same transaction. Idempotent.
+   * Releases its owner's reservation the provider billed nothing for; with `failedModel`, counts one
+   * failure on that model's circuit breaker in the same transaction. Idempotent.
    */
   release(reservation: Reservation, failedModel: string | null, now: Date): Promise<void>;
   /**
-   * Releases every reservation of the run still held: what an invocation that died between reserve
-   * and settle (a crash, a Lambda timeout) left behind. Returns the released attempt keys.
+   * Ends every reservation of the run that an invocation left behind (a crash, a Lambda timeout, a
+   * store outage): a held one is released (no answer is known), one marked answered is settled with
+   * its recorded usage. Returns the attempt keys of each.
    */
-  releaseHeld(tenantId: string, runId: string, now: Date): Promise<string[]>;
+  releaseHeld(tenantId: string, runId: string, now: Date): Promise<{ released: string[]; settled: string[] }>;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { BudgetExceededError, NotFoundError, WorkflowStepError } from '../domain/errors.ts';
+import { newId } from '../domain/ids.ts';
 import {
   ModelError,
   ModelQuotaExceededError,
@@ -16,13 +17,12 @@ import {
   PRICE_TABLE_VERSION,
   UnknownModelPriceError,
 } from '../domain/pricing.ts';
-import type { SpanAttributes } from '../domain/trace.ts';
 import type { AttemptRecord, Reservation } from '../ports/index.ts';
 import { livePrompt } from '../workflows/definition.ts';
 import { getWorkflow } from '../workflows/registry.ts';
 import type { Deps } from './deps.ts';
 import { buildModelInput } from './prompt.ts';
-import { recordSpan } from './tracing.ts';
+import { recordSpan, sweptAttributes } from './tracing.ts';
 
 /** Longest provider `Retry-After` the gateway waits for; beyond it, it falls back at once. */
 export const MAX_RETRY_AFTER_MS = 10_000;
@@ -62,11 +62,17 @@ export async function callModel(
   const done = await deps.runs.getAttempt(task.tenantId, task.runId, task.attempt);
   if (done) return { attempt: task.attempt, model: done.model };
   // An earlier invocation of this run that died between reserve and settle (a crash, a Lambda
-  // timeout) left its reservation held: release it before reserving again. Step Functions runs a
-  // run's tasks one at a time, so nothing else of this run holds a reservation now.
-  const stranded = await deps.gateway.releaseHeld(task.tenantId, task.runId, deps.clock.now());
-  const strandedAttributes: SpanAttributes =
-    stranded.length > 0 ? { 'rein.stranded_released': stranded.join(' ') } : {};
+  // timeout) left its reservation held: release it (or, if it recorded an answer it could not
+  // settle, settle it) before reserving again.
+  const swept = await deps.gateway.releaseHeld(task.tenantId, task.runId, deps.clock.now());
+  const strandedAttributes = sweptAttributes(swept);
+  if (swept.settled.length > 0) {
+    const recovered = await deps.runs.getAttempt(task.tenantId, task.runId, task.attempt);
+    if (recovered) return { attempt: task.attempt, model: recovered.model };
+  }
+  // Identifies this invocation's reservations, so a retried invocation running alongside a slow
+  // first one (Step Functions retries Lambda service errors) never settles or releases the other's.
+  const owner = newId('inv');
 
   const context = await deps.runs.getContext(task.tenantId, task.runId);
   if (!context) throw new WorkflowStepError('context_unavailable', 'The run has no context.');
@@ -120,6 +126,12 @@ export async function callModel(
         tokens: inputTokens + policy.maxOutputTokens,
         limitPerMinute: deps.settings.rateLimits.tokensPerMinute,
       };
+      if (tokens.tokens > tokens.limitPerMinute) {
+        throw new WorkflowStepError(
+          'rate_limited',
+          "This model attempt needs more tokens than the tenant's tokens-per-minute limit.",
+        );
+      }
       // Tokens per minute per tenant: while the window is full, wait for the next one if the deadline allows.
       let reservation: Reservation;
       let start: Date;
@@ -131,6 +143,7 @@ export async function callModel(
           attemptKey: `${task.attempt}.${model}.${tryNumber}`,
           amountUsd: maxCost,
           month: start.toISOString().slice(0, 7),
+          owner,
         };
         let outcome;
         try {
@@ -146,6 +159,12 @@ export async function callModel(
           throw error;
         }
         if (outcome.reserved) break;
+        if ('taken' in outcome) {
+          throw new WorkflowStepError(
+            'internal_error',
+            'Another invocation of this model call holds the attempt; this one stops.',
+          );
+        }
         if (deps.clock.now().getTime() + outcome.retryAfterMs >= deadline) {
           throw new WorkflowStepError(
             'rate_limited',
@@ -227,7 +246,7 @@ export async function callModel(
         costUsd: cost,
         billing: { reservation, usage: response.usage, priceVersion: PRICE_TABLE_VERSION },
       };
-      await deps.gateway.settle(
+      const settled = await deps.gateway.settle(
         {
           attempt,
           tags: {
@@ -244,6 +263,18 @@ export async function callModel(
         },
         deps.clock.now(),
       );
+      if (!settled) {
+        // Not held by this invocation any more: settled already, or swept by a retried invocation
+        // that took over. Only the stored attempt can tell the next step what was answered.
+        const stored = await deps.runs.getAttempt(run.tenantId, run.runId, task.attempt);
+        if (!stored) {
+          throw new WorkflowStepError(
+            'internal_error',
+            'The answered attempt could not be recorded: another invocation took it over.',
+          );
+        }
+        return { attempt: task.attempt, model: stored.model };
+      }
       await recordSpan(deps.traces, run.tenantId, run.runId, {
         name: `chat ${model}`,
         kind: 'model_attempt',

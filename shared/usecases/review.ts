@@ -16,7 +16,7 @@ import { hasAnyRole, type Principal } from '../domain/principal.ts';
 import { getWorkflow } from '../workflows/registry.ts';
 import { allTextSafe, safeText } from '../domain/text.ts';
 import type { Deps } from './deps.ts';
-import { recordSpan } from './tracing.ts';
+import { recordSpan, sweptAttributes } from './tracing.ts';
 
 const OPEN_STATUSES: readonly DraftStatus[] = ['awaiting_review', 'escalated'];
 
@@ -369,7 +369,7 @@ export async function markFailed(
   const now = deps.clock.now();
   // A model-call invocation that died between reserve and settle without being retried (a Lambda
   // timeout, a crash) left its reservation held: a failed run holds no budget.
-  const stranded = await deps.gateway.releaseHeld(task.tenantId, task.runId, now);
+  const swept = await deps.gateway.releaseHeld(task.tenantId, task.runId, now);
   await deps.runs.updateRun(
     task.tenantId,
     task.runId,
@@ -385,7 +385,7 @@ export async function markFailed(
     attributes: {
       'error.type': code,
       'rein.step_functions.error': task.error.Error ?? null,
-      ...(stranded.length > 0 ? { 'rein.stranded_released': stranded.join(' ') } : {}),
+      ...sweptAttributes(swept),
     },
   });
   return { code };

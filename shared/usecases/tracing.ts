@@ -37,3 +37,11 @@ export async function recordSpan(
 export function sha256(text: string): string {
   return `sha256:${createHash('sha256').update(text).digest('hex')}`;
 }
+
+/** Span attributes naming what a sweep of stranded reservations ended, if anything. */
+export function sweptAttributes(swept: { released: string[]; settled: string[] }): SpanAttributes {
+  return {
+    ...(swept.released.length > 0 ? { 'rein.stranded_released': swept.released.join(' ') } : {}),
+    ...(swept.settled.length > 0 ? { 'rein.stranded_settled': swept.settled.join(' ') } : {}),
+  };
+}

@@ -202,6 +202,7 @@ export function seedAttempt(
         attemptKey: `${attempt}.${model}.1`,
         amountUsd: 0,
         month: deps.clock.now().toISOString().slice(0, 7),
+        owner: 'inv_seed',
       },
       usage: { inputTokens: 0, cachedInputTokens: 0, outputTokens: 0, reasoningTokens: 0 },
       priceVersion: 'seed',

@@ -1,4 +1,10 @@
-import type { GatewayStore, Reservation, Settlement, TokenCharge } from '#shared/ports/index.ts';
+import type {
+  GatewayStore,
+  ReserveOutcome,
+  Reservation,
+  Settlement,
+  TokenCharge,
+} from '#shared/ports/index.ts';
 import type { InMemoryLedger } from './ledger.ts';
 import type { FakeCircuitBreaker, InMemoryRateLimiter } from './rate-limiter.ts';
 import type { InMemoryWorkflowStore } from './workflow-store.ts';
@@ -8,11 +14,15 @@ type Operation = 'reserve' | 'settle' | 'release';
 /**
  * The gateway's three transactions over the in-memory fakes, all or nothing like the DynamoDB
  * ones: the token window lives in the rate limiter, money in the ledger, the attempt and run cost in
- * the workflow store, failures in the breaker. Crashes *before* a transaction are scripted with
- * `ledger.failNext`; `failAfterNext` scripts one *after* it committed (the Lambda dies before returning).
+ * the workflow store, failures in the breaker. Failures are scripted three ways:
+ * - `ledger.failNext(op)`: the Lambda dies before the transaction (nothing written, nothing marked);
+ * - `failSettleTransaction(error)`: the store cannot write the settle transaction (it throws after
+ *   marking the reservation answered, as the DynamoDB adapter does);
+ * - `failAfterNext(op)`: the Lambda dies right after the transaction committed.
  */
 export class InMemoryGatewayStore implements GatewayStore {
   private readonly afterFailures: { operation: Operation; error: Error }[] = [];
+  private readonly settleFailures: Error[] = [];
 
   constructor(
     private readonly ledger: InMemoryLedger,
@@ -25,6 +35,10 @@ export class InMemoryGatewayStore implements GatewayStore {
     this.afterFailures.push({ operation, error });
   }
 
+  failSettleTransaction(error: Error): void {
+    this.settleFailures.push(error);
+  }
+
   private committed(operation: Operation): void {
     const index = this.afterFailures.findIndex((f) => f.operation === operation);
     if (index < 0) return;
@@ -32,26 +46,30 @@ export class InMemoryGatewayStore implements GatewayStore {
     if (failure) throw failure.error;
   }
 
-  async reserve(
-    reservation: Reservation,
-    tokens: TokenCharge,
-    now: Date,
-  ): Promise<{ reserved: true } | { reserved: false; retryAfterMs: number }> {
+  async reserve(reservation: Reservation, tokens: TokenCharge, now: Date): Promise<ReserveOutcome> {
     // The DynamoDB transaction's verdicts, in its order: a key taken already, the budget, the window.
-    const taken = this.ledger.isTaken(reservation);
-    if (!taken && this.ledger.fits(reservation)) {
+    if (this.ledger.isTaken(reservation)) {
+      const mine = this.ledger.heldBy(reservation);
+      await this.ledger.reserve(reservation, now); // records the refusal
+      return mine ? { reserved: true } : { reserved: false, taken: true };
+    }
+    if (this.ledger.fits(reservation)) {
       if (!this.limiter.fits(tokens.key, tokens.tokens, tokens.limitPerMinute, now)) {
         const refused = await this.limiter.consume(tokens.key, tokens.tokens, tokens.limitPerMinute, now);
         if (!refused.allowed) return { reserved: false, retryAfterMs: refused.retryAfterMs };
       }
     }
     await this.ledger.reserve(reservation, now);
-    if (!taken) await this.limiter.consume(tokens.key, tokens.tokens, tokens.limitPerMinute, now);
+    await this.limiter.consume(tokens.key, tokens.tokens, tokens.limitPerMinute, now);
     this.committed('reserve');
     return { reserved: true };
   }
 
-  async settle(settlement: Settlement, now: Date): Promise<boolean> {
+  private async settleFrom(
+    settlement: Settlement,
+    now: Date,
+    from: 'reserved' | 'answered',
+  ): Promise<boolean> {
     const { attempt, tags } = settlement;
     const { reservation, usage, priceVersion } = attempt.billing;
     if (!this.store.canRecordAnsweredAttempt(reservation.tenantId, reservation.runId, attempt)) {
@@ -63,12 +81,26 @@ export class InMemoryGatewayStore implements GatewayStore {
       { costUsd: attempt.costUsd, ...usage, priceVersion },
       tags,
       now,
+      from,
     );
     if (!applied) return false;
     this.store.recordAnsweredAttempt(reservation.tenantId, reservation.runId, attempt, now);
     if (settlement.clearBreakerOf !== null) this.breaker.clearFailures(settlement.clearBreakerOf);
-    this.committed('settle');
     return true;
+  }
+
+  async settle(settlement: Settlement, now: Date): Promise<boolean> {
+    const storeFailure = this.settleFailures.shift();
+    if (storeFailure) {
+      this.ledger.markAnswered(settlement.attempt.billing.reservation, {
+        ...settlement,
+        clearBreakerOf: null,
+      });
+      throw storeFailure;
+    }
+    const applied = await this.settleFrom(settlement, now, 'reserved');
+    if (applied) this.committed('settle');
+    return applied;
   }
 
   async release(reservation: Reservation, failedModel: string | null, _now: Date): Promise<void> {
@@ -77,12 +109,20 @@ export class InMemoryGatewayStore implements GatewayStore {
     this.committed('release');
   }
 
-  async releaseHeld(tenantId: string, runId: string, now: Date): Promise<string[]> {
+  async releaseHeld(
+    tenantId: string,
+    runId: string,
+    now: Date,
+  ): Promise<{ released: string[]; settled: string[] }> {
     const released: string[] = [];
-    for (const held of this.ledger.heldOf(tenantId, runId)) {
-      await this.release(held, null, now);
-      released.push(held.attemptKey);
+    const settled: string[] = [];
+    for (const { reservation, settlement } of this.ledger.heldOf(tenantId, runId)) {
+      if (settlement) {
+        if (await this.settleFrom(settlement, now, 'answered')) settled.push(reservation.attemptKey);
+      } else if (await this.ledger.release(reservation, true)) {
+        released.push(reservation.attemptKey);
+      }
     }
-    return released;
+    return { released, settled };
   }
 }

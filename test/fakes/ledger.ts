@@ -1,8 +1,15 @@
 import { BudgetExceededError } from '#shared/domain/errors.ts';
 import { roundUsd } from '#shared/domain/pricing.ts';
-import type { Budget, Ledger, LedgerEntry, LedgerEntryTags, Reservation } from '#shared/ports/index.ts';
+import type {
+  Budget,
+  Ledger,
+  LedgerEntry,
+  LedgerEntryTags,
+  Reservation,
+  Settlement,
+} from '#shared/ports/index.ts';
 
-type ReservationState = 'reserved' | 'settled' | 'released';
+type ReservationState = 'reserved' | 'answered' | 'settled' | 'released';
 type LedgerOperation = 'reserve' | 'settle' | 'release';
 
 interface BudgetRow {
@@ -19,7 +26,10 @@ interface BudgetRow {
  */
 export class InMemoryLedger implements Ledger {
   private readonly budgets = new Map<string, BudgetRow>();
-  private readonly reservations = new Map<string, { reservation: Reservation; state: ReservationState }>();
+  private readonly reservations = new Map<
+    string,
+    { reservation: Reservation; state: ReservationState; settlement: Settlement | null }
+  >();
   private readonly ledgerEntries: LedgerEntry[] = [];
   private readonly scheduledFailures: { operation: LedgerOperation; error: Error }[] = [];
   /** Every call, in order, with its attempt key and whether it changed anything. */
@@ -49,10 +59,20 @@ export class InMemoryLedger implements Ledger {
     return row;
   }
 
-  /** Whether `reservation`'s key was reserved and not released (held or settled): reserving it again takes nothing. */
+  private held(reservation: Reservation) {
+    return this.reservations.get(InMemoryLedger.reservationKey(reservation));
+  }
+
+  /** Whether `reservation`'s key was reserved and not released (held, answered or settled). */
   isTaken(reservation: Reservation): boolean {
-    const state = this.reservations.get(InMemoryLedger.reservationKey(reservation))?.state;
+    const state = this.held(reservation)?.state;
     return state !== undefined && state !== 'released';
+  }
+
+  /** Whether `reservation`'s key is held (reserved, not yet settled or released) by its owner. */
+  heldBy(reservation: Reservation): boolean {
+    const held = this.held(reservation);
+    return held?.state === 'reserved' && held.reservation.owner === reservation.owner;
   }
 
   /** Whether the month's availability covers `reservation`. */
@@ -61,18 +81,16 @@ export class InMemoryLedger implements Ledger {
     return roundUsd(row.limitUsd - row.spentUsd - row.reservedUsd) >= reservation.amountUsd;
   }
 
-  /** The reservations of a run still held, in the order they were made. */
-  heldOf(tenantId: string, runId: string): Reservation[] {
+  /** The reservations of a run left reserved or answered, in the order they were made. */
+  heldOf(tenantId: string, runId: string): { reservation: Reservation; settlement: Settlement | null }[] {
     return [...this.reservations.values()]
       .filter(
-        (r) => r.state === 'reserved' && r.reservation.tenantId === tenantId && r.reservation.runId === runId,
+        (r) =>
+          (r.state === 'reserved' || r.state === 'answered') &&
+          r.reservation.tenantId === tenantId &&
+          r.reservation.runId === runId,
       )
-      .map((r) => ({ ...r.reservation }));
-  }
-
-  /** Whether `reservation`'s key is held (reserved, not yet settled or released). */
-  holds(reservation: Reservation): boolean {
-    return this.reservations.get(InMemoryLedger.reservationKey(reservation))?.state === 'reserved';
+      .map((r) => ({ reservation: { ...r.reservation }, settlement: r.settlement }));
   }
 
   private static reservationKey(r: Reservation): string {
@@ -82,7 +100,6 @@ export class InMemoryLedger implements Ledger {
   reserve(reservation: Reservation, _now: Date): Promise<void> {
     const failure = this.takeFailure('reserve');
     if (failure) return Promise.reject(failure);
-    const key = InMemoryLedger.reservationKey(reservation);
     // Like the DynamoDB ledger: a released key may be reserved again (a retried invocation restarts its tries).
     if (this.isTaken(reservation)) {
       this.calls.push({ operation: 'reserve', attemptKey: reservation.attemptKey, applied: false });
@@ -96,11 +113,19 @@ export class InMemoryLedger implements Ledger {
       );
     }
     row.reservedUsd = roundUsd(row.reservedUsd + reservation.amountUsd);
-    this.reservations.set(key, { reservation: { ...reservation }, state: 'reserved' });
+    this.reservations.set(InMemoryLedger.reservationKey(reservation), {
+      reservation: { ...reservation },
+      state: 'reserved',
+      settlement: null,
+    });
     this.calls.push({ operation: 'reserve', attemptKey: reservation.attemptKey, applied: true });
     return Promise.resolve();
   }
 
+  /**
+   * Settles a reservation its owner holds (or, `from: 'answered'`, one marked answered); false,
+   * changing nothing, otherwise.
+   */
   settle(
     reservation: Reservation,
     actual: {
@@ -113,15 +138,18 @@ export class InMemoryLedger implements Ledger {
     },
     tags: LedgerEntryTags,
     now: Date,
+    from: 'reserved' | 'answered' = 'reserved',
   ): Promise<boolean> {
     const failure = this.takeFailure('settle');
     if (failure) return Promise.reject(failure);
-    const held = this.reservations.get(InMemoryLedger.reservationKey(reservation));
-    if (held?.state !== 'reserved') {
+    const held = this.held(reservation);
+    const holds = from === 'reserved' ? this.heldBy(reservation) : held?.state === 'answered';
+    if (!held || !holds) {
       this.calls.push({ operation: 'settle', attemptKey: reservation.attemptKey, applied: false });
       return Promise.resolve(false);
     }
     held.state = 'settled';
+    held.settlement = null;
     const costUsd = roundUsd(actual.costUsd);
     const row = this.budgetRow(reservation.tenantId, reservation.month);
     row.reservedUsd = roundUsd(row.reservedUsd - reservation.amountUsd);
@@ -142,18 +170,31 @@ export class InMemoryLedger implements Ledger {
     return Promise.resolve(true);
   }
 
-  /** Releases a held reservation; false when it was not held (released or settled already). */
-  release(reservation: Reservation): Promise<boolean> {
+  /** Keeps an answer that could not be settled on its reservation, for a later sweep. */
+  markAnswered(reservation: Reservation, settlement: Settlement): boolean {
+    if (!this.heldBy(reservation)) return false;
+    const held = this.held(reservation);
+    if (!held) return false;
+    held.state = 'answered';
+    held.settlement = structuredClone(settlement);
+    return true;
+  }
+
+  /**
+   * Releases a held reservation (its owner's, or with `anyOwner` anyone's: the sweep); false when it
+   * was not held that way.
+   */
+  release(reservation: Reservation, anyOwner = false): Promise<boolean> {
     const failure = this.takeFailure('release');
     if (failure) return Promise.reject(failure);
-    const held = this.reservations.get(InMemoryLedger.reservationKey(reservation));
-    if (held?.state !== 'reserved') {
+    const held = this.held(reservation);
+    if (!held || held.state !== 'reserved' || !(anyOwner || held.reservation.owner === reservation.owner)) {
       this.calls.push({ operation: 'release', attemptKey: reservation.attemptKey, applied: false });
       return Promise.resolve(false);
     }
     held.state = 'released';
     const row = this.budgetRow(reservation.tenantId, reservation.month);
-    row.reservedUsd = roundUsd(row.reservedUsd - reservation.amountUsd);
+    row.reservedUsd = roundUsd(row.reservedUsd - held.reservation.amountUsd);
     this.calls.push({ operation: 'release', attemptKey: reservation.attemptKey, applied: true });
     return Promise.resolve(true);
   }

@@ -22,8 +22,10 @@ import {
  * transaction, so:
  * - killed after that transaction committed, the retry finds the attempt: no second provider call,
  *   no second charge;
- * - killed before it (the answer existed only in the dead Lambda's memory), the retry calls the
- *   provider again under the reservation the first invocation still holds, and charges that once.
+ * - killed before it (the answer existed only in the dead Lambda's memory): if Step Functions
+ *   retries the task, the retry releases what the dead invocation left held, asks again and charges
+ *   that answer once; if it does not (a crash or Lambda timeout is not a Lambda service error), the
+ *   run goes to MarkFailed, which releases the hold.
  */
 
 const TENANT = 'acme';

@@ -1,5 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoCircuitBreaker } from '#shared/adapters/dynamodb/circuit-breaker.ts';
 import { DynamoGatewayStore } from '#shared/adapters/dynamodb/gateway-store.ts';
@@ -157,12 +157,13 @@ describe('DynamoGatewayStore', () => {
     const store = new DynamoWorkflowStore(doc, tables().workflow);
     const run = newRun(tenantId);
     await store.createRun(run);
-    const reservation = (attemptKey: string, amountUsd = 0.4): Reservation => ({
+    const reservation = (attemptKey: string, amountUsd = 0.4, owner = 'inv_a'): Reservation => ({
       tenantId,
       runId: run.runId,
       attemptKey,
       amountUsd,
       month: NOW.toISOString().slice(0, 7),
+      owner,
     });
     const tokens = (count: number, limit = 1000) => ({
       key: `${tenantId}#tpm`,
@@ -231,15 +232,81 @@ describe('DynamoGatewayStore', () => {
     });
   });
 
-  it('reserving a key held already takes nothing more (a retried invocation)', async () => {
+  it('reserving a key its own invocation holds takes nothing more; another invocation finds it taken', async () => {
     const f = await fixture();
     await f.gateway.reserve(f.reservation('1.m.1'), f.tokens(600), NOW);
 
     expect(await f.gateway.reserve(f.reservation('1.m.1'), f.tokens(600), NOW)).toEqual({ reserved: true });
+    expect(await f.gateway.reserve(f.reservation('1.m.1', 0.4, 'inv_b'), f.tokens(600), NOW)).toEqual({
+      reserved: false,
+      taken: true,
+    });
     expect((await f.ledger.getBudget(f.tenantId, '2026-11')).reservedUsd).toBe(0.4);
     expect(await f.gateway.reserve(f.reservation('1.m.2', 0.1), f.tokens(400), NOW)).toEqual({
       reserved: true,
     });
+  });
+
+  it("never settles or releases another invocation's hold", async () => {
+    const f = await fixture();
+    const mine = f.reservation('1.m.1');
+    await f.gateway.reserve(mine, f.tokens(10), NOW);
+    const theirs = { ...mine, owner: 'inv_b' };
+
+    await f.gateway.release(theirs, null, NOW);
+    const settledByOther = await f.gateway.settle(
+      { attempt: f.attempt(theirs, 0.1), tags: tags(f.tenantId, f.run.runId), clearBreakerOf: null },
+      NOW,
+    );
+
+    expect(settledByOther).toBe(false);
+    expect((await f.ledger.getBudget(f.tenantId, '2026-11')).reservedUsd).toBe(0.4);
+    expect(
+      await f.gateway.settle(
+        { attempt: f.attempt(mine, 0.1), tags: tags(f.tenantId, f.run.runId), clearBreakerOf: null },
+        NOW,
+      ),
+    ).toBe(true);
+  });
+
+  it('settles an answer left on its reservation (the store failed the settle) when the run is swept', async () => {
+    const f = await fixture();
+    const held = f.reservation('1.m.1', 0.3);
+    await f.gateway.reserve(held, f.tokens(10), NOW);
+    const settlement = {
+      attempt: f.attempt(held, 0.12),
+      tags: tags(f.tenantId, f.run.runId),
+      clearBreakerOf: null,
+    };
+    // What DynamoGatewayStore.settle leaves when its transaction cannot be written.
+    await f.doc.send(
+      new UpdateCommand({
+        TableName: tables().ledger,
+        Key: { pk: `${f.tenantId}#RUN#${f.run.runId}`, sk: 'RES#1.m.1' },
+        UpdateExpression: 'SET #state = :answered, settlement = :settlement',
+        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeValues: { ':answered': 'answered', ':settlement': JSON.stringify(settlement) },
+      }),
+    );
+
+    expect(await f.gateway.releaseHeld(f.tenantId, f.run.runId, NOW)).toEqual({
+      released: [],
+      settled: ['1.m.1'],
+    });
+
+    expect(await f.ledger.getBudget(f.tenantId, '2026-11')).toMatchObject({ spentUsd: 0.12, reservedUsd: 0 });
+    expect(await f.store.getAttempt(f.tenantId, f.run.runId, 1)).toEqual(f.attempt(held, 0.12));
+    expect(await f.store.getRun(f.tenantId, f.run.runId)).toMatchObject({ costUsd: 0.12 });
+    const stored = await f.doc.send(
+      new GetCommand({
+        TableName: tables().ledger,
+        Key: { pk: `${f.tenantId}#RUN#${f.run.runId}`, sk: 'RES#1.m.1' },
+        ConsistentRead: true,
+      }),
+    );
+    expect(stored.Item).toMatchObject({ state: 'settled', settledUsd: 0.12 });
+    expect(stored.Item?.['settlement']).toBeUndefined();
+    expect(await f.gateway.releaseHeld(f.tenantId, f.run.runId, NOW)).toEqual({ released: [], settled: [] });
   });
 
   it('settles the reservation, budget, entry, attempt and run cost in one write, once', async () => {
@@ -310,13 +377,16 @@ describe('DynamoGatewayStore', () => {
 
     const released = await f.gateway.releaseHeld(f.tenantId, f.run.runId, NOW);
 
-    expect(released.sort()).toEqual(['1.m.2', '2.m.1']);
+    expect({ ...released, released: released.released.sort() }).toEqual({
+      released: ['1.m.2', '2.m.1'],
+      settled: [],
+    });
     expect(await f.ledger.getBudget(f.tenantId, '2026-11')).toMatchObject({
       spentUsd: 0.05,
       reservedUsd: 0,
       availableUsd: 0.95,
     });
-    expect(await f.gateway.releaseHeld(f.tenantId, f.run.runId, NOW)).toEqual([]);
+    expect(await f.gateway.releaseHeld(f.tenantId, f.run.runId, NOW)).toEqual({ released: [], settled: [] });
   });
 
   it('opens the circuit after the threshold of failures counted by releases, half-opens after the cool-down, and a settle clears it', async () => {

@@ -13,6 +13,7 @@ const reservation: Reservation = {
   attemptKey: '1.m.1',
   amountUsd: 0.4,
   month: '2026-10',
+  owner: 'inv_1',
 };
 const tags: LedgerEntryTags = {
   tenantId: TENANT,

@@ -3,7 +3,13 @@ import {
   DynamoDBClient,
   TransactionCanceledException,
 } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DynamoGatewayStore } from '#shared/adapters/dynamodb/gateway-store.ts';
@@ -21,6 +27,7 @@ const reservation: Reservation = {
   attemptKey: '1.gpt-4.1-mini.1',
   amountUsd: 0.1,
   month: '2026-11',
+  owner: 'inv_1',
 };
 const tokens = { key: 'acme#tpm', tokens: 100, limitPerMinute: 1000 };
 
@@ -57,11 +64,34 @@ describe('DynamoGatewayStore transaction conflicts', () => {
     expect(sleeps).toHaveLength(1);
   });
 
-  it('gives up after four conflicting tries and surfaces the error', async () => {
+  it('gives up after eight contended tries and surfaces the error', async () => {
     dynamo.on(TransactWriteCommand).rejects(cancelled('None', 'TransactionConflict'));
 
     await expect(store.release(reservation, null, NOW)).rejects.toThrow(TransactionCanceledException);
-    expect(dynamo.commandCalls(TransactWriteCommand)).toHaveLength(4);
+    expect(dynamo.commandCalls(TransactWriteCommand)).toHaveLength(8);
+    expect(Math.max(...sleeps)).toBeLessThan(1_000);
+  });
+
+  it('sends a transaction cancelled by the throttling of one of its items again', async () => {
+    dynamo.on(TransactWriteCommand).rejectsOnce(cancelled('ThrottlingError', 'None')).resolves({});
+
+    await store.release(reservation, null, NOW);
+
+    expect(dynamo.commandCalls(TransactWriteCommand)).toHaveLength(2);
+  });
+
+  it('drops the advisory breaker update when it is the item in conflict, keeping the money', async () => {
+    dynamo
+      .on(TransactWriteCommand)
+      .rejectsOnce(cancelled('None', 'None', 'TransactionConflict'))
+      .resolves({});
+
+    await store.release(reservation, 'gpt-4.1-mini', NOW);
+
+    const sent = dynamo
+      .commandCalls(TransactWriteCommand)
+      .map((call) => call.args[0].input.TransactItems?.length);
+    expect(sent).toEqual([3, 2]);
   });
 
   it('does not retry a failed condition: a full token window answers at once', async () => {
@@ -75,9 +105,17 @@ describe('DynamoGatewayStore transaction conflicts', () => {
   it('reuses a held reservation even when the budget is the only failure reported', async () => {
     dynamo.on(TransactWriteCommand).rejects(cancelled('None', 'ConditionalCheckFailed', 'None'));
     dynamo.on(PutCommand).rejects(new ConditionalCheckFailedException({ message: 'exists', $metadata: {} }));
-    dynamo.on(GetCommand).resolves({ Item: { state: 'reserved' } });
+    dynamo.on(GetCommand).resolves({ Item: { state: 'reserved', owner: reservation.owner } });
 
     expect(await store.reserve(reservation, tokens, NOW)).toEqual({ reserved: true });
+  });
+
+  it('reports a key held by another invocation as taken, never as the budget refusing it', async () => {
+    dynamo.on(TransactWriteCommand).rejects(cancelled('None', 'ConditionalCheckFailed', 'None'));
+    dynamo.on(PutCommand).rejects(new ConditionalCheckFailedException({ message: 'exists', $metadata: {} }));
+    dynamo.on(GetCommand).resolves({ Item: { state: 'reserved', owner: 'inv_other' } });
+
+    expect(await store.reserve(reservation, tokens, NOW)).toEqual({ reserved: false, taken: true });
   });
 
   it('refuses with BudgetExceededError when the budget fails twice and the key is not held', async () => {
@@ -87,5 +125,45 @@ describe('DynamoGatewayStore transaction conflicts', () => {
 
     await expect(store.reserve(reservation, tokens, NOW)).rejects.toThrow(BudgetExceededError);
     expect(dynamo.commandCalls(TransactWriteCommand)).toHaveLength(2);
+  });
+
+  it('leaves the answer on its reservation when the settle transaction cannot be written, then throws', async () => {
+    dynamo.on(TransactWriteCommand).rejects(cancelled('None', 'ThrottlingError', 'None', 'None', 'None'));
+    dynamo.on(UpdateCommand).resolves({});
+    const settlement = {
+      attempt: {
+        attempt: 1,
+        model: 'gpt-4.1-mini',
+        outputText: '{}',
+        refusal: null,
+        finishReason: 'completed',
+        validationErrors: null,
+        costUsd: 0.01,
+        billing: {
+          reservation,
+          usage: { inputTokens: 10, cachedInputTokens: 0, outputTokens: 5, reasoningTokens: 0 },
+          priceVersion: 'test',
+        },
+      },
+      tags: {
+        tenantId: 'acme',
+        workflowId: 'renewal-brief',
+        runId: 'run_1',
+        userId: 'csm-alice',
+        model: 'gpt-4.1-mini',
+        promptId: 'renewal-brief',
+        promptVersion: 'v1',
+        environment: 'test',
+      },
+      clearBreakerOf: null,
+    };
+
+    await expect(store.settle(settlement, NOW)).rejects.toThrow(TransactionCanceledException);
+
+    expect(dynamo.commandCalls(TransactWriteCommand)).toHaveLength(8);
+    const [marked] = dynamo.commandCalls(UpdateCommand).map((call) => call.args[0].input);
+    expect(marked?.ConditionExpression).toBe('#state = :reserved AND #owner = :owner');
+    expect(marked?.ExpressionAttributeValues?.[':answered']).toBe('answered');
+    expect(JSON.parse(String(marked?.ExpressionAttributeValues?.[':settlement']))).toEqual(settlement);
   });
 });

@@ -9,6 +9,7 @@ import {
 } from '#shared/domain/model.ts';
 import { costOf, priceFor, PRICE_TABLE_VERSION } from '#shared/domain/pricing.ts';
 import { backoffMs, callModel, MAX_RETRY_AFTER_MS } from '#shared/usecases/model-call.ts';
+import { markFailed } from '#shared/usecases/review.ts';
 import { buildModelInput } from '#shared/usecases/prompt.ts';
 import { livePrompt } from '#shared/workflows/definition.ts';
 import { renewalBrief } from '#shared/workflows/renewal-brief.ts';
@@ -124,6 +125,7 @@ describe('callModel', () => {
           attemptKey: '1.gpt-4.1-mini.1',
           amountUsd: expect.any(Number) as number,
           month: MONTH,
+          owner: expect.stringMatching(/^inv_/) as string,
         },
         usage: ANSWER.usage,
         priceVersion: PRICE_TABLE_VERSION,
@@ -380,6 +382,91 @@ describe('callModel', () => {
     expect(deps.ledger.budget(TENANT, MONTH)).toMatchObject({ spentUsd: PRIMARY_COST, reservedUsd: 0 });
   });
 
+  it('keeps an answer the store could not settle on its reservation, and MarkFailed charges it', async () => {
+    const { deps, run, task } = await setup([ANSWER]);
+    deps.gateway.failSettleTransaction(new Error('TransactionCanceledException: ThrottlingError'));
+
+    await expect(callModel(deps, task)).rejects.toThrow('ThrottlingError');
+    expect(deps.ledger.reservationState(TENANT, run.runId, '1.gpt-4.1-mini.1')).toBe('answered');
+
+    // The error is not retried by Step Functions: the run goes to MarkFailed.
+    await markFailed(deps, {
+      tenantId: TENANT,
+      runId: run.runId,
+      error: { Error: 'TransactionCanceledException' },
+    });
+
+    expect(deps.ledger.entries.map((e) => [e.attemptKey, e.costUsd])).toEqual([
+      ['1.gpt-4.1-mini.1', PRIMARY_COST],
+    ]);
+    expect(deps.ledger.budget(TENANT, MONTH)).toMatchObject({ spentUsd: PRIMARY_COST, reservedUsd: 0 });
+    expect((await deps.runs.getRun(TENANT, run.runId))?.costUsd).toBe(PRIMARY_COST);
+    expect(deps.model.requests).toHaveLength(1);
+  });
+
+  it('settles a kept answer on retry and returns it without calling the provider again', async () => {
+    const { deps, run, task } = await setup([ANSWER]);
+    deps.gateway.failSettleTransaction(new Error('TransactionCanceledException: ThrottlingError'));
+    await expect(callModel(deps, task)).rejects.toThrow('ThrottlingError');
+
+    expect(await callModel(deps, task)).toEqual({ attempt: 1, model: PRIMARY });
+
+    expect(deps.model.requests).toHaveLength(1);
+    expect(deps.ledger.entries).toHaveLength(1);
+    expect(await deps.runs.getAttempt(TENANT, run.runId, 1)).not.toBeNull();
+  });
+
+  it('never releases or settles a hold of another invocation running alongside it', async () => {
+    // A slow first invocation (A) and a retry Step Functions started alongside it (B).
+    const { deps, run, task } = await setup([]);
+    let bInsideModel!: () => void;
+    const bReachedModel = new Promise<void>((resolve) => (bInsideModel = resolve));
+    let aBackingOff!: () => void;
+    const aReleased = new Promise<void>((resolve) => (aBackingOff = resolve));
+    const retried: { b: Promise<unknown> | null } = { b: null };
+    const bDeps = {
+      ...deps,
+      model: new ScriptedModelClient([
+        () => {
+          bInsideModel();
+          return ANSWER;
+        },
+      ]),
+    };
+    // B's answer arrives only after A got its 503 and released what it thinks it holds.
+    bDeps.model.generate = ((inner) => async (request) => {
+      const answer = inner(request);
+      await aReleased;
+      return answer;
+    })(bDeps.model.generate.bind(bDeps.model));
+    const aDeps = {
+      ...deps,
+      model: {
+        generate: async () => {
+          if (retried.b === null) {
+            retried.b = callModel(bDeps, task);
+            await bReachedModel;
+            throw new ModelUnavailableError('The model provider answered 503.', null);
+          }
+          throw new ModelRequestRejectedError('The model provider rejected the request (400).', null);
+        },
+      },
+      sleep: (ms: number) => {
+        aBackingOff();
+        return deps.sleep(ms);
+      },
+    };
+
+    await expect(callModel(aDeps, task)).rejects.toThrow('rejected the request');
+    expect(await retried.b).toEqual({ attempt: 1, model: PRIMARY });
+
+    expect(deps.ledger.entries.map((e) => [e.attemptKey, e.costUsd])).toEqual([
+      ['1.gpt-4.1-mini.1', PRIMARY_COST],
+    ]);
+    expect(deps.ledger.budget(TENANT, MONTH)).toMatchObject({ spentUsd: PRIMARY_COST, reservedUsd: 0 });
+    expect(await deps.runs.getAttempt(TENANT, run.runId, 1)).not.toBeNull();
+  });
+
   it("clears a model's breaker failures in the settle of its next answered attempt", async () => {
     const { deps, task } = await setup([new ModelTimeoutError(), ANSWER]);
 
@@ -495,14 +582,48 @@ describe('callModel', () => {
     expect(deps.ledger.calls.map((c) => c.operation)).toEqual(['reserve', 'release']);
   });
 
-  it('waits for the next token window while the deadline allows, then fails with Rein.rate_limited', async () => {
+  it('waits for the next token window when this one is full, then reserves and answers', async () => {
+    const { deps, task } = await setup([ANSWER]);
+    // Other runs of the tenant used the minute's tokens but 100.
+    await deps.rateLimiter.consume(`${TENANT}#tpm`, 1_000_000 - 100, 1_000_000, deps.clock.now());
+
+    expect(await callModel(deps, task)).toEqual({ attempt: 1, model: PRIMARY });
+    expect(deps.sleeps).toEqual([60_000]);
+    expect(deps.model.requests).toHaveLength(1);
+  });
+
+  it('fails with Rein.rate_limited when the next token window is past the deadline', async () => {
+    const { deps, task } = await setup([ANSWER]);
+    deps.clock.advance(30_000);
+    await deps.rateLimiter.consume(`${TENANT}#tpm`, 1_000_000, 1_000_000, deps.clock.now());
+    // Every later window is full as well, as if a burst of other runs kept it so.
+    deps.sleep = (ms: number) => {
+      deps.sleeps.push(ms);
+      deps.clock.advance(ms);
+      return deps.rateLimiter
+        .consume(`${TENANT}#tpm`, 1_000_000, 1_000_000, deps.clock.now())
+        .then(() => undefined);
+    };
+
+    const error = await rejectionOf(callModel(deps, task));
+
+    expect([error.name, deps.model.requests]).toEqual(['Rein.rate_limited', []]);
+    expect(deps.sleeps.reduce((sum, ms) => sum + ms, 0)).toBeLessThan(100_000);
+  });
+
+  it('fails with Rein.rate_limited at once when one attempt needs more tokens than the per-minute limit', async () => {
     const { deps, task } = await setup([ANSWER], {
       settings: { rateLimits: { requestsPerMinute: 100, tokensPerMinute: 10 } },
     });
 
     const error = await rejectionOf(callModel(deps, task));
 
-    expect([error.name, deps.sleeps, deps.model.requests]).toEqual(['Rein.rate_limited', [60_000], []]);
+    expect([error.name, deps.sleeps, deps.model.requests, deps.ledger.calls]).toEqual([
+      'Rein.rate_limited',
+      [],
+      [],
+      [],
+    ]);
   });
 
   it('fails with Rein.context_unavailable when the run has no context', async () => {

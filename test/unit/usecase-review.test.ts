@@ -364,7 +364,7 @@ describe('markFailed', () => {
   it('releases the reservations a dead model-call invocation left held, and names them in the span', async () => {
     const deps = makeDeps();
     const run = await seedRun(deps);
-    const held = { tenantId: TENANT, runId: run.runId, amountUsd: 0.2, month: '2026-10' };
+    const held = { tenantId: TENANT, runId: run.runId, amountUsd: 0.2, month: '2026-10', owner: 'inv_dead' };
     await deps.ledger.reserve({ ...held, attemptKey: '1.gpt-4.1-mini.2' }, deps.clock.now());
     await deps.ledger.reserve({ ...held, attemptKey: '1.gpt-4.1-mini.1' }, deps.clock.now());
     await deps.ledger.release({ ...held, attemptKey: '1.gpt-4.1-mini.1' });

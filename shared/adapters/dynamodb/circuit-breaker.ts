@@ -42,6 +42,11 @@ export function breakerResetUpdate(table: string, environment: string, model: st
  * go through again (half-open): one more failure re-opens it at once, a success clears it. Failures
  * are counted in the release transaction and cleared in the settle transaction of the attempt
  * itself (see DynamoGatewayStore), so the breaker adds one read per model and no write of its own.
+ *
+ * "Consecutive" is approximate across containers: a success clears the count only when its
+ * invocation read a non-zero count before calling (so successes of a healthy model never write the
+ * shared item); a success between other containers' failures may leave their count standing. The
+ * error is towards opening early during a flapping outage, for one cool-down at most.
  */
 export class DynamoCircuitBreaker implements CircuitBreaker {
   constructor(
@@ -53,7 +58,11 @@ export class DynamoCircuitBreaker implements CircuitBreaker {
 
   async check(model: string, now: Date): Promise<{ open: boolean; failures: number }> {
     const result = await this.doc.send(
-      new GetCommand({ TableName: this.table, Key: breakerKey(this.environment, model) }),
+      new GetCommand({
+        TableName: this.table,
+        Key: breakerKey(this.environment, model),
+        ConsistentRead: true,
+      }),
     );
     const failures = Number(result.Item?.['failures'] ?? 0);
     const lastFailureAt = Number(result.Item?.['lastFailureAt'] ?? 0);
