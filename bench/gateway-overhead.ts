@@ -30,10 +30,10 @@ function memoryDeps(
     reserve: () => Promise.resolve({ reserved: true }),
     settle: ({ attempt }) => {
       attempts.set(`${run.runId}#${attempt.attempt}`, attempt);
-      return Promise.resolve(true);
+      return Promise.resolve('settled' as const);
     },
     release: () => Promise.resolve(),
-    releaseHeld: () => Promise.resolve({ released: [], settled: [] }),
+    releaseHeld: () => Promise.resolve({ released: [], settled: [], failed: [] }),
   };
   const traces: TraceSink = { record: () => Promise.resolve(), list: () => Promise.resolve([]) };
   return {

@@ -22,6 +22,9 @@ import type {
   WorkflowEngine,
 } from '#shared/ports/index.ts';
 import { realSleep, systemClock, type Deps } from '#shared/usecases/deps.ts';
+import { createLogger } from './logger.ts';
+
+const gatewayLogger = createLogger('rein-gateway');
 
 /** Five consecutive provider failures open a model's circuit for 30 s. */
 export const BREAKER_POLICY: BreakerPolicy = { failureThreshold: 5, coolDownMs: 30_000 };
@@ -99,6 +102,10 @@ export function buildDeps(
             { ledger: env.LEDGER_TABLE, workflow: env.WORKFLOW_TABLE },
             env.REIN_ENV,
             required(env, 'DEFAULT_MONTHLY_BUDGET_USD'),
+            realSleep,
+            (message, details) => {
+              gatewayLogger.warn(message, details);
+            },
           )
         : (unavailable('LEDGER_TABLE and WORKFLOW_TABLE') as GatewayStore),
     rateLimiter: env.LEDGER_TABLE

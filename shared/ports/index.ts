@@ -228,11 +228,13 @@ export interface GatewayStore {
   /**
    * Settles an answered attempt: reservation → settled, actual cost to the month's spend, the ledger
    * entry, the attempt record, the run's cost and model, and (with `clearBreakerOf`) the model's
-   * breaker failures. Idempotent per `(runId, attemptKey)`: returns false when the reservation is no
-   * longer held by its owner (settled already, or released by a sweep). When the store cannot settle
-   * (it throws), it leaves the reservation marked answered with the settlement, for `releaseHeld`.
+   * breaker failures — `settled`. When a sweep released the hold while the provider was answering
+   * (another invocation of the task took over), the answer is still charged — money, ledger entry and
+   * run cost, but not the attempt record, which belongs to the invocation that took over — `late`.
+   * `already` when this answer was charged before. When the store cannot write it (throttling, an
+   * outage), it keeps the answer on the reservation for `releaseHeld` and throws.
    */
-  settle(settlement: Settlement, now: Date): Promise<boolean>;
+  settle(settlement: Settlement, now: Date): Promise<'settled' | 'late' | 'already'>;
   /**
    * Releases its owner's reservation the provider billed nothing for; with `failedModel`, counts one
    * failure on that model's circuit breaker in the same transaction. Idempotent.
@@ -241,9 +243,16 @@ export interface GatewayStore {
   /**
    * Ends every reservation of the run that an invocation left behind (a crash, a Lambda timeout, a
    * store outage): a held one is released (no answer is known), one marked answered is settled with
-   * its recorded usage. Returns the attempt keys of each.
+   * its recorded usage and time. One that cannot be ended now is reported in `failed` and left as is.
    */
-  releaseHeld(tenantId: string, runId: string, now: Date): Promise<{ released: string[]; settled: string[] }>;
+  releaseHeld(tenantId: string, runId: string, now: Date): Promise<SweepResult>;
+}
+
+/** The attempt keys a sweep of a run's reservations released, settled, or could not end. */
+export interface SweepResult {
+  released: string[];
+  settled: string[];
+  failed: string[];
 }
 
 /**

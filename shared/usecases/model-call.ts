@@ -263,9 +263,9 @@ export async function callModel(
         },
         deps.clock.now(),
       );
-      if (!settled) {
-        // Not held by this invocation any more: settled already, or swept by a retried invocation
-        // that took over. Only the stored attempt can tell the next step what was answered.
+      if (settled !== 'settled') {
+        // Charged already, or charged late because a retried invocation swept this one's hold and
+        // took the attempt over: only the stored attempt can tell the next step what was answered.
         const stored = await deps.runs.getAttempt(run.tenantId, run.runId, task.attempt);
         if (!stored) {
           throw new WorkflowStepError(

@@ -346,7 +346,7 @@ const FIXED_MESSAGES: Record<RunFailureCode, string> = {
   invalid_model_output: 'The model output failed validation after a repair attempt.',
   model_refused: 'The model refused to write this brief.',
   budget_exceeded: 'The budget does not cover this run.',
-  rate_limited: "The tenant's token rate limit left no room for this run before its deadline.",
+  rate_limited: "The tenant's token rate limit left no room for this run.",
   context_unavailable: 'The context for this run could not be gathered.',
   internal_error: 'The run failed because of an internal error.',
 };

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Span, SpanAttributes } from '../domain/trace.ts';
-import type { TraceSink } from '../ports/index.ts';
+import type { SweepResult, TraceSink } from '../ports/index.ts';
 
 /** The OpenTelemetry trace id of a run: 32 hex characters derived from the run id, so every layer agrees. */
 export function traceIdOf(runId: string): string {
@@ -39,9 +39,10 @@ export function sha256(text: string): string {
 }
 
 /** Span attributes naming what a sweep of stranded reservations ended, if anything. */
-export function sweptAttributes(swept: { released: string[]; settled: string[] }): SpanAttributes {
+export function sweptAttributes(swept: SweepResult): SpanAttributes {
   return {
     ...(swept.released.length > 0 ? { 'rein.stranded_released': swept.released.join(' ') } : {}),
     ...(swept.settled.length > 0 ? { 'rein.stranded_settled': swept.settled.join(' ') } : {}),
+    ...(swept.failed.length > 0 ? { 'rein.stranded_failed': swept.failed.join(' ') } : {}),
   };
 }

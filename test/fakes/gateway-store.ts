@@ -3,6 +3,7 @@ import type {
   ReserveOutcome,
   Reservation,
   Settlement,
+  SweepResult,
   TokenCharge,
 } from '#shared/ports/index.ts';
 import type { InMemoryLedger } from './ledger.ts';
@@ -89,18 +90,31 @@ export class InMemoryGatewayStore implements GatewayStore {
     return true;
   }
 
-  async settle(settlement: Settlement, now: Date): Promise<boolean> {
+  async settle(settlement: Settlement, now: Date): Promise<'settled' | 'late' | 'already'> {
+    const reservation = settlement.attempt.billing.reservation;
     const storeFailure = this.settleFailures.shift();
     if (storeFailure) {
-      this.ledger.markAnswered(settlement.attempt.billing.reservation, {
-        ...settlement,
-        clearBreakerOf: null,
-      });
+      this.ledger.markAnswered(reservation, { ...settlement, clearBreakerOf: null }, now);
       throw storeFailure;
     }
-    const applied = await this.settleFrom(settlement, now, 'reserved');
-    if (applied) this.committed('settle');
-    return applied;
+    if (await this.settleFrom(settlement, now, 'reserved')) {
+      this.committed('settle');
+      return 'settled';
+    }
+    // The hold was swept while the provider answered: charge the answer all the same (money, entry,
+    // run cost), leaving the attempt record to the invocation that took over.
+    if (this.ledger.stateOf(reservation) !== 'swept') return 'already';
+    const { attempt, tags } = settlement;
+    const late = await this.ledger.settle(
+      reservation,
+      { costUsd: attempt.costUsd, ...attempt.billing.usage, priceVersion: attempt.billing.priceVersion },
+      tags,
+      now,
+      'swept',
+    );
+    if (!late) return 'already';
+    this.store.addRunCost(reservation.tenantId, reservation.runId, attempt, now);
+    return 'late';
   }
 
   async release(reservation: Reservation, failedModel: string | null, _now: Date): Promise<void> {
@@ -109,20 +123,16 @@ export class InMemoryGatewayStore implements GatewayStore {
     this.committed('release');
   }
 
-  async releaseHeld(
-    tenantId: string,
-    runId: string,
-    now: Date,
-  ): Promise<{ released: string[]; settled: string[] }> {
-    const released: string[] = [];
-    const settled: string[] = [];
-    for (const { reservation, settlement } of this.ledger.heldOf(tenantId, runId)) {
+  async releaseHeld(tenantId: string, runId: string, now: Date): Promise<SweepResult> {
+    const result: SweepResult = { released: [], settled: [], failed: [] };
+    for (const { reservation, settlement, answeredAt } of this.ledger.heldOf(tenantId, runId)) {
       if (settlement) {
-        if (await this.settleFrom(settlement, now, 'answered')) settled.push(reservation.attemptKey);
+        if (await this.settleFrom(settlement, answeredAt ?? now, 'answered'))
+          result.settled.push(reservation.attemptKey);
       } else if (await this.ledger.release(reservation, true)) {
-        released.push(reservation.attemptKey);
+        result.released.push(reservation.attemptKey);
       }
     }
-    return { released, settled };
+    return result;
   }
 }

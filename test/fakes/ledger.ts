@@ -9,7 +9,7 @@ import type {
   Settlement,
 } from '#shared/ports/index.ts';
 
-type ReservationState = 'reserved' | 'answered' | 'settled' | 'released';
+type ReservationState = 'reserved' | 'answered' | 'settled' | 'released' | 'swept';
 type LedgerOperation = 'reserve' | 'settle' | 'release';
 
 interface BudgetRow {
@@ -28,7 +28,12 @@ export class InMemoryLedger implements Ledger {
   private readonly budgets = new Map<string, BudgetRow>();
   private readonly reservations = new Map<
     string,
-    { reservation: Reservation; state: ReservationState; settlement: Settlement | null }
+    {
+      reservation: Reservation;
+      state: ReservationState;
+      settlement: Settlement | null;
+      answeredAt: Date | null;
+    }
   >();
   private readonly ledgerEntries: LedgerEntry[] = [];
   private readonly scheduledFailures: { operation: LedgerOperation; error: Error }[] = [];
@@ -82,7 +87,10 @@ export class InMemoryLedger implements Ledger {
   }
 
   /** The reservations of a run left reserved or answered, in the order they were made. */
-  heldOf(tenantId: string, runId: string): { reservation: Reservation; settlement: Settlement | null }[] {
+  heldOf(
+    tenantId: string,
+    runId: string,
+  ): { reservation: Reservation; settlement: Settlement | null; answeredAt: Date | null }[] {
     return [...this.reservations.values()]
       .filter(
         (r) =>
@@ -90,11 +98,15 @@ export class InMemoryLedger implements Ledger {
           r.reservation.tenantId === tenantId &&
           r.reservation.runId === runId,
       )
-      .map((r) => ({ reservation: { ...r.reservation }, settlement: r.settlement }));
+      .map((r) => ({
+        reservation: { ...r.reservation },
+        settlement: r.settlement,
+        answeredAt: r.answeredAt,
+      }));
   }
 
   private static reservationKey(r: Reservation): string {
-    return `${r.tenantId}#${r.runId}#${r.attemptKey}`;
+    return `${r.tenantId}#${r.runId}#${r.attemptKey}#${r.owner}`;
   }
 
   reserve(reservation: Reservation, _now: Date): Promise<void> {
@@ -117,6 +129,7 @@ export class InMemoryLedger implements Ledger {
       reservation: { ...reservation },
       state: 'reserved',
       settlement: null,
+      answeredAt: null,
     });
     this.calls.push({ operation: 'reserve', attemptKey: reservation.attemptKey, applied: true });
     return Promise.resolve();
@@ -138,12 +151,15 @@ export class InMemoryLedger implements Ledger {
     },
     tags: LedgerEntryTags,
     now: Date,
-    from: 'reserved' | 'answered' = 'reserved',
+    from: 'reserved' | 'answered' | 'swept' = 'reserved',
   ): Promise<boolean> {
     const failure = this.takeFailure('settle');
     if (failure) return Promise.reject(failure);
     const held = this.held(reservation);
-    const holds = from === 'reserved' ? this.heldBy(reservation) : held?.state === 'answered';
+    const holds =
+      from === 'reserved'
+        ? this.heldBy(reservation)
+        : held?.state === from && (from === 'answered' || held.reservation.owner === reservation.owner);
     if (!held || !holds) {
       this.calls.push({ operation: 'settle', attemptKey: reservation.attemptKey, applied: false });
       return Promise.resolve(false);
@@ -152,7 +168,8 @@ export class InMemoryLedger implements Ledger {
     held.settlement = null;
     const costUsd = roundUsd(actual.costUsd);
     const row = this.budgetRow(reservation.tenantId, reservation.month);
-    row.reservedUsd = roundUsd(row.reservedUsd - reservation.amountUsd);
+    // A late settlement (from swept): the reserved amount went back to the budget with the sweep.
+    if (from !== 'swept') row.reservedUsd = roundUsd(row.reservedUsd - reservation.amountUsd);
     row.spentUsd = roundUsd(row.spentUsd + costUsd);
     this.ledgerEntries.push({
       ...tags,
@@ -171,13 +188,19 @@ export class InMemoryLedger implements Ledger {
   }
 
   /** Keeps an answer that could not be settled on its reservation, for a later sweep. */
-  markAnswered(reservation: Reservation, settlement: Settlement): boolean {
+  markAnswered(reservation: Reservation, settlement: Settlement, at: Date): boolean {
     if (!this.heldBy(reservation)) return false;
     const held = this.held(reservation);
     if (!held) return false;
     held.state = 'answered';
     held.settlement = structuredClone(settlement);
+    held.answeredAt = at;
     return true;
+  }
+
+  /** The state of this invocation's own reservation item. */
+  stateOf(reservation: Reservation): ReservationState | null {
+    return this.held(reservation)?.state ?? null;
   }
 
   /**
@@ -192,7 +215,7 @@ export class InMemoryLedger implements Ledger {
       this.calls.push({ operation: 'release', attemptKey: reservation.attemptKey, applied: false });
       return Promise.resolve(false);
     }
-    held.state = 'released';
+    held.state = anyOwner ? 'swept' : 'released';
     const row = this.budgetRow(reservation.tenantId, reservation.month);
     row.reservedUsd = roundUsd(row.reservedUsd - held.reservation.amountUsd);
     this.calls.push({ operation: 'release', attemptKey: reservation.attemptKey, applied: true });
@@ -240,8 +263,15 @@ export class InMemoryLedger implements Ledger {
   }
 
   /** The state of one reservation, or null if it was never made. */
+  /** The state of the latest reservation of an attempt key (whichever invocation made it), or null. */
   reservationState(tenantId: string, runId: string, attemptKey: string): ReservationState | null {
-    return this.reservations.get(`${tenantId}#${runId}#${attemptKey}`)?.state ?? null;
+    const matching = [...this.reservations.values()].filter(
+      (r) =>
+        r.reservation.tenantId === tenantId &&
+        r.reservation.runId === runId &&
+        r.reservation.attemptKey === attemptKey,
+    );
+    return matching.at(-1)?.state ?? null;
   }
 
   /** Total settled cost across all tenants. */

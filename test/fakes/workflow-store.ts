@@ -10,6 +10,11 @@ import type {
   RunStore,
 } from '#shared/ports/index.ts';
 
+/** The key a charge is counted under on the run: the attempt key and the invocation that got it. */
+function chargeKeyOf(record: AttemptRecord): string {
+  return `${record.billing.reservation.attemptKey}#${record.billing.reservation.owner}`;
+}
+
 type HookedMethod = 'saveTaskToken' | 'updateDraft' | 'getTaskToken';
 
 /**
@@ -123,24 +128,27 @@ export class InMemoryWorkflowStore implements RunStore, DraftStore {
 
   /**
    * The workflow-table half of the gateway's settle transaction: the attempt record, and its cost
-   * and model on the run once per attempt key. Returns false, writing nothing, when the run does not
-   * exist or the key was costed already (the real transaction's condition).
+   * and model on the run once per charge key (attempt key and invocation). Returns false, writing
+   * nothing, when the run does not exist or the key was costed already (the real transaction's condition).
    */
   canRecordAnsweredAttempt(tenantId: string, runId: string, record: AttemptRecord): boolean {
     const runKey = `${tenantId}#${runId}`;
-    return (
-      this.runs.has(runKey) &&
-      !(this.costedAttempts.get(runKey)?.has(record.billing.reservation.attemptKey) ?? false)
-    );
+    return this.runs.has(runKey) && !(this.costedAttempts.get(runKey)?.has(chargeKeyOf(record)) ?? false);
   }
 
   recordAnsweredAttempt(tenantId: string, runId: string, record: AttemptRecord, now: Date): void {
+    if (!this.canRecordAnsweredAttempt(tenantId, runId, record)) return;
+    this.attempts.set(`${tenantId}#${runId}#${record.attempt}`, structuredClone(record));
+    this.addRunCost(tenantId, runId, record, now);
+  }
+
+  /** The run-cost half alone (a late settlement: the attempt record belongs to another invocation). */
+  addRunCost(tenantId: string, runId: string, record: AttemptRecord, now: Date): void {
     const runKey = `${tenantId}#${runId}`;
     const run = this.runs.get(runKey);
     if (!run || !this.canRecordAnsweredAttempt(tenantId, runId, record)) return;
-    this.attempts.set(`${tenantId}#${runId}#${record.attempt}`, structuredClone(record));
     const costed = this.costedAttempts.get(runKey) ?? new Set<string>();
-    costed.add(record.billing.reservation.attemptKey);
+    costed.add(chargeKeyOf(record));
     this.costedAttempts.set(runKey, costed);
     run.costUsd = roundUsd(run.costUsd + record.costUsd);
     run.model = record.model;

@@ -1,4 +1,4 @@
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createDocumentClient } from '#shared/adapters/dynamodb/client.ts';
 import { costOf, priceFor } from '#shared/domain/pricing.ts';
@@ -96,19 +96,18 @@ async function entriesOf(deps: Deps, runId: string): Promise<LedgerEntry[]> {
   return entries.filter((entry) => entry.runId === runId);
 }
 
-async function reservationState(
-  runId: string,
-  attemptKey: string,
-): Promise<Record<string, unknown> | undefined> {
+/** The reservation items of an attempt key, one per invocation that reserved it, oldest first. */
+async function reservationsOf(runId: string, attemptKey: string): Promise<Record<string, unknown>[]> {
   const doc = createDocumentClient({ region: 'us-east-1', endpoint: stack.dynamo.endpoint });
   const result = await doc.send(
-    new GetCommand({
+    new QueryCommand({
       TableName: tableNamed('LedgerTable'),
-      Key: { pk: `${TENANT}#RUN#${runId}`, sk: `RES#${attemptKey}` },
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :key)',
+      ExpressionAttributeValues: { ':pk': `${TENANT}#RUN#${runId}`, ':key': `RES#${attemptKey}#` },
       ConsistentRead: true,
     }),
   );
-  return result.Item;
+  return (result.Items ?? []).sort((a, b) => String(a['createdAt']).localeCompare(String(b['createdAt'])));
 }
 
 function primaryCalls(): number {
@@ -143,7 +142,7 @@ function servedCostUsd(before: Served = { inputTokens: 0, cachedInputTokens: 0, 
 }
 
 describe('model-call Lambda killed after the provider answered', () => {
-  it('killed before the settle transaction: the retry asks again under the held reservation and charges once', async () => {
+  it('killed before the settle transaction: the retry sweeps the dead hold, asks again and charges once', async () => {
     const first = modelCallContainer();
     const run = await runWithContext(first, TENANT, 'acct-contoso');
     const task = { tenantId: TENANT, runId: run.runId, attempt: 1 };
@@ -173,10 +172,11 @@ describe('model-call Lambda killed after the provider answered', () => {
     const stored = await first.runs.getRun(TENANT, run.runId);
     expect(stored?.costUsd).toBe(entry?.costUsd);
     expect(stored?.model).toBe(PRIMARY);
-    expect(await reservationState(run.runId, `1.${PRIMARY}.1`)).toMatchObject({
-      state: 'settled',
-      settledUsd: entry?.costUsd,
-    });
+    // The dead invocation's hold was swept by the retry; the retry's own was settled.
+    expect(await reservationsOf(run.runId, `1.${PRIMARY}.1`)).toMatchObject([
+      { state: 'swept' },
+      { state: 'settled', settledUsd: entry?.costUsd },
+    ]);
     const budgetAfter = await budget(first);
     expect(budgetAfter.reservedUsd).toBe(budgetBefore.reservedUsd);
     expect(budgetAfter.spentUsd - budgetBefore.spentUsd).toBeCloseTo(entry?.costUsd ?? Number.NaN, 6);
@@ -200,7 +200,7 @@ describe('model-call Lambda killed after the provider answered', () => {
       error: { Error: 'Sandbox.Timedout' },
     });
 
-    expect(await reservationState(run.runId, `1.${PRIMARY}.1`)).toMatchObject({ state: 'released' });
+    expect(await reservationsOf(run.runId, `1.${PRIMARY}.1`)).toMatchObject([{ state: 'swept' }]);
     expect((await budget(first)).reservedUsd).toBe(budgetBefore.reservedUsd);
     expect((await first.runs.getRun(TENANT, run.runId))?.status).toBe('failed');
   });

@@ -139,6 +139,7 @@ describe('writes per model attempt, through the real adapters', () => {
 
 describe('DynamoGatewayStore', () => {
   const NOW = new Date('2026-11-24T10:00:30Z');
+  const ANSWERED_AT = new Date('2026-11-24T10:00:31Z');
   const tags = (tenantId: string, runId: string): LedgerEntryTags => ({
     tenantId,
     workflowId: 'renewal-brief',
@@ -232,19 +233,16 @@ describe('DynamoGatewayStore', () => {
     });
   });
 
-  it('reserving a key its own invocation holds takes nothing more; another invocation finds it taken', async () => {
+  it('reserving again in the same invocation takes nothing more; another invocation gets its own hold', async () => {
     const f = await fixture();
     await f.gateway.reserve(f.reservation('1.m.1'), f.tokens(600), NOW);
 
     expect(await f.gateway.reserve(f.reservation('1.m.1'), f.tokens(600), NOW)).toEqual({ reserved: true });
-    expect(await f.gateway.reserve(f.reservation('1.m.1', 0.4, 'inv_b'), f.tokens(600), NOW)).toEqual({
-      reserved: false,
-      taken: true,
-    });
     expect((await f.ledger.getBudget(f.tenantId, '2026-11')).reservedUsd).toBe(0.4);
-    expect(await f.gateway.reserve(f.reservation('1.m.2', 0.1), f.tokens(400), NOW)).toEqual({
+    expect(await f.gateway.reserve(f.reservation('1.m.1', 0.3, 'inv_b'), f.tokens(400), NOW)).toEqual({
       reserved: true,
     });
+    expect((await f.ledger.getBudget(f.tenantId, '2026-11')).reservedUsd).toBe(0.7);
   });
 
   it("never settles or releases another invocation's hold", async () => {
@@ -259,14 +257,14 @@ describe('DynamoGatewayStore', () => {
       NOW,
     );
 
-    expect(settledByOther).toBe(false);
+    expect(settledByOther).toBe('already');
     expect((await f.ledger.getBudget(f.tenantId, '2026-11')).reservedUsd).toBe(0.4);
     expect(
       await f.gateway.settle(
         { attempt: f.attempt(mine, 0.1), tags: tags(f.tenantId, f.run.runId), clearBreakerOf: null },
         NOW,
       ),
-    ).toBe(true);
+    ).toBe('settled');
   });
 
   it('settles an answer left on its reservation (the store failed the settle) when the run is swept', async () => {
@@ -282,17 +280,31 @@ describe('DynamoGatewayStore', () => {
     await f.doc.send(
       new UpdateCommand({
         TableName: tables().ledger,
-        Key: { pk: `${f.tenantId}#RUN#${f.run.runId}`, sk: 'RES#1.m.1' },
-        UpdateExpression: 'SET #state = :answered, settlement = :settlement',
+        Key: { pk: `${f.tenantId}#RUN#${f.run.runId}`, sk: 'RES#1.m.1#inv_a' },
+        UpdateExpression: 'SET #state = :answered, settlement = :settlement, answeredAt = :at',
         ExpressionAttributeNames: { '#state': 'state' },
-        ExpressionAttributeValues: { ':answered': 'answered', ':settlement': JSON.stringify(settlement) },
+        ExpressionAttributeValues: {
+          ':answered': 'answered',
+          ':settlement': JSON.stringify(settlement),
+          ':at': ANSWERED_AT.toISOString(),
+        },
       }),
     );
 
-    expect(await f.gateway.releaseHeld(f.tenantId, f.run.runId, NOW)).toEqual({
+    // Swept a day later: the entry keeps the time the answer came.
+    expect(await f.gateway.releaseHeld(f.tenantId, f.run.runId, new Date('2026-11-25T08:00:00Z'))).toEqual({
       released: [],
       settled: ['1.m.1'],
+      failed: [],
     });
+    const entries = await f.ledger.listEntries({
+      fromDay: '2026-11-24',
+      toDay: '2026-11-25',
+      tenantId: f.tenantId,
+    });
+    expect(entries.map((e) => [e.attemptKey, e.at, e.costUsd])).toEqual([
+      ['1.m.1', ANSWERED_AT.toISOString(), 0.12],
+    ]);
 
     expect(await f.ledger.getBudget(f.tenantId, '2026-11')).toMatchObject({ spentUsd: 0.12, reservedUsd: 0 });
     expect(await f.store.getAttempt(f.tenantId, f.run.runId, 1)).toEqual(f.attempt(held, 0.12));
@@ -300,13 +312,17 @@ describe('DynamoGatewayStore', () => {
     const stored = await f.doc.send(
       new GetCommand({
         TableName: tables().ledger,
-        Key: { pk: `${f.tenantId}#RUN#${f.run.runId}`, sk: 'RES#1.m.1' },
+        Key: { pk: `${f.tenantId}#RUN#${f.run.runId}`, sk: 'RES#1.m.1#inv_a' },
         ConsistentRead: true,
       }),
     );
     expect(stored.Item).toMatchObject({ state: 'settled', settledUsd: 0.12 });
     expect(stored.Item?.['settlement']).toBeUndefined();
-    expect(await f.gateway.releaseHeld(f.tenantId, f.run.runId, NOW)).toEqual({ released: [], settled: [] });
+    expect(await f.gateway.releaseHeld(f.tenantId, f.run.runId, NOW)).toEqual({
+      released: [],
+      settled: [],
+      failed: [],
+    });
   });
 
   it('settles the reservation, budget, entry, attempt and run cost in one write, once', async () => {
@@ -324,7 +340,7 @@ describe('DynamoGatewayStore', () => {
       NOW,
     );
 
-    expect([first, again]).toEqual([true, false]);
+    expect([first, again]).toEqual(['settled', 'already']);
     expect(f.writes).toEqual(['TransactWriteItemsCommand', 'TransactWriteItemsCommand']);
     expect(await f.ledger.getBudget(f.tenantId, '2026-11')).toMatchObject({
       spentUsd: 0.123,
@@ -360,8 +376,37 @@ describe('DynamoGatewayStore', () => {
         { attempt: f.attempt(held, 0.1), tags: tags(f.tenantId, f.run.runId), clearBreakerOf: null },
         NOW,
       ),
-    ).toBe(false);
+    ).toBe('already');
     expect(await f.store.getAttempt(f.tenantId, f.run.runId, 1)).toBeNull();
+  });
+
+  it('charges an answer late when a sweep released its hold while the provider was answering', async () => {
+    const f = await fixture();
+    const held = f.reservation('1.m.1', 0.3);
+    await f.gateway.reserve(held, f.tokens(10), NOW);
+    // A retry Step Functions started alongside sweeps the run.
+    expect((await f.gateway.releaseHeld(f.tenantId, f.run.runId, NOW)).released).toEqual(['1.m.1']);
+
+    const outcome = await f.gateway.settle(
+      { attempt: f.attempt(held, 0.1), tags: tags(f.tenantId, f.run.runId), clearBreakerOf: null },
+      NOW,
+    );
+
+    expect(outcome).toBe('late');
+    expect(await f.ledger.getBudget(f.tenantId, '2026-11')).toMatchObject({
+      spentUsd: 0.1,
+      reservedUsd: 0,
+      availableUsd: 0.9,
+    });
+    expect(await f.store.getRun(f.tenantId, f.run.runId)).toMatchObject({ costUsd: 0.1 });
+    // The attempt record belongs to the invocation that took over.
+    expect(await f.store.getAttempt(f.tenantId, f.run.runId, 1)).toBeNull();
+    expect(
+      await f.gateway.settle(
+        { attempt: f.attempt(held, 0.1), tags: tags(f.tenantId, f.run.runId), clearBreakerOf: null },
+        NOW,
+      ),
+    ).toBe('already');
   });
 
   it('releases every reservation of a run still held, and only those', async () => {
@@ -380,13 +425,18 @@ describe('DynamoGatewayStore', () => {
     expect({ ...released, released: released.released.sort() }).toEqual({
       released: ['1.m.2', '2.m.1'],
       settled: [],
+      failed: [],
     });
     expect(await f.ledger.getBudget(f.tenantId, '2026-11')).toMatchObject({
       spentUsd: 0.05,
       reservedUsd: 0,
       availableUsd: 0.95,
     });
-    expect(await f.gateway.releaseHeld(f.tenantId, f.run.runId, NOW)).toEqual({ released: [], settled: [] });
+    expect(await f.gateway.releaseHeld(f.tenantId, f.run.runId, NOW)).toEqual({
+      released: [],
+      settled: [],
+      failed: [],
+    });
   });
 
   it('opens the circuit after the threshold of failures counted by releases, half-opens after the cool-down, and a settle clears it', async () => {

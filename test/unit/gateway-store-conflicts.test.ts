@@ -7,6 +7,7 @@ import {
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
+  QueryCommand,
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
@@ -69,7 +70,7 @@ describe('DynamoGatewayStore transaction conflicts', () => {
 
     await expect(store.release(reservation, null, NOW)).rejects.toThrow(TransactionCanceledException);
     expect(dynamo.commandCalls(TransactWriteCommand)).toHaveLength(8);
-    expect(Math.max(...sleeps)).toBeLessThan(1_000);
+    expect(sleeps).toHaveLength(7);
   });
 
   it('sends a transaction cancelled by the throttling of one of its items again', async () => {
@@ -80,9 +81,10 @@ describe('DynamoGatewayStore transaction conflicts', () => {
     expect(dynamo.commandCalls(TransactWriteCommand)).toHaveLength(2);
   });
 
-  it('drops the advisory breaker update when it is the item in conflict, keeping the money', async () => {
+  it('drops the advisory breaker update from the third try when it is still the item in conflict', async () => {
     dynamo
       .on(TransactWriteCommand)
+      .rejectsOnce(cancelled('None', 'None', 'TransactionConflict'))
       .rejectsOnce(cancelled('None', 'None', 'TransactionConflict'))
       .resolves({});
 
@@ -91,7 +93,7 @@ describe('DynamoGatewayStore transaction conflicts', () => {
     const sent = dynamo
       .commandCalls(TransactWriteCommand)
       .map((call) => call.args[0].input.TransactItems?.length);
-    expect(sent).toEqual([3, 2]);
+    expect(sent).toEqual([3, 3, 2]);
   });
 
   it('does not retry a failed condition: a full token window answers at once', async () => {
@@ -130,33 +132,7 @@ describe('DynamoGatewayStore transaction conflicts', () => {
   it('leaves the answer on its reservation when the settle transaction cannot be written, then throws', async () => {
     dynamo.on(TransactWriteCommand).rejects(cancelled('None', 'ThrottlingError', 'None', 'None', 'None'));
     dynamo.on(UpdateCommand).resolves({});
-    const settlement = {
-      attempt: {
-        attempt: 1,
-        model: 'gpt-4.1-mini',
-        outputText: '{}',
-        refusal: null,
-        finishReason: 'completed',
-        validationErrors: null,
-        costUsd: 0.01,
-        billing: {
-          reservation,
-          usage: { inputTokens: 10, cachedInputTokens: 0, outputTokens: 5, reasoningTokens: 0 },
-          priceVersion: 'test',
-        },
-      },
-      tags: {
-        tenantId: 'acme',
-        workflowId: 'renewal-brief',
-        runId: 'run_1',
-        userId: 'csm-alice',
-        model: 'gpt-4.1-mini',
-        promptId: 'renewal-brief',
-        promptVersion: 'v1',
-        environment: 'test',
-      },
-      clearBreakerOf: null,
-    };
+    const settlement = answeredSettlement();
 
     await expect(store.settle(settlement, NOW)).rejects.toThrow(TransactionCanceledException);
 
@@ -166,4 +142,80 @@ describe('DynamoGatewayStore transaction conflicts', () => {
     expect(marked?.ExpressionAttributeValues?.[':answered']).toBe('answered');
     expect(JSON.parse(String(marked?.ExpressionAttributeValues?.[':settlement']))).toEqual(settlement);
   });
+
+  it('keeps no answer for an error that retrying cannot fix (a rejected request)', async () => {
+    const invalid = Object.assign(new Error('Item size has exceeded the maximum allowed size'), {
+      name: 'ValidationException',
+      $metadata: { httpStatusCode: 400 },
+    });
+    dynamo.on(TransactWriteCommand).rejects(invalid);
+
+    await expect(store.settle(answeredSettlement(), NOW)).rejects.toThrow('maximum allowed size');
+    expect(dynamo.commandCalls(UpdateCommand)).toHaveLength(0);
+  });
+
+  it('ends the other stranded reservations of a run when one of them cannot be ended, and reports it', async () => {
+    const warnings: string[] = [];
+    const warned = new DynamoGatewayStore(
+      doc,
+      { ledger: 'ledger', workflow: 'workflow' },
+      'test',
+      25,
+      () => Promise.resolve(),
+      (message) => warnings.push(message),
+    );
+    const held = (attemptKey: string) => ({
+      pk: 'acme#RUN#run_1',
+      sk: `RES#${attemptKey}#inv_dead`,
+      state: 'reserved',
+      owner: 'inv_dead',
+      amountUsd: 0.1,
+      month: '2026-11',
+    });
+    dynamo.on(QueryCommand).resolves({ Items: [held('1.m.1'), held('1.m.2')] });
+    dynamo
+      .on(TransactWriteCommand)
+      .rejectsOnce(
+        Object.assign(new Error('broken'), {
+          name: 'ValidationException',
+          $metadata: { httpStatusCode: 400 },
+        }),
+      )
+      .resolves({});
+
+    const result = await warned.releaseHeld('acme', 'run_1', NOW);
+
+    expect(result).toEqual({ released: ['1.m.2'], settled: [], failed: ['1.m.1'] });
+    expect(warnings).toEqual(['A stranded reservation could not be ended']);
+  });
 });
+
+function answeredSettlement() {
+  return {
+    attempt: {
+      attempt: 1,
+      model: 'gpt-4.1-mini',
+      outputText: '{}',
+      refusal: null,
+      finishReason: 'completed',
+      validationErrors: null,
+      costUsd: 0.01,
+      billing: {
+        reservation,
+        usage: { inputTokens: 10, cachedInputTokens: 0, outputTokens: 5, reasoningTokens: 0 },
+        priceVersion: 'test',
+      },
+    },
+    tags: {
+      tenantId: 'acme',
+      workflowId: 'renewal-brief',
+      runId: 'run_1',
+      userId: 'csm-alice',
+      model: 'gpt-4.1-mini',
+      promptId: 'renewal-brief',
+      promptVersion: 'v1',
+      environment: 'test',
+    },
+    clearBreakerOf: null,
+  };
+}

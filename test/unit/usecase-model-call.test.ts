@@ -378,7 +378,7 @@ describe('callModel', () => {
 
     await callModel(deps, task);
 
-    expect(deps.ledger.reservationState(TENANT, task.runId, '1.gpt-4.1-mini.2')).toBe('released');
+    expect(deps.ledger.reservationState(TENANT, task.runId, '1.gpt-4.1-mini.2')).toBe('swept');
     expect(deps.ledger.budget(TENANT, MONTH)).toMatchObject({ spentUsd: PRIMARY_COST, reservedUsd: 0 });
   });
 
@@ -416,7 +416,7 @@ describe('callModel', () => {
     expect(await deps.runs.getAttempt(TENANT, run.runId, 1)).not.toBeNull();
   });
 
-  it('never releases or settles a hold of another invocation running alongside it', async () => {
+  it('never releases a hold of another invocation running alongside it', async () => {
     // A slow first invocation (A) and a retry Step Functions started alongside it (B).
     const { deps, run, task } = await setup([]);
     let bInsideModel!: () => void;
@@ -465,6 +465,35 @@ describe('callModel', () => {
     ]);
     expect(deps.ledger.budget(TENANT, MONTH)).toMatchObject({ spentUsd: PRIMARY_COST, reservedUsd: 0 });
     expect(await deps.runs.getAttempt(TENANT, run.runId, 1)).not.toBeNull();
+  });
+
+  it('charges both answers when a retry took over while the first invocation was still being answered', async () => {
+    // A is waiting on the provider when Step Functions starts B; B's sweep releases A's hold.
+    const { deps, run, task } = await setup([]);
+    const retried: { b: Promise<unknown> | null } = { b: null };
+    const bDeps = { ...deps, model: new ScriptedModelClient([ANSWER]) };
+    const aDeps = {
+      ...deps,
+      model: {
+        generate: async () => {
+          retried.b = callModel(bDeps, task);
+          await retried.b;
+          return structuredClone(ANSWER);
+        },
+      },
+    };
+
+    const a = await callModel(aDeps, task);
+
+    // B answered and settled first; A's answer was billed too and is charged late.
+    expect(await retried.b).toEqual({ attempt: 1, model: PRIMARY });
+    expect(a).toEqual({ attempt: 1, model: PRIMARY });
+    expect(deps.ledger.entries.map((e) => [e.attemptKey, e.costUsd])).toEqual([
+      ['1.gpt-4.1-mini.1', PRIMARY_COST],
+      ['1.gpt-4.1-mini.1', PRIMARY_COST],
+    ]);
+    expect(deps.ledger.budget(TENANT, MONTH)).toMatchObject({ spentUsd: 2 * PRIMARY_COST, reservedUsd: 0 });
+    expect((await deps.runs.getRun(TENANT, run.runId))?.costUsd).toBe(2 * PRIMARY_COST);
   });
 
   it("clears a model's breaker failures in the settle of its next answered attempt", async () => {

@@ -371,7 +371,7 @@ describe('markFailed', () => {
 
     await markFailed(deps, { tenantId: TENANT, runId: run.runId, error: { Error: 'Sandbox.Timedout' } });
 
-    expect(deps.ledger.reservationState(TENANT, run.runId, '1.gpt-4.1-mini.2')).toBe('released');
+    expect(deps.ledger.reservationState(TENANT, run.runId, '1.gpt-4.1-mini.2')).toBe('swept');
     expect(deps.ledger.budget(TENANT, '2026-10').reservedUsd).toBe(0);
     expect(deps.traces.spansOf(TENANT, run.runId).map((s) => s.attributes['rein.stranded_released'])).toEqual(
       ['1.gpt-4.1-mini.2'],

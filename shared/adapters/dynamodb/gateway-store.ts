@@ -12,17 +12,20 @@ import type {
   ReserveOutcome,
   Reservation,
   Settlement,
+  SweepResult,
   TokenCharge,
 } from '../../ports/index.ts';
 import { breakerFailureUpdate, breakerResetUpdate } from './circuit-breaker.ts';
 import { budgetKey, ensureBudget, reservationKey } from './ledger.ts';
 import { windowRetryAfterMs, windowUpdate } from './rate-limiter.ts';
-import { answeredAttemptWrites } from './workflow-store.ts';
+import { attemptRecordPut, runCostUpdate } from './workflow-store.ts';
 
 type TransactItems = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>;
 
 /** How often a transaction cancelled only by contention (conflicts, throttling) is sent, in all. */
 const CONTENTION_TRIES = 8;
+/** From this try on, a conflicting advisory item (the breaker) is left out so the money goes through. */
+const ADVISORY_DROP_TRY = 3;
 const CONTENTION_BACKOFF_MS = 25;
 const CONTENTION_BACKOFF_CAP_MS = 1_000;
 /** Cancellation reasons that say "try again", as opposed to a failed condition or a bad request. */
@@ -37,6 +40,38 @@ function cancellationCodes(error: unknown): (string | undefined)[] | null {
 
 function conditionFailed(error: unknown): boolean {
   return cancellationCodes(error)?.includes('ConditionalCheckFailed') ?? false;
+}
+
+const TRANSIENT_ERRORS = new Set([
+  'ThrottlingException',
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+  'InternalServerError',
+  'ServiceUnavailable',
+  'TransactionInProgressException',
+]);
+
+/** An error worth keeping an answer for: contention, throttling, a 5xx or no response at all. */
+function isTransient(error: unknown): boolean {
+  const codes = cancellationCodes(error);
+  if (codes !== null) {
+    return (
+      !codes.includes('ConditionalCheckFailed') &&
+      codes.some((c) => c !== undefined && CONTENTION_CODES.has(c))
+    );
+  }
+  if (!(error instanceof Error)) return false;
+  if (TRANSIENT_ERRORS.has(error.name)) return true;
+  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  return status === undefined || status >= 500;
+}
+
+/** Structured warnings the adapter cannot raise as errors (a best-effort write that failed). */
+export type GatewayWarn = (message: string, details: Record<string, unknown>) => void;
+
+/** The charge key of an answer on the run: its attempt key and the invocation that got it. */
+function chargeKey(reservation: Reservation): string {
+  return `${reservation.attemptKey}#${reservation.owner}`;
 }
 
 /**
@@ -54,8 +89,12 @@ function conditionFailed(error: unknown): boolean {
  * only by contention (`TransactionConflict` or throttling of one of its items, which the SDK does
  * not retry) is sent again here, up to CONTENTION_TRIES with capped, jittered backoff: the budget
  * and token window are per-tenant items every concurrent run of a tenant writes, and the breaker
- * item is shared by every tenant. The breaker update is advisory: when it is the item in conflict,
- * the transaction is sent again without it, so an outage never costs a settlement or a fallback.
+ * item is shared by every tenant. The breaker update is advisory: when it is still the item in
+ * conflict from the third try on, the transaction is sent without it, so an outage never costs a
+ * settlement or a fallback (and costs the breaker a few counts at most).
+ *
+ * Reservations are one item per attempt key *and* invocation (`owner`), so a retry Step Functions
+ * starts alongside a slow first invocation never shares an item with it.
  */
 export class DynamoGatewayStore implements GatewayStore {
   constructor(
@@ -65,6 +104,7 @@ export class DynamoGatewayStore implements GatewayStore {
     private readonly defaultMonthlyBudgetUsd: number,
     private readonly sleep: (ms: number) => Promise<void> = (ms) =>
       new Promise((resolve) => setTimeout(resolve, ms)),
+    private readonly warn: GatewayWarn = () => undefined,
   ) {}
 
   /** Sends the transaction; `advisory` is the index of an item that is dropped when it conflicts. */
@@ -83,7 +123,12 @@ export class DynamoGatewayStore implements GatewayStore {
           codes.every((code) => code === undefined || code === 'None' || CONTENTION_CODES.has(code));
         if (!contentionOnly || tryNumber >= CONTENTION_TRIES) throw error;
         const advisoryCode = advisoryIndex === null ? undefined : codes[advisoryIndex];
-        if (advisoryIndex !== null && advisoryCode !== undefined && CONTENTION_CODES.has(advisoryCode)) {
+        if (
+          tryNumber + 1 >= ADVISORY_DROP_TRY &&
+          advisoryIndex !== null &&
+          advisoryCode !== undefined &&
+          CONTENTION_CODES.has(advisoryCode)
+        ) {
           current = current.filter((_item, index) => index !== advisoryIndex);
           advisoryIndex = null;
         }
@@ -181,18 +226,54 @@ export class DynamoGatewayStore implements GatewayStore {
     }
   }
 
-  /** The settle transaction, from a reservation its owner holds or from one marked answered. */
-  private settleItems(settlement: Settlement, now: Date, from: 'reserved' | 'answered'): TransactItems {
+  /** The ledger entry of an answer: one per attempt key and invocation. */
+  private entryPut(settlement: Settlement, now: Date) {
     const { attempt, tags } = settlement;
     const { reservation, usage, priceVersion } = attempt.billing;
     const day = now.toISOString().slice(0, 10);
+    return {
+      Put: {
+        TableName: this.tables.ledger,
+        Item: {
+          pk: `${reservation.tenantId}#LEDGER#${reservation.month}`,
+          sk: `${reservation.runId}#${chargeKey(reservation)}`,
+          gsi1pk: `DAY#${day}`,
+          gsi1sk: `${reservation.tenantId}#${now.toISOString()}#${reservation.runId}#${chargeKey(reservation)}`,
+          at: now.toISOString(),
+          day,
+          attemptKey: reservation.attemptKey,
+          costUsd: roundUsd(attempt.costUsd),
+          ...usage,
+          priceVersion,
+          ...tags,
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
+    };
+  }
+
+  private runCost(settlement: Settlement, now: Date) {
+    const { reservation } = settlement.attempt.billing;
+    return runCostUpdate(
+      this.tables.workflow,
+      reservation.tenantId,
+      reservation.runId,
+      { key: chargeKey(reservation), costUsd: settlement.attempt.costUsd, model: settlement.attempt.model },
+      now,
+    );
+  }
+
+  /** The settle transaction, from a reservation its owner holds or from one marked answered. */
+  private settleItems(settlement: Settlement, now: Date, from: 'reserved' | 'answered'): TransactItems {
+    const { attempt } = settlement;
+    const { reservation } = attempt.billing;
     const costUsd = roundUsd(attempt.costUsd);
     return [
       {
         Update: {
           TableName: this.tables.ledger,
           Key: reservationKey(reservation),
-          UpdateExpression: 'SET #state = :settled, settledUsd = :cost REMOVE settlement',
+          UpdateExpression: 'SET #state = :settled, settledUsd = :cost REMOVE settlement, answeredAt',
           ConditionExpression: from === 'reserved' ? '#state = :from AND #owner = :owner' : '#state = :from',
           ExpressionAttributeNames: {
             '#state': 'state',
@@ -220,58 +301,101 @@ export class DynamoGatewayStore implements GatewayStore {
           },
         },
       },
-      {
-        Put: {
-          TableName: this.tables.ledger,
-          Item: {
-            pk: `${reservation.tenantId}#LEDGER#${reservation.month}`,
-            sk: `${reservation.runId}#${reservation.attemptKey}`,
-            gsi1pk: `DAY#${day}`,
-            gsi1sk: `${reservation.tenantId}#${now.toISOString()}#${reservation.runId}#${reservation.attemptKey}`,
-            at: now.toISOString(),
-            day,
-            costUsd,
-            ...usage,
-            priceVersion,
-            ...tags,
-          },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        },
-      },
-      ...answeredAttemptWrites(this.tables.workflow, reservation.tenantId, reservation.runId, attempt, now),
+      this.entryPut(settlement, now),
+      attemptRecordPut(this.tables.workflow, reservation.tenantId, reservation.runId, attempt),
+      this.runCost(settlement, now),
       ...(settlement.clearBreakerOf === null
         ? []
         : [{ Update: breakerResetUpdate(this.tables.ledger, this.environment, settlement.clearBreakerOf) }]),
     ];
   }
 
-  async settle(settlement: Settlement, now: Date): Promise<boolean> {
+  /**
+   * A late settlement: the sweep released this invocation's hold (its reserved amount is back in the
+   * budget) while the provider was answering. The answer was billed, so it is charged all the same —
+   * spend, ledger entry and run cost — without the attempt record, which belongs to the invocation
+   * that took over.
+   */
+  private lateSettleItems(settlement: Settlement, now: Date): TransactItems {
+    const { reservation } = settlement.attempt.billing;
+    const costUsd = roundUsd(settlement.attempt.costUsd);
+    return [
+      {
+        Update: {
+          TableName: this.tables.ledger,
+          Key: reservationKey(reservation),
+          UpdateExpression: 'SET #state = :settled, settledUsd = :cost, settledLate = :true',
+          ConditionExpression: '#state = :swept AND #owner = :owner',
+          ExpressionAttributeNames: { '#state': 'state', '#owner': 'owner' },
+          ExpressionAttributeValues: {
+            ':settled': 'settled',
+            ':swept': 'swept',
+            ':owner': reservation.owner,
+            ':cost': costUsd,
+            ':true': true,
+          },
+        },
+      },
+      {
+        Update: {
+          TableName: this.tables.ledger,
+          Key: budgetKey(reservation.tenantId, reservation.month),
+          UpdateExpression: 'SET spentUsd = spentUsd + :cost, availableUsd = availableUsd - :cost',
+          ExpressionAttributeValues: { ':cost': costUsd },
+        },
+      },
+      this.entryPut(settlement, now),
+      this.runCost(settlement, now),
+    ];
+  }
+
+  async settle(settlement: Settlement, now: Date): Promise<'settled' | 'late' | 'already'> {
     const items = this.settleItems(settlement, now, 'reserved');
+    const reservation = settlement.attempt.billing.reservation;
     try {
       await this.transact(items, settlement.clearBreakerOf === null ? null : items.length - 1);
-      return true;
+      return 'settled';
     } catch (error) {
-      if (conditionFailed(error)) return false;
-      // The provider answered and billed, but the settlement cannot be written now: leave the answer
+      if (conditionFailed(error)) {
+        const item = await this.stored(reservation);
+        if (item?.['state'] !== 'swept') return 'already';
+        try {
+          await this.transact(this.lateSettleItems(settlement, now));
+          return 'late';
+        } catch (lateError) {
+          if (conditionFailed(lateError)) return 'already';
+          throw lateError;
+        }
+      }
+      if (!isTransient(error)) throw error;
+      // The provider answered and billed, but the settlement cannot be written now: keep the answer
       // on the reservation (one small write to an uncontended item), so releaseHeld charges it when
-      // the run ends instead of releasing it as unanswered.
-      await this.doc
-        .send(
+      // the run is swept instead of releasing it as unanswered.
+      try {
+        await this.doc.send(
           new UpdateCommand({
             TableName: this.tables.ledger,
-            Key: reservationKey(settlement.attempt.billing.reservation),
-            UpdateExpression: 'SET #state = :answered, settlement = :settlement',
+            Key: reservationKey(reservation),
+            UpdateExpression: 'SET #state = :answered, settlement = :settlement, answeredAt = :at',
             ConditionExpression: '#state = :reserved AND #owner = :owner',
             ExpressionAttributeNames: { '#state': 'state', '#owner': 'owner' },
             ExpressionAttributeValues: {
               ':answered': 'answered',
               ':reserved': 'reserved',
-              ':owner': settlement.attempt.billing.reservation.owner,
+              ':owner': reservation.owner,
               ':settlement': JSON.stringify({ ...settlement, clearBreakerOf: null }),
+              ':at': now.toISOString(),
             },
           }),
-        )
-        .catch(() => undefined);
+        );
+      } catch (markError) {
+        this.warn('An answered attempt could not be settled nor kept on its reservation', {
+          runId: reservation.runId,
+          attemptKey: reservation.attemptKey,
+          settleError: error instanceof Error ? error.name : 'unknown',
+          keepError: markError instanceof Error ? markError.name : 'unknown',
+        });
+      }
       throw error;
     }
   }
@@ -282,11 +406,12 @@ export class DynamoGatewayStore implements GatewayStore {
         Update: {
           TableName: this.tables.ledger,
           Key: reservationKey(reservation),
+          // A sweep marks the hold `swept`: its owner may still be answered, and charges it late.
           UpdateExpression: 'SET #state = :released',
           ConditionExpression: anyOwner ? '#state = :reserved' : '#state = :reserved AND #owner = :owner',
           ExpressionAttributeNames: { '#state': 'state', ...(anyOwner ? {} : { '#owner': 'owner' }) },
           ExpressionAttributeValues: {
-            ':released': 'released',
+            ':released': anyOwner ? 'swept' : 'released',
             ':reserved': 'reserved',
             ...(anyOwner ? {} : { ':owner': reservation.owner }),
           },
@@ -317,13 +442,8 @@ export class DynamoGatewayStore implements GatewayStore {
     }
   }
 
-  async releaseHeld(
-    tenantId: string,
-    runId: string,
-    now: Date,
-  ): Promise<{ released: string[]; settled: string[] }> {
-    const released: string[] = [];
-    const settled: string[] = [];
+  async releaseHeld(tenantId: string, runId: string, now: Date): Promise<SweepResult> {
+    const result: SweepResult = { released: [], settled: [], failed: [] };
     let startKey: Record<string, unknown> | undefined;
     do {
       const page = await this.doc.send(
@@ -343,34 +463,40 @@ export class DynamoGatewayStore implements GatewayStore {
         }),
       );
       for (const item of page.Items ?? []) {
-        const attemptKey = String(item['sk']).slice('RES#'.length);
-        if (item['state'] === 'answered' && typeof item['settlement'] === 'string') {
-          const settlement = JSON.parse(item['settlement']) as Settlement;
-          try {
-            await this.transact(this.settleItems(settlement, now, 'answered'));
-            settled.push(attemptKey);
-          } catch (error) {
-            if (!conditionFailed(error)) throw error;
-          }
-          continue;
-        }
-        const reservation: Reservation = {
-          tenantId,
-          runId,
-          attemptKey,
-          amountUsd: Number(item['amountUsd']),
-          month: String(item['month']),
-          owner: String(item['owner'] ?? ''),
-        };
+        const owner = String(item['owner'] ?? '');
+        const sk = String(item['sk']);
+        const attemptKey = sk.slice('RES#'.length, sk.length - owner.length - 1);
+        // One reservation that cannot be ended now must not keep the others held.
         try {
+          if (item['state'] === 'answered' && typeof item['settlement'] === 'string') {
+            const settlement = JSON.parse(item['settlement']) as Settlement;
+            const answeredAt = typeof item['answeredAt'] === 'string' ? new Date(item['answeredAt']) : now;
+            await this.transact(this.settleItems(settlement, answeredAt, 'answered'));
+            result.settled.push(attemptKey);
+            continue;
+          }
+          const reservation: Reservation = {
+            tenantId,
+            runId,
+            attemptKey,
+            amountUsd: Number(item['amountUsd']),
+            month: String(item['month']),
+            owner,
+          };
           await this.transact(this.releaseItems(reservation, null, now, true));
-          released.push(attemptKey);
+          result.released.push(attemptKey);
         } catch (error) {
-          if (!conditionFailed(error)) throw error;
+          if (conditionFailed(error)) continue; // ended meanwhile by its own invocation
+          result.failed.push(attemptKey);
+          this.warn('A stranded reservation could not be ended', {
+            runId,
+            attemptKey,
+            errorName: error instanceof Error ? error.name : 'unknown',
+          });
         }
       }
       startKey = page.LastEvaluatedKey;
     } while (startKey);
-    return { released, settled };
+    return result;
   }
 }

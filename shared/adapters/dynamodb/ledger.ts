@@ -13,8 +13,9 @@ export function budgetKey(tenantId: string, month: string) {
   return { pk: `${tenantId}#BUDGET`, sk: `MONTH#${month}` };
 }
 
-export function reservationKey(r: Reservation) {
-  return { pk: `${r.tenantId}#RUN#${r.runId}`, sk: `RES#${r.attemptKey}` };
+/** One reservation item per attempt key and invocation, so overlapping invocations never share one. */
+export function reservationKey(r: Pick<Reservation, 'tenantId' | 'runId' | 'attemptKey' | 'owner'>) {
+  return { pk: `${r.tenantId}#RUN#${r.runId}`, sk: `RES#${r.attemptKey}#${r.owner}` };
 }
 
 /** Creates the month's budget item from the default if it does not exist yet. */
@@ -53,8 +54,8 @@ export async function ensureBudget(
  * | item        | pk                        | sk                          |
  * |-------------|---------------------------|-----------------------------|
  * | budget      | `<t>#BUDGET`              | `MONTH#<yyyy-mm>`           | limitUsd, spentUsd, reservedUsd, availableUsd
- * | reservation | `<t>#RUN#<runId>`         | `RES#<attemptKey>`          | amountUsd, state reserved → settled | released
- * | entry       | `<t>#LEDGER#<yyyy-mm>`    | `<runId>#<attemptKey>`      | cost, tokens, tags; GSI byDay `DAY#<yyyy-mm-dd>`
+ * | reservation | `<t>#RUN#<runId>`         | `RES#<attemptKey>#<owner>`  | amountUsd, owner, state reserved → settled | released | answered | swept
+ * | entry       | `<t>#LEDGER#<yyyy-mm>`    | `<runId>#<attemptKey>#<owner>` | attemptKey, cost, tokens, tags; GSI byDay `DAY#<yyyy-mm-dd>`
  *
  * DynamoDB conditions cannot add numbers, so the budget keeps `availableUsd = limit − spent − reserved`
  * and a reservation is the single condition `availableUsd >= amount`. That one conditional write
@@ -152,7 +153,8 @@ function toEntry(item: Record<string, unknown>): LedgerEntry {
   return {
     at: text('at'),
     day: text('day'),
-    attemptKey: sk.slice(sk.indexOf('#') + 1),
+    // Entries written before the attempt key became an attribute carry it only in the sort key.
+    attemptKey: text('attemptKey') || sk.slice(sk.indexOf('#') + 1),
     costUsd: Number(item['costUsd'] ?? 0),
     inputTokens: Number(item['inputTokens'] ?? 0),
     cachedInputTokens: Number(item['cachedInputTokens'] ?? 0),

@@ -29,47 +29,47 @@ function attemptKey(tenantId: string, runId: string, attempt: number) {
   return { pk: `${tenantId}#RUN#${runId}`, sk: `ATTEMPT#${String(attempt).padStart(3, '0')}` };
 }
 
+/** The attempt record of an answered model attempt, for the gateway's settle transaction. */
+export function attemptRecordPut(table: string, tenantId: string, runId: string, record: AttemptRecord) {
+  return {
+    Put: {
+      TableName: table,
+      Item: {
+        ...attemptKey(tenantId, runId, record.attempt),
+        ...record,
+        billing: JSON.stringify(record.billing),
+      },
+    },
+  };
+}
+
 /**
- * The two workflow-table writes of an answered model attempt, for the gateway's settle transaction
- * (see DynamoGatewayStore): the attempt record, and its cost and model added to the run once per
- * attempt key. The run update's condition makes a repeated settlement cancel the whole transaction.
+ * The run's cost and model, added once per charge key (attempt key and invocation): the condition
+ * makes a repeated settlement cancel the whole transaction it is part of.
  */
-export function answeredAttemptWrites(
+export function runCostUpdate(
   table: string,
   tenantId: string,
   runId: string,
-  record: AttemptRecord,
+  charge: { key: string; costUsd: number; model: string },
   now: Date,
 ) {
-  const key = record.billing.reservation.attemptKey;
-  return [
-    {
-      Put: {
-        TableName: table,
-        Item: {
-          ...attemptKey(tenantId, runId, record.attempt),
-          ...record,
-          billing: JSON.stringify(record.billing),
-        },
+  return {
+    Update: {
+      TableName: table,
+      Key: runKey(tenantId, runId),
+      UpdateExpression:
+        'SET costUsd = costUsd + :cost, model = :model, updatedAt = :now ADD costedAttempts :keys',
+      ConditionExpression: 'attribute_exists(pk) AND NOT contains(costedAttempts, :key)',
+      ExpressionAttributeValues: {
+        ':cost': charge.costUsd,
+        ':model': charge.model,
+        ':now': now.toISOString(),
+        ':keys': new Set([charge.key]),
+        ':key': charge.key,
       },
     },
-    {
-      Update: {
-        TableName: table,
-        Key: runKey(tenantId, runId),
-        UpdateExpression:
-          'SET costUsd = costUsd + :cost, model = :model, updatedAt = :now ADD costedAttempts :keys',
-        ConditionExpression: 'attribute_exists(pk) AND NOT contains(costedAttempts, :key)',
-        ExpressionAttributeValues: {
-          ':cost': record.costUsd,
-          ':model': record.model,
-          ':now': now.toISOString(),
-          ':keys': new Set([key]),
-          ':key': key,
-        },
-      },
-    },
-  ];
+  };
 }
 
 /**
