@@ -5,6 +5,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config/types.ts';
+import { RESERVATIONS_STRANDED_ERROR } from '#shared/domain/errors.ts';
 
 /** Every state of the workflow, as named in the contract of `shared/workflows/tasks.ts`. */
 export const WORKFLOW_STATE_NAMES = [
@@ -100,6 +101,12 @@ export class WorkflowStateMachine extends Construct {
       { action: 'markFailed', ...ids, 'error.$': '$.error' },
       sfn.JsonPath.DISCARD,
     );
+    markFailed.addRetry({
+      errors: [RESERVATIONS_STRANDED_ERROR],
+      interval: Duration.seconds(10),
+      maxAttempts: 8,
+      backoffRate: 2,
+    });
     const failed = new sfn.Fail(this, 'Failed', { errorPath: '$.error.Error', causePath: '$.error.Cause' });
     markFailed.next(failed);
 

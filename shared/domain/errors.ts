@@ -111,6 +111,12 @@ export class WorkflowStepError extends ReinError {
   }
 }
 
+/**
+ * MarkFailed's error when its sweep could not end every reservation of the failed run (the store
+ * kept refusing): the state machine retries MarkFailed on it, which sweeps again.
+ */
+export const RESERVATIONS_STRANDED_ERROR = 'Rein.reservations_stranded';
+
 export const RUN_FAILURE_CODES = [
   'model_unavailable',
   'invalid_model_output',

@@ -66,6 +66,11 @@ export async function callModel(
   // settle, settle it) before reserving again.
   const swept = await deps.gateway.releaseHeld(task.tenantId, task.runId, deps.clock.now());
   const strandedAttributes = sweptAttributes(swept);
+  if (swept.failed.length > 0) {
+    // An answer that could not be charged yet must not be asked for again, and a hold must not be
+    // left behind: fail the step, and MarkFailed sweeps again (with retries).
+    throw new WorkflowStepError('internal_error', 'Earlier reservations of this run could not be ended.');
+  }
   if (swept.settled.length > 0) {
     const recovered = await deps.runs.getAttempt(task.tenantId, task.runId, task.attempt);
     if (recovered) return { attempt: task.attempt, model: recovered.model };

@@ -4,6 +4,7 @@ import {
   NotFoundError,
   PreconditionFailedError,
   PreconditionRequiredError,
+  RESERVATIONS_STRANDED_ERROR,
   RUN_FAILURE_CODES,
   ValidationError,
   type RunFailureCode,
@@ -388,5 +389,11 @@ export async function markFailed(
       ...sweptAttributes(swept),
     },
   });
+  if (swept.failed.length > 0) {
+    // The run is failed either way; Step Functions retries MarkFailed on this error to sweep again.
+    const error = new Error('Some reservations of the failed run could not be ended yet.');
+    error.name = RESERVATIONS_STRANDED_ERROR;
+    throw error;
+  }
   return { code };
 }

@@ -17,8 +17,8 @@ type Operation = 'reserve' | 'settle' | 'release';
  * ones: the token window lives in the rate limiter, money in the ledger, the attempt and run cost in
  * the workflow store, failures in the breaker. Failures are scripted three ways:
  * - `ledger.failNext(op)`: the Lambda dies before the transaction (nothing written, nothing marked);
- * - `failSettleTransaction(error)`: the store cannot write the settle transaction (it throws after
- *   marking the reservation answered, as the DynamoDB adapter does);
+ * - `failSettleTransaction(error)`: a transient store failure on the settle transaction (it throws
+ *   after keeping the answer on the reservation, as the DynamoDB adapter does for transient errors);
  * - `failAfterNext(op)`: the Lambda dies right after the transaction committed.
  */
 export class InMemoryGatewayStore implements GatewayStore {
@@ -66,16 +66,17 @@ export class InMemoryGatewayStore implements GatewayStore {
     return { reserved: true };
   }
 
+  /** 'settled', 'late' when another invocation's attempt record was kept, or null when not held so. */
   private async settleFrom(
     settlement: Settlement,
     now: Date,
     from: 'reserved' | 'answered',
-  ): Promise<boolean> {
+  ): Promise<'settled' | 'late' | null> {
     const { attempt, tags } = settlement;
     const { reservation, usage, priceVersion } = attempt.billing;
     if (!this.store.canRecordAnsweredAttempt(reservation.tenantId, reservation.runId, attempt)) {
       this.ledger.calls.push({ operation: 'settle', attemptKey: reservation.attemptKey, applied: false });
-      return false;
+      return null;
     }
     const applied = await this.ledger.settle(
       reservation,
@@ -84,10 +85,10 @@ export class InMemoryGatewayStore implements GatewayStore {
       now,
       from,
     );
-    if (!applied) return false;
-    this.store.recordAnsweredAttempt(reservation.tenantId, reservation.runId, attempt, now);
+    if (!applied) return null;
+    const recorded = this.store.recordAnsweredAttempt(reservation.tenantId, reservation.runId, attempt, now);
     if (settlement.clearBreakerOf !== null) this.breaker.clearFailures(settlement.clearBreakerOf);
-    return true;
+    return recorded ? 'settled' : 'late';
   }
 
   async settle(settlement: Settlement, now: Date): Promise<'settled' | 'late' | 'already'> {
@@ -97,14 +98,18 @@ export class InMemoryGatewayStore implements GatewayStore {
       this.ledger.markAnswered(reservation, { ...settlement, clearBreakerOf: null }, now);
       throw storeFailure;
     }
-    if (await this.settleFrom(settlement, now, 'reserved')) {
+    const settled = await this.settleFrom(settlement, now, 'reserved');
+    if (settled !== null) {
       this.committed('settle');
-      return 'settled';
+      return settled;
     }
     // The hold was swept while the provider answered: charge the answer all the same (money, entry,
     // run cost), leaving the attempt record to the invocation that took over.
     if (this.ledger.stateOf(reservation) !== 'swept') return 'already';
     const { attempt, tags } = settlement;
+    // Like the real transaction: no run to cost means nothing is written at all.
+    if (!this.store.canRecordAnsweredAttempt(reservation.tenantId, reservation.runId, attempt))
+      return 'already';
     const late = await this.ledger.settle(
       reservation,
       { costUsd: attempt.costUsd, ...attempt.billing.usage, priceVersion: attempt.billing.priceVersion },
@@ -126,11 +131,16 @@ export class InMemoryGatewayStore implements GatewayStore {
   async releaseHeld(tenantId: string, runId: string, now: Date): Promise<SweepResult> {
     const result: SweepResult = { released: [], settled: [], failed: [] };
     for (const { reservation, settlement, answeredAt } of this.ledger.heldOf(tenantId, runId)) {
-      if (settlement) {
-        if (await this.settleFrom(settlement, answeredAt ?? now, 'answered'))
-          result.settled.push(reservation.attemptKey);
-      } else if (await this.ledger.release(reservation, true)) {
-        result.released.push(reservation.attemptKey);
+      // One reservation that cannot be ended must not keep the others held.
+      try {
+        if (settlement) {
+          if ((await this.settleFrom(settlement, answeredAt ?? now, 'answered')) !== null)
+            result.settled.push(reservation.attemptKey);
+        } else if (await this.ledger.release(reservation, true)) {
+          result.released.push(reservation.attemptKey);
+        }
+      } catch {
+        result.failed.push(reservation.attemptKey);
       }
     }
     return result;

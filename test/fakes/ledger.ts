@@ -262,7 +262,6 @@ export class InMemoryLedger implements Ledger {
     return this.ledgerEntries.map((e) => ({ ...e }));
   }
 
-  /** The state of one reservation, or null if it was never made. */
   /** The state of the latest reservation of an attempt key (whichever invocation made it), or null. */
   reservationState(tenantId: string, runId: string, attemptKey: string): ReservationState | null {
     const matching = [...this.reservations.values()].filter(

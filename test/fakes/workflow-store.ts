@@ -136,10 +136,17 @@ export class InMemoryWorkflowStore implements RunStore, DraftStore {
     return this.runs.has(runKey) && !(this.costedAttempts.get(runKey)?.has(chargeKeyOf(record)) ?? false);
   }
 
-  recordAnsweredAttempt(tenantId: string, runId: string, record: AttemptRecord, now: Date): void {
-    if (!this.canRecordAnsweredAttempt(tenantId, runId, record)) return;
-    this.attempts.set(`${tenantId}#${runId}#${record.attempt}`, structuredClone(record));
+  /**
+   * The attempt record only if none exists (an attempt another invocation recorded stays as it is),
+   * and the run cost. Returns whether the record was written.
+   */
+  recordAnsweredAttempt(tenantId: string, runId: string, record: AttemptRecord, now: Date): boolean {
+    if (!this.canRecordAnsweredAttempt(tenantId, runId, record)) return false;
+    const key = `${tenantId}#${runId}#${record.attempt}`;
+    const written = !this.attempts.has(key);
+    if (written) this.attempts.set(key, structuredClone(record));
     this.addRunCost(tenantId, runId, record, now);
+    return written;
   }
 
   /** The run-cost half alone (a late settlement: the attempt record belongs to another invocation). */

@@ -1,5 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoCircuitBreaker } from '#shared/adapters/dynamodb/circuit-breaker.ts';
 import { DynamoGatewayStore } from '#shared/adapters/dynamodb/gateway-store.ts';
@@ -407,6 +407,65 @@ describe('DynamoGatewayStore', () => {
         NOW,
       ),
     ).toBe('already');
+  });
+
+  it("keeps another invocation's attempt record and still charges this answer", async () => {
+    const f = await fixture();
+    const theirs = f.reservation('1.m.1', 0.2, 'inv_b');
+    const mine = f.reservation('1.m.1', 0.2, 'inv_a');
+    await f.gateway.reserve(theirs, f.tokens(10), NOW);
+    await f.gateway.reserve(mine, f.tokens(10), NOW);
+    const settle = (held: Reservation, costUsd: number) =>
+      f.gateway.settle(
+        { attempt: f.attempt(held, costUsd), tags: tags(f.tenantId, f.run.runId), clearBreakerOf: null },
+        NOW,
+      );
+
+    expect(await settle(theirs, 0.05)).toBe('settled');
+    expect(await settle(mine, 0.07)).toBe('late');
+
+    expect(await f.store.getAttempt(f.tenantId, f.run.runId, 1)).toEqual(f.attempt(theirs, 0.05));
+    expect(await f.store.getRun(f.tenantId, f.run.runId)).toMatchObject({ costUsd: 0.12 });
+    expect(await f.ledger.getBudget(f.tenantId, '2026-11')).toMatchObject({ spentUsd: 0.12, reservedUsd: 0 });
+  });
+
+  it('sweeps a hold written in an earlier key format by its own key', async () => {
+    const f = await fixture();
+    await f.gateway.reserve(f.reservation('9.m.9', 0.25), f.tokens(1), NOW);
+    // As reserved before reservations were keyed per invocation: no owner in the key, no attemptKey.
+    await f.doc.send(
+      new PutCommand({
+        TableName: tables().ledger,
+        Item: {
+          pk: `${f.tenantId}#RUN#${f.run.runId}`,
+          sk: 'RES#1.m.1',
+          state: 'reserved',
+          amountUsd: 0.25,
+          month: '2026-11',
+          createdAt: NOW.toISOString(),
+        },
+      }),
+    );
+    await f.doc.send(
+      new UpdateCommand({
+        TableName: tables().ledger,
+        Key: { pk: `${f.tenantId}#BUDGET`, sk: 'MONTH#2026-11' },
+        UpdateExpression: 'SET availableUsd = availableUsd - :a, reservedUsd = reservedUsd + :a',
+        ExpressionAttributeValues: { ':a': 0.25 },
+      }),
+    );
+
+    const swept = await f.gateway.releaseHeld(f.tenantId, f.run.runId, NOW);
+
+    expect({ ...swept, released: swept.released.sort() }).toEqual({
+      released: ['1.m.1', '9.m.9'],
+      settled: [],
+      failed: [],
+    });
+    expect(await f.ledger.getBudget(f.tenantId, '2026-11')).toMatchObject({
+      reservedUsd: 0,
+      availableUsd: 1,
+    });
   });
 
   it('releases every reservation of a run still held, and only those', async () => {

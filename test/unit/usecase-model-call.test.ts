@@ -496,6 +496,26 @@ describe('callModel', () => {
     expect((await deps.runs.getRun(TENANT, run.runId))?.costUsd).toBe(2 * PRIMARY_COST);
   });
 
+  it('stops before asking the provider when an earlier hold of the run could not be ended', async () => {
+    const { deps, run, task } = await setup([ANSWER]);
+    await deps.ledger.reserve(
+      {
+        tenantId: TENANT,
+        runId: run.runId,
+        attemptKey: '1.gpt-4.1-mini.1',
+        amountUsd: 0.2,
+        month: MONTH,
+        owner: 'inv_dead',
+      },
+      deps.clock.now(),
+    );
+    deps.ledger.failNext('release', new Error('ThrottlingException'));
+
+    const error = await rejectionOf(callModel(deps, task));
+
+    expect([error.name, deps.model.requests]).toEqual(['Rein.internal_error', []]);
+  });
+
   it("clears a model's breaker failures in the settle of its next answered attempt", async () => {
     const { deps, task } = await setup([new ModelTimeoutError(), ANSWER]);
 

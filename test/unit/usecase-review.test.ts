@@ -378,6 +378,24 @@ describe('markFailed', () => {
     );
   });
 
+  it('fails the run, then throws Rein.reservations_stranded for a retry when a hold could not be ended', async () => {
+    const deps = makeDeps();
+    const run = await seedRun(deps);
+    const held = { tenantId: TENANT, runId: run.runId, amountUsd: 0.2, month: '2026-10', owner: 'inv_dead' };
+    await deps.ledger.reserve({ ...held, attemptKey: '1.gpt-4.1-mini.1' }, deps.clock.now());
+    deps.ledger.failNext('release', new Error('ThrottlingException'));
+
+    const error = await rejectionOf(
+      markFailed(deps, { tenantId: TENANT, runId: run.runId, error: { Error: 'Sandbox.Timedout' } }),
+    );
+
+    expect(error.name).toBe('Rein.reservations_stranded');
+    expect((await deps.runs.getRun(TENANT, run.runId))?.status).toBe('failed');
+    // The retry Step Functions makes sweeps again and ends it.
+    await markFailed(deps, { tenantId: TENANT, runId: run.runId, error: { Error: 'Sandbox.Timedout' } });
+    expect(deps.ledger.budget(TENANT, '2026-10').reservedUsd).toBe(0);
+  });
+
   it('leaves a finished run as it was', async () => {
     const deps = makeDeps();
     const run = await seedRun(deps, { status: 'approved' });

@@ -16,6 +16,7 @@ import type {
   TokenCharge,
 } from '../../ports/index.ts';
 import { breakerFailureUpdate, breakerResetUpdate } from './circuit-breaker.ts';
+import { isConditionFailure } from './client.ts';
 import { budgetKey, ensureBudget, reservationKey } from './ledger.ts';
 import { windowRetryAfterMs, windowUpdate } from './rate-limiter.ts';
 import { attemptRecordPut, runCostUpdate } from './workflow-store.ts';
@@ -51,6 +52,19 @@ const TRANSIENT_ERRORS = new Set([
   'TransactionInProgressException',
 ]);
 
+/** Errors of the connection itself, by name or code: the request may not have reached the store. */
+const NETWORK_ERRORS = new Set([
+  'TimeoutError',
+  'RequestTimeout',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+]);
+
 /** An error worth keeping an answer for: contention, throttling, a 5xx or no response at all. */
 function isTransient(error: unknown): boolean {
   const codes = cancellationCodes(error);
@@ -61,9 +75,25 @@ function isTransient(error: unknown): boolean {
     );
   }
   if (!(error instanceof Error)) return false;
-  if (TRANSIENT_ERRORS.has(error.name)) return true;
-  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-  return status === undefined || status >= 500;
+  if (TRANSIENT_ERRORS.has(error.name) || NETWORK_ERRORS.has(error.name)) return true;
+  const { $metadata, code } = error as { $metadata?: { httpStatusCode?: number }; code?: string };
+  if (code !== undefined && NETWORK_ERRORS.has(code)) return true;
+  // A service answer with a 5xx; an error with no service answer at all (a bug, a marshalling
+  // failure) is not worth keeping an answer for: it would fail the same way at every sweep.
+  return $metadata?.httpStatusCode !== undefined && $metadata.httpStatusCode >= 500;
+}
+
+/** Where the attempt record sits in the settle transaction. */
+const ATTEMPT_RECORD_INDEX = 3;
+
+/** True when the only failed condition of a cancelled settle is the attempt record's (it exists). */
+function onlyAttemptRecordExists(error: unknown): boolean {
+  const codes = cancellationCodes(error);
+  return (
+    codes !== null &&
+    codes[ATTEMPT_RECORD_INDEX] === 'ConditionalCheckFailed' &&
+    codes.every((code, index) => index === ATTEMPT_RECORD_INDEX || code !== 'ConditionalCheckFailed')
+  );
 }
 
 /** Structured warnings the adapter cannot raise as errors (a best-effort write that failed). */
@@ -176,6 +206,7 @@ export class DynamoGatewayStore implements GatewayStore {
             ...reservationKey(reservation),
             state: 'reserved',
             owner: reservation.owner,
+            attemptKey: reservation.attemptKey,
             amountUsd: reservation.amountUsd,
             month: reservation.month,
             createdAt: now.toISOString(),
@@ -263,7 +294,10 @@ export class DynamoGatewayStore implements GatewayStore {
     );
   }
 
-  /** The settle transaction, from a reservation its owner holds or from one marked answered. */
+  /**
+   * The settle transaction, from a reservation its owner holds or from one marked answered. Item 3 is
+   * the attempt record (see ATTEMPT_RECORD_INDEX).
+   */
   private settleItems(settlement: Settlement, now: Date, from: 'reserved' | 'answered'): TransactItems {
     const { attempt } = settlement;
     const { reservation } = attempt.billing;
@@ -302,7 +336,13 @@ export class DynamoGatewayStore implements GatewayStore {
         },
       },
       this.entryPut(settlement, now),
-      attemptRecordPut(this.tables.workflow, reservation.tenantId, reservation.runId, attempt),
+      // Only if none exists: an attempt another invocation recorded (and validated) stays as it is.
+      {
+        Put: {
+          ...attemptRecordPut(this.tables.workflow, reservation.tenantId, reservation.runId, attempt).Put,
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      },
       this.runCost(settlement, now),
       ...(settlement.clearBreakerOf === null
         ? []
@@ -349,23 +389,41 @@ export class DynamoGatewayStore implements GatewayStore {
     ];
   }
 
+  /** Sends a settle transaction; when only the attempt record existed, sends it again without it. */
+  private async sendSettle(items: TransactItems, withBreaker: boolean): Promise<'settled' | 'late'> {
+    try {
+      await this.transact(items, withBreaker ? items.length - 1 : null);
+      return 'settled';
+    } catch (error) {
+      if (!onlyAttemptRecordExists(error)) throw error;
+      const rest = items.filter((_item, index) => index !== ATTEMPT_RECORD_INDEX);
+      await this.transact(rest, withBreaker ? rest.length - 1 : null);
+      return 'late';
+    }
+  }
+
+  /** Charges an answer whose hold a sweep released; 'already' when it was charged before. */
+  private async settleLate(settlement: Settlement, now: Date): Promise<'late' | 'already'> {
+    try {
+      await this.transact(this.lateSettleItems(settlement, now));
+      return 'late';
+    } catch (error) {
+      if (conditionFailed(error)) return 'already';
+      throw error;
+    }
+  }
+
   async settle(settlement: Settlement, now: Date): Promise<'settled' | 'late' | 'already'> {
-    const items = this.settleItems(settlement, now, 'reserved');
     const reservation = settlement.attempt.billing.reservation;
     try {
-      await this.transact(items, settlement.clearBreakerOf === null ? null : items.length - 1);
-      return 'settled';
+      return await this.sendSettle(
+        this.settleItems(settlement, now, 'reserved'),
+        settlement.clearBreakerOf !== null,
+      );
     } catch (error) {
       if (conditionFailed(error)) {
         const item = await this.stored(reservation);
-        if (item?.['state'] !== 'swept') return 'already';
-        try {
-          await this.transact(this.lateSettleItems(settlement, now));
-          return 'late';
-        } catch (lateError) {
-          if (conditionFailed(lateError)) return 'already';
-          throw lateError;
-        }
+        return item?.['state'] === 'swept' ? this.settleLate(settlement, now) : 'already';
       }
       if (!isTransient(error)) throw error;
       // The provider answered and billed, but the settlement cannot be written now: keep the answer
@@ -388,24 +446,35 @@ export class DynamoGatewayStore implements GatewayStore {
             },
           }),
         );
-      } catch (markError) {
+      } catch (keepError) {
+        // Swept in the meantime: the late settlement is the only way left to charge the answer.
+        if (isConditionFailure(keepError) && (await this.stored(reservation))?.['state'] === 'swept') {
+          const late = await this.settleLate(settlement, now).catch(() => null);
+          if (late !== null) return late;
+        }
         this.warn('An answered attempt could not be settled nor kept on its reservation', {
           runId: reservation.runId,
           attemptKey: reservation.attemptKey,
           settleError: error instanceof Error ? error.name : 'unknown',
-          keepError: markError instanceof Error ? markError.name : 'unknown',
+          keepError: keepError instanceof Error ? keepError.name : 'unknown',
         });
       }
       throw error;
     }
   }
 
-  private releaseItems(reservation: Reservation, failedModel: string | null, now: Date, anyOwner: boolean) {
+  private releaseItems(
+    reservation: Reservation,
+    failedModel: string | null,
+    now: Date,
+    anyOwner: boolean,
+    key: Record<string, unknown> = reservationKey(reservation),
+  ) {
     const items: TransactItems = [
       {
         Update: {
           TableName: this.tables.ledger,
-          Key: reservationKey(reservation),
+          Key: key,
           // A sweep marks the hold `swept`: its owner may still be answered, and charges it late.
           UpdateExpression: 'SET #state = :released',
           ConditionExpression: anyOwner ? '#state = :reserved' : '#state = :reserved AND #owner = :owner',
@@ -465,13 +534,18 @@ export class DynamoGatewayStore implements GatewayStore {
       for (const item of page.Items ?? []) {
         const owner = String(item['owner'] ?? '');
         const sk = String(item['sk']);
-        const attemptKey = sk.slice('RES#'.length, sk.length - owner.length - 1);
+        const attemptKey =
+          typeof item['attemptKey'] === 'string'
+            ? item['attemptKey']
+            : (sk.slice('RES#'.length).split('#')[0] ?? sk);
         // One reservation that cannot be ended now must not keep the others held.
         try {
-          if (item['state'] === 'answered' && typeof item['settlement'] === 'string') {
+          if (item['state'] === 'answered') {
+            if (typeof item['settlement'] !== 'string')
+              throw new Error('An answered reservation has no settlement.');
             const settlement = JSON.parse(item['settlement']) as Settlement;
             const answeredAt = typeof item['answeredAt'] === 'string' ? new Date(item['answeredAt']) : now;
-            await this.transact(this.settleItems(settlement, answeredAt, 'answered'));
+            await this.sendSettle(this.settleItems(settlement, answeredAt, 'answered'), false);
             result.settled.push(attemptKey);
             continue;
           }
@@ -483,7 +557,10 @@ export class DynamoGatewayStore implements GatewayStore {
             month: String(item['month']),
             owner,
           };
-          await this.transact(this.releaseItems(reservation, null, now, true));
+          // The item's own key, whatever format it was written in.
+          await this.transact(
+            this.releaseItems(reservation, null, now, true, { pk: item['pk'], sk: item['sk'] }),
+          );
           result.released.push(attemptKey);
         } catch (error) {
           if (conditionFailed(error)) continue; // ended meanwhile by its own invocation
