@@ -32,7 +32,7 @@ function memoryDeps(
       attempts.set(`${run.runId}#${attempt.attempt}`, attempt);
       return Promise.resolve('settled' as const);
     },
-    release: () => Promise.resolve(),
+    release: () => Promise.resolve(true),
     releaseHeld: () => Promise.resolve({ released: [], settled: [], failed: [] }),
   };
   const traces: TraceSink = { record: () => Promise.resolve(), list: () => Promise.resolve([]) };

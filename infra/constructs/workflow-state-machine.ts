@@ -5,7 +5,6 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config/types.ts';
-import { RESERVATIONS_STRANDED_ERROR } from '#shared/domain/errors.ts';
 
 /** Every state of the workflow, as named in the contract of `shared/workflows/tasks.ts`. */
 export const WORKFLOW_STATE_NAMES = [
@@ -101,8 +100,10 @@ export class WorkflowStateMachine extends Construct {
       { action: 'markFailed', ...ids, 'error.$': '$.error' },
       sfn.JsonPath.DISCARD,
     );
+    // MarkFailed is idempotent: it is retried on any error (a store outage, or a sweep that could
+    // not end every reservation, RESERVATIONS_STRANDED_ERROR), so a failed run never keeps budget held.
     markFailed.addRetry({
-      errors: [RESERVATIONS_STRANDED_ERROR],
+      errors: [sfn.Errors.ALL],
       interval: Duration.seconds(10),
       maxAttempts: 8,
       backoffRate: 2,

@@ -237,9 +237,10 @@ export interface GatewayStore {
   settle(settlement: Settlement, now: Date): Promise<'settled' | 'late' | 'already'>;
   /**
    * Releases its owner's reservation the provider billed nothing for; with `failedModel`, counts one
-   * failure on that model's circuit breaker in the same transaction. Idempotent.
+   * failure on that model's circuit breaker in the same transaction. Idempotent. Returns false when
+   * a sweep had released the hold: another invocation took the task over, and this one must stop.
    */
-  release(reservation: Reservation, failedModel: string | null, now: Date): Promise<void>;
+  release(reservation: Reservation, failedModel: string | null, now: Date): Promise<boolean>;
   /**
    * Ends every reservation of the run that an invocation left behind (a crash, a Lambda timeout, a
    * store outage): a held one is released (no answer is known), one marked answered is settled with

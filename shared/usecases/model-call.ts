@@ -71,9 +71,12 @@ export async function callModel(
     // left behind: fail the step, and MarkFailed sweeps again (with retries).
     throw new WorkflowStepError('internal_error', 'Earlier reservations of this run could not be ended.');
   }
+  let spentThisRun = run.costUsd;
   if (swept.settled.length > 0) {
     const recovered = await deps.runs.getAttempt(task.tenantId, task.runId, task.attempt);
     if (recovered) return { attempt: task.attempt, model: recovered.model };
+    // The sweep charged kept answers to the run: the run cost limit counts them.
+    spentThisRun = (await deps.runs.getRun(task.tenantId, task.runId))?.costUsd ?? spentThisRun;
   }
   // Identifies this invocation's reservations, so a retried invocation running alongside a slow
   // first one (Step Functions retries Lambda service errors) never settles or releases the other's.
@@ -96,7 +99,6 @@ export async function callModel(
   }
 
   const deadline = deps.clock.now().getTime() + policy.totalDeadlineMs;
-  const spentThisRun = run.costUsd;
   let lastError: unknown = null;
 
   for (const model of models) {
@@ -199,7 +201,11 @@ export async function callModel(
         const modelError = error instanceof ModelError ? error : null;
         // Outages and timeouts count against the model's circuit; the provider's verdicts on the request do not.
         const breakerFailure = error instanceof ModelUnavailableError || error instanceof ModelTimeoutError;
-        await deps.gateway.release(reservation, breakerFailure ? model : null, deps.clock.now());
+        const stillMine = await deps.gateway.release(
+          reservation,
+          breakerFailure ? model : null,
+          deps.clock.now(),
+        );
         if (breakerFailure) breakerFailures += 1;
         await recordSpan(deps.traces, run.tenantId, run.runId, {
           name: `chat ${model}`,
@@ -224,6 +230,14 @@ export async function callModel(
           },
         });
         lastError = error;
+        if (!stillMine) {
+          // A retried invocation swept this one's hold and took the task over: stop here.
+          throw new WorkflowStepError(
+            'internal_error',
+            'Another invocation took this model call over.',
+            error,
+          );
+        }
         if (!(error instanceof ModelError)) throw error;
         if (error instanceof ModelQuotaExceededError || error instanceof ModelRequestRejectedError) {
           throw new WorkflowStepError('model_unavailable', error.message, error);

@@ -271,7 +271,7 @@ export async function awaitReview(
 }
 
 async function finishRun(
-  deps: Pick<Deps, 'clock' | 'drafts' | 'runs' | 'traces'>,
+  deps: Pick<Deps, 'clock' | 'drafts' | 'runs' | 'traces' | 'gateway'>,
   task: { tenantId: string; runId: string; draftId: string },
   draft: Draft,
 ): Promise<void> {
@@ -283,6 +283,8 @@ async function finishRun(
   await deps.drafts.deleteTaskToken(task.tenantId, task.draftId);
   await deps.runs.updateRun(task.tenantId, task.runId, { status }, deps.clock.now());
   const now = deps.clock.now();
+  // What a model-call invocation taken over by a retry may have left behind: the run holds no budget.
+  const swept = await deps.gateway.releaseHeld(task.tenantId, task.runId, now);
   await recordSpan(deps.traces, task.tenantId, task.runId, {
     name: `review ${status}`,
     kind: 'review',
@@ -295,13 +297,21 @@ async function finishRun(
       'rein.review.edit_distance': draft.outcome?.editDistance ?? 0,
       'rein.review.time_to_decision_ms': draft.outcome?.timeToDecisionMs ?? 0,
       'rein.review.escalated': draft.escalation !== null,
+      ...sweptAttributes(swept),
     },
   });
+  if (swept.failed.length > 0) throw strandedError();
+}
+
+function strandedError(): Error {
+  const error = new Error('Some reservations of the run could not be ended yet.');
+  error.name = RESERVATIONS_STRANDED_ERROR;
+  return error;
 }
 
 /** RecordOutcome task: the run takes the draft's final status. */
 export async function recordOutcome(
-  deps: Pick<Deps, 'clock' | 'drafts' | 'runs' | 'traces'>,
+  deps: Pick<Deps, 'clock' | 'drafts' | 'runs' | 'traces' | 'gateway'>,
   task: { tenantId: string; runId: string; draftId: string },
 ): Promise<void> {
   const draft = await deps.drafts.getDraft(task.tenantId, task.draftId);
@@ -311,7 +321,7 @@ export async function recordOutcome(
 
 /** ExpireReview task: nobody decided within the review timeout. A decision that won the race stands. */
 export async function expireReview(
-  deps: Pick<Deps, 'clock' | 'drafts' | 'runs' | 'traces'>,
+  deps: Pick<Deps, 'clock' | 'drafts' | 'runs' | 'traces' | 'gateway'>,
   task: { tenantId: string; runId: string; draftId: string },
 ): Promise<void> {
   const draft = await deps.drafts.getDraft(task.tenantId, task.draftId);
@@ -368,15 +378,16 @@ export async function markFailed(
 ): Promise<{ code: RunFailureCode }> {
   const code = failureCodeOf(task.error.Error);
   const now = deps.clock.now();
-  // A model-call invocation that died between reserve and settle without being retried (a Lambda
-  // timeout, a crash) left its reservation held: a failed run holds no budget.
-  const swept = await deps.gateway.releaseHeld(task.tenantId, task.runId, now);
   await deps.runs.updateRun(
     task.tenantId,
     task.runId,
     { status: 'failed', error: { code, message: FIXED_MESSAGES[code] } },
     now,
   );
+  // A model-call invocation that died between reserve and settle without being retried (a Lambda
+  // timeout, a crash) left its reservation held: a failed run holds no budget. MarkFailed is
+  // idempotent, and the state machine retries it on any error, so a store outage here only delays.
+  const swept = await deps.gateway.releaseHeld(task.tenantId, task.runId, now);
   await recordSpan(deps.traces, task.tenantId, task.runId, {
     name: 'run failed',
     kind: 'run',
@@ -389,11 +400,7 @@ export async function markFailed(
       ...sweptAttributes(swept),
     },
   });
-  if (swept.failed.length > 0) {
-    // The run is failed either way; Step Functions retries MarkFailed on this error to sweep again.
-    const error = new Error('Some reservations of the failed run could not be ended yet.');
-    error.name = RESERVATIONS_STRANDED_ERROR;
-    throw error;
-  }
+  // The run is failed either way; Step Functions retries MarkFailed on this error to sweep again.
+  if (swept.failed.length > 0) throw strandedError();
   return { code };
 }

@@ -95,7 +95,9 @@ export class InMemoryGatewayStore implements GatewayStore {
     const reservation = settlement.attempt.billing.reservation;
     const storeFailure = this.settleFailures.shift();
     if (storeFailure) {
-      this.ledger.markAnswered(reservation, { ...settlement, clearBreakerOf: null }, now);
+      const kept = this.ledger.markAnswered(reservation, { ...settlement, clearBreakerOf: null }, now);
+      // Like the adapter: an answer whose hold was swept meanwhile can only be charged late.
+      if (!kept && this.ledger.stateOf(reservation) === 'swept') return this.settleLate(settlement, now);
       throw storeFailure;
     }
     const settled = await this.settleFrom(settlement, now, 'reserved');
@@ -106,6 +108,11 @@ export class InMemoryGatewayStore implements GatewayStore {
     // The hold was swept while the provider answered: charge the answer all the same (money, entry,
     // run cost), leaving the attempt record to the invocation that took over.
     if (this.ledger.stateOf(reservation) !== 'swept') return 'already';
+    return this.settleLate(settlement, now);
+  }
+
+  private async settleLate(settlement: Settlement, now: Date): Promise<'late' | 'already'> {
+    const reservation = settlement.attempt.billing.reservation;
     const { attempt, tags } = settlement;
     // Like the real transaction: no run to cost means nothing is written at all.
     if (!this.store.canRecordAnsweredAttempt(reservation.tenantId, reservation.runId, attempt))
@@ -122,10 +129,11 @@ export class InMemoryGatewayStore implements GatewayStore {
     return 'late';
   }
 
-  async release(reservation: Reservation, failedModel: string | null, _now: Date): Promise<void> {
+  async release(reservation: Reservation, failedModel: string | null, _now: Date): Promise<boolean> {
     const applied = await this.ledger.release(reservation);
     if (applied && failedModel !== null) this.breaker.recordFailure(failedModel);
     this.committed('release');
+    return applied || this.ledger.stateOf(reservation) !== 'swept';
   }
 
   async releaseHeld(tenantId: string, runId: string, now: Date): Promise<SweepResult> {

@@ -209,10 +209,11 @@ describe('the workflow state machine', () => {
       Parameters: { action: 'markFailed', ...IDS, 'error.$': '$.error' },
       ResultPath: null,
       Next: 'Failed',
-      // A sweep that could not end every reservation is retried: it must not strand budget.
+      // Idempotent, so retried on any error (a store outage, Rein.reservations_stranded): a failed
+      // run must not keep budget held.
       Retry: [
         ...LAMBDA_SERVICE_RETRY,
-        { ErrorEquals: ['Rein.reservations_stranded'], IntervalSeconds: 10, MaxAttempts: 8, BackoffRate: 2 },
+        { ErrorEquals: ['States.ALL'], IntervalSeconds: 10, MaxAttempts: 8, BackoffRate: 2 },
       ],
     });
     expect(state('Failed')).toEqual({ Type: 'Fail', ErrorPath: '$.error.Error', CausePath: '$.error.Cause' });

@@ -468,6 +468,46 @@ describe('DynamoGatewayStore', () => {
     });
   });
 
+  it('charges a late answer kept on a swept hold (answered_late) when the run is swept again', async () => {
+    const f = await fixture();
+    const held = f.reservation('1.m.1', 0.3);
+    await f.gateway.reserve(held, f.tokens(10), NOW);
+    await f.gateway.releaseHeld(f.tenantId, f.run.runId, NOW); // swept: 0.3 back in the budget
+    const settlement = {
+      attempt: f.attempt(held, 0.08),
+      tags: tags(f.tenantId, f.run.runId),
+      clearBreakerOf: null,
+    };
+    // What settleLate leaves when the store cannot write the late settlement.
+    await f.doc.send(
+      new UpdateCommand({
+        TableName: tables().ledger,
+        Key: { pk: `${f.tenantId}#RUN#${f.run.runId}`, sk: 'RES#1.m.1#inv_a' },
+        UpdateExpression: 'SET #state = :late, settlement = :settlement, answeredAt = :at',
+        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeValues: {
+          ':late': 'answered_late',
+          ':settlement': JSON.stringify(settlement),
+          ':at': ANSWERED_AT.toISOString(),
+        },
+      }),
+    );
+
+    expect(await f.gateway.releaseHeld(f.tenantId, f.run.runId, NOW)).toEqual({
+      released: [],
+      settled: ['1.m.1'],
+      failed: [],
+    });
+
+    expect(await f.ledger.getBudget(f.tenantId, '2026-11')).toMatchObject({
+      spentUsd: 0.08,
+      reservedUsd: 0,
+      availableUsd: 0.92,
+    });
+    expect(await f.store.getRun(f.tenantId, f.run.runId)).toMatchObject({ costUsd: 0.08 });
+    expect(await f.store.getAttempt(f.tenantId, f.run.runId, 1)).toBeNull();
+  });
+
   it('releases every reservation of a run still held, and only those', async () => {
     const f = await fixture();
     const settledKey = f.reservation('1.m.1', 0.1);

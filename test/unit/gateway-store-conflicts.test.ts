@@ -138,8 +138,8 @@ describe('DynamoGatewayStore transaction conflicts', () => {
 
     expect(dynamo.commandCalls(TransactWriteCommand)).toHaveLength(8);
     const [marked] = dynamo.commandCalls(UpdateCommand).map((call) => call.args[0].input);
-    expect(marked?.ConditionExpression).toBe('#state = :reserved AND #owner = :owner');
-    expect(marked?.ExpressionAttributeValues?.[':answered']).toBe('answered');
+    expect(marked?.ConditionExpression).toBe('#state = :from AND #owner = :owner');
+    expect(marked?.ExpressionAttributeValues).toMatchObject({ ':from': 'reserved', ':to': 'answered' });
     expect(JSON.parse(String(marked?.ExpressionAttributeValues?.[':settlement']))).toEqual(settlement);
   });
 
@@ -187,6 +187,36 @@ describe('DynamoGatewayStore transaction conflicts', () => {
 
     expect(result).toEqual({ released: ['1.m.2'], settled: [], failed: ['1.m.1'] });
     expect(warnings).toEqual(['A stranded reservation could not be ended']);
+  });
+
+  it('settles an answer its owner kept while the sweep was ending the hold', async () => {
+    const key = { pk: 'acme#RUN#run_1', sk: 'RES#1.m.1#inv_1' };
+    dynamo.on(QueryCommand).resolves({
+      Items: [
+        { ...key, state: 'reserved', owner: 'inv_1', attemptKey: '1.m.1', amountUsd: 0.1, month: '2026-11' },
+      ],
+    });
+    dynamo.on(TransactWriteCommand).rejectsOnce(cancelled('ConditionalCheckFailed', 'None')).resolves({});
+    dynamo.on(GetCommand).resolves({
+      Item: {
+        ...key,
+        state: 'answered',
+        owner: 'inv_1',
+        settlement: JSON.stringify(answeredSettlement()),
+        answeredAt: NOW.toISOString(),
+      },
+    });
+
+    expect(await store.releaseHeld('acme', 'run_1', NOW)).toEqual({
+      released: [],
+      settled: ['1.m.1'],
+      failed: [],
+    });
+    const [, settle] = dynamo
+      .commandCalls(TransactWriteCommand)
+      .map((call) => call.args[0].input.TransactItems);
+    expect(settle?.[0]?.Update?.ConditionExpression).toBe('#state = :from');
+    expect(settle?.[0]?.Update?.ExpressionAttributeValues?.[':from']).toBe('answered');
   });
 });
 

@@ -6,6 +6,7 @@ import {
   ModelRequestRejectedError,
   ModelTimeoutError,
   ModelUnavailableError,
+  type ModelRequest,
 } from '#shared/domain/model.ts';
 import { costOf, priceFor, PRICE_TABLE_VERSION } from '#shared/domain/pricing.ts';
 import { backoffMs, callModel, MAX_RETRY_AFTER_MS } from '#shared/usecases/model-call.ts';
@@ -416,50 +417,52 @@ describe('callModel', () => {
     expect(await deps.runs.getAttempt(TENANT, run.runId, 1)).not.toBeNull();
   });
 
-  it('never releases a hold of another invocation running alongside it', async () => {
+  it('never releases a hold of another invocation running alongside it, and stops once taken over', async () => {
     // A slow first invocation (A) and a retry Step Functions started alongside it (B).
     const { deps, run, task } = await setup([]);
     let bInsideModel!: () => void;
     const bReachedModel = new Promise<void>((resolve) => (bInsideModel = resolve));
-    let aBackingOff!: () => void;
-    const aReleased = new Promise<void>((resolve) => (aBackingOff = resolve));
+    let aHasReleased!: () => void;
+    const aReleased = new Promise<void>((resolve) => (aHasReleased = resolve));
     const retried: { b: Promise<unknown> | null } = { b: null };
+    const bModel = new ScriptedModelClient([ANSWER]);
+    // B's answer arrives only after A got its 503 and released what it thinks it holds.
     const bDeps = {
       ...deps,
-      model: new ScriptedModelClient([
-        () => {
+      model: {
+        generate: async (request: ModelRequest) => {
           bInsideModel();
-          return ANSWER;
+          await aReleased;
+          return bModel.generate(request);
         },
-      ]),
+      },
     };
-    // B's answer arrives only after A got its 503 and released what it thinks it holds.
-    bDeps.model.generate = ((inner) => async (request) => {
-      const answer = inner(request);
-      await aReleased;
-      return answer;
-    })(bDeps.model.generate.bind(bDeps.model));
     const aDeps = {
       ...deps,
       model: {
         generate: async () => {
-          if (retried.b === null) {
-            retried.b = callModel(bDeps, task);
-            await bReachedModel;
-            throw new ModelUnavailableError('The model provider answered 503.', null);
-          }
-          throw new ModelRequestRejectedError('The model provider rejected the request (400).', null);
+          retried.b = callModel(bDeps, task);
+          await bReachedModel;
+          throw new ModelUnavailableError('The model provider answered 503.', null);
         },
       },
-      sleep: (ms: number) => {
-        aBackingOff();
-        return deps.sleep(ms);
+      gateway: {
+        reserve: deps.gateway.reserve.bind(deps.gateway),
+        settle: deps.gateway.settle.bind(deps.gateway),
+        releaseHeld: deps.gateway.releaseHeld.bind(deps.gateway),
+        release: async (...args: Parameters<typeof deps.gateway.release>) => {
+          const stillMine = await deps.gateway.release(...args);
+          aHasReleased();
+          return stillMine;
+        },
       },
     };
 
-    await expect(callModel(aDeps, task)).rejects.toThrow('rejected the request');
+    // A's 503 finds its hold swept by B: A stops instead of trying again under B's feet.
+    await expect(callModel(aDeps, task)).rejects.toThrow('Another invocation took this model call over.');
     expect(await retried.b).toEqual({ attempt: 1, model: PRIMARY });
 
+    // B's hold survived A's release: B settled it.
     expect(deps.ledger.entries.map((e) => [e.attemptKey, e.costUsd])).toEqual([
       ['1.gpt-4.1-mini.1', PRIMARY_COST],
     ]);

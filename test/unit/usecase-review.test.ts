@@ -332,6 +332,29 @@ describe('expireReview and recordOutcome', () => {
   });
 });
 
+describe('the end of a run', () => {
+  it('releases what a taken-over model call left held when the outcome is recorded', async () => {
+    const deps = makeDeps();
+    const run = await seedRun(deps, { status: 'awaiting_review' });
+    const draft = await seedDraft(deps, run, { status: 'approved' });
+    const held = {
+      tenantId: TENANT,
+      runId: run.runId,
+      amountUsd: 0.2,
+      month: '2026-10',
+      owner: 'inv_zombie',
+    };
+    await deps.ledger.reserve({ ...held, attemptKey: '1.gpt-4.1-mini.2' }, deps.clock.now());
+
+    await recordOutcome(deps, { tenantId: TENANT, runId: run.runId, draftId: draft.draftId });
+
+    expect(deps.ledger.budget(TENANT, '2026-10').reservedUsd).toBe(0);
+    expect(deps.traces.spansOf(TENANT, run.runId).map((s) => s.attributes['rein.stranded_released'])).toEqual(
+      ['1.gpt-4.1-mini.2'],
+    );
+  });
+});
+
 describe('markFailed', () => {
   it.each([
     ['Rein.budget_exceeded', 'budget_exceeded', 'The budget does not cover this run.'],

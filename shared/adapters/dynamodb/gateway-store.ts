@@ -356,7 +356,7 @@ export class DynamoGatewayStore implements GatewayStore {
    * spend, ledger entry and run cost — without the attempt record, which belongs to the invocation
    * that took over.
    */
-  private lateSettleItems(settlement: Settlement, now: Date): TransactItems {
+  private lateSettleItems(settlement: Settlement, now: Date, from: 'swept' | 'answered_late'): TransactItems {
     const { reservation } = settlement.attempt.billing;
     const costUsd = roundUsd(settlement.attempt.costUsd);
     return [
@@ -364,12 +364,13 @@ export class DynamoGatewayStore implements GatewayStore {
         Update: {
           TableName: this.tables.ledger,
           Key: reservationKey(reservation),
-          UpdateExpression: 'SET #state = :settled, settledUsd = :cost, settledLate = :true',
-          ConditionExpression: '#state = :swept AND #owner = :owner',
+          UpdateExpression:
+            'SET #state = :settled, settledUsd = :cost, settledLate = :true REMOVE settlement, answeredAt',
+          ConditionExpression: '#state = :from AND #owner = :owner',
           ExpressionAttributeNames: { '#state': 'state', '#owner': 'owner' },
           ExpressionAttributeValues: {
             ':settled': 'settled',
-            ':swept': 'swept',
+            ':from': from,
             ':owner': reservation.owner,
             ':cost': costUsd,
             ':true': true,
@@ -402,15 +403,54 @@ export class DynamoGatewayStore implements GatewayStore {
     }
   }
 
-  /** Charges an answer whose hold a sweep released; 'already' when it was charged before. */
+  /**
+   * Charges an answer whose hold a sweep released; 'already' when it was charged before. When the
+   * store cannot write it now, the answer is kept on the swept item (`answered_late`) for the sweep.
+   */
   private async settleLate(settlement: Settlement, now: Date): Promise<'late' | 'already'> {
     try {
-      await this.transact(this.lateSettleItems(settlement, now));
+      await this.transact(this.lateSettleItems(settlement, now, 'swept'));
       return 'late';
     } catch (error) {
       if (conditionFailed(error)) return 'already';
+      if (isTransient(error)) {
+        const reservation = settlement.attempt.billing.reservation;
+        await this.keepAnswer(settlement, now, 'swept', 'answered_late').catch((keepError: unknown) => {
+          this.warn('A late answer could not be settled nor kept on its reservation', {
+            runId: reservation.runId,
+            attemptKey: reservation.attemptKey,
+            keepError: keepError instanceof Error ? keepError.name : 'unknown',
+          });
+        });
+      }
       throw error;
     }
+  }
+
+  /** Keeps an answer that cannot be settled now on its owner's reservation item, for the sweep. */
+  private async keepAnswer(
+    settlement: Settlement,
+    now: Date,
+    from: 'reserved' | 'swept',
+    to: 'answered' | 'answered_late',
+  ): Promise<void> {
+    const reservation = settlement.attempt.billing.reservation;
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tables.ledger,
+        Key: reservationKey(reservation),
+        UpdateExpression: 'SET #state = :to, settlement = :settlement, answeredAt = :at',
+        ConditionExpression: '#state = :from AND #owner = :owner',
+        ExpressionAttributeNames: { '#state': 'state', '#owner': 'owner' },
+        ExpressionAttributeValues: {
+          ':to': to,
+          ':from': from,
+          ':owner': reservation.owner,
+          ':settlement': JSON.stringify({ ...settlement, clearBreakerOf: null }),
+          ':at': now.toISOString(),
+        },
+      }),
+    );
   }
 
   async settle(settlement: Settlement, now: Date): Promise<'settled' | 'late' | 'already'> {
@@ -430,22 +470,7 @@ export class DynamoGatewayStore implements GatewayStore {
       // on the reservation (one small write to an uncontended item), so releaseHeld charges it when
       // the run is swept instead of releasing it as unanswered.
       try {
-        await this.doc.send(
-          new UpdateCommand({
-            TableName: this.tables.ledger,
-            Key: reservationKey(reservation),
-            UpdateExpression: 'SET #state = :answered, settlement = :settlement, answeredAt = :at',
-            ConditionExpression: '#state = :reserved AND #owner = :owner',
-            ExpressionAttributeNames: { '#state': 'state', '#owner': 'owner' },
-            ExpressionAttributeValues: {
-              ':answered': 'answered',
-              ':reserved': 'reserved',
-              ':owner': reservation.owner,
-              ':settlement': JSON.stringify({ ...settlement, clearBreakerOf: null }),
-              ':at': now.toISOString(),
-            },
-          }),
-        );
+        await this.keepAnswer(settlement, now, 'reserved', 'answered');
       } catch (keepError) {
         // Swept in the meantime: the late settlement is the only way left to charge the answer.
         if (isConditionFailure(keepError) && (await this.stored(reservation))?.['state'] === 'swept') {
@@ -501,13 +526,65 @@ export class DynamoGatewayStore implements GatewayStore {
     return items;
   }
 
-  async release(reservation: Reservation, failedModel: string | null, now: Date): Promise<void> {
+  async release(reservation: Reservation, failedModel: string | null, now: Date): Promise<boolean> {
     const items = this.releaseItems(reservation, failedModel, now, false);
     try {
       await this.transact(items, failedModel === null ? null : items.length - 1);
+      return true;
     } catch (error) {
-      // Released, settled or swept already: releasing again changes nothing.
       if (!conditionFailed(error)) throw error;
+      // Released before by this invocation changes nothing; swept means it was taken over.
+      return (await this.stored(reservation))?.['state'] !== 'swept';
+    }
+  }
+
+  /** Ends one stranded reservation item: settles a kept answer, or releases a bare hold. */
+  private async endStranded(
+    tenantId: string,
+    runId: string,
+    item: Record<string, unknown>,
+    attemptKey: string,
+    now: Date,
+  ): Promise<'settled' | 'released' | 'none'> {
+    const key = { pk: item['pk'], sk: item['sk'] };
+    const kept = (): { settlement: Settlement; at: Date } => {
+      if (typeof item['settlement'] !== 'string') throw new Error('A kept answer has no settlement.');
+      const at = typeof item['answeredAt'] === 'string' ? new Date(item['answeredAt']) : now;
+      return { settlement: JSON.parse(item['settlement']) as Settlement, at };
+    };
+    try {
+      if (item['state'] === 'answered') {
+        const { settlement, at } = kept();
+        await this.sendSettle(this.settleItems(settlement, at, 'answered'), false);
+        return 'settled';
+      }
+      if (item['state'] === 'answered_late') {
+        const { settlement, at } = kept();
+        await this.transact(this.lateSettleItems(settlement, at, 'answered_late'));
+        return 'settled';
+      }
+      const reservation: Reservation = {
+        tenantId,
+        runId,
+        attemptKey,
+        amountUsd: Number(item['amountUsd']),
+        month: String(item['month']),
+        owner: typeof item['owner'] === 'string' ? item['owner'] : '',
+      };
+      // The item's own key, whatever format it was written in.
+      await this.transact(this.releaseItems(reservation, null, now, true, key));
+      return 'released';
+    } catch (error) {
+      if (!conditionFailed(error)) throw error;
+      // Changed since the query: its owner ended it, or kept an answer on it meanwhile.
+      const current = await this.doc.send(
+        new GetCommand({ TableName: this.tables.ledger, Key: key, ConsistentRead: true }),
+      );
+      const state: unknown = current.Item?.['state'];
+      if (current.Item && (state === 'answered' || state === 'answered_late')) {
+        return this.endStranded(tenantId, runId, current.Item, attemptKey, now);
+      }
+      return 'none';
     }
   }
 
@@ -519,20 +596,20 @@ export class DynamoGatewayStore implements GatewayStore {
         new QueryCommand({
           TableName: this.tables.ledger,
           KeyConditionExpression: 'pk = :pk AND begins_with(sk, :res)',
-          FilterExpression: '#state IN (:reserved, :answered)',
+          FilterExpression: '#state IN (:reserved, :answered, :answeredLate)',
           ExpressionAttributeNames: { '#state': 'state' },
           ExpressionAttributeValues: {
             ':pk': `${tenantId}#RUN#${runId}`,
             ':res': 'RES#',
             ':reserved': 'reserved',
             ':answered': 'answered',
+            ':answeredLate': 'answered_late',
           },
           ConsistentRead: true,
           ...(startKey ? { ExclusiveStartKey: startKey } : {}),
         }),
       );
       for (const item of page.Items ?? []) {
-        const owner = String(item['owner'] ?? '');
         const sk = String(item['sk']);
         const attemptKey =
           typeof item['attemptKey'] === 'string'
@@ -540,30 +617,10 @@ export class DynamoGatewayStore implements GatewayStore {
             : (sk.slice('RES#'.length).split('#')[0] ?? sk);
         // One reservation that cannot be ended now must not keep the others held.
         try {
-          if (item['state'] === 'answered') {
-            if (typeof item['settlement'] !== 'string')
-              throw new Error('An answered reservation has no settlement.');
-            const settlement = JSON.parse(item['settlement']) as Settlement;
-            const answeredAt = typeof item['answeredAt'] === 'string' ? new Date(item['answeredAt']) : now;
-            await this.sendSettle(this.settleItems(settlement, answeredAt, 'answered'), false);
-            result.settled.push(attemptKey);
-            continue;
-          }
-          const reservation: Reservation = {
-            tenantId,
-            runId,
-            attemptKey,
-            amountUsd: Number(item['amountUsd']),
-            month: String(item['month']),
-            owner,
-          };
-          // The item's own key, whatever format it was written in.
-          await this.transact(
-            this.releaseItems(reservation, null, now, true, { pk: item['pk'], sk: item['sk'] }),
-          );
-          result.released.push(attemptKey);
+          const outcome = await this.endStranded(tenantId, runId, item, attemptKey, now);
+          if (outcome === 'settled') result.settled.push(attemptKey);
+          if (outcome === 'released') result.released.push(attemptKey);
         } catch (error) {
-          if (conditionFailed(error)) continue; // ended meanwhile by its own invocation
           result.failed.push(attemptKey);
           this.warn('A stranded reservation could not be ended', {
             runId,
