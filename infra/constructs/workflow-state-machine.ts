@@ -5,6 +5,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config/types.ts';
+import { RESERVATIONS_STRANDED_ERROR } from '#shared/domain/errors.ts';
 
 /** Every state of the workflow, as named in the contract of `shared/workflows/tasks.ts`. */
 export const WORKFLOW_STATE_NAMES = [
@@ -162,6 +163,15 @@ export class WorkflowStateMachine extends Construct {
       { action: 'recordOutcome', ...ids, 'draftId.$': '$.draft.draftId' },
       '$.outcome',
     );
+    // Both end the run, then sweep its reservations; a sweep the store refused is tried again.
+    for (const ending of [expireReview, recordOutcome]) {
+      ending.addRetry({
+        errors: [RESERVATIONS_STRANDED_ERROR],
+        interval: Duration.seconds(10),
+        maxAttempts: 8,
+        backoffRate: 2,
+      });
+    }
     const done = new sfn.Succeed(this, 'Done');
 
     const prepareRepair = new sfn.Pass(this, 'PrepareRepair', {

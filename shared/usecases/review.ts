@@ -16,6 +16,7 @@ import { assertCanChangeDraft, assertCanSeeDraft, requireRole, ROUTE_ROLES } fro
 import { hasAnyRole, type Principal } from '../domain/principal.ts';
 import { getWorkflow } from '../workflows/registry.ts';
 import { allTextSafe, safeText } from '../domain/text.ts';
+import type { SweepResult } from '../ports/index.ts';
 import type { Deps } from './deps.ts';
 import { recordSpan, sweptAttributes } from './tracing.ts';
 
@@ -284,7 +285,11 @@ async function finishRun(
   await deps.runs.updateRun(task.tenantId, task.runId, { status }, deps.clock.now());
   const now = deps.clock.now();
   // What a model-call invocation taken over by a retry may have left behind: the run holds no budget.
-  const swept = await deps.gateway.releaseHeld(task.tenantId, task.runId, now);
+  // The status is written already; a sweep that fails surfaces as Rein.reservations_stranded, which
+  // the state machine retries for these tasks.
+  const swept = await deps.gateway.releaseHeld(task.tenantId, task.runId, now).catch((): SweepResult => {
+    return { released: [], settled: [], failed: ['(sweep)'] };
+  });
   await recordSpan(deps.traces, task.tenantId, task.runId, {
     name: `review ${status}`,
     kind: 'review',
@@ -378,7 +383,7 @@ export async function markFailed(
 ): Promise<{ code: RunFailureCode }> {
   const code = failureCodeOf(task.error.Error);
   const now = deps.clock.now();
-  await deps.runs.updateRun(
+  const failed = await deps.runs.updateRun(
     task.tenantId,
     task.runId,
     { status: 'failed', error: { code, message: FIXED_MESSAGES[code] } },
@@ -388,18 +393,21 @@ export async function markFailed(
   // timeout, a crash) left its reservation held: a failed run holds no budget. MarkFailed is
   // idempotent, and the state machine retries it on any error, so a store outage here only delays.
   const swept = await deps.gateway.releaseHeld(task.tenantId, task.runId, now);
-  await recordSpan(deps.traces, task.tenantId, task.runId, {
-    name: 'run failed',
-    kind: 'run',
-    start: now,
-    end: now,
-    status: 'error',
-    attributes: {
-      'error.type': code,
-      'rein.step_functions.error': task.error.Error ?? null,
-      ...sweptAttributes(swept),
-    },
-  });
+  // A run that had ended already (a later task of a finished run failed) keeps its status and span.
+  if (failed) {
+    await recordSpan(deps.traces, task.tenantId, task.runId, {
+      name: 'run failed',
+      kind: 'run',
+      start: now,
+      end: now,
+      status: 'error',
+      attributes: {
+        'error.type': code,
+        'rein.step_functions.error': task.error.Error ?? null,
+        ...sweptAttributes(swept),
+      },
+    });
+  }
   // The run is failed either way; Step Functions retries MarkFailed on this error to sweep again.
   if (swept.failed.length > 0) throw strandedError();
   return { code };

@@ -29,6 +29,11 @@ const LAMBDA_SERVICE_RETRY = [
     BackoffRate: 2,
   },
 ];
+/** RecordOutcome and ExpireReview end the run, then sweep its reservations: a refused sweep is retried. */
+const RUN_ENDING_RETRY = [
+  ...LAMBDA_SERVICE_RETRY,
+  { ErrorEquals: ['Rein.reservations_stranded'], IntervalSeconds: 10, MaxAttempts: 8, BackoffRate: 2 },
+];
 const CATCH_ALL = { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'MarkFailed' };
 
 function state(name: string): Record<string, unknown> {
@@ -119,7 +124,7 @@ describe('the workflow state machine', () => {
         Parameters: parameters,
         ResultPath: resultPath,
         Next: next,
-        Retry: LAMBDA_SERVICE_RETRY,
+        Retry: name === 'RecordOutcome' || name === 'ExpireReview' ? RUN_ENDING_RETRY : LAMBDA_SERVICE_RETRY,
         Catch: [CATCH_ALL],
       });
     },
@@ -198,7 +203,9 @@ describe('the workflow state machine', () => {
   it('retries only Lambda service errors: model retries belong to the gateway', () => {
     for (const [name, value] of Object.entries(states)) {
       if (value['Type'] !== 'Task' || name === 'MarkFailed') continue;
-      expect(value['Retry']).toEqual(LAMBDA_SERVICE_RETRY);
+      expect(value['Retry']).toEqual(
+        name === 'RecordOutcome' || name === 'ExpireReview' ? RUN_ENDING_RETRY : LAMBDA_SERVICE_RETRY,
+      );
     }
   });
 

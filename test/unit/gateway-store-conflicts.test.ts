@@ -218,6 +218,30 @@ describe('DynamoGatewayStore transaction conflicts', () => {
     expect(settle?.[0]?.Update?.ConditionExpression).toBe('#state = :from');
     expect(settle?.[0]?.Update?.ExpressionAttributeValues?.[':from']).toBe('answered');
   });
+
+  it('reports a kept answer whose condition keeps failing as failed instead of trying forever', async () => {
+    const item = {
+      pk: 'acme#RUN#run_1',
+      sk: 'RES#1.m.1#inv_1',
+      state: 'answered',
+      owner: 'inv_1',
+      attemptKey: '1.m.1',
+      settlement: JSON.stringify(answeredSettlement()),
+      answeredAt: NOW.toISOString(),
+    };
+    dynamo.on(QueryCommand).resolves({ Items: [item] });
+    dynamo
+      .on(TransactWriteCommand)
+      .rejects(cancelled('None', 'None', 'None', 'None', 'ConditionalCheckFailed'));
+    dynamo.on(GetCommand).resolves({ Item: item });
+
+    expect(await store.releaseHeld('acme', 'run_1', NOW)).toEqual({
+      released: [],
+      settled: [],
+      failed: ['1.m.1'],
+    });
+    expect(dynamo.commandCalls(GetCommand)).toHaveLength(1);
+  });
 });
 
 function answeredSettlement() {

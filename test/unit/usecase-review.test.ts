@@ -333,6 +333,20 @@ describe('expireReview and recordOutcome', () => {
 });
 
 describe('the end of a run', () => {
+  it('keeps the final status and asks for a retry when the sweep at the end of the run fails', async () => {
+    const deps = makeDeps();
+    const run = await seedRun(deps, { status: 'awaiting_review' });
+    const draft = await seedDraft(deps, run, { status: 'approved' });
+    deps.gateway.releaseHeld = () => Promise.reject(new Error('ProvisionedThroughputExceededException'));
+
+    const error = await rejectionOf(
+      recordOutcome(deps, { tenantId: TENANT, runId: run.runId, draftId: draft.draftId }),
+    );
+
+    expect(error.name).toBe('Rein.reservations_stranded');
+    expect((await deps.runs.getRun(TENANT, run.runId))?.status).toBe('approved');
+  });
+
   it('releases what a taken-over model call left held when the outcome is recorded', async () => {
     const deps = makeDeps();
     const run = await seedRun(deps, { status: 'awaiting_review' });
@@ -416,6 +430,29 @@ describe('markFailed', () => {
     expect((await deps.runs.getRun(TENANT, run.runId))?.status).toBe('failed');
     // The retry Step Functions makes sweeps again and ends it.
     await markFailed(deps, { tenantId: TENANT, runId: run.runId, error: { Error: 'Sandbox.Timedout' } });
+    expect(deps.ledger.budget(TENANT, '2026-10').reservedUsd).toBe(0);
+  });
+
+  it('records no failure on a run that had ended, but still sweeps it', async () => {
+    const deps = makeDeps();
+    const run = await seedRun(deps, { status: 'approved' });
+    const held = {
+      tenantId: TENANT,
+      runId: run.runId,
+      amountUsd: 0.2,
+      month: '2026-10',
+      owner: 'inv_zombie',
+    };
+    await deps.ledger.reserve({ ...held, attemptKey: '1.gpt-4.1-mini.1' }, deps.clock.now());
+
+    await markFailed(deps, {
+      tenantId: TENANT,
+      runId: run.runId,
+      error: { Error: 'Rein.reservations_stranded' },
+    });
+
+    expect((await deps.runs.getRun(TENANT, run.runId))?.status).toBe('approved');
+    expect(deps.traces.spansOf(TENANT, run.runId)).toEqual([]);
     expect(deps.ledger.budget(TENANT, '2026-10').reservedUsd).toBe(0);
   });
 

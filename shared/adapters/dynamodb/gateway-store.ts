@@ -298,7 +298,12 @@ export class DynamoGatewayStore implements GatewayStore {
    * The settle transaction, from a reservation its owner holds or from one marked answered. Item 3 is
    * the attempt record (see ATTEMPT_RECORD_INDEX).
    */
-  private settleItems(settlement: Settlement, now: Date, from: 'reserved' | 'answered'): TransactItems {
+  private settleItems(
+    settlement: Settlement,
+    now: Date,
+    from: 'reserved' | 'answered',
+    key: Record<string, unknown> = reservationKey(settlement.attempt.billing.reservation),
+  ): TransactItems {
     const { attempt } = settlement;
     const { reservation } = attempt.billing;
     const costUsd = roundUsd(attempt.costUsd);
@@ -306,7 +311,7 @@ export class DynamoGatewayStore implements GatewayStore {
       {
         Update: {
           TableName: this.tables.ledger,
-          Key: reservationKey(reservation),
+          Key: key,
           UpdateExpression: 'SET #state = :settled, settledUsd = :cost REMOVE settlement, answeredAt',
           ConditionExpression: from === 'reserved' ? '#state = :from AND #owner = :owner' : '#state = :from',
           ExpressionAttributeNames: {
@@ -356,14 +361,19 @@ export class DynamoGatewayStore implements GatewayStore {
    * spend, ledger entry and run cost — without the attempt record, which belongs to the invocation
    * that took over.
    */
-  private lateSettleItems(settlement: Settlement, now: Date, from: 'swept' | 'answered_late'): TransactItems {
+  private lateSettleItems(
+    settlement: Settlement,
+    now: Date,
+    from: 'swept' | 'answered_late',
+    key: Record<string, unknown> = reservationKey(settlement.attempt.billing.reservation),
+  ): TransactItems {
     const { reservation } = settlement.attempt.billing;
     const costUsd = roundUsd(settlement.attempt.costUsd);
     return [
       {
         Update: {
           TableName: this.tables.ledger,
-          Key: reservationKey(reservation),
+          Key: key,
           UpdateExpression:
             'SET #state = :settled, settledUsd = :cost, settledLate = :true REMOVE settlement, answeredAt',
           ConditionExpression: '#state = :from AND #owner = :owner',
@@ -555,12 +565,12 @@ export class DynamoGatewayStore implements GatewayStore {
     try {
       if (item['state'] === 'answered') {
         const { settlement, at } = kept();
-        await this.sendSettle(this.settleItems(settlement, at, 'answered'), false);
+        await this.sendSettle(this.settleItems(settlement, at, 'answered', key), false);
         return 'settled';
       }
       if (item['state'] === 'answered_late') {
         const { settlement, at } = kept();
-        await this.transact(this.lateSettleItems(settlement, at, 'answered_late'));
+        await this.transact(this.lateSettleItems(settlement, at, 'answered_late', key));
         return 'settled';
       }
       const reservation: Reservation = {
@@ -581,10 +591,13 @@ export class DynamoGatewayStore implements GatewayStore {
         new GetCommand({ TableName: this.tables.ledger, Key: key, ConsistentRead: true }),
       );
       const state: unknown = current.Item?.['state'];
-      if (current.Item && (state === 'answered' || state === 'answered_late')) {
+      if (state !== 'reserved' && state !== 'answered' && state !== 'answered_late') return 'none';
+      // Its owner kept an answer on it meanwhile: end it as that, once. A condition that fails on an
+      // unchanged item (its run is gone, say) cannot be ended by trying again.
+      if (current.Item && state !== item['state'] && item['state'] === 'reserved') {
         return this.endStranded(tenantId, runId, current.Item, attemptKey, now);
       }
-      return 'none';
+      throw error;
     }
   }
 
