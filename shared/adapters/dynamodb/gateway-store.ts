@@ -124,7 +124,16 @@ function chargeKey(reservation: Reservation): string {
  * settlement or a fallback (and costs the breaker a few counts at most).
  *
  * Reservations are one item per attempt key *and* invocation (`owner`), so a retry Step Functions
- * starts alongside a slow first invocation never shares an item with it.
+ * starts alongside a slow first invocation never shares an item with it. A reservation's states:
+ *
+ *   reserved ─settle→ settled            (the normal path)
+ *   reserved ─release→ released          (no answer: an error status, a timeout)
+ *   reserved ─store refuses settle→ answered ─sweep→ settled
+ *   reserved ─sweep→ swept ─late settle→ settled   (its invocation was taken over, then answered)
+ *   swept ─store refuses late settle→ answered_late ─sweep→ settled
+ *
+ * The sweep (`releaseHeld`) runs at the start of every model call of a run, in MarkFailed and when
+ * the run ends; it is what makes a dead or taken-over invocation's reservation end.
  */
 export class DynamoGatewayStore implements GatewayStore {
   constructor(
