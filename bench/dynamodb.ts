@@ -73,6 +73,8 @@ export async function measureDynamo(runs: number): Promise<DynamoResult> {
   try {
     const token = await stack.token({ sub: 'mgr-carol', tenantId: 'acme', roles: ['manager'] });
     const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    const adminToken = await stack.token({ sub: 'admin-dave', tenantId: 'acme', roles: ['admin'] });
+    const adminHeaders = { authorization: `Bearer ${adminToken}` };
     const runIds: string[] = [];
     const full = await counting(async () => {
       for (let i = 0; i < runs; i += 1) {
@@ -98,6 +100,16 @@ export async function measureDynamo(runs: number): Promise<DynamoResult> {
             status: string;
           };
           return current.status === 'approved';
+        });
+        // RecordOutcome goes on after the status (sweep, span): wait for its span, so none of its
+        // requests land in the next measurement.
+        await waitFor(async () => {
+          const trace = (await (
+            await fetch(`${stack.url}/v1/runs/${run.runId}/trace`, { headers: adminHeaders })
+          ).json()) as {
+            spans?: { name: string }[];
+          };
+          return (trace.spans ?? []).some((span) => span.name === 'review approved');
         });
       }
     });

@@ -23,7 +23,7 @@ async function main(): Promise<void> {
 
   const dynamo = await measureDynamo(Number(process.env['BENCH_RUNS'] ?? 10));
   lines.push(
-    `DynamoDB requests (local stack, ${dynamo.runs} full runs request → approved)`,
+    `DynamoDB requests (local stack, ${dynamo.runs} full runs request → approved; per run includes the bench's own polling of status and trace)`,
     `  per run             reads ${dynamo.perRun.reads}   writes ${dynamo.perRun.writes}   ${JSON.stringify(dynamo.perRun.byCommand)}`,
     `  per model attempt   reads ${dynamo.perModelAttempt.reads}   writes ${dynamo.perModelAttempt.writes}   ${JSON.stringify(dynamo.perModelAttempt.byCommand)}   (target: ≤ 3 writes → ${dynamo.perModelAttempt.writes <= 3 ? 'met' : 'NOT met'})`,
     `  503 then answered   ${dynamo.failedThenAnswered.providerCalls} provider calls: reads ${dynamo.failedThenAnswered.reads}   writes ${dynamo.failedThenAnswered.writes} (${(dynamo.failedThenAnswered.writes / Math.max(1, dynamo.failedThenAnswered.providerCalls)).toFixed(1)} per attempt)   ${JSON.stringify(dynamo.failedThenAnswered.byCommand)}`,
