@@ -103,12 +103,7 @@ export class WorkflowStateMachine extends Construct {
     );
     // MarkFailed is idempotent: it is retried on any error (a store outage, or a sweep that could
     // not end every reservation, RESERVATIONS_STRANDED_ERROR), so a failed run never keeps budget held.
-    markFailed.addRetry({
-      errors: [sfn.Errors.ALL],
-      interval: Duration.seconds(10),
-      maxAttempts: 8,
-      backoffRate: 2,
-    });
+    markFailed.addRetry(sweepRetry([sfn.Errors.ALL]));
     const failed = new sfn.Fail(this, 'Failed', { errorPath: '$.error.Error', causePath: '$.error.Cause' });
     markFailed.next(failed);
 
@@ -164,14 +159,8 @@ export class WorkflowStateMachine extends Construct {
       '$.outcome',
     );
     // Both end the run, then sweep its reservations; a sweep the store refused is tried again.
-    for (const ending of [expireReview, recordOutcome]) {
-      ending.addRetry({
-        errors: [RESERVATIONS_STRANDED_ERROR],
-        interval: Duration.seconds(10),
-        maxAttempts: 8,
-        backoffRate: 2,
-      });
-    }
+    for (const ending of [expireReview, recordOutcome])
+      ending.addRetry(sweepRetry([RESERVATIONS_STRANDED_ERROR]));
     const done = new sfn.Succeed(this, 'Done');
 
     const prepareRepair = new sfn.Pass(this, 'PrepareRepair', {
@@ -242,6 +231,11 @@ export class WorkflowStateMachine extends Construct {
       });
     }
   }
+}
+
+/** The retry of a task that sweeps a run's reservations: patient, since budget stays held until it succeeds. */
+function sweepRetry(errors: string[]): sfn.RetryProps {
+  return { errors, interval: Duration.seconds(10), maxAttempts: 8, backoffRate: 2 };
 }
 
 function withLambdaServiceRetry(task: tasks.LambdaInvoke): tasks.LambdaInvoke {

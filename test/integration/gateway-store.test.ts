@@ -8,7 +8,7 @@ import { DynamoTraceSink } from '#shared/adapters/dynamodb/trace-sink.ts';
 import { DynamoWorkflowStore } from '#shared/adapters/dynamodb/workflow-store.ts';
 import { BudgetExceededError } from '#shared/domain/errors.ts';
 import { newId } from '#shared/domain/ids.ts';
-import type { AttemptRecord, LedgerEntryTags, Reservation } from '#shared/ports/index.ts';
+import type { AttemptRecord, LedgerEntryTags, Reservation, Settlement } from '#shared/ports/index.ts';
 import type { Deps } from '#shared/usecases/deps.ts';
 import { callModel } from '#shared/usecases/model-call.ts';
 import type { ModelServer } from '#infra/local/model-server/index.ts';
@@ -197,6 +197,21 @@ describe('DynamoGatewayStore', () => {
       gateway: new DynamoGatewayStore(doc, tables(), ENV, budgetUsd),
       ledger: new DynamoLedger(doc, tables().ledger, budgetUsd),
       breaker: new DynamoCircuitBreaker(doc, tables().ledger, ENV, POLICY),
+      /** Leaves an answer on inv_a's reservation as the adapter does when the store refuses a settle. */
+      keepOnReservation: (attemptKey: string, state: 'answered' | 'answered_late', settlement: Settlement) =>
+        doc.send(
+          new UpdateCommand({
+            TableName: tables().ledger,
+            Key: { pk: `${tenantId}#RUN#${run.runId}`, sk: `RES#${attemptKey}#inv_a` },
+            UpdateExpression: 'SET #state = :state, settlement = :settlement, answeredAt = :at',
+            ExpressionAttributeNames: { '#state': 'state' },
+            ExpressionAttributeValues: {
+              ':state': state,
+              ':settlement': JSON.stringify(settlement),
+              ':at': ANSWERED_AT.toISOString(),
+            },
+          }),
+        ),
     };
   }
 
@@ -277,19 +292,7 @@ describe('DynamoGatewayStore', () => {
       clearBreakerOf: null,
     };
     // What DynamoGatewayStore.settle leaves when its transaction cannot be written.
-    await f.doc.send(
-      new UpdateCommand({
-        TableName: tables().ledger,
-        Key: { pk: `${f.tenantId}#RUN#${f.run.runId}`, sk: 'RES#1.m.1#inv_a' },
-        UpdateExpression: 'SET #state = :answered, settlement = :settlement, answeredAt = :at',
-        ExpressionAttributeNames: { '#state': 'state' },
-        ExpressionAttributeValues: {
-          ':answered': 'answered',
-          ':settlement': JSON.stringify(settlement),
-          ':at': ANSWERED_AT.toISOString(),
-        },
-      }),
-    );
+    await f.keepOnReservation('1.m.1', 'answered', settlement);
 
     // Swept a day later: the entry keeps the time the answer came.
     expect(await f.gateway.releaseHeld(f.tenantId, f.run.runId, new Date('2026-11-25T08:00:00Z'))).toEqual({
@@ -479,19 +482,7 @@ describe('DynamoGatewayStore', () => {
       clearBreakerOf: null,
     };
     // What settleLate leaves when the store cannot write the late settlement.
-    await f.doc.send(
-      new UpdateCommand({
-        TableName: tables().ledger,
-        Key: { pk: `${f.tenantId}#RUN#${f.run.runId}`, sk: 'RES#1.m.1#inv_a' },
-        UpdateExpression: 'SET #state = :late, settlement = :settlement, answeredAt = :at',
-        ExpressionAttributeNames: { '#state': 'state' },
-        ExpressionAttributeValues: {
-          ':late': 'answered_late',
-          ':settlement': JSON.stringify(settlement),
-          ':at': ANSWERED_AT.toISOString(),
-        },
-      }),
-    );
+    await f.keepOnReservation('1.m.1', 'answered_late', settlement);
 
     expect(await f.gateway.releaseHeld(f.tenantId, f.run.runId, NOW)).toEqual({
       released: [],
