@@ -1,5 +1,6 @@
 import type { ContextObject, SourceId } from '../domain/context.ts';
 import type { Draft, DraftStatus, Outcome } from '../domain/draft.ts';
+import type { DomainEvent } from '../domain/events.ts';
 import type { Run, RunError, RunStatus } from '../domain/run.ts';
 import type { Span } from '../domain/trace.ts';
 import type { ModelRequest, ModelResponse } from '../domain/model.ts';
@@ -44,12 +45,17 @@ export interface RunStore {
   /** The unexpired idempotency record of `key`, if any. */
   findIdempotency(tenantId: string, key: string, now: Date): Promise<IdempotencyRecord | null>;
   getRun(tenantId: string, runId: string): Promise<Run | null>;
-  /** Moves a run to a new status unless it is already in a terminal status. Returns the updated run or null. */
+  /**
+   * Moves a run to a new status unless it is already in a terminal status. Returns the updated run or null.
+   * With `event`, the event is recorded in the same transaction, and only if the status changes
+   * (a repeated call writes no second event).
+   */
   updateRun(
     tenantId: string,
     runId: string,
     changes: { status?: RunStatus; draftId?: string; error?: RunError },
     now: Date,
+    event?: DomainEvent,
   ): Promise<Run | null>;
   saveContext(tenantId: string, runId: string, context: ContextObject): Promise<void>;
   getContext(tenantId: string, runId: string): Promise<ContextObject | null>;
@@ -86,6 +92,8 @@ export interface DraftStore {
       escalation?: Draft['escalation'];
       updatedAt: string;
     },
+    /** Recorded in the same transaction as the change: both happen or neither does. */
+    event?: DomainEvent,
   ): Promise<{ ok: true; draft: Draft } | { ok: false; current: Draft | null }>;
   /** The task token lives in its own item and is never returned with a draft. */
   saveTaskToken(tenantId: string, draftId: string, taskToken: string): Promise<void>;

@@ -12,6 +12,7 @@ import {
 import type { Draft, DraftStatus, Outcome } from '../domain/draft.ts';
 import { DraftStatusSchema } from '../domain/draft.ts';
 import { canonicalJson, normalizedEditDistance } from '../domain/edit-distance.ts';
+import { newEvent } from '../domain/events.ts';
 import { assertCanChangeDraft, assertCanSeeDraft, requireRole, ROUTE_ROLES } from '../domain/permissions.ts';
 import { hasAnyRole, type Principal } from '../domain/principal.ts';
 import { getWorkflow } from '../workflows/registry.ts';
@@ -190,6 +191,7 @@ export async function decideDraft(
     draftId,
     { version: draft.version, statuses: [draft.status] },
     { status: decision, outcome, updatedAt: now.toISOString() },
+    newEvent('draft.decided', principal.tenantId, decidedPayload(draft, decision, principal.sub), now),
   );
   if (!result.ok) conflictFor(result.current, expectedVersion);
 
@@ -235,6 +237,12 @@ export async function escalateDraft(
       escalation: { by: principal.sub, reason: reason ?? null, at: now.toISOString() },
       updatedAt: now.toISOString(),
     },
+    newEvent(
+      'draft.escalated',
+      principal.tenantId,
+      { draftId, runId: draft.runId, workflowId: draft.workflowId, escalatedBy: principal.sub },
+      now,
+    ),
   );
   if (!result.ok) conflictFor(result.current, expectedVersion);
   await deps.runs.updateRun(principal.tenantId, draft.runId, { status: 'escalated' }, now);
@@ -263,12 +271,27 @@ export async function awaitReview(
     await deps.engine.sendTaskSuccess(task.taskToken, { decision: draft.status });
     return;
   }
+  const now = deps.clock.now();
+  if (draft.status === 'escalated') {
+    await deps.runs.updateRun(task.tenantId, task.runId, { status: 'escalated' }, now);
+    return;
+  }
   await deps.runs.updateRun(
     task.tenantId,
     task.runId,
-    { status: draft.status === 'escalated' ? 'escalated' : 'awaiting_review' },
-    deps.clock.now(),
+    { status: 'awaiting_review' },
+    now,
+    newEvent(
+      'run.awaiting_review',
+      task.tenantId,
+      { runId: task.runId, workflowId: draft.workflowId, draftId: task.draftId },
+      now,
+    ),
   );
+}
+
+function decidedPayload(draft: Draft, decision: 'approved' | 'rejected' | 'expired', reviewer: string | null) {
+  return { draftId: draft.draftId, runId: draft.runId, workflowId: draft.workflowId, decision, reviewer };
 }
 
 async function finishRun(
@@ -350,6 +373,7 @@ export async function expireReview(
         },
         updatedAt: now.toISOString(),
       },
+      newEvent('draft.decided', task.tenantId, decidedPayload(draft, 'expired', null), now),
     );
     if (result.ok) final = result.draft;
     else if (result.current) final = result.current;
@@ -388,6 +412,7 @@ export async function markFailed(
     task.runId,
     { status: 'failed', error: { code, message: FIXED_MESSAGES[code] } },
     now,
+    newEvent('run.failed', task.tenantId, { runId: task.runId, code }, now),
   );
   // A model-call invocation that died between reserve and settle without being retried (a Lambda
   // timeout, a crash) left its reservation held: a failed run holds no budget. MarkFailed is

@@ -1,5 +1,6 @@
 import type { ContextObject } from '#shared/domain/context.ts';
 import type { Draft, DraftStatus } from '#shared/domain/draft.ts';
+import type { DomainEvent } from '#shared/domain/events.ts';
 import { roundUsd } from '#shared/domain/pricing.ts';
 import { TERMINAL_RUN_STATUSES, type Run } from '#shared/domain/run.ts';
 import type {
@@ -35,6 +36,8 @@ export class InMemoryWorkflowStore implements RunStore, DraftStore {
   private readonly drafts = new Map<string, Draft>();
   private readonly tokens = new Map<string, string>();
   private readonly hooks = new Map<HookedMethod, (() => Promise<void>)[]>();
+  /** The events recorded with state changes (the outbox), in order. */
+  readonly outbox: DomainEvent[] = [];
   /** How many times each method was called, for "written once" assertions. */
   readonly callCounts = new Map<string, number>();
 
@@ -97,12 +100,16 @@ export class InMemoryWorkflowStore implements RunStore, DraftStore {
     runId: string,
     changes: Parameters<RunStore['updateRun']>[2],
     now: Date,
+    event?: DomainEvent,
   ): Promise<Run | null> {
     await this.enter('updateRun');
     const run = this.runs.get(`${tenantId}#${runId}`);
     if (!run) return null;
     const guarded = changes.status !== undefined || changes.error !== undefined;
     if (guarded && TERMINAL_RUN_STATUSES.includes(run.status)) return null;
+    if (event !== undefined && changes.status !== undefined && run.status !== changes.status) {
+      this.outbox.push(structuredClone(event));
+    }
     if (changes.status !== undefined) run.status = changes.status;
     if (changes.draftId !== undefined) run.draftId = changes.draftId;
     if (changes.error !== undefined) run.error = structuredClone(changes.error);
@@ -231,6 +238,7 @@ export class InMemoryWorkflowStore implements RunStore, DraftStore {
     draftId: string,
     expected: { version?: number; statuses: readonly DraftStatus[] },
     changes: Parameters<DraftStore['updateDraft']>[3],
+    event?: DomainEvent,
   ): Promise<{ ok: true; draft: Draft } | { ok: false; current: Draft | null }> {
     await this.enter('updateDraft');
     const draft = this.drafts.get(`${tenantId}#${draftId}`);
@@ -245,6 +253,7 @@ export class InMemoryWorkflowStore implements RunStore, DraftStore {
     if (changes.content !== undefined) draft.content = structuredClone(changes.content);
     if (changes.outcome !== undefined) draft.outcome = structuredClone(changes.outcome);
     if (changes.escalation !== undefined) draft.escalation = structuredClone(changes.escalation);
+    if (event !== undefined) this.outbox.push(structuredClone(event));
     return { ok: true, draft: structuredClone(draft) };
   }
 

@@ -11,6 +11,7 @@ import {
 import { ContextObjectSchema, type ContextObject } from '../../domain/context.ts';
 import { DraftSchema, type Draft, type DraftStatus } from '../../domain/draft.ts';
 import { ValidationError } from '../../domain/errors.ts';
+import type { DomainEvent } from '../../domain/events.ts';
 import { RunSchema, TERMINAL_RUN_STATUSES, type Run } from '../../domain/run.ts';
 import type {
   AttemptRecord,
@@ -20,6 +21,7 @@ import type {
   RunStore,
 } from '../../ports/index.ts';
 import { isConditionFailure, isTransactionConditionFailure } from './client.ts';
+import { outboxPut } from './outbox.ts';
 
 function runKey(tenantId: string, runId: string) {
   return { pk: `${tenantId}#RUN#${runId}`, sk: 'RUN' };
@@ -84,6 +86,8 @@ export function runCostUpdate(
  * | draft       | `<t>#DRAFT#<draftId>`      | `DRAFT` (GSI byTenant `<t>#DRAFTS`, byOwner `<t>#OWNER#<sub>`) |
  * | task token  | `<t>#DRAFT#<draftId>`      | `TASK_TOKEN`  |
  * | idempotency | `<t>#IDEM#<sha256(key)>`   | `IDEM`        |
+ *
+ * Events (the outbox), webhook subscriptions and deliveries live in this table too: see `./outbox.ts`.
  */
 export class DynamoWorkflowStore implements RunStore, DraftStore {
   constructor(
@@ -179,6 +183,7 @@ export class DynamoWorkflowStore implements RunStore, DraftStore {
     runId: string,
     changes: Parameters<RunStore['updateRun']>[2],
     now: Date,
+    event?: DomainEvent,
   ): Promise<Run | null> {
     const sets = ['updatedAt = :now'];
     const values: Record<string, unknown> = { ':now': now.toISOString() };
@@ -205,6 +210,33 @@ export class DynamoWorkflowStore implements RunStore, DraftStore {
       });
     }
     const terminal = TERMINAL_RUN_STATUSES.map((_status, index) => `:t${index}`).join(', ');
+    const condition = guarded ? `attribute_exists(pk) AND NOT (#s IN (${terminal}))` : 'attribute_exists(pk)';
+    if (event !== undefined && changes.status !== undefined) {
+      // The event reports the transition, so it is written only when the status really changes
+      // (a retried or resumed task that finds the run there already writes no second event).
+      try {
+        await this.doc.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                Update: {
+                  TableName: this.table,
+                  Key: this.runKey(tenantId, runId),
+                  UpdateExpression: `SET ${sets.join(', ')}`,
+                  ConditionExpression: `${condition} AND #s <> :status`,
+                  ExpressionAttributeNames: names,
+                  ExpressionAttributeValues: values,
+                },
+              },
+              outboxPut(this.table, event),
+            ],
+          }),
+        );
+        return await this.getRun(tenantId, runId);
+      } catch (error) {
+        if (!isTransactionConditionFailure(error)) throw error;
+      }
+    }
     try {
       const result = await this.doc.send(
         new UpdateCommand({
@@ -212,9 +244,7 @@ export class DynamoWorkflowStore implements RunStore, DraftStore {
           Key: this.runKey(tenantId, runId),
           UpdateExpression: `SET ${sets.join(', ')}`,
           // A finished run never changes again (a late task cannot reopen it); costs may still be added.
-          ConditionExpression: guarded
-            ? `attribute_exists(pk) AND NOT (#s IN (${terminal}))`
-            : 'attribute_exists(pk)',
+          ConditionExpression: condition,
           ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
           ExpressionAttributeValues: values,
           ReturnValues: 'ALL_NEW',
@@ -414,6 +444,7 @@ export class DynamoWorkflowStore implements RunStore, DraftStore {
     draftId: string,
     expected: { version?: number; statuses: readonly DraftStatus[] },
     changes: Parameters<DraftStore['updateDraft']>[3],
+    event?: DomainEvent,
   ): Promise<{ ok: true; draft: Draft } | { ok: false; current: Draft | null }> {
     const sets = ['updatedAt = :updatedAt', 'version = version + :one'];
     const names: Record<string, string> = { '#status': 'status' };
@@ -444,6 +475,32 @@ export class DynamoWorkflowStore implements RunStore, DraftStore {
     if (expected.version !== undefined) {
       conditions.push('version = :expectedVersion');
       values[':expectedVersion'] = expected.version;
+    }
+    if (event !== undefined) {
+      try {
+        await this.doc.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                Update: {
+                  TableName: this.table,
+                  Key: this.draftKey(tenantId, draftId),
+                  UpdateExpression: `SET ${sets.join(', ')}`,
+                  ConditionExpression: conditions.join(' AND '),
+                  ExpressionAttributeNames: names,
+                  ExpressionAttributeValues: values,
+                },
+              },
+              outboxPut(this.table, event),
+            ],
+          }),
+        );
+      } catch (error) {
+        if (!isTransactionConditionFailure(error)) throw error;
+        return { ok: false, current: await this.getDraft(tenantId, draftId) };
+      }
+      const updated = await this.getDraft(tenantId, draftId);
+      return updated ? { ok: true, draft: updated } : { ok: false, current: null };
     }
     try {
       const result = await this.doc.send(
