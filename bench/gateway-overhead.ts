@@ -1,3 +1,4 @@
+import { DEPLOYED_RETRY_POLICY } from '#shared/domain/webhooks.ts';
 import OpenAI from 'openai';
 import { zodTextFormat } from 'openai/helpers/zod';
 import { RenewalBriefSchema } from '#shared/domain/brief.ts';
@@ -50,6 +51,8 @@ function memoryDeps(
       traceTtlDays: 1,
       rateLimits: { requestsPerMinute: 1e9, tokensPerMinute: 1e12 },
       attemptTimeoutCapMs: null,
+      webhookRetry: DEPLOYED_RETRY_POLICY,
+      outboxSweepGraceSeconds: 0,
     },
   };
 }

@@ -28,6 +28,12 @@ import { STRICT_OUTBOUND_POLICY, type OutboundPolicy } from './outbound/address-
  * | MODEL_ATTEMPT_TIMEOUT_MS | caps every workflow's per-attempt model timeout, ms         | the workflow's own |
  * | DYNAMODB_ENDPOINT      | endpoint override (DynamoDB Local)                              | unset |
  * | OUTBOUND_ALLOW_LOOPBACK | `true` lets connectors, action targets and webhooks reach http://127.0.0.1 (local stage only; refused elsewhere) | false |
+ * | EVENT_BUS_NAME         | the stage's EventBridge bus for domain events (delivery Lambda)  | required where used |
+ * | WEBHOOK_RETRY_BASE_SECONDS | first webhook retry delay, doubled per failed attempt, s     | 30 |
+ * | WEBHOOK_RETRY_MAX_DELAY_SECONDS | longest delay between webhook attempts, s               | 21600 (6 h) |
+ * | WEBHOOK_RETRY_WINDOW_SECONDS | how long a delivery is retried before it is dead-lettered, s | 97200 (27 h) |
+ * | OUTBOX_SWEEP_GRACE_SECONDS | age of an undispatched event before the sweep dispatches it, s (the stream comes first) | 120 |
+ * | LOG_LEVEL              | Powertools log level: DEBUG, INFO, WARN, ERROR                   | INFO |
  * | AWS_REGION             | AWS region, set by Lambda                                       | required where used |
  */
 const csv = z
@@ -61,6 +67,17 @@ export const EnvSchema = z.object({
   DYNAMODB_ENDPOINT: z.url().optional(),
   OUTBOUND_ALLOW_LOOPBACK: z.enum(['true', 'false']).optional(),
   AWS_REGION: z.string().min(1).optional(),
+  EVENT_BUS_NAME: z.string().min(1).optional(),
+  WEBHOOK_RETRY_BASE_SECONDS: z.coerce.number().positive().default(30),
+  WEBHOOK_RETRY_MAX_DELAY_SECONDS: z.coerce
+    .number()
+    .positive()
+    .default(6 * 60 * 60),
+  WEBHOOK_RETRY_WINDOW_SECONDS: z.coerce
+    .number()
+    .positive()
+    .default(27 * 60 * 60),
+  OUTBOX_SWEEP_GRACE_SECONDS: z.coerce.number().nonnegative().default(120),
   LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).optional(),
 });
 export type Env = z.infer<typeof EnvSchema>;

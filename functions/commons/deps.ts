@@ -1,4 +1,6 @@
-import { parseEnv, required, type Env } from '#shared/config.ts';
+import { outboundPolicy, parseEnv, required, type Env } from '#shared/config.ts';
+import { DynamoWebhookStore } from '#shared/adapters/dynamodb/webhook-store.ts';
+import { OutboundWebhookTransport } from '#shared/adapters/outbound/webhook-transport.ts';
 import { createDocumentClient } from '#shared/adapters/dynamodb/client.ts';
 import { DynamoGatewayStore } from '#shared/adapters/dynamodb/gateway-store.ts';
 import { DynamoLedger } from '#shared/adapters/dynamodb/ledger.ts';
@@ -13,18 +15,20 @@ import type {
   CircuitBreaker,
   RateLimiter,
   DraftStore,
+  EventBus,
   GatewayStore,
+  MetricsSink,
   Ledger,
   ModelClient,
   RunStore,
   SecretSource,
   TraceSink,
+  WebhookStore,
   WorkflowEngine,
 } from '#shared/ports/index.ts';
 import { realSleep, systemClock, type Deps } from '#shared/usecases/deps.ts';
-import { createLogger } from './logger.ts';
-
-const gatewayLogger = createLogger('rein-gateway');
+import { createLogger, logSink } from './logger.ts';
+import { emfMetrics } from './metrics.ts';
 
 /** Five consecutive provider failures open a model's circuit for 30 s. */
 export const BREAKER_POLICY: BreakerPolicy = { failureThreshold: 5, coolDownMs: 30_000 };
@@ -51,6 +55,7 @@ export interface SdkAdapters {
   engine?: (env: Readonly<Env>) => WorkflowEngine | undefined;
   secrets?: (env: Readonly<Env>) => SecretSource | undefined;
   model?: (env: Readonly<Env>, secrets: SecretSource) => ModelClient;
+  eventBus?: (env: Readonly<Env>) => EventBus | undefined;
 }
 
 /**
@@ -61,8 +66,14 @@ export interface SdkAdapters {
 export function buildDeps(
   env: Readonly<Env>,
   adapters: SdkAdapters,
-  overrides: { engine?: WorkflowEngine; secrets?: SecretSource } = {},
+  overrides: {
+    engine?: WorkflowEngine;
+    secrets?: SecretSource;
+    eventBus?: EventBus;
+    metrics?: MetricsSink;
+  } = {},
 ): Deps {
+  const gatewayLogger = createLogger('rein-gateway', env);
   const doc = createDocumentClient({
     region: env.AWS_REGION ?? 'us-east-1',
     endpoint: env.DYNAMODB_ENDPOINT,
@@ -74,6 +85,7 @@ export function buildDeps(
     secrets = new StaticSecretSource(env.OPENAI_API_KEY);
   const secretSource = secrets;
   const engine = overrides.engine ?? adapters.engine?.(env);
+  const eventBus = overrides.eventBus ?? adapters.eventBus?.(env);
 
   return {
     clock: systemClock,
@@ -114,8 +126,21 @@ export function buildDeps(
     breaker: env.LEDGER_TABLE
       ? new DynamoCircuitBreaker(doc, env.LEDGER_TABLE, env.REIN_ENV, BREAKER_POLICY)
       : (unavailable('LEDGER_TABLE') as CircuitBreaker),
+    webhooks: env.WORKFLOW_TABLE
+      ? new DynamoWebhookStore(doc, env.WORKFLOW_TABLE)
+      : (unavailable('WORKFLOW_TABLE') as WebhookStore),
+    eventBus: eventBus ?? (unavailable('EVENT_BUS_NAME') as EventBus),
+    webhookTransport: new OutboundWebhookTransport(outboundPolicy(env)),
+    metrics: overrides.metrics ?? emfMetrics(env),
+    log: logSink(createLogger('rein', env)),
     settings: {
       environment: env.REIN_ENV,
+      webhookRetry: {
+        baseSeconds: env.WEBHOOK_RETRY_BASE_SECONDS,
+        maxDelaySeconds: env.WEBHOOK_RETRY_MAX_DELAY_SECONDS,
+        windowSeconds: env.WEBHOOK_RETRY_WINDOW_SECONDS,
+      },
+      outboxSweepGraceSeconds: env.OUTBOX_SWEEP_GRACE_SECONDS,
       modelAllowList: env.MODEL_ALLOW_LIST ?? [],
       traceTtlDays: env.TRACE_TTL_DAYS ?? 0,
       attemptTimeoutCapMs: env.MODEL_ATTEMPT_TIMEOUT_MS ?? null,

@@ -1,6 +1,6 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import type { EnvironmentConfigInput } from './types.ts';
+import { WEBHOOK_DELIVERY, type EnvironmentConfigInput } from './types.ts';
 
 /** Development: cheap models, short retention, everything destroyed with the stack. */
 export const devConfig: EnvironmentConfigInput = {
@@ -14,5 +14,7 @@ export const devConfig: EnvironmentConfigInput = {
   auth: { kind: 'cognito', threatProtection: false },
   corsAllowOrigins: ['http://localhost:3000', 'http://localhost:5173'],
   apiThrottling: { rateLimit: 20, burstLimit: 40 },
+  logLevel: 'DEBUG',
+  webhooks: WEBHOOK_DELIVERY,
   logRetention: RetentionDays.TWO_WEEKS,
 };

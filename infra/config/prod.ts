@@ -1,6 +1,6 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import type { EnvironmentConfigInput } from './types.ts';
+import { WEBHOOK_DELIVERY, type EnvironmentConfigInput } from './types.ts';
 
 /** Production: data retained, a week to review a draft, Cognito threat protection enforced. */
 export const prodConfig: EnvironmentConfigInput = {
@@ -14,5 +14,8 @@ export const prodConfig: EnvironmentConfigInput = {
   auth: { kind: 'cognito', threatProtection: true },
   corsAllowOrigins: ['https://app.rein.example.com'],
   apiThrottling: { rateLimit: 200, burstLimit: 400 },
+  logLevel: 'INFO',
+  webhooks: WEBHOOK_DELIVERY,
+  alarmEmail: 'rein-oncall@rein.example.com',
   logRetention: RetentionDays.ONE_YEAR,
 };

@@ -1,6 +1,6 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import type { EnvironmentConfigInput } from './types.ts';
+import { WEBHOOK_DELIVERY, type EnvironmentConfigInput } from './types.ts';
 
 /** Staging: production models and limits at a smaller scale; data is kept like production's. */
 export const stagingConfig: EnvironmentConfigInput = {
@@ -14,5 +14,8 @@ export const stagingConfig: EnvironmentConfigInput = {
   auth: { kind: 'cognito', threatProtection: false },
   corsAllowOrigins: ['https://staging.rein.example.com'],
   apiThrottling: { rateLimit: 50, burstLimit: 100 },
+  logLevel: 'INFO',
+  webhooks: WEBHOOK_DELIVERY,
+  alarmEmail: 'rein-alerts-staging@rein.example.com',
   logRetention: RetentionDays.ONE_MONTH,
 };

@@ -2,6 +2,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Duration, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -91,6 +92,7 @@ export class ReinFunction extends Construct {
       environment: {
         REIN_ENV: props.config.envName,
         NODE_OPTIONS: '--enable-source-maps',
+        LOG_LEVEL: props.config.logLevel,
       },
       bundling: {
         format: nodejs.OutputFormat.ESM,
@@ -189,6 +191,23 @@ export class ReinFunction extends Construct {
       new iam.PolicyStatement({ actions: [...actions], resources: [stateMachine.stateMachineArn] }),
     );
     this.setEnv('STATE_MACHINE_ARN', stateMachine.stateMachineArn);
+    return this;
+  }
+
+  /** The stage's event bus (EVENT_BUS_NAME), with events:PutEvents on it only. */
+  bindEventBus(bus: events.IEventBus): this {
+    bus.grantPutEventsTo(this.role);
+    this.setEnv('EVENT_BUS_NAME', bus.eventBusName);
+    return this;
+  }
+
+  /** Webhook delivery settings (WEBHOOK_RETRY_*, OUTBOX_SWEEP_GRACE_SECONDS) from the environment's config. */
+  withWebhookSettings(): this {
+    const { webhooks } = this.config;
+    this.setEnv('WEBHOOK_RETRY_BASE_SECONDS', String(webhooks.retryBaseSeconds));
+    this.setEnv('WEBHOOK_RETRY_MAX_DELAY_SECONDS', String(webhooks.retryMaxDelaySeconds));
+    this.setEnv('WEBHOOK_RETRY_WINDOW_SECONDS', String(webhooks.retryWindowSeconds));
+    this.setEnv('OUTBOX_SWEEP_GRACE_SECONDS', String(webhooks.outboxSweepGraceSeconds));
     return this;
   }
 

@@ -16,6 +16,8 @@ import type { EnvironmentConfigInput } from '../config/types.ts';
 import { loadOrCreateDevIssuer, type DevIssuer } from './dev-issuer.ts';
 import { createTablesFromTemplates, startDynamoLocal, type LocalDynamo } from './dynamo.ts';
 import { createLocalHttpServer } from './http-server.ts';
+import { InMemoryEventBus } from '#shared/adapters/local/event-bus.ts';
+import { startOutboxDrainer } from './outbox-drainer.ts';
 import { startModelServer, type ModelServer } from './model-server/server.ts';
 import type { Seed } from './seed/schema.ts';
 import { loadSeed } from './seed/load.ts';
@@ -40,6 +42,8 @@ export interface LocalStackOptions {
   /** Which environment's CDK definition to run locally. */
   environment?: 'dev' | 'staging' | 'prod';
   logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  /** How often the outbox drainer sweeps (default 250 ms). */
+  outboxPollMs?: number;
 }
 
 export interface LocalStack {
@@ -53,6 +57,8 @@ export interface LocalStack {
   apiDeps: Deps;
   /** Dependencies as the model-call function sees them (with the model client), for the bench. */
   modelCallDeps: Deps;
+  /** What would have gone to the stage's EventBridge bus. */
+  eventBus: InMemoryEventBus;
   token(claims: { sub: string; tenantId: string; roles: string[] }): Promise<string>;
   stop(): Promise<void>;
 }
@@ -62,6 +68,18 @@ export const LOCAL_ISSUER = 'https://rein.local/issuer';
 export const LOCAL_AUDIENCE = 'rein-local';
 
 type LambdaHandler = (event: unknown, context: unknown) => Promise<unknown>;
+
+/**
+ * Event delivery settings of every local function: webhook receivers may listen on loopback over
+ * http, retries back off from 1 s within a 30 s window, and the drainer dispatches events at once.
+ */
+export const LOCAL_EVENT_SETTINGS = {
+  OUTBOUND_ALLOW_LOOPBACK: 'true',
+  WEBHOOK_RETRY_BASE_SECONDS: '0.5',
+  WEBHOOK_RETRY_MAX_DELAY_SECONDS: '5',
+  WEBHOOK_RETRY_WINDOW_SECONDS: '30',
+  OUTBOX_SWEEP_GRACE_SECONDS: '0',
+} as const;
 
 /** Synthesizes one stage of the CDK app (no bundling) and returns its stacks' templates. */
 export function synthesizeTemplates(
@@ -124,6 +142,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     if (modelServer) cleanups.push(() => modelServer.close());
     const openAiBaseUrl = modelServer ? modelServer.url : options.openAiBaseUrl;
     const secrets = new StaticSecretSource(options.openAiApiKey ?? 'local-model-server-key');
+    const eventBus = new InMemoryEventBus();
 
     // Lambda functions: environment from the template, handler module from `rein:entry`.
     const handlersByArn = new Map<string, { handler: LambdaHandler; deps: Deps }>();
@@ -158,6 +177,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         ...(env['STATE_MACHINE_ARN'] ? { STATE_MACHINE_ARN: machineArn } : {}),
         // The dev issuer replaces the stage's authorizer, so its claim names come with it.
         ...(env['AUTH_TENANT_CLAIM'] ? { AUTH_TENANT_CLAIM: 'tenant_id', AUTH_ROLES_CLAIM: 'roles' } : {}),
+        // Webhooks: local receivers on loopback, retries within seconds, no stream to wait for.
+        ...LOCAL_EVENT_SETTINGS,
+        ...(options.logLevel ? { LOG_LEVEL: options.logLevel } : {}),
         ...options.functionEnv,
       });
       const config = parseEnv(env);
@@ -169,6 +191,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       const deps = buildDeps(config, module.adapters, {
         ...(module.adapters.engine ? { engine } : {}),
         ...(module.adapters.secrets ? { secrets } : {}),
+        ...(module.adapters.eventBus ? { eventBus } : {}),
       });
       handlersByArn.set(templates.physicalName(logicalId), {
         handler: module.createHandler(
@@ -215,6 +238,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     };
     const api = functionOf('functions/api/handler.ts');
     const modelCall = functionOf('functions/model-call/handler.ts');
+    const events = functionOf('functions/events/handler.ts');
 
     const doc = createDocumentClient({ region: 'us-east-1', endpoint: dynamo.endpoint });
     const recordsTable = Object.entries(tables).find(([id]) => id.startsWith('RecordsTable'))?.[1];
@@ -278,6 +302,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       } while (startKey);
     }
 
+    const drainer = startOutboxDrainer(events.handler, options.outboxPollMs ?? 250, logger);
+    cleanups.unshift(() => drainer.stop());
+
     const issuer = await loadOrCreateDevIssuer({
       dir: keyDir,
       issuer: LOCAL_ISSUER,
@@ -324,6 +351,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       tables,
       apiDeps: api.deps,
       modelCallDeps: modelCall.deps,
+      eventBus,
       token: (claims) => issuer.sign(claims),
       stop: async () => {
         for (const cleanup of cleanups) await cleanup();

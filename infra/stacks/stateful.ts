@@ -16,6 +16,8 @@ export const TABLE_INDEXES = {
   workflow: [
     { indexName: 'byTenant', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
     { indexName: 'byOwner', partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
+    // Sparse: events not dispatched yet and webhook deliveries waiting for an attempt (shared/adapters/dynamodb/outbox.ts).
+    { indexName: 'byDue', partitionKey: 'duePk', sortKey: 'dueSk' },
   ],
   records: [],
   trace: [],
@@ -47,7 +49,7 @@ export class StatefulStack extends Stack {
     const table = (
       tableId: string,
       kind: keyof typeof TABLE_INDEXES,
-      options: { ttl: boolean; description: string },
+      options: { ttl: boolean; description: string; stream?: boolean },
     ): IndexedTable => {
       const created = new dynamodb.Table(this, tableId, {
         partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
@@ -58,6 +60,7 @@ export class StatefulStack extends Stack {
         removalPolicy: config.removalPolicy,
         deletionProtection: retain,
         ...(options.ttl ? { timeToLiveAttribute: TTL_ATTRIBUTE } : {}),
+        ...(options.stream ? { stream: dynamodb.StreamViewType.NEW_IMAGE } : {}),
       });
       for (const index of TABLE_INDEXES[kind]) {
         created.addGlobalSecondaryIndex({
@@ -73,7 +76,10 @@ export class StatefulStack extends Stack {
 
     this.workflowTable = table('WorkflowTable', 'workflow', {
       ttl: true,
-      description: 'Runs, drafts, contexts and idempotency keys (idempotency keys expire by TTL).',
+      description:
+        'Runs, drafts, contexts, idempotency keys, the event outbox, webhook subscriptions and deliveries (keys, events and deliveries expire by TTL).',
+      // The outbox: new event items reach the event delivery function through the stream.
+      stream: true,
     });
     this.recordsTable = table('RecordsTable', 'records', {
       ttl: false,

@@ -1,4 +1,10 @@
-import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { OUTBOX_SK } from '#shared/adapters/dynamodb/outbox.ts';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
@@ -42,6 +48,7 @@ export const FUNCTION_ENTRIES = {
   modelCall: 'functions/model-call/handler.ts',
   validate: 'functions/validate/handler.ts',
   review: 'functions/review/handler.ts',
+  events: 'functions/events/handler.ts',
 } as const;
 
 /**
@@ -54,6 +61,8 @@ export class StatelessStack extends Stack {
   readonly workflow: WorkflowStateMachine;
   readonly api: ReinHttpApi;
   readonly alarms: ReinAlarms;
+  readonly eventBus: events.EventBus;
+  readonly outboxDeadLetters: sqs.Queue;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
@@ -142,7 +151,65 @@ export class StatelessStack extends Stack {
       'states:SendTaskFailure',
     ]);
 
-    this.functions = { api, context, modelCall, validate, review };
+    // Events: the outbox (workflow table stream) → the delivery function → webhooks and the bus.
+    this.eventBus = new events.EventBus(this, 'EventBus', {
+      eventBusName: `rein-${config.envName}-events`,
+      description: `Rein ${config.envName} domain events (run.*, draft.*, budget.*, action.*), source rein.${config.envName}.`,
+    });
+    const eventsFn = new ReinFunction(this, 'Events', {
+      entry: FUNCTION_ENTRIES.events,
+      config,
+      memorySize: 256,
+      // Attempts are sequential, each bounded by the webhook timeout (10 s).
+      timeout: Duration.minutes(5),
+      description: 'Rein event delivery: outbox stream and schedule → tenant webhooks and the event bus.',
+    })
+      .bindWorkflowTable(stateful.workflowTable, 'readWrite')
+      .bindEventBus(this.eventBus)
+      .withWebhookSettings();
+    this.outboxDeadLetters = new sqs.Queue(this, 'OutboxDeadLetters', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.outboxDeadLetters).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        'This queue is itself the dead-letter destination of the outbox stream; the events stay in the outbox and the scheduled sweep dispatches them.',
+    });
+    eventsFn.function.addEventSource(
+      new sources.DynamoEventSource(stateful.workflowTable.table, {
+        startingPosition: lambda.StartingPosition.TRIM_HORIZON,
+        batchSize: 10,
+        retryAttempts: 5,
+        bisectBatchOnError: true,
+        reportBatchItemFailures: true,
+        onFailure: new sources.SqsDlq(this.outboxDeadLetters),
+        filters: [
+          lambda.FilterCriteria.filter({
+            eventName: lambda.FilterRule.isEqual('INSERT'),
+            dynamodb: { NewImage: { sk: { S: lambda.FilterRule.isEqual(OUTBOX_SK) } } },
+          }),
+        ],
+      }),
+    );
+    Validations.of(eventsFn.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'dynamodb:ListStreams (added by the stream event source) supports no resource-level permission; stream reads name the workflow table stream.',
+    });
+    new events.Rule(this, 'OutboxSweep', {
+      description: 'Every minute: dispatch outbox events the stream missed and attempt due webhook retries.',
+      schedule: events.Schedule.rate(Duration.minutes(1)),
+      targets: [
+        new targets.LambdaFunction(eventsFn.function, {
+          event: events.RuleTargetInput.fromObject({ action: 'sweepOutbox' }),
+          retryAttempts: 2,
+        }),
+      ],
+    });
+
+    this.functions = { api, context, modelCall, validate, review, events: eventsFn };
 
     this.api = new ReinHttpApi(this, 'Http', {
       config,
@@ -161,6 +228,10 @@ export class StatelessStack extends Stack {
     new CfnOutput(this, 'ApiUrl', {
       description: `Base URL of the Rein ${config.envName} API`,
       value: this.api.stage.url,
+    });
+    new CfnOutput(this, 'EventBusName', {
+      description: 'EventBridge bus receiving every Rein domain event (route them with rules).',
+      value: this.eventBus.eventBusName,
     });
     new CfnOutput(this, 'StateMachineArn', {
       description: 'The renewal workflow state machine.',

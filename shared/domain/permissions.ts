@@ -21,6 +21,8 @@ export const ROUTE_ROLES = {
   putBudget: ['operator'],
   getMetrics: ['manager', 'admin', 'operator'],
   promoteDraft: ['admin'],
+  /** Tenant webhooks: subscriptions, their delivery log and redelivery. */
+  manageWebhooks: ['admin'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export function requireRole(principal: Principal, allowed: readonly Role[]): void {

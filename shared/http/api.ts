@@ -14,6 +14,13 @@ import type { Principal } from '../domain/principal.ts';
 import type { Deps } from '../usecases/deps.ts';
 import { decideDraft, editDraft, escalateDraft, getDraft, listDrafts } from '../usecases/review.ts';
 import { getRun, getRunTrace, startRun } from '../usecases/runs.ts';
+import {
+  createWebhook,
+  deleteWebhook,
+  listDeliveries,
+  listWebhooks,
+  redeliver,
+} from '../usecases/webhooks.ts';
 import { WORKFLOWS } from '../workflows/registry.ts';
 import { getHeader, jsonResponse, parseRequestBody, SECURITY_HEADERS } from './middleware.ts';
 import { buildOpenApiDocument } from './openapi.ts';
@@ -170,6 +177,35 @@ export function createApiRouter(deps: Deps, settings: ApiSettings) {
         );
       case 'putBudget':
         return jsonResponse(200, await putBudget(deps, principal, event.pathParameters?.['tenantId'], body));
+      case 'createWebhook': {
+        const created = await createWebhook(deps, principal, body);
+        return jsonResponse(201, created, { location: `/v1/webhooks/${created.webhookId}` });
+      }
+      case 'listWebhooks':
+        return jsonResponse(200, await listWebhooks(deps, principal));
+      case 'deleteWebhook':
+        await deleteWebhook(deps, principal, pathId(event, 'webhookId', 'Webhook'));
+        return { statusCode: 204, headers: { ...SECURITY_HEADERS } };
+      case 'listWebhookDeliveries':
+        return jsonResponse(
+          200,
+          await listDeliveries(
+            deps,
+            principal,
+            pathId(event, 'webhookId', 'Webhook'),
+            event.queryStringParameters ?? {},
+          ),
+        );
+      case 'redeliverWebhook':
+        return jsonResponse(
+          202,
+          await redeliver(
+            deps,
+            principal,
+            pathId(event, 'webhookId', 'Webhook'),
+            pathId(event, 'deliveryId', 'Delivery'),
+          ),
+        );
     }
   };
 }

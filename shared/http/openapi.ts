@@ -8,6 +8,9 @@ import { WORKFLOWS } from '../workflows/registry.ts';
 import { LedgerReportSchema, PutBudgetBodySchema } from '../usecases/finance.ts';
 import { MetricsReportSchema } from '../usecases/metrics.ts';
 import { ErrorBodySchema } from './middleware.ts';
+import { DomainEventSchema } from '../domain/events.ts';
+import { DeliverySchema, WebhookSchema } from '../domain/webhooks.ts';
+import { CreatedWebhookSchema, CreateWebhookBodySchema } from '../usecases/webhooks.ts';
 import { ROUTES } from './routes.ts';
 
 const schema = (s: z.ZodType) => z.toJSONSchema(s, { io: 'input', unrepresentable: 'any' });
@@ -30,6 +33,11 @@ const RESPONSES: Record<string, { status: string; schema: string }> = {
   promoteDraft: { status: '200', schema: 'PromotedCase' },
   getBudget: { status: '200', schema: 'Budget' },
   putBudget: { status: '200', schema: 'Budget' },
+  createWebhook: { status: '201', schema: 'CreatedWebhook' },
+  listWebhooks: { status: '200', schema: 'WebhookList' },
+  deleteWebhook: { status: '204', schema: 'Empty' },
+  listWebhookDeliveries: { status: '200', schema: 'DeliveryList' },
+  redeliverWebhook: { status: '202', schema: 'Delivery' },
 };
 
 const REQUEST_BODIES: Record<string, string> = {
@@ -38,6 +46,7 @@ const REQUEST_BODIES: Record<string, string> = {
   rejectDraft: 'DecisionRequest',
   escalateDraft: 'DecisionRequest',
   putBudget: 'PutBudgetRequest',
+  createWebhook: 'CreateWebhookRequest',
 };
 
 /** The OpenAPI 3.1 document, generated from the route list and the same zod schemas that validate requests. */
@@ -77,6 +86,13 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       }),
     ),
     PutBudgetRequest: schema(PutBudgetBodySchema),
+    CreateWebhookRequest: schema(CreateWebhookBodySchema),
+    CreatedWebhook: schema(CreatedWebhookSchema),
+    WebhookList: schema(z.object({ items: z.array(WebhookSchema) })),
+    Delivery: schema(DeliverySchema),
+    DeliveryList: schema(z.object({ items: z.array(DeliverySchema) })),
+    Empty: { type: 'object', description: 'No content.' },
+    DomainEvent: schema(DomainEventSchema),
   };
   for (const workflow of WORKFLOWS.values()) schemas[`${workflow.id}:input`] = schema(workflow.inputSchema);
 

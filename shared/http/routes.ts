@@ -20,6 +20,21 @@ export const ROUTES = [
   { method: 'GET', path: '/v1/metrics', auth: true, operation: 'getMetrics' },
   { method: 'GET', path: '/v1/tenants/{tenantId}/budget', auth: true, operation: 'getBudget' },
   { method: 'PUT', path: '/v1/tenants/{tenantId}/budget', auth: true, operation: 'putBudget' },
+  { method: 'POST', path: '/v1/webhooks', auth: true, operation: 'createWebhook' },
+  { method: 'GET', path: '/v1/webhooks', auth: true, operation: 'listWebhooks' },
+  { method: 'DELETE', path: '/v1/webhooks/{webhookId}', auth: true, operation: 'deleteWebhook' },
+  {
+    method: 'GET',
+    path: '/v1/webhooks/{webhookId}/deliveries',
+    auth: true,
+    operation: 'listWebhookDeliveries',
+  },
+  {
+    method: 'POST',
+    path: '/v1/webhooks/{webhookId}/deliveries/{deliveryId}/redeliver',
+    auth: true,
+    operation: 'redeliverWebhook',
+  },
 ] as const;
 
 export type Route = (typeof ROUTES)[number];

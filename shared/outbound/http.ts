@@ -1,4 +1,4 @@
-import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { lookup as dnsLookup, promises as dnsPromises, type LookupAddress } from 'node:dns';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
@@ -70,6 +70,30 @@ export function checkOutboundUrl(rawUrl: string, policy: OutboundPolicy): URL {
   if (isIP(host) !== 0) {
     const refusal = refusalFor(host, policy);
     if (refusal) throw new OutboundError('blocked', `The target address is not allowed (${refusal}).`);
+  }
+  return url;
+}
+
+/**
+ * Checks a target when it is configured (a webhook subscription, a connector): the URL as
+ * `checkOutboundUrl` does, and every address its host name resolves to now. A host that does not
+ * resolve is refused. Each request is checked again when it is sent (DNS answers may change).
+ */
+export async function checkOutboundTarget(rawUrl: string, policy: OutboundPolicy): Promise<URL> {
+  const url = checkOutboundUrl(rawUrl, policy);
+  const host = literalHost(url);
+  if (isIP(host) !== 0) return url;
+  let addresses: LookupAddress[];
+  try {
+    addresses = await dnsPromises.lookup(host, { all: true });
+  } catch (error) {
+    throw new OutboundError('connection', 'The host name could not be resolved.', { cause: error });
+  }
+  for (const { address } of addresses) {
+    const refusal = refusalFor(address, policy);
+    if (refusal) {
+      throw new OutboundError('blocked', `The host resolves to an address that is not allowed (${refusal}).`);
+    }
   }
   return url;
 }

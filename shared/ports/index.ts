@@ -1,6 +1,7 @@
 import type { ContextObject, SourceId } from '../domain/context.ts';
 import type { Draft, DraftStatus, Outcome } from '../domain/draft.ts';
 import type { DomainEvent } from '../domain/events.ts';
+import type { StoredDelivery, StoredWebhook } from '../domain/webhooks.ts';
 import type { Run, RunError, RunStatus } from '../domain/run.ts';
 import type { Span } from '../domain/trace.ts';
 import type { ModelRequest, ModelResponse } from '../domain/model.ts';
@@ -288,4 +289,76 @@ export interface CircuitBreaker {
    * cleared by `GatewayStore.release` and `settle`, inside the attempt's own transactions.
    */
   check(model: string, now: Date): Promise<{ open: boolean; failures: number }>;
+}
+
+/** A delivery's due entry: enough to load it. */
+export interface DeliveryRef {
+  tenantId: string;
+  webhookId: string;
+  deliveryId: string;
+}
+
+/** How a delivery attempt ended, as `WebhookStore.finishAttempt` records it. */
+export type AttemptOutcome =
+  | { ok: true; responseCode: number; at: Date }
+  | { ok: false; responseCode: number | null; error: string | null; at: Date; nextAttemptAt: Date | null };
+
+/**
+ * Webhook subscriptions, their deliveries and the outbox's bookkeeping (which events still wait to
+ * be dispatched). Every write is conditional, so concurrent dispatchers (the stream and the sweep in
+ * AWS) never create a delivery twice or attempt one twice at the same time.
+ */
+export interface WebhookStore {
+  createWebhook(webhook: StoredWebhook): Promise<void>;
+  /** Every subscription of the tenant (secrets included: callers never return them). */
+  listWebhooks(tenantId: string): Promise<StoredWebhook[]>;
+  getWebhook(tenantId: string, webhookId: string): Promise<StoredWebhook | null>;
+  /** Deletes the subscription; false when it did not exist. */
+  deleteWebhook(tenantId: string, webhookId: string): Promise<boolean>;
+  recordWebhookSuccess(tenantId: string, webhookId: string, at: Date): Promise<void>;
+  disableWebhook(tenantId: string, webhookId: string, reason: string, at: Date): Promise<void>;
+  /** Creates the delivery unless it exists (same event, same subscription); true when created. */
+  createDelivery(delivery: StoredDelivery): Promise<boolean>;
+  getDelivery(tenantId: string, webhookId: string, deliveryId: string): Promise<StoredDelivery | null>;
+  /** The subscription's deliveries, newest first. */
+  listDeliveries(tenantId: string, webhookId: string, limit: number): Promise<StoredDelivery[]>;
+  /**
+   * Takes a pending delivery for one attempt (a lease of `leaseMs`); null when it is not pending or
+   * another dispatcher holds it.
+   */
+  claimDelivery(ref: DeliveryRef, now: Date, leaseMs: number): Promise<StoredDelivery | null>;
+  /** Records an attempt: succeeded, pending again at `nextAttemptAt`, or dead (`nextAttemptAt` null). */
+  finishAttempt(ref: DeliveryRef, outcome: AttemptOutcome): Promise<StoredDelivery>;
+  /** Makes a delivery pending again now, with a new retry window; null when it does not exist. */
+  redeliver(ref: DeliveryRef, now: Date): Promise<StoredDelivery | null>;
+  /** Pending deliveries whose next attempt is due at `now`, oldest first. */
+  listDueDeliveries(now: Date, limit: number): Promise<DeliveryRef[]>;
+  /** Events recorded at or before `recordedBefore` and not dispatched yet, oldest first. */
+  listUndispatchedEvents(recordedBefore: Date, limit: number): Promise<DomainEvent[]>;
+  /** The event has its deliveries and went to the bus: it leaves the outbox's waiting list. */
+  markEventDispatched(event: DomainEvent, at: Date): Promise<void>;
+}
+
+/** The stage's event bus (EventBridge in AWS), for platform teams' routing rules. */
+export interface EventBus {
+  publish(events: readonly DomainEvent[]): Promise<void>;
+}
+
+/** Sends one signed webhook request: the outbound-safe HTTP sender in every runtime. */
+export interface WebhookTransport {
+  /** Resolves with the status code, or throws with a short, safe reason when there is no answer. */
+  post(url: string, headers: Record<string, string>, body: string): Promise<{ status: number }>;
+  /** Refuses a target URL that can never be allowed (scheme, credentials, private or metadata address). */
+  checkTarget(url: string): Promise<void>;
+}
+
+/** Counts and figures for operators (CloudWatch embedded metric format in AWS). */
+export interface MetricsSink {
+  count(name: string, value: number, dimensions: Record<string, string>): void;
+}
+
+/** Structured operational logs (Powertools Logger in every runtime). Never secrets or content. */
+export interface LogSink {
+  info(message: string, details?: Record<string, unknown>): void;
+  warn(message: string, details?: Record<string, unknown>): void;
 }

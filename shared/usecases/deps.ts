@@ -6,13 +6,19 @@ import type {
   Clock,
   ContextSource,
   DraftStore,
+  EventBus,
   GatewayStore,
+  LogSink,
+  MetricsSink,
   Ledger,
   ModelClient,
   RunStore,
   TraceSink,
+  WebhookStore,
+  WebhookTransport,
   WorkflowEngine,
 } from '../ports/index.ts';
+import type { RetryPolicy } from '../domain/webhooks.ts';
 
 /** Environment facts the use cases need, resolved from config by each composition root. */
 export interface RuntimeSettings {
@@ -23,6 +29,10 @@ export interface RuntimeSettings {
   rateLimits: { requestsPerMinute: number; tokensPerMinute: number };
   /** An environment's cap on the per-attempt model timeout, ms (null: the workflow's own). */
   attemptTimeoutCapMs: number | null;
+  /** Webhook retries: exponential backoff within a window (≥ 24 h in deployed stages, seconds locally). */
+  webhookRetry: RetryPolicy;
+  /** How old an undispatched event must be before the scheduled sweep dispatches it (the stream comes first). */
+  outboxSweepGraceSeconds: number;
 }
 
 /** Every port a use case may need. Each use case declares the subset it uses with `Pick`. */
@@ -40,6 +50,12 @@ export interface Deps {
   gateway: GatewayStore;
   rateLimiter: RateLimiter;
   breaker: CircuitBreaker;
+  /** Webhook subscriptions, deliveries and the outbox's waiting list. */
+  webhooks: WebhookStore;
+  eventBus: EventBus;
+  webhookTransport: WebhookTransport;
+  metrics: MetricsSink;
+  log: LogSink;
   settings: RuntimeSettings;
   /** Waits between provider retries; tests pass a fake that records the delays. */
   sleep(ms: number): Promise<void>;

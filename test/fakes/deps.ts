@@ -10,6 +10,13 @@ import { ScriptedModelClient } from './model-client.ts';
 import { FakeCircuitBreaker, InMemoryRateLimiter } from './rate-limiter.ts';
 import { InMemoryTraceSink } from './trace-sink.ts';
 import { InMemoryWorkflowStore } from './workflow-store.ts';
+import {
+  InMemoryWebhookStore,
+  RecordingEventBus,
+  RecordingLog,
+  RecordingMetrics,
+  ScriptedWebhookTransport,
+} from './webhooks.ts';
 
 /** `Deps` with the concrete fakes exposed, so tests can script them and inspect what happened. */
 export interface TestDeps extends Deps {
@@ -24,6 +31,11 @@ export interface TestDeps extends Deps {
   gateway: InMemoryGatewayStore;
   rateLimiter: InMemoryRateLimiter;
   breaker: FakeCircuitBreaker;
+  webhooks: InMemoryWebhookStore;
+  eventBus: RecordingEventBus;
+  webhookTransport: ScriptedWebhookTransport;
+  metrics: RecordingMetrics;
+  log: RecordingLog;
   /** Every delay passed to `sleep`, in ms, in order. */
   sleeps: number[];
 }
@@ -34,6 +46,8 @@ export const TEST_SETTINGS: RuntimeSettings = {
   traceTtlDays: 7,
   rateLimits: { requestsPerMinute: 100, tokensPerMinute: 1_000_000 },
   attemptTimeoutCapMs: null,
+  webhookRetry: { baseSeconds: 10, maxDelaySeconds: 3600, windowSeconds: 24 * 60 * 60 },
+  outboxSweepGraceSeconds: 0,
 };
 
 export interface DepsOverrides {
@@ -48,6 +62,7 @@ export interface DepsOverrides {
   rateLimiter?: InMemoryRateLimiter;
   breaker?: FakeCircuitBreaker;
   settings?: Partial<RuntimeSettings>;
+  webhookTransport?: ScriptedWebhookTransport;
 }
 
 /**
@@ -74,6 +89,11 @@ export function makeDeps(overrides: DepsOverrides = {}): TestDeps {
     gateway: new InMemoryGatewayStore(ledger, store, rateLimiter, breaker),
     rateLimiter,
     breaker,
+    webhooks: new InMemoryWebhookStore(),
+    eventBus: new RecordingEventBus(),
+    webhookTransport: overrides.webhookTransport ?? new ScriptedWebhookTransport(),
+    metrics: new RecordingMetrics(),
+    log: new RecordingLog(),
     settings: { ...TEST_SETTINGS, ...overrides.settings },
     sleeps,
     sleep: (ms: number) => {

@@ -73,6 +73,8 @@ describe('acknowledgments', () => {
       'AwsSolutions-COG8',
       'AwsSolutions-IAM5',
       'AwsSolutions-SMG4',
+      // The outbox stream's dead-letter queue needs no dead-letter queue of its own.
+      'AwsSolutions-SQS3',
     ]);
   });
 
