@@ -39,10 +39,15 @@ function eventOf(record: z.infer<typeof StreamRecordSchema>): DomainEvent | null
  * outbox's waiting list either way, so the sweep still dispatches it.
  */
 export function createHandler(deps: () => Deps, env: () => Readonly<Env> = () => parseEnv()) {
-  const logger = createLogger('rein-events', env());
+  const logger = createLogger('rein-events');
+  let configured = false;
   return middy<unknown, unknown>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .handler(async (event) => {
+      if (!configured) {
+        logger.setLogLevel(env().LOG_LEVEL ?? 'INFO');
+        configured = true;
+      }
       const sweep = SweepEventSchema.safeParse(event);
       if (sweep.success) {
         const outcome = await sweepOutbox(deps());

@@ -179,7 +179,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         ...(env['AUTH_TENANT_CLAIM'] ? { AUTH_TENANT_CLAIM: 'tenant_id', AUTH_ROLES_CLAIM: 'roles' } : {}),
         // Webhooks: local receivers on loopback, retries within seconds, no stream to wait for.
         ...LOCAL_EVENT_SETTINGS,
-        ...(options.logLevel ? { LOG_LEVEL: options.logLevel } : {}),
+        LOG_LEVEL: options.logLevel ?? 'WARN',
         ...options.functionEnv,
       });
       const config = parseEnv(env);
