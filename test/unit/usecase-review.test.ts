@@ -514,3 +514,62 @@ describe('parseIfMatch', () => {
     }
   });
 });
+
+describe('domain events of the review lifecycle', () => {
+  it('records run.awaiting_review once, however often AwaitReview runs (retry, resume after restart)', async () => {
+    const deps = makeDeps();
+    const run = await seedRun(deps, { status: 'running' });
+    const draft = await seedDraft(deps, run);
+    // StoreDraft has run; the run is still running until AwaitReview registers.
+    await deps.runs.updateRun(TENANT, run.runId, { status: 'running' }, deps.clock.now());
+    const task = { tenantId: TENANT, runId: run.runId, draftId: draft.draftId, taskToken: TOKEN };
+    await awaitReview(deps, task);
+    await awaitReview(deps, task);
+    expect(deps.runs.outbox.map((e) => [e.type, e.data])).toEqual([
+      ['run.awaiting_review', { runId: run.runId, workflowId: 'renewal-brief', draftId: draft.draftId }],
+    ]);
+  });
+
+  it('records draft.decided with the decision and reviewer, and nothing for a lost double approve', async () => {
+    const deps = makeDeps();
+    const run = await seedRun(deps, { status: 'awaiting_review' });
+    const draft = await seedDraft(deps, run);
+    await decideDraft(deps, alice, draft.draftId, 'approved', undefined, {});
+    await rejectionOf(decideDraft(deps, alice, draft.draftId, 'approved', undefined, {}));
+    expect(deps.runs.outbox.map((e) => [e.type, e.tenantId, e.data])).toEqual([
+      [
+        'draft.decided',
+        TENANT,
+        {
+          draftId: draft.draftId,
+          runId: run.runId,
+          workflowId: 'renewal-brief',
+          decision: 'approved',
+          reviewer: 'csm-alice',
+        },
+      ],
+    ]);
+  });
+
+  it('records draft.escalated, and draft.decided as expired when the review times out', async () => {
+    const deps = makeDeps();
+    const run = await seedRun(deps, { status: 'awaiting_review' });
+    const draft = await seedDraft(deps, run);
+    await escalateDraft(deps, alice, draft.draftId, undefined, { reason: 'pricing question' });
+    await expireReview(deps, { tenantId: TENANT, runId: run.runId, draftId: draft.draftId });
+    expect(deps.runs.outbox.map((e) => e.type)).toEqual(['draft.escalated', 'draft.decided']);
+    expect(deps.runs.outbox[1]?.data).toMatchObject({ decision: 'expired', reviewer: null });
+    // Reasons typed by people are not part of any event.
+    expect(JSON.stringify(deps.runs.outbox)).not.toContain('pricing question');
+  });
+
+  it('records run.failed with the failure code once', async () => {
+    const deps = makeDeps();
+    const run = await seedRun(deps, { status: 'running' });
+    await markFailed(deps, { tenantId: TENANT, runId: run.runId, error: { Error: 'Rein.budget_exceeded' } });
+    await markFailed(deps, { tenantId: TENANT, runId: run.runId, error: { Error: 'Rein.budget_exceeded' } });
+    expect(deps.runs.outbox.map((e) => [e.type, e.data])).toEqual([
+      ['run.failed', { runId: run.runId, code: 'budget_exceeded' }],
+    ]);
+  });
+});
