@@ -19,7 +19,10 @@ function memoryDeps(
   model: OpenAiModelClient,
   run: Run,
   context: ContextObject,
-): Pick<Deps, 'clock' | 'runs' | 'traces' | 'model' | 'gateway' | 'settings' | 'sleep' | 'breaker'> {
+): Pick<
+  Deps,
+  'clock' | 'runs' | 'traces' | 'model' | 'gateway' | 'settings' | 'sleep' | 'breaker' | 'metrics'
+> {
   const attempts = new Map<string, AttemptRecord>();
   const runs: Pick<RunStore, 'getRun' | 'getContext' | 'getAttempt' | 'updateRun'> = {
     getRun: () => Promise.resolve(run),
@@ -45,6 +48,7 @@ function memoryDeps(
     model,
     gateway,
     breaker: { check: () => Promise.resolve({ open: false, failures: 0 }) },
+    metrics: { count: () => undefined, measure: () => undefined },
     settings: {
       environment: 'bench',
       modelAllowList: ['gpt-4.1-mini'],

@@ -1,4 +1,5 @@
 import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { parseEnv, required } from '#shared/config.ts';
 import { createApiRouter } from '#shared/http/api.ts';
@@ -14,10 +15,12 @@ const logger = createLogger('rein-api');
 export function createHandler(deps: () => Deps, env = () => parseEnv()) {
   let router: ReturnType<typeof createApiRouter> | null = null;
   return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(httpErrors(logger))
     .handler(async (event) => {
       if (!router) {
         const config = env();
+        logger.setLogLevel(config.LOG_LEVEL ?? 'INFO');
         router = createApiRouter(deps(), {
           environment: config.REIN_ENV,
           tenantClaim: required(config, 'AUTH_TENANT_CLAIM'),

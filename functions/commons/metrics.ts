@@ -23,6 +23,11 @@ export function emfMetrics(env: Readonly<Pick<Env, 'REIN_ENV'>>): MetricsSink {
       single.addDimensions(dimensions);
       single.addMetric(name, MetricUnit.Count, value);
     },
+    measure(name, value, unit, dimensions) {
+      const single = metrics.singleMetric();
+      single.addDimensions(dimensions);
+      single.addMetric(name, unit === 'Milliseconds' ? MetricUnit.Milliseconds : MetricUnit.NoUnit, value);
+    },
   };
 }
 
@@ -30,6 +35,9 @@ export function emfMetrics(env: Readonly<Pick<Env, 'REIN_ENV'>>): MetricsSink {
 export class InMemoryMetrics implements MetricsSink {
   readonly counts = new Map<string, number>();
   count(name: string, value: number): void {
+    this.counts.set(name, (this.counts.get(name) ?? 0) + value);
+  }
+  measure(name: string, value: number): void {
     this.counts.set(name, (this.counts.get(name) ?? 0) + value);
   }
 }

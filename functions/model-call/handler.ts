@@ -1,4 +1,7 @@
 import middy from '@middy/core';
+import { parseEnv, type Env } from '#shared/config.ts';
+import { createLogger } from '../commons/logger.ts';
+import { taskLogging } from '../commons/observability.ts';
 import { CallModelTaskSchema } from '#shared/workflows/tasks.ts';
 import { callModel } from '#shared/usecases/model-call.ts';
 import type { Deps } from '#shared/usecases/deps.ts';
@@ -6,10 +9,11 @@ import { lambdaDeps, type SdkAdapters } from '../commons/deps.ts';
 import { openAi } from '../commons/openai.ts';
 
 /** Layer 3: the CallModel task, through the model gateway. */
-export function createHandler(deps: () => Deps) {
-  return middy<unknown, { attempt: number; model: string }>().handler(async (event) =>
-    callModel(deps(), CallModelTaskSchema.parse(event)),
-  );
+export function createHandler(deps: () => Deps, env: () => Readonly<Env> = () => parseEnv()) {
+  const logger = createLogger('rein-model-call');
+  return middy<unknown, { attempt: number; model: string }>()
+    .use(taskLogging(logger, env))
+    .handler(async (event) => callModel(deps(), CallModelTaskSchema.parse(event)));
 }
 
 /** The SDK adapters this function uses (the local stack builds it from the same list). */

@@ -78,8 +78,9 @@ export class NotAcceptableError extends ReinError {
   }
 }
 export class BudgetExceededError extends ReinError {
-  constructor(message: string) {
-    super('budget_exceeded', 402, message);
+  /** `details` name the budget that blocked (`tenant_month` or `run_cost_cap`) and its figures. */
+  constructor(message: string, details?: { path: string; message: string }[]) {
+    super('budget_exceeded', 402, message, details === undefined ? {} : { details });
   }
 }
 export class RateLimitedError extends ReinError {

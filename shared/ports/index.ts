@@ -355,6 +355,8 @@ export interface WebhookTransport {
 /** Counts and figures for operators (CloudWatch embedded metric format in AWS). */
 export interface MetricsSink {
   count(name: string, value: number, dimensions: Record<string, string>): void;
+  /** A figure with its unit: milliseconds, or `None` for amounts such as USD. */
+  measure(name: string, value: number, unit: 'Milliseconds' | 'None', dimensions: Record<string, string>): void;
 }
 
 /** Structured operational logs (Powertools Logger in every runtime). Never secrets or content. */

@@ -52,7 +52,10 @@ export function backoffMs(tryNumber: number, random: () => number = Math.random)
  * a request cut off by the timeout is not charged here for it.
  */
 export async function callModel(
-  deps: Pick<Deps, 'clock' | 'runs' | 'traces' | 'model' | 'gateway' | 'settings' | 'sleep' | 'breaker'>,
+  deps: Pick<
+    Deps,
+    'clock' | 'runs' | 'traces' | 'model' | 'gateway' | 'settings' | 'sleep' | 'breaker' | 'metrics'
+  >,
   task: { tenantId: string; runId: string; attempt: number },
 ): Promise<{ attempt: number; model: string }> {
   const run = await deps.runs.getRun(task.tenantId, task.runId);
@@ -101,9 +104,11 @@ export async function callModel(
   const deadline = deps.clock.now().getTime() + policy.totalDeadlineMs;
   let lastError: unknown = null;
 
-  for (const model of models) {
+  for (const [index, model] of models.entries()) {
+    if (index > 0) deps.metrics.count('ModelFallbacks', 1, { model });
     const breaker = await deps.breaker.check(model, deps.clock.now());
     if (breaker.open) {
+      deps.metrics.count('BreakerOpen', 1, { model });
       lastError = new ModelUnavailableError(`The circuit for ${model} is open.`, null);
       continue;
     }
@@ -123,9 +128,10 @@ export async function callModel(
       const inputTokens = estimateTokens(prompt.instructions + input);
       const maxCost = maxCostOf(inputTokens, policy.maxOutputTokens, price);
       if (spentThisRun + maxCost > workflow.costLimitUsdPerRun) {
+        deps.metrics.count('BudgetRefusals', 1, { budget: 'run_cost_cap' });
         throw new WorkflowStepError(
           'budget_exceeded',
-          'The next model attempt would exceed the run cost limit.',
+          `The run's cost cap blocked the next model attempt: cap $${workflow.costLimitUsdPerRun}, spent $${spentThisRun}, the attempt may cost up to $${maxCost}.`,
         );
       }
       const tokens = {
@@ -134,6 +140,7 @@ export async function callModel(
         limitPerMinute: deps.settings.rateLimits.tokensPerMinute,
       };
       if (tokens.tokens > tokens.limitPerMinute) {
+        deps.metrics.count('RateLimited', 1, { scope: 'tokens' });
         throw new WorkflowStepError(
           'rate_limited',
           "This model attempt needs more tokens than the tenant's tokens-per-minute limit.",
@@ -157,9 +164,10 @@ export async function callModel(
           outcome = await deps.gateway.reserve(reservation, tokens, start);
         } catch (error) {
           if (error instanceof BudgetExceededError) {
+            deps.metrics.count('BudgetRefusals', 1, { budget: 'tenant_month' });
             throw new WorkflowStepError(
               'budget_exceeded',
-              "The tenant's monthly budget cannot cover this model attempt.",
+              `The tenant's monthly budget for ${reservation.month} cannot cover this model attempt of up to $${maxCost}.`,
               error,
             );
           }
@@ -173,6 +181,7 @@ export async function callModel(
           );
         }
         if (deps.clock.now().getTime() + outcome.retryAfterMs >= deadline) {
+          deps.metrics.count('RateLimited', 1, { scope: 'tokens' });
           throw new WorkflowStepError(
             'rate_limited',
             "The tenant's token rate limit left no room before the deadline.",
@@ -207,6 +216,7 @@ export async function callModel(
           deps.clock.now(),
         );
         if (breakerFailure) breakerFailures += 1;
+        deps.metrics.count('ProviderErrors', 1, { kind: modelError?.code ?? 'unknown' });
         await recordSpan(deps.traces, run.tenantId, run.runId, {
           name: `chat ${model}`,
           kind: 'model_attempt',
@@ -282,6 +292,12 @@ export async function callModel(
         },
         deps.clock.now(),
       );
+      if (settled !== 'already') {
+        const dimensions = { tenantId: run.tenantId, workflowId: run.workflowId, model };
+        deps.metrics.measure('CostUsd', cost, 'None', dimensions);
+        deps.metrics.count('InputTokens', response.usage.inputTokens, dimensions);
+        deps.metrics.count('OutputTokens', response.usage.outputTokens, dimensions);
+      }
       if (settled !== 'settled') {
         // Charged already, or charged late because a retried invocation swept this one's hold and
         // took the attempt over: only the stored attempt can tell the next step what was answered.

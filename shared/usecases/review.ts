@@ -160,7 +160,7 @@ export async function editDraft(
  * it succeeds is the waiting execution resumed, so a double approve yields one decision.
  */
 export async function decideDraft(
-  deps: Pick<Deps, 'clock' | 'drafts' | 'engine' | 'runs'>,
+  deps: Pick<Deps, 'clock' | 'drafts' | 'engine' | 'runs' | 'metrics'>,
   principal: Principal,
   draftId: string,
   decision: 'approved' | 'rejected',
@@ -194,6 +194,10 @@ export async function decideDraft(
     newEvent('draft.decided', principal.tenantId, decidedPayload(draft, decision, principal.sub), now),
   );
   if (!result.ok) conflictFor(result.current, expectedVersion);
+  deps.metrics.measure('TimeToDecision', outcome.timeToDecisionMs, 'Milliseconds', {
+    workflowId: draft.workflowId,
+    decision,
+  });
 
   const token = await deps.drafts.getTaskToken(principal.tenantId, draftId);
   // Without a token the execution has not reached AwaitReview yet; it will see the decision and resume itself.
@@ -402,7 +406,7 @@ export function failureCodeOf(errorName: string | undefined): RunFailureCode {
 
 /** MarkFailed task: records the failure with a fixed message (provider and stack details stay in logs). */
 export async function markFailed(
-  deps: Pick<Deps, 'clock' | 'runs' | 'traces' | 'gateway'>,
+  deps: Pick<Deps, 'clock' | 'runs' | 'traces' | 'gateway' | 'metrics'>,
   task: { tenantId: string; runId: string; error: { Error?: string | undefined } },
 ): Promise<{ code: RunFailureCode }> {
   const code = failureCodeOf(task.error.Error);
@@ -420,6 +424,8 @@ export async function markFailed(
   const swept = await deps.gateway.releaseHeld(task.tenantId, task.runId, now);
   // A run that had ended already (a later task of a finished run failed) keeps its status and span.
   if (failed) {
+    // Operators alarm on `internal_error` only; the business outcomes are counted, not alarmed.
+    deps.metrics.count('RunsFailed', 1, { code });
     await recordSpan(deps.traces, task.tenantId, task.runId, {
       name: 'run failed',
       kind: 'run',

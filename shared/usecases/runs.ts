@@ -36,7 +36,7 @@ export interface StartRunCommand {
 export async function startRun(
   deps: Pick<
     Deps,
-    'clock' | 'runs' | 'engine' | 'accounts' | 'traces' | 'ledger' | 'rateLimiter' | 'settings'
+    'clock' | 'runs' | 'engine' | 'accounts' | 'traces' | 'ledger' | 'rateLimiter' | 'settings' | 'metrics'
   >,
   command: StartRunCommand,
 ): Promise<Run> {
@@ -75,7 +75,17 @@ export async function startRun(
 
   const budget = await deps.ledger.getBudget(principal.tenantId, started.toISOString().slice(0, 7));
   if (budget.availableUsd <= 0) {
-    throw new BudgetExceededError("The tenant's monthly budget is spent.");
+    deps.metrics.count('BudgetRefusals', 1, { budget: 'tenant_month' });
+    throw new BudgetExceededError(
+      `The tenant's monthly budget for ${budget.month} is spent: limit $${budget.limitUsd}, spent $${budget.spentUsd}, reserved $${budget.reservedUsd}.`,
+      [
+        { path: 'budget', message: 'tenant_month' },
+        { path: 'month', message: budget.month },
+        { path: 'limitUsd', message: String(budget.limitUsd) },
+        { path: 'spentUsd', message: String(budget.spentUsd) },
+        { path: 'reservedUsd', message: String(budget.reservedUsd) },
+      ],
+    );
   }
   const admitted = await deps.rateLimiter.consume(
     `${principal.tenantId}#rpm`,
@@ -83,7 +93,10 @@ export async function startRun(
     deps.settings.rateLimits.requestsPerMinute,
     started,
   );
-  if (!admitted.allowed) throw new RateLimitedError(admitted.retryAfterMs / 1000);
+  if (!admitted.allowed) {
+    deps.metrics.count('RateLimited', 1, { scope: 'runs' });
+    throw new RateLimitedError(admitted.retryAfterMs / 1000);
+  }
 
   const prompt = livePrompt(workflow.prompts);
   const now = deps.clock.now();

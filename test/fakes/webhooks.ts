@@ -183,9 +183,16 @@ export class ScriptedWebhookTransport implements WebhookTransport {
 }
 
 export class RecordingMetrics implements MetricsSink {
+  /** Sums by metric name. */
   readonly counts = new Map<string, number>();
-  count(name: string, value: number): void {
+  /** Every data point, in order. */
+  readonly points: { name: string; value: number; dimensions: Record<string, string> }[] = [];
+  count(name: string, value: number, dimensions: Record<string, string>): void {
     this.counts.set(name, (this.counts.get(name) ?? 0) + value);
+    this.points.push({ name, value, dimensions: { ...dimensions } });
+  }
+  measure(name: string, value: number, _unit: string, dimensions: Record<string, string>): void {
+    this.count(name, value, dimensions);
   }
 }
 

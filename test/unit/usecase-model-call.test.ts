@@ -307,9 +307,16 @@ describe('callModel', () => {
       name: 'Rein.budget_exceeded',
       code: 'budget_exceeded',
       status: 500,
-      message: "The tenant's monthly budget cannot cover this model attempt.",
+      message: expect.stringMatching(
+        /^The tenant's monthly budget for 2026-10 cannot cover this model attempt of up to \$0\.\d+\.$/,
+      ) as unknown,
     });
     expect(deps.model.requests).toEqual([]);
+    expect(deps.metrics.points).toContainEqual({
+      name: 'BudgetRefusals',
+      value: 1,
+      dimensions: { budget: 'tenant_month' },
+    });
   });
 
   it('fails with Rein.budget_exceeded before reserving when the attempt would pass the run cost limit', async () => {
@@ -317,10 +324,15 @@ describe('callModel', () => {
 
     const error = await rejectionOf(callModel(deps, task));
 
-    expect([error.name, error.message]).toEqual([
-      'Rein.budget_exceeded',
-      'The next model attempt would exceed the run cost limit.',
-    ]);
+    expect(error.name).toBe('Rein.budget_exceeded');
+    expect(error.message).toMatch(
+      /^The run's cost cap blocked the next model attempt: cap \$0\.5, spent \$0\.4999, the attempt may cost up to \$0\.\d+\.$/,
+    );
+    expect(deps.metrics.points).toContainEqual({
+      name: 'BudgetRefusals',
+      value: 1,
+      dimensions: { budget: 'run_cost_cap' },
+    });
     expect([deps.ledger.calls, deps.model.requests]).toEqual([[], []]);
   });
 

@@ -201,9 +201,20 @@ describe('startRun', () => {
     const deps = depsWithAccounts();
     await deps.ledger.setBudget(TENANT, '2026-10', 0, deps.clock.now());
 
-    expect(await rejectionOf(startRun(deps, command(alice, { accountId: ACCOUNT })))).toEqual(
-      new BudgetExceededError("The tenant's monthly budget is spent."),
-    );
+    const error = await rejectionOf(startRun(deps, command(alice, { accountId: ACCOUNT })));
+    expect(error).toBeInstanceOf(BudgetExceededError);
+    expect(errorSummary(error)).toMatchObject({
+      code: 'budget_exceeded',
+      status: 402,
+      message: "The tenant's monthly budget for 2026-10 is spent: limit $0, spent $0, reserved $0.",
+    });
+    expect((error as BudgetExceededError).details).toEqual([
+      { path: 'budget', message: 'tenant_month' },
+      { path: 'month', message: '2026-10' },
+      { path: 'limitUsd', message: '0' },
+      { path: 'spentUsd', message: '0' },
+      { path: 'reservedUsd', message: '0' },
+    ]);
   });
 
   it('answers 429 with Retry-After past the per-minute request limit', async () => {
