@@ -202,13 +202,13 @@ describe('startRun', () => {
     await deps.ledger.setBudget(TENANT, '2026-10', 0, deps.clock.now());
 
     const error = await rejectionOf(startRun(deps, command(alice, { accountId: ACCOUNT })));
-    expect(error).toBeInstanceOf(BudgetExceededError);
+    if (!(error instanceof BudgetExceededError)) throw error;
     expect(errorSummary(error)).toMatchObject({
       code: 'budget_exceeded',
       status: 402,
       message: "The tenant's monthly budget for 2026-10 is spent: limit $0, spent $0, reserved $0.",
     });
-    expect((error as BudgetExceededError).details).toEqual([
+    expect(error.details).toEqual([
       { path: 'budget', message: 'tenant_month' },
       { path: 'month', message: '2026-10' },
       { path: 'limitUsd', message: '0' },
