@@ -59,6 +59,7 @@ export class ReinHttpApi extends Construct {
           apigw.CorsHttpMethod.POST,
           apigw.CorsHttpMethod.PUT,
           apigw.CorsHttpMethod.PATCH,
+          apigw.CorsHttpMethod.DELETE,
           apigw.CorsHttpMethod.OPTIONS,
         ],
         allowHeaders: ALLOW_HEADERS,

@@ -219,6 +219,14 @@ export class StatelessStack extends Stack {
 
     this.alarms = new ReinAlarms(this, 'Alarms', {
       config,
+      httpApi: this.api.httpApi,
+      tables: {
+        workflow: stateful.workflowTable.table,
+        records: stateful.recordsTable.table,
+        trace: stateful.traceTable.table,
+        ledger: stateful.ledgerTable.table,
+      },
+      outboxDeadLetters: this.outboxDeadLetters,
       stateMachine: this.workflow.stateMachine,
       functions: Object.fromEntries(
         Object.entries(this.functions).map(([name, fn]) => [name, fn.function] as const),

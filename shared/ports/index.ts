@@ -356,7 +356,12 @@ export interface WebhookTransport {
 export interface MetricsSink {
   count(name: string, value: number, dimensions: Record<string, string>): void;
   /** A figure with its unit: milliseconds, or `None` for amounts such as USD. */
-  measure(name: string, value: number, unit: 'Milliseconds' | 'None', dimensions: Record<string, string>): void;
+  measure(
+    name: string,
+    value: number,
+    unit: 'Milliseconds' | 'None',
+    dimensions: Record<string, string>,
+  ): void;
 }
 
 /** Structured operational logs (Powertools Logger in every runtime). Never secrets or content. */

@@ -159,7 +159,8 @@ export async function attemptDelivery(deps: DeliveryDeps, ref: DeliveryRef): Pro
     deadLettered: next === null,
   });
   if (next === null) {
-    deps.metrics.count('WebhookDeliveriesDeadLettered', 1, dimensions);
+    // No event-type dimension: the dead-letter alarm watches this one series.
+    deps.metrics.count('WebhookDeliveriesDeadLettered', 1, {});
     const noSuccessSince = webhook.lastSuccessAt === null || webhook.lastSuccessAt < delivery.createdAt;
     if (noSuccessSince) {
       const last = responseCode === null ? (error ?? 'no answer') : `HTTP ${responseCode}`;

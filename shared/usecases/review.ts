@@ -294,7 +294,11 @@ export async function awaitReview(
   );
 }
 
-function decidedPayload(draft: Draft, decision: 'approved' | 'rejected' | 'expired', reviewer: string | null) {
+function decidedPayload(
+  draft: Draft,
+  decision: 'approved' | 'rejected' | 'expired',
+  reviewer: string | null,
+) {
   return { draftId: draft.draftId, runId: draft.runId, workflowId: draft.workflowId, decision, reviewer };
 }
 

@@ -52,14 +52,22 @@ const EXPECTED_VARIABLES: Record<FunctionName, string[]> = {
     'TRACE_TTL_DAYS',
     'WORKFLOW_TABLE',
   ],
+  events: [
+    'EVENT_BUS_NAME',
+    'OUTBOX_SWEEP_GRACE_SECONDS',
+    'WEBHOOK_RETRY_BASE_SECONDS',
+    'WEBHOOK_RETRY_MAX_DELAY_SECONDS',
+    'WEBHOOK_RETRY_WINDOW_SECONDS',
+    'WORKFLOW_TABLE',
+  ],
 };
-const COMMON_VARIABLES = ['NODE_OPTIONS', 'REIN_ENV'];
+const COMMON_VARIABLES = ['LOG_LEVEL', 'NODE_OPTIONS', 'REIN_ENV'];
 
 describe.each(ENV_NAMES)('the %s functions', (env) => {
   const { stateless } = templatesOf(reinApp, env);
   const config = reinApp.stages[env].config;
 
-  it('are exactly the five entries, each marked with its rein:entry', () => {
+  it('are exactly the six entries, each marked with its rein:entry', () => {
     const entries = Object.values(resourcesOf(stateless, 'AWS::Lambda::Function')).map(
       (fn) => fn.Metadata?.['rein:entry'],
     );
@@ -94,6 +102,7 @@ describe.each(ENV_NAMES)('the %s functions', (env) => {
     const variables = (fn.Properties?.['Environment'] as { Variables: Record<string, unknown> }).Variables;
     expect(Object.keys(variables).sort()).toEqual([...expected, ...COMMON_VARIABLES].sort());
     expect(variables['REIN_ENV']).toBe(env);
+    expect(variables['LOG_LEVEL']).toBe(config.logLevel);
   });
 
   it('passes the environment settings to the functions that read them', () => {
@@ -110,6 +119,11 @@ describe.each(ENV_NAMES)('the %s functions', (env) => {
       RATE_LIMIT_TPM: String(config.rateLimits.tokensPerMinute),
       TRACE_TTL_DAYS: String(config.traceRetentionDays),
     });
+    expect(variables('events')).toMatchObject({
+      WEBHOOK_RETRY_BASE_SECONDS: String(config.webhooks.retryBaseSeconds),
+      WEBHOOK_RETRY_WINDOW_SECONDS: String(config.webhooks.retryWindowSeconds),
+    });
+    expect(config.webhooks.retryWindowSeconds).toBeGreaterThanOrEqual(24 * 60 * 60);
     expect(variables('api')).toMatchObject({
       AUTH_TENANT_CLAIM: 'custom:tenant_id',
       AUTH_ROLES_CLAIM: 'cognito:groups',

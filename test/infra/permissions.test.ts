@@ -74,6 +74,24 @@ const EXPECTED: Record<FunctionName, Record<string, string[]>> = {
     // AwaitReview completes the task itself when the draft was decided before the token was stored.
     StateMachine: ['states:SendTaskSuccess'],
   },
+  events: {
+    LogGroup: LOGS,
+    '*': [...XRAY, 'dynamodb:ListStreams'].sort(),
+    // The table and its stream (the outbox), both imported from the stateful stack.
+    WorkflowTable: [
+      ...WORKFLOW_READ_WRITE,
+      'dynamodb:DescribeStream',
+      'dynamodb:GetRecords',
+      'dynamodb:GetShardIterator',
+    ].sort(),
+    'WorkflowTable/index': QUERY,
+    '{"Fn::GetAtt":["EventBus7B8748AA","Arn"]}': ['events:PutEvents'],
+    '{"Fn::GetAtt":["OutboxDeadLettersA73F12D9","Arn"]}': [
+      'sqs:GetQueueAttributes',
+      'sqs:GetQueueUrl',
+      'sqs:SendMessage',
+    ],
+  },
 };
 
 describe.each(ENV_NAMES)('least privilege in %s', (env) => {

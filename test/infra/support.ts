@@ -65,6 +65,7 @@ export const FUNCTION_ENTRIES = {
   modelCall: 'functions/model-call/handler.ts',
   validate: 'functions/validate/handler.ts',
   review: 'functions/review/handler.ts',
+  events: 'functions/events/handler.ts',
 } as const;
 export type FunctionName = keyof typeof FUNCTION_ENTRIES;
 

@@ -52,12 +52,15 @@ describe.each(ENV_NAMES)('the %s stateful stack', (env) => {
     },
   );
 
-  it('indexes the workflow table by tenant and by owner and expires its items by expiresAt', () => {
+  it('indexes the workflow table by tenant, by owner and by due outbox work, and expires its items by expiresAt', () => {
     const [, table] = tableNamed(stateful, 'WorkflowTable');
     expect(table.Properties?.['GlobalSecondaryIndexes']).toEqual([
       gsi('byTenant', 'gsi1pk', 'gsi1sk'),
       gsi('byOwner', 'gsi2pk', 'gsi2sk'),
+      gsi('byDue', 'duePk', 'dueSk'),
     ]);
+    // The outbox: new items reach the event delivery function through the table's stream.
+    expect(table.Properties?.['StreamSpecification']).toEqual({ StreamViewType: 'NEW_IMAGE' });
     expect(table.Properties?.['TimeToLiveSpecification']).toEqual({
       AttributeName: 'expiresAt',
       Enabled: true,

@@ -12,7 +12,14 @@ export class OutboundWebhookTransport implements WebhookTransport {
 
   async post(url: string, headers: Record<string, string>, body: string): Promise<{ status: number }> {
     const response = await sendOutbound(
-      { url, method: 'POST', headers, body, timeoutMs: WEBHOOK_TIMEOUT_MS, maxBytes: WEBHOOK_MAX_ANSWER_BYTES },
+      {
+        url,
+        method: 'POST',
+        headers,
+        body,
+        timeoutMs: WEBHOOK_TIMEOUT_MS,
+        maxBytes: WEBHOOK_MAX_ANSWER_BYTES,
+      },
       this.policy,
     );
     return { status: response.status };
