@@ -187,8 +187,9 @@ export class StatelessStack extends Stack {
         onFailure: new sources.SqsDlq(this.outboxDeadLetters),
         filters: [
           lambda.FilterCriteria.filter({
-            eventName: lambda.FilterRule.isEqual('INSERT'),
-            dynamodb: { NewImage: { sk: { S: lambda.FilterRule.isEqual(OUTBOX_SK) } } },
+            // FilterRule.isEqual is typed `any`; its value is the pattern's list of accepted values.
+            eventName: lambda.FilterRule.isEqual('INSERT') as string[],
+            dynamodb: { NewImage: { sk: { S: lambda.FilterRule.isEqual(OUTBOX_SK) as string[] } } },
           }),
         ],
       }),
