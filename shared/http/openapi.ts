@@ -83,6 +83,8 @@ export function buildOpenApiDocument(): Record<string, unknown> {
         spentUsd: z.number(),
         reservedUsd: z.number(),
         availableUsd: z.number(),
+        alertThresholdsPercent: z.array(z.number()),
+        alertsSentPercent: z.array(z.number()),
       }),
     ),
     PutBudgetRequest: schema(PutBudgetBodySchema),

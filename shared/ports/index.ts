@@ -172,8 +172,28 @@ export interface LedgerEntryTags {
 export interface Ledger {
   /** The month's budget; the environment's default budget when none was set yet. */
   getBudget(tenantId: string, month: string): Promise<Budget>;
-  /** Sets the month's limit, keeping spent and reserved; returns the new budget. */
-  setBudget(tenantId: string, month: string, limitUsd: number, now: Date): Promise<Budget>;
+  /**
+   * Sets the month's limit, keeping spent and reserved, and (when given) the alert thresholds in
+   * percent of the limit; returns the new budget.
+   */
+  setBudget(
+    tenantId: string,
+    month: string,
+    limitUsd: number,
+    now: Date,
+    alertThresholdsPercent?: readonly number[],
+  ): Promise<Budget>;
+  /**
+   * Records that the month's spend reached `thresholdPercent` of its limit, with its event, in one
+   * transaction: once per threshold and month (a conditional write on the month's budget item), and
+   * only if the spend really is there. False when it was recorded before or the spend is below.
+   */
+  recordBudgetAlert(
+    tenantId: string,
+    month: string,
+    thresholdPercent: number,
+    event: DomainEvent,
+  ): Promise<boolean>;
   /** Ledger entries whose day is within [fromDay, toDay] (YYYY-MM-DD), optionally for one tenant. */
   listEntries(query: { fromDay: string; toDay: string; tenantId?: string }): Promise<LedgerEntry[]>;
 }
@@ -185,7 +205,14 @@ export interface Budget {
   spentUsd: number;
   reservedUsd: number;
   availableUsd: number;
+  /** Spend levels, in percent of the limit, that emit `budget.threshold_reached` once a month. */
+  alertThresholdsPercent: number[];
+  /** The thresholds already reached (and emitted) this month. */
+  alertsSentPercent: number[];
 }
+
+/** A tenant's budget alert thresholds until an operator sets others. */
+export const DEFAULT_ALERT_THRESHOLDS_PERCENT: readonly number[] = [50, 80, 100];
 
 export interface LedgerEntry extends LedgerEntryTags {
   at: string;

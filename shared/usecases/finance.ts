@@ -52,6 +52,12 @@ export const PutBudgetBodySchema = z
   .object({
     monthlyBudgetUsd: z.number().nonnegative().max(1_000_000),
     month: z.string().regex(MONTH, 'must be YYYY-MM').optional(),
+    /** Spend levels in percent of the limit that emit budget.threshold_reached (default 50, 80, 100). */
+    alertThresholdsPercent: z
+      .array(z.number().int().min(1).max(100))
+      .max(10)
+      .refine((values) => new Set(values).size === values.length, 'Each threshold may be listed once.')
+      .optional(),
   })
   .strict();
 
@@ -192,5 +198,6 @@ export async function putBudget(
     parsed.data.month ?? now.toISOString().slice(0, 7),
     parsed.data.monthlyBudgetUsd,
     now,
+    parsed.data.alertThresholdsPercent,
   );
 }

@@ -20,6 +20,7 @@ import { allTextSafe, safeText } from '../domain/text.ts';
 import type { SweepResult } from '../ports/index.ts';
 import type { Deps } from './deps.ts';
 import { recordSpan, sweptAttributes } from './tracing.ts';
+import { emitBudgetAlerts } from './budget-alerts.ts';
 
 const OPEN_STATUSES: readonly DraftStatus[] = ['awaiting_review', 'escalated'];
 
@@ -263,7 +264,7 @@ export async function escalateDraft(
 
 /** AwaitReview task: keeps the task token beside the draft; resumes at once if the draft was decided first. */
 export async function awaitReview(
-  deps: Pick<Deps, 'clock' | 'drafts' | 'runs' | 'engine'>,
+  deps: Pick<Deps, 'clock' | 'drafts' | 'runs' | 'engine' | 'ledger' | 'log'>,
   task: { tenantId: string; runId: string; draftId: string; taskToken: string },
 ): Promise<void> {
   // The token is saved before the draft is read: a decision landing in between either sees the
@@ -271,6 +272,8 @@ export async function awaitReview(
   await deps.drafts.saveTaskToken(task.tenantId, task.draftId, task.taskToken);
   const draft = await deps.drafts.getDraft(task.tenantId, task.draftId);
   if (!draft) throw new NotFoundError('Draft');
+  // The run's model spending is over: emit the budget thresholds it crossed.
+  await emitBudgetAlerts(deps, task.tenantId, task.runId);
   if (draft.status === 'approved' || draft.status === 'rejected') {
     await deps.engine.sendTaskSuccess(task.taskToken, { decision: draft.status });
     return;
@@ -410,10 +413,12 @@ export function failureCodeOf(errorName: string | undefined): RunFailureCode {
 
 /** MarkFailed task: records the failure with a fixed message (provider and stack details stay in logs). */
 export async function markFailed(
-  deps: Pick<Deps, 'clock' | 'runs' | 'traces' | 'gateway' | 'metrics'>,
+  deps: Pick<Deps, 'clock' | 'runs' | 'traces' | 'gateway' | 'metrics' | 'ledger' | 'log'>,
   task: { tenantId: string; runId: string; error: { Error?: string | undefined } },
 ): Promise<{ code: RunFailureCode }> {
   const code = failureCodeOf(task.error.Error);
+  // A failed run may have spent too (answers that failed validation): emit the thresholds crossed.
+  await emitBudgetAlerts(deps, task.tenantId, task.runId);
   const now = deps.clock.now();
   const failed = await deps.runs.updateRun(
     task.tenantId,

@@ -1,12 +1,14 @@
 import { BudgetExceededError } from '#shared/domain/errors.ts';
+import type { DomainEvent } from '#shared/domain/events.ts';
 import { roundUsd } from '#shared/domain/pricing.ts';
-import type {
-  Budget,
-  Ledger,
-  LedgerEntry,
-  LedgerEntryTags,
-  Reservation,
-  Settlement,
+import {
+  DEFAULT_ALERT_THRESHOLDS_PERCENT,
+  type Budget,
+  type Ledger,
+  type LedgerEntry,
+  type LedgerEntryTags,
+  type Reservation,
+  type Settlement,
 } from '#shared/ports/index.ts';
 
 type ReservationState = 'reserved' | 'answered' | 'settled' | 'released' | 'swept';
@@ -16,6 +18,8 @@ interface BudgetRow {
   limitUsd: number;
   spentUsd: number;
   reservedUsd: number;
+  alertThresholds?: number[];
+  alertsSent?: number[];
 }
 
 /**
@@ -226,9 +230,36 @@ export class InMemoryLedger implements Ledger {
     return Promise.resolve(this.budget(tenantId, month));
   }
 
-  setBudget(tenantId: string, month: string, limitUsd: number, _now: Date): Promise<Budget> {
-    this.budgetRow(tenantId, month).limitUsd = limitUsd;
+  setBudget(
+    tenantId: string,
+    month: string,
+    limitUsd: number,
+    _now: Date,
+    alertThresholdsPercent?: readonly number[],
+  ): Promise<Budget> {
+    const row = this.budgetRow(tenantId, month);
+    row.limitUsd = limitUsd;
+    if (alertThresholdsPercent) row.alertThresholds = [...alertThresholdsPercent];
     return Promise.resolve(this.budget(tenantId, month));
+  }
+
+  /** Budget alert events recorded with their marker (the outbox writes of `recordBudgetAlert`). */
+  readonly alertEvents: DomainEvent[] = [];
+
+  recordBudgetAlert(
+    tenantId: string,
+    month: string,
+    thresholdPercent: number,
+    event: DomainEvent,
+  ): Promise<boolean> {
+    const row = this.budgetRow(tenantId, month);
+    const sent = row.alertsSent ?? [];
+    if (sent.includes(thresholdPercent) || row.spentUsd < (row.limitUsd * thresholdPercent) / 100) {
+      return Promise.resolve(false);
+    }
+    row.alertsSent = [...sent, thresholdPercent];
+    this.alertEvents.push(structuredClone(event));
+    return Promise.resolve(true);
   }
 
   listEntries(query: { fromDay: string; toDay: string; tenantId?: string }): Promise<LedgerEntry[]> {
@@ -254,6 +285,8 @@ export class InMemoryLedger implements Ledger {
       spentUsd: row.spentUsd,
       reservedUsd: row.reservedUsd,
       availableUsd: roundUsd(row.limitUsd - row.spentUsd - row.reservedUsd),
+      alertThresholdsPercent: row.alertThresholds ?? [...DEFAULT_ALERT_THRESHOLDS_PERCENT],
+      alertsSentPercent: [...(row.alertsSent ?? [])].sort((a, b) => a - b),
     };
   }
 

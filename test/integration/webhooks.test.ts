@@ -224,6 +224,55 @@ describe('webhooks on the local stack', () => {
     expect(JSON.stringify(listed.body)).not.toContain(url);
   });
 
+  it('emits exactly one budget.threshold_reached for 80% once the month crosses it, and none again', async () => {
+    const gina = users.gina;
+    const alerts = (threshold: number) =>
+      stack.eventBus.published.filter(
+        (e) =>
+          e.tenantId === 'globex' &&
+          e.type === 'budget.threshold_reached' &&
+          e.data.thresholdPercent === threshold,
+      );
+    const month = new Date().toISOString().slice(0, 7);
+    // A first run spends C; nothing is crossed under the seed's budget.
+    const first = await gina.post('/v1/workflows/renewal-brief/runs', { accountId: 'acct-cyberdyne' });
+    const firstRun = await waitForRun(gina, String(first.body['runId']), ['awaiting_review']);
+    const cost = Number(firstRun['costUsd']);
+    expect(cost).toBeGreaterThan(0);
+    expect(alerts(50)).toEqual([]);
+    // Finance lowers the month's budget so the spend is 85% of it: over 50% and 80%, under 100%.
+    const limit = Number((cost / 0.85).toFixed(8));
+    const put = await users.frank.request('PUT', '/v1/tenants/globex/budget', {
+      body: { monthlyBudgetUsd: limit, month },
+    });
+    expect(put.status, put.text).toBe(200);
+    expect(put.body['alertThresholdsPercent']).toEqual([50, 80, 100]);
+
+    // The next two runs cannot be covered: each fails with budget_exceeded (the 402's figures are
+    // on the run's error), and each MarkFailed checks the thresholds.
+    for (let i = 0; i < 2; i += 1) {
+      const next = await gina.post('/v1/workflows/renewal-brief/runs', { accountId: 'acct-cyberdyne' });
+      const runId = String(next.body['runId']);
+      const failed = await waitForRun(gina, runId, ['failed']);
+      expect(failed['error']).toMatchObject({ code: 'budget_exceeded' });
+      await until('run.failed on the bus', () =>
+        stack.eventBus.published.find((e) => e.type === 'run.failed' && e.data.runId === runId),
+      );
+    }
+    expect(alerts(80)).toHaveLength(1);
+    expect(alerts(80)[0]?.data).toMatchObject({
+      budget: 'tenant_month',
+      month,
+      thresholdPercent: 80,
+      limitUsd: limit,
+      spentUsd: cost,
+    });
+    expect(alerts(50)).toHaveLength(1);
+    expect(alerts(100)).toEqual([]);
+    const budget = await users.frank.get(`/v1/tenants/globex/budget?month=${month}`);
+    expect(budget.body['alertsSentPercent']).toEqual([50, 80]);
+  });
+
   it('lets only tenant admins manage webhooks, and never shows another tenant’s', async () => {
     expect((await users.carol.get('/v1/webhooks')).status).toBe(403);
     const webhookId = await subscribe(users.dave, receiver, ['run.failed']);

@@ -2,12 +2,21 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  TransactWriteCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import { roundUsd } from '../../domain/pricing.ts';
-import type { Budget, Ledger, LedgerEntry, Reservation } from '../../ports/index.ts';
-import { isConditionFailure } from './client.ts';
+import type { DomainEvent } from '../../domain/events.ts';
+import {
+  DEFAULT_ALERT_THRESHOLDS_PERCENT,
+  type Budget,
+  type Ledger,
+  type LedgerEntry,
+  type Reservation,
+} from '../../ports/index.ts';
+import { isConditionFailure, isTransactionConditionFailure } from './client.ts';
+import { outboxPut } from './outbox.ts';
 
 export function budgetKey(tenantId: string, month: string) {
   return { pk: `${tenantId}#BUDGET`, sk: `MONTH#${month}` };
@@ -53,7 +62,7 @@ export async function ensureBudget(
  *
  * | item        | pk                        | sk                          |
  * |-------------|---------------------------|-----------------------------|
- * | budget      | `<t>#BUDGET`              | `MONTH#<yyyy-mm>`           | limitUsd, spentUsd, reservedUsd, availableUsd
+ * | budget      | `<t>#BUDGET`              | `MONTH#<yyyy-mm>`           | limitUsd, spentUsd, reservedUsd, availableUsd, alertThresholds, alertsSent (number set: the month's alert marker)
  * | reservation | `<t>#RUN#<runId>`         | `RES#<attemptKey>#<owner>`  | amountUsd, owner, state reserved → settled | released | answered | swept
  * | entry       | `<t>#LEDGER#<yyyy-mm>`    | `<runId>#<attemptKey>#<owner>` | attemptKey, cost, tokens, tags; GSI byDay `DAY#<yyyy-mm-dd>`
  *
@@ -66,7 +75,47 @@ export class DynamoLedger implements Ledger {
     private readonly doc: DynamoDBDocumentClient,
     private readonly table: string,
     private readonly defaultMonthlyBudgetUsd: number,
+    /** The workflow table, where budget alerts are recorded as outbox events. */
+    private readonly workflowTable?: string,
   ) {}
+
+  async recordBudgetAlert(
+    tenantId: string,
+    month: string,
+    thresholdPercent: number,
+    event: DomainEvent,
+  ): Promise<boolean> {
+    if (!this.workflowTable) throw new Error('Budget alerts need WORKFLOW_TABLE.');
+    const budget = await this.getBudget(tenantId, month);
+    try {
+      await this.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: this.table,
+                Key: budgetKey(tenantId, month),
+                UpdateExpression: 'ADD alertsSent :t',
+                ConditionExpression:
+                  'attribute_exists(pk) AND limitUsd = :limit AND spentUsd >= :amount AND (attribute_not_exists(alertsSent) OR NOT contains(alertsSent, :n))',
+                ExpressionAttributeValues: {
+                  ':t': new Set([thresholdPercent]),
+                  ':n': thresholdPercent,
+                  ':limit': budget.limitUsd,
+                  ':amount': (budget.limitUsd * thresholdPercent) / 100,
+                },
+              },
+            },
+            outboxPut(this.workflowTable, event),
+          ],
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isTransactionConditionFailure(error)) return false;
+      throw error;
+    }
+  }
 
   async getBudget(tenantId: string, month: string): Promise<Budget> {
     const result = await this.doc.send(
@@ -74,10 +123,25 @@ export class DynamoLedger implements Ledger {
     );
     if (result.Item) return toBudget(result.Item, tenantId, month);
     const limitUsd = this.defaultMonthlyBudgetUsd;
-    return { tenantId, month, limitUsd, spentUsd: 0, reservedUsd: 0, availableUsd: limitUsd };
+    return {
+      tenantId,
+      month,
+      limitUsd,
+      spentUsd: 0,
+      reservedUsd: 0,
+      availableUsd: limitUsd,
+      alertThresholdsPercent: [...DEFAULT_ALERT_THRESHOLDS_PERCENT],
+      alertsSentPercent: [],
+    };
   }
 
-  async setBudget(tenantId: string, month: string, limitUsd: number, now: Date): Promise<Budget> {
+  async setBudget(
+    tenantId: string,
+    month: string,
+    limitUsd: number,
+    now: Date,
+    alertThresholdsPercent?: readonly number[],
+  ): Promise<Budget> {
     await ensureBudget(this.doc, this.table, tenantId, month, this.defaultMonthlyBudgetUsd);
     // Optimistic: the new availability is derived from the limit read, guarded by a condition on it.
     for (let tries = 0; tries < 5; tries += 1) {
@@ -87,13 +151,16 @@ export class DynamoLedger implements Ledger {
           new UpdateCommand({
             TableName: this.table,
             Key: budgetKey(tenantId, month),
-            UpdateExpression: 'SET limitUsd = :limit, availableUsd = availableUsd + :delta, updatedAt = :now',
+            UpdateExpression: `SET limitUsd = :limit, availableUsd = availableUsd + :delta, updatedAt = :now${
+              alertThresholdsPercent ? ', alertThresholds = :thresholds' : ''
+            }`,
             ConditionExpression: 'limitUsd = :old',
             ExpressionAttributeValues: {
               ':limit': limitUsd,
               ':delta': roundUsd(limitUsd - current.limitUsd),
               ':old': current.limitUsd,
               ':now': now.toISOString(),
+              ...(alertThresholdsPercent ? { ':thresholds': [...alertThresholdsPercent] } : {}),
             },
             ReturnValues: 'ALL_NEW',
           }),
@@ -141,6 +208,13 @@ function toBudget(item: Record<string, unknown>, tenantId: string, month: string
     spentUsd: roundUsd(Number(item['spentUsd'] ?? 0)),
     reservedUsd: roundUsd(Number(item['reservedUsd'] ?? 0)),
     availableUsd: roundUsd(Number(item['availableUsd'] ?? 0)),
+    alertThresholdsPercent: Array.isArray(item['alertThresholds'])
+      ? item['alertThresholds'].map(Number)
+      : [...DEFAULT_ALERT_THRESHOLDS_PERCENT],
+    alertsSentPercent:
+      item['alertsSent'] instanceof Set
+        ? [...(item['alertsSent'] as Set<number>)].map(Number).sort((a, b) => a - b)
+        : [],
   };
 }
 
