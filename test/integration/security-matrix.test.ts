@@ -425,6 +425,55 @@ const ROWS: readonly Row[] = [
       operator: both(200),
     },
   },
+  // Tenant webhooks are for the tenant's admins. The rows address a webhook that does not exist
+  // and create none (a private target is refused after the role check), so they change nothing;
+  // test/integration/webhooks.test.ts covers the accepted paths and the cross-tenant 404.
+  {
+    id: 'POST /v1/webhooks',
+    operation: 'createWebhook',
+    sides: ['same'],
+    body: () => ({ url: 'http://10.0.0.1/hook', events: ['run.failed'] }),
+    expect: {
+      csmOwn: both(403),
+      csmOther: both(403),
+      manager: both(403),
+      admin: both(400),
+      finance: both(403),
+      operator: both(403),
+    },
+  },
+  {
+    id: 'GET /v1/webhooks',
+    operation: 'listWebhooks',
+    sides: ['same'],
+    expect: {
+      csmOwn: both(403),
+      csmOther: both(403),
+      manager: both(403),
+      admin: both(200),
+      finance: both(403),
+      operator: both(403),
+    },
+  },
+  ...(
+    [
+      ['DELETE /v1/webhooks/{webhookId}', 'deleteWebhook'],
+      ['GET /v1/webhooks/{webhookId}/deliveries', 'listWebhookDeliveries'],
+      ['POST /v1/webhooks/{webhookId}/deliveries/{deliveryId}/redeliver', 'redeliverWebhook'],
+    ] as const
+  ).map(([id, operation]) => ({
+    id,
+    operation,
+    sides: ['same'] as const,
+    expect: {
+      csmOwn: both(403),
+      csmOther: both(403),
+      manager: both(403),
+      admin: both(404),
+      finance: both(403),
+      operator: both(403),
+    },
+  })),
 ];
 
 const ERROR_CODES: Record<number, string> = {
@@ -451,6 +500,8 @@ let taskTokens: string[] = [];
 let shared: { same: Target; other: Target; escalated: Target; approved: Target };
 /** Fresh fixtures for the accepted cells of consuming rows, by `${row.id}|${caller}`. */
 const fresh = new Map<string, Target>();
+const MISSING_WEBHOOK = newId('whk');
+const MISSING_DELIVERY = newId('dlv');
 
 function routeOf(row: Row) {
   return ROUTES.find((route) => route.operation === row.operation && row.id.startsWith(route.method));
@@ -463,7 +514,9 @@ function fill(path: string, target: Target): string {
     .replace('{workflowId}', 'renewal-brief')
     .replace('{runId}', target.runId)
     .replace('{draftId}', target.draftId)
-    .replace('{tenantId}', target.tenantId);
+    .replace('{tenantId}', target.tenantId)
+    .replace('{webhookId}', MISSING_WEBHOOK)
+    .replace('{deliveryId}', MISSING_DELIVERY);
 }
 
 function requestFor(row: Row, target: Target) {
