@@ -105,7 +105,12 @@ export function buildDeps(
         ? adapters.model(env, secretSource)
         : (unavailable('the model client (OPENAI_SECRET_ARN)') as ModelClient),
     ledger: env.LEDGER_TABLE
-      ? new DynamoLedger(doc, env.LEDGER_TABLE, required(env, 'DEFAULT_MONTHLY_BUDGET_USD'), env.WORKFLOW_TABLE)
+      ? new DynamoLedger(
+          doc,
+          env.LEDGER_TABLE,
+          required(env, 'DEFAULT_MONTHLY_BUDGET_USD'),
+          env.WORKFLOW_TABLE,
+        )
       : (unavailable('LEDGER_TABLE') as Ledger),
     gateway:
       env.LEDGER_TABLE && env.WORKFLOW_TABLE

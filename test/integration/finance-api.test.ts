@@ -231,6 +231,8 @@ describe('monthly budgets', () => {
       spentUsd: expect.closeTo(acmeSpent, 6) as number,
       reservedUsd: 0,
       availableUsd: expect.closeTo(200 - acmeSpent, 6) as number,
+      alertThresholdsPercent: [50, 80, 100],
+      alertsSentPercent: [],
     });
     expect(budgetOf(await users.frank.get('/v1/tenants/acme/budget'))).toEqual(acme);
     expect(budgetOf(await users.dave.get('/v1/tenants/acme/budget'))).toEqual(acme);
@@ -261,6 +263,8 @@ describe('monthly budgets', () => {
       ...before,
       limitUsd: 150,
       availableUsd: expect.closeTo(150 - before.spentUsd - before.reservedUsd, 6) as number,
+      alertThresholdsPercent: [50, 80, 100],
+      alertsSentPercent: [],
     });
     expect(budgetOf(await users.erin.get('/v1/tenants/globex/budget'))).toEqual(set);
 
@@ -276,6 +280,8 @@ describe('monthly budgets', () => {
       spentUsd: 0,
       reservedUsd: 0,
       availableUsd: 80,
+      alertThresholdsPercent: [50, 80, 100],
+      alertsSentPercent: [],
     });
     expect(budgetOf(await users.erin.get('/v1/tenants/globex/budget?month=2031-01'))).toEqual(future);
     expect(budgetOf(await users.erin.get('/v1/tenants/globex/budget'))).toEqual(set);

@@ -50,6 +50,8 @@ describe('InMemoryLedger', () => {
       spentUsd: 0,
       reservedUsd: 0.8,
       availableUsd: 0.2,
+      alertThresholdsPercent: [50, 80, 100],
+      alertsSentPercent: [],
     });
   });
 
@@ -68,6 +70,8 @@ describe('InMemoryLedger', () => {
       spentUsd: 0.1,
       reservedUsd: 0,
       availableUsd: 0.9,
+      alertThresholdsPercent: [50, 80, 100],
+      alertsSentPercent: [],
     });
   });
 

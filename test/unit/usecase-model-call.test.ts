@@ -105,6 +105,8 @@ describe('callModel', () => {
       spentUsd: PRIMARY_COST,
       reservedUsd: 0,
       availableUsd: 100 - PRIMARY_COST,
+      alertThresholdsPercent: [50, 80, 100],
+      alertsSentPercent: [],
     });
     const stored = await deps.runs.getRun(TENANT, run.runId);
     expect({ costUsd: stored?.costUsd, model: stored?.model }).toEqual({
@@ -236,6 +238,8 @@ describe('callModel', () => {
       spentUsd: FALLBACK_COST,
       reservedUsd: 0,
       availableUsd: 100 - FALLBACK_COST,
+      alertThresholdsPercent: [50, 80, 100],
+      alertsSentPercent: [],
     });
   });
 
@@ -269,6 +273,8 @@ describe('callModel', () => {
       spentUsd: 0,
       reservedUsd: 0,
       availableUsd: 100,
+      alertThresholdsPercent: [50, 80, 100],
+      alertsSentPercent: [],
     });
   });
 
@@ -575,6 +581,8 @@ describe('callModel', () => {
       spentUsd: PRIMARY_COST,
       reservedUsd: 0,
       availableUsd: 100 - PRIMARY_COST,
+      alertThresholdsPercent: [50, 80, 100],
+      alertsSentPercent: [],
     });
     expect((await deps.runs.getRun(TENANT, run.runId))?.costUsd).toBe(PRIMARY_COST);
   });
