@@ -161,7 +161,12 @@ describe('model gateway budgets under concurrency', () => {
     expect(refused.body).toEqual({
       error: {
         code: 'budget_exceeded',
-        message: expect.any(String) as string,
+        message: expect.stringContaining("The tenant's monthly budget") as string,
+        // Which budget blocked, and its figures.
+        details: expect.arrayContaining([
+          { path: 'budget', message: 'tenant_month' },
+          { path: 'limitUsd', message: String(spent) },
+        ]) as unknown,
         requestId: expect.any(String) as string,
       },
     });
