@@ -257,7 +257,7 @@ export async function measureGatewayOnDynamo(calls: number): Promise<DynamoGatew
     const batches = Math.ceil(calls / CONCURRENCY);
     const con = { direct: [] as number[], gateway: [] as number[], added: [] as number[], tallies: [] as CallTally[] };
     for (let b = 0; b < batches + 2; b += 1) {
-      const batch = [];
+      const batch: { run: Run; input: string }[] = [];
       for (let j = 0; j < CONCURRENCY; j += 1) batch.push(await newRun());
       const runDirect = () => Promise.all(batch.map(({ input }) => direct(input)));
       const runGateway = () => Promise.all(batch.map(({ run }) => gateway(run)));

@@ -30,10 +30,10 @@ function memoryDeps(
     reserve: () => Promise.resolve({ reserved: true }),
     settle: ({ attempt }) => {
       attempts.set(`${run.runId}#${attempt.attempt}`, attempt);
-      return Promise.resolve('settled' as const);
+      return Promise.resolve();
     },
-    release: () => Promise.resolve(true),
-    releaseHeld: () => Promise.resolve({ released: [], settled: [], failed: [] }),
+    release: () => Promise.resolve(),
+    sweepExpired: () => Promise.resolve([]),
   };
   const traces: TraceSink = { record: () => Promise.resolve(), list: () => Promise.resolve([]) };
   return {
@@ -43,7 +43,11 @@ function memoryDeps(
     traces,
     model,
     gateway,
-    breaker: { check: () => Promise.resolve({ open: false, failures: 0 }) },
+    breaker: {
+      check: () => Promise.resolve({ open: false, failures: 0 }),
+      recordFailure: () => Promise.resolve(),
+      clearFailures: () => Promise.resolve(),
+    },
     settings: {
       environment: 'bench',
       modelAllowList: ['gpt-4.1-mini'],
