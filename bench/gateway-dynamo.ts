@@ -235,7 +235,12 @@ export async function measureGatewayOnDynamo(calls: number): Promise<DynamoGatew
     // Single stream, order alternated per call.
     const runs = [];
     for (let i = 0; i < calls + WARM_UP; i += 1) runs.push(await newRun());
-    const seq = { direct: [] as number[], gateway: [] as number[], added: [] as number[], tallies: [] as CallTally[] };
+    const seq = {
+      direct: [] as number[],
+      gateway: [] as number[],
+      added: [] as number[],
+      tallies: [] as CallTally[],
+    };
     for (const [i, { run, input }] of runs.entries()) {
       let d: number;
       let g: { ms: number; tally: CallTally };
@@ -255,7 +260,12 @@ export async function measureGatewayOnDynamo(calls: number): Promise<DynamoGatew
 
     // CONCURRENCY calls at once, batches alternated.
     const batches = Math.ceil(calls / CONCURRENCY);
-    const con = { direct: [] as number[], gateway: [] as number[], added: [] as number[], tallies: [] as CallTally[] };
+    const con = {
+      direct: [] as number[],
+      gateway: [] as number[],
+      added: [] as number[],
+      tallies: [] as CallTally[],
+    };
     for (let b = 0; b < batches + 2; b += 1) {
       const batch: { run: Run; input: string }[] = [];
       for (let j = 0; j < CONCURRENCY; j += 1) batch.push(await newRun());

@@ -13,7 +13,8 @@ import { openAi } from '../commons/openai.ts';
 export function createHandler(deps: () => Deps) {
   return middy<unknown, { attempt: number; model: string }>().handler(async (event, context) => {
     const remaining: unknown = (context as Partial<typeof context> | undefined)?.getRemainingTimeInMillis;
-    const leaseMs = typeof remaining === 'function' ? (context.getRemainingTimeInMillis() as number) : undefined;
+    const leaseMs =
+      typeof remaining === 'function' ? (context.getRemainingTimeInMillis() as number) : undefined;
     return callModel(deps(), CallModelTaskSchema.parse(event), leaseMs === undefined ? {} : { leaseMs });
   });
 }

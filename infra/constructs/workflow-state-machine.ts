@@ -103,7 +103,12 @@ export class WorkflowStateMachine extends Construct {
     );
     // MarkFailed is idempotent: it is retried on any error (a store outage), so a failed run is
     // always recorded as failed.
-    markFailed.addRetry({ errors: [sfn.Errors.ALL], interval: Duration.seconds(10), maxAttempts: 8, backoffRate: 2 });
+    markFailed.addRetry({
+      errors: [sfn.Errors.ALL],
+      interval: Duration.seconds(10),
+      maxAttempts: 8,
+      backoffRate: 2,
+    });
     const failed = new sfn.Fail(this, 'Failed', { errorPath: '$.error.Error', causePath: '$.error.Cause' });
     markFailed.next(failed);
 
@@ -245,7 +250,6 @@ export class WorkflowStateMachine extends Construct {
     }
   }
 }
-
 
 function withLambdaServiceRetry(task: tasks.LambdaInvoke): tasks.LambdaInvoke {
   // Only Lambda service faults are retried here; the model gateway owns provider retries.

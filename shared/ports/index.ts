@@ -252,7 +252,12 @@ export interface GatewayStore {
    * the tenant's settled spend plus this hold would pass its limit, or the run's cost limit would.
    * A hold found with an expired lease is swept first; a kept answer is settled first (`done`).
    */
-  reserve(reservation: Reservation, runCostLimitUsd: number, tokens: TokenCharge, now: Date): Promise<ReserveOutcome>;
+  reserve(
+    reservation: Reservation,
+    runCostLimitUsd: number,
+    tokens: TokenCharge,
+    now: Date,
+  ): Promise<ReserveOutcome>;
   /**
    * Captures an answered attempt: hold → settled, actual cost to spend, the ledger entry, the attempt
    * record, the run's cost and the trace span, in one transaction. When the store fails transiently,

@@ -132,7 +132,9 @@ async function gatewayCall(
   }
   const owner = newId('inv');
   const leaseUntil =
-    started.getTime() + (invocation.leaseMs ?? policy.totalDeadlineMs + policy.attemptTimeoutMs) + LEASE_MARGIN_MS;
+    started.getTime() +
+    (invocation.leaseMs ?? policy.totalDeadlineMs + policy.attemptTimeoutMs) +
+    LEASE_MARGIN_MS;
   const deadline = started.getTime() + policy.totalDeadlineMs;
   const tokens = {
     key: `${task.tenantId}#tpm`,
@@ -186,7 +188,8 @@ async function gatewayCall(
       } else if ('heldByOthers' in outcome) {
         // Settled spend leaves room; other runs' in-flight holds will end soon.
         wait = Math.floor(
-          (0.5 + Math.random() / 2) * Math.min(HELD_BY_OTHERS_WAIT_CAP_MS, HELD_BY_OTHERS_WAIT_MS * 2 ** waits),
+          (0.5 + Math.random() / 2) *
+            Math.min(HELD_BY_OTHERS_WAIT_CAP_MS, HELD_BY_OTHERS_WAIT_MS * 2 ** waits),
         );
         if (now.getTime() + wait >= deadline) {
           throw new WorkflowStepError(

@@ -5,7 +5,13 @@ import {
   RetryableStepError,
   SETTLE_PENDING_ERROR,
 } from '#shared/domain/errors.ts';
-import { canTransition, HOLD, HOLD_TRANSITIONS, type HoldEvent, type HoldState } from '#shared/domain/hold.ts';
+import {
+  canTransition,
+  HOLD,
+  HOLD_TRANSITIONS,
+  type HoldEvent,
+  type HoldState,
+} from '#shared/domain/hold.ts';
 import { roundUsd } from '#shared/domain/pricing.ts';
 import type {
   GatewayStore,
@@ -86,7 +92,11 @@ export class InMemoryGatewayStore implements GatewayStore {
   }
 
   private move(hold: FakeHold, event: HoldEvent, actor: string, now: Date): void {
-    const current = { state: hold.state, owner: hold.reservation.owner, leaseUntil: hold.reservation.leaseUntil };
+    const current = {
+      state: hold.state,
+      owner: hold.reservation.owner,
+      leaseUntil: hold.reservation.leaseUntil,
+    };
     if (!canTransition(event, current, actor, now.getTime())) {
       throw new InternalError(`The hold cannot ${event} from ${hold.state}.`);
     }
@@ -104,11 +114,16 @@ export class InMemoryGatewayStore implements GatewayStore {
     for (;;) {
       const existing = this.holds.get(key);
       const current = existing
-        ? { state: existing.state, owner: existing.reservation.owner, leaseUntil: existing.reservation.leaseUntil }
+        ? {
+            state: existing.state,
+            owner: existing.reservation.owner,
+            leaseUntil: existing.reservation.leaseUntil,
+          }
         : { state: 'absent' as const, owner: null, leaseUntil: null };
       if (existing && !canTransition('hold', current, reservation.owner, now.getTime())) {
         this.calls.push({ operation: 'reserve', attemptKey: reservation.attemptKey, applied: false });
-        if (existing.state === HOLD.settled) return { reserved: false, done: { model: existing.reservation.model } };
+        if (existing.state === HOLD.settled)
+          return { reserved: false, done: { model: existing.reservation.model } };
         if (existing.state === HOLD.answered) {
           this.settleKept(existing, now);
           return { reserved: false, done: { model: existing.reservation.model } };
@@ -149,7 +164,13 @@ export class InMemoryGatewayStore implements GatewayStore {
   }
 
   /** The settle transaction's writes; throws (changing nothing) where a DynamoDB condition would. */
-  private capture(hold: FakeHold, settlement: Settlement, event: 'settle' | 'settleKept', actor: string, now: Date): void {
+  private capture(
+    hold: FakeHold,
+    settlement: Settlement,
+    event: 'settle' | 'settleKept',
+    actor: string,
+    now: Date,
+  ): void {
     const { attempt, tags, span } = settlement;
     const { reservation, usage, priceVersion } = attempt.billing;
     if (
@@ -205,7 +226,10 @@ export class InMemoryGatewayStore implements GatewayStore {
       hold.answeredAt = now;
       this.calls.push({ operation: 'settle', attemptKey: reservation.attemptKey, applied: false });
       return Promise.reject(
-        new RetryableStepError(SETTLE_PENDING_ERROR, 'The answer is kept on its hold; the store could not settle it yet.'),
+        new RetryableStepError(
+          SETTLE_PENDING_ERROR,
+          'The answer is kept on its hold; the store could not settle it yet.',
+        ),
       );
     }
     this.capture(hold, settlement, 'settle', reservation.owner, now);

@@ -134,7 +134,12 @@ export class InMemoryWorkflowStore implements RunStore, DraftStore {
   }
 
   /** Adds a charge to the run's cost and model, once per key (the gateway's run-cost write). */
-  chargeRun(tenantId: string, runId: string, charge: { key: string; costUsd: number; model: string }, now: Date): void {
+  chargeRun(
+    tenantId: string,
+    runId: string,
+    charge: { key: string; costUsd: number; model: string },
+    now: Date,
+  ): void {
     const runKey = `${tenantId}#${runId}`;
     const run = this.runs.get(runKey);
     if (!run || !this.canChargeRun(tenantId, runId, charge.key)) return;

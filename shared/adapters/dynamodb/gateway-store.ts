@@ -76,9 +76,7 @@ const TRANSIENT_ERRORS = new Set([
 export function isTransientStoreError(error: unknown): boolean {
   const reasons = cancellation(error);
   if (reasons !== null) {
-    return (
-      !reasons.some(failed) && reasons.some((r) => r.code !== undefined && CONTENTION_CODES.has(r.code))
-    );
+    return !reasons.some(failed) && reasons.some((r) => r.code !== undefined && CONTENTION_CODES.has(r.code));
   }
   if (!(error instanceof Error)) return false;
   const { $metadata, code } = error as { $metadata?: { httpStatusCode?: number }; code?: string };
@@ -150,7 +148,9 @@ export class DynamoGatewayStore implements GatewayStore {
   /** An idempotency token per transaction kind and try (at most 36 characters). */
   private static token(kind: string, reservation: Reservation): string {
     return createHash('sha256')
-      .update(`${kind}#${reservation.tenantId}#${reservation.runId}#${reservation.attemptKey}#${reservation.owner}`)
+      .update(
+        `${kind}#${reservation.tenantId}#${reservation.runId}#${reservation.attemptKey}#${reservation.owner}`,
+      )
       .digest('hex')
       .slice(0, 36);
   }
@@ -266,7 +266,12 @@ export class DynamoGatewayStore implements GatewayStore {
     reservation: Reservation,
     charge: {
       costUsd: number;
-      usage: { inputTokens: number; cachedInputTokens: number; outputTokens: number; reasoningTokens: number };
+      usage: {
+        inputTokens: number;
+        cachedInputTokens: number;
+        outputTokens: number;
+        reasoningTokens: number;
+      };
       priceVersion: string;
       estimated: boolean;
     },
@@ -371,9 +376,7 @@ export class DynamoGatewayStore implements GatewayStore {
   /** Whether a failed settle or release finds the try ended already as `to` (a repeated call). */
   private static endedAs(error: unknown, reservation: Reservation, to: HoldState): boolean {
     const hold = cancellation(error)?.[0];
-    return (
-      failed(hold) && hold?.item?.['state'] === to && hold.item['attemptKey'] === reservation.attemptKey
-    );
+    return failed(hold) && hold?.item?.['state'] === to && hold.item['attemptKey'] === reservation.attemptKey;
   }
 
   async settle(settlement: Settlement, now: Date): Promise<void> {
@@ -492,7 +495,8 @@ export class DynamoGatewayStore implements GatewayStore {
           Update: {
             TableName: this.tables.ledger,
             Key: budgetKey(reservation.tenantId, reservation.month),
-            UpdateExpression: 'SET reservedUsd = reservedUsd - :amount, availableUsd = availableUsd + :amount',
+            UpdateExpression:
+              'SET reservedUsd = reservedUsd - :amount, availableUsd = availableUsd + :amount',
             ExpressionAttributeValues: { ':amount': reservation.amountUsd },
           },
         },

@@ -30,7 +30,10 @@ export function leaseIndexKeys(r: Pick<Reservation, 'tenantId' | 'leaseUntil' | 
 }
 
 /** A ledger entry's keys: one per run and try; the byDay index lists a day's entries. */
-export function ledgerEntryKeys(r: Pick<Reservation, 'tenantId' | 'month' | 'runId' | 'attemptKey'>, at: Date) {
+export function ledgerEntryKeys(
+  r: Pick<Reservation, 'tenantId' | 'month' | 'runId' | 'attemptKey'>,
+  at: Date,
+) {
   return {
     pk: `${r.tenantId}#LEDGER#${r.month}`,
     sk: `${r.runId}#${r.attemptKey}`,
