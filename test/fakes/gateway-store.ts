@@ -27,6 +27,11 @@ import type { InMemoryRateLimiter } from './rate-limiter.ts';
 import type { InMemoryTraceSink } from './trace-sink.ts';
 import type { InMemoryWorkflowStore } from './workflow-store.ts';
 
+/** What a charge is idempotent per, as in the DynamoDB adapter: the try and its invocation. */
+function chargeKeyOf(r: Reservation): string {
+  return `${r.attemptKey}#${r.owner}`;
+}
+
 export type GatewayOperation = 'reserve' | 'settle' | 'release' | 'sweep';
 
 /** A hold as the fake keeps it (the DynamoDB adapter's item, in memory). */
@@ -174,8 +179,8 @@ export class InMemoryGatewayStore implements GatewayStore {
     const { attempt, tags, span } = settlement;
     const { reservation, usage, priceVersion } = attempt.billing;
     if (
-      !this.store.canChargeRun(reservation.tenantId, reservation.runId, reservation.attemptKey) ||
-      this.ledger.hasEntry(reservation.tenantId, reservation.runId, reservation.attemptKey)
+      !this.store.canChargeRun(reservation.tenantId, reservation.runId, chargeKeyOf(reservation)) ||
+      this.ledger.hasEntry(reservation.tenantId, reservation.runId, reservation.attemptKey, reservation.owner)
     ) {
       throw new InternalError('The settle transaction was cancelled by a condition.');
     }
@@ -185,21 +190,24 @@ export class InMemoryGatewayStore implements GatewayStore {
     const row = this.ledger.row(reservation.tenantId, reservation.month);
     row.reservedUsd = roundUsd(row.reservedUsd - reservation.amountUsd);
     row.spentUsd = roundUsd(row.spentUsd + costUsd);
-    this.ledger.addEntry({
-      ...tags,
-      at: now.toISOString(),
-      day: now.toISOString().slice(0, 10),
-      attemptKey: reservation.attemptKey,
-      costUsd,
-      ...usage,
-      priceVersion,
-      estimated: false,
-    });
+    this.ledger.addEntry(
+      {
+        ...tags,
+        at: now.toISOString(),
+        day: now.toISOString().slice(0, 10),
+        attemptKey: reservation.attemptKey,
+        costUsd,
+        ...usage,
+        priceVersion,
+        estimated: false,
+      },
+      reservation.owner,
+    );
     this.store.storeAttempt(reservation.tenantId, reservation.runId, attempt);
     this.store.chargeRun(
       reservation.tenantId,
       reservation.runId,
-      { key: reservation.attemptKey, costUsd: attempt.costUsd, model: attempt.model },
+      { key: chargeKeyOf(reservation), costUsd: attempt.costUsd, model: attempt.model },
       now,
     );
     void this.traces.record(reservation.tenantId, reservation.runId, span);
@@ -263,23 +271,26 @@ export class InMemoryGatewayStore implements GatewayStore {
     now: Date,
   ): void {
     row.spentUsd = roundUsd(row.spentUsd + reservation.amountUsd);
-    this.ledger.addEntry({
-      ...tags,
-      at: now.toISOString(),
-      day: now.toISOString().slice(0, 10),
-      attemptKey: reservation.attemptKey,
-      costUsd: reservation.amountUsd,
-      inputTokens: 0,
-      cachedInputTokens: 0,
-      outputTokens: 0,
-      reasoningTokens: 0,
-      priceVersion: 'estimated',
-      estimated: true,
-    });
+    this.ledger.addEntry(
+      {
+        ...tags,
+        at: now.toISOString(),
+        day: now.toISOString().slice(0, 10),
+        attemptKey: reservation.attemptKey,
+        costUsd: reservation.amountUsd,
+        inputTokens: 0,
+        cachedInputTokens: 0,
+        outputTokens: 0,
+        reasoningTokens: 0,
+        priceVersion: 'estimated',
+        estimated: true,
+      },
+      reservation.owner,
+    );
     this.store.chargeRun(
       reservation.tenantId,
       reservation.runId,
-      { key: reservation.attemptKey, costUsd: reservation.amountUsd, model: reservation.model },
+      { key: chargeKeyOf(reservation), costUsd: reservation.amountUsd, model: reservation.model },
       now,
     );
   }

@@ -29,15 +29,28 @@ export class InMemoryLedger implements Ledger {
     return row;
   }
 
-  /** Whether an entry for this run and try exists (the entry's put condition). */
-  hasEntry(tenantId: string, runId: string, attemptKey: string): boolean {
+  /** The invocation that made each entry, by index (the DynamoDB entry's key carries it too). */
+  private readonly owners: string[] = [];
+
+  /** Whether an entry for this run, try and invocation exists (the entry's put condition). */
+  hasEntry(tenantId: string, runId: string, attemptKey: string, owner: string): boolean {
     return this.ledgerEntries.some(
-      (e) => e.tenantId === tenantId && e.runId === runId && e.attemptKey === attemptKey,
+      (e, i) =>
+        e.tenantId === tenantId &&
+        e.runId === runId &&
+        e.attemptKey === attemptKey &&
+        this.owners[i] === owner,
     );
   }
 
-  addEntry(entry: LedgerEntry): void {
+  addEntry(entry: LedgerEntry, owner: string): void {
     this.ledgerEntries.push({ ...entry });
+    this.owners.push(owner);
+  }
+
+  /** Every entry with the invocation that made it. */
+  entriesWithOwner(): (LedgerEntry & { owner: string })[] {
+    return this.ledgerEntries.map((e, i) => ({ ...e, owner: this.owners[i] ?? '' }));
   }
 
   getBudget(tenantId: string, month: string): Promise<Budget> {

@@ -24,7 +24,15 @@ import type {
   Settlement,
   TokenCharge,
 } from '../../ports/index.ts';
-import { budgetKey, ensureBudget, holdKey, leaseIndexKeys, LEASE_INDEX, ledgerEntryKeys } from './ledger.ts';
+import {
+  budgetKey,
+  chargeKey,
+  ensureBudget,
+  holdKey,
+  leaseIndexKeys,
+  LEASE_INDEX,
+  ledgerEntryKeys,
+} from './ledger.ts';
 import { windowRetryAfterMs, windowUpdate } from './rate-limiter.ts';
 import { spanItem } from './trace-sink.ts';
 import { attemptRecordPut, runCostUpdate, runKey } from './workflow-store.ts';
@@ -286,6 +294,7 @@ export class DynamoGatewayStore implements GatewayStore {
           at: now.toISOString(),
           day: now.toISOString().slice(0, 10),
           attemptKey: reservation.attemptKey,
+          owner: reservation.owner,
           costUsd: roundUsd(charge.costUsd),
           ...charge.usage,
           priceVersion: charge.priceVersion,
@@ -366,7 +375,7 @@ export class DynamoGatewayStore implements GatewayStore {
         this.tables.workflow,
         reservation.tenantId,
         reservation.runId,
-        { key: reservation.attemptKey, costUsd: attempt.costUsd, model: attempt.model },
+        { key: chargeKey(reservation), costUsd: attempt.costUsd, model: attempt.model },
         now,
       ),
       this.spanPut(reservation, span),
@@ -471,7 +480,7 @@ export class DynamoGatewayStore implements GatewayStore {
               this.tables.workflow,
               reservation.tenantId,
               reservation.runId,
-              { key: reservation.attemptKey, costUsd: amount, model: reservation.model },
+              { key: chargeKey(reservation), costUsd: amount, model: reservation.model },
               now,
             ),
           ]

@@ -29,16 +29,24 @@ export function leaseIndexKeys(r: Pick<Reservation, 'tenantId' | 'leaseUntil' | 
   };
 }
 
-/** A ledger entry's keys: one per run and try; the byDay index lists a day's entries. */
+/**
+ * What a charge is idempotent per: the try and the invocation that made it (a retried invocation
+ * starts its tries again, and each of its provider calls is a charge of its own).
+ */
+export function chargeKey(r: Pick<Reservation, 'attemptKey' | 'owner'>): string {
+  return `${r.attemptKey}#${r.owner}`;
+}
+
+/** A ledger entry's keys: one per run and charge key; the byDay index lists a day's entries. */
 export function ledgerEntryKeys(
-  r: Pick<Reservation, 'tenantId' | 'month' | 'runId' | 'attemptKey'>,
+  r: Pick<Reservation, 'tenantId' | 'month' | 'runId' | 'attemptKey' | 'owner'>,
   at: Date,
 ) {
   return {
     pk: `${r.tenantId}#LEDGER#${r.month}`,
-    sk: `${r.runId}#${r.attemptKey}`,
+    sk: `${r.runId}#${chargeKey(r)}`,
     gsi1pk: `DAY#${at.toISOString().slice(0, 10)}`,
-    gsi1sk: `${r.tenantId}#${at.toISOString()}#${r.runId}#${r.attemptKey}`,
+    gsi1sk: `${r.tenantId}#${at.toISOString()}#${r.runId}#${chargeKey(r)}`,
   };
 }
 
@@ -79,7 +87,7 @@ export async function ensureBudget(
  * |-------------|---------------------------|-----------------------------|
  * | budget      | `<t>#BUDGET`              | `MONTH#<yyyy-mm>`           | limitUsd, spentUsd, reservedUsd, availableUsd
  * | hold        | `<t>#RUN#<runId>`         | `HOLD#<attempt>`            | state (domain/hold.ts), owner, leaseUntil, amountUsd; GSI byLease `<t>#LEASES` while it reserves
- * | entry       | `<t>#LEDGER#<yyyy-mm>`    | `<runId>#<attemptKey>`      | attemptKey, cost, tokens, estimated, tags; GSI byDay `DAY#<yyyy-mm-dd>`
+ * | entry       | `<t>#LEDGER#<yyyy-mm>`    | `<runId>#<attemptKey>#<owner>` | attemptKey, cost, tokens, estimated, tags; GSI byDay `DAY#<yyyy-mm-dd>`
  *
  * DynamoDB conditions cannot add numbers, so the budget keeps `availableUsd = limit − spent − reserved`
  * and a reservation is the single condition `availableUsd >= amount`. That one conditional write
