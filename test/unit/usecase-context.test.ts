@@ -47,7 +47,7 @@ describe('fetchContext', () => {
       items: 5,
       dataGaps: 0,
       workflowId: 'renewal-brief',
-      inputTokens: estimateInputTokens(renewalBrief, context, null),
+      inputTokens: context ? estimateInputTokens(renewalBrief, context, null) : -1,
     });
     expect(context).toEqual({
       workflowId: 'renewal-brief',
