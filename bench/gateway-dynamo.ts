@@ -9,7 +9,7 @@ import type { ModelClient } from '#shared/ports/index.ts';
 import { fetchContext } from '#shared/usecases/context.ts';
 import type { Deps } from '#shared/usecases/deps.ts';
 import { callModel } from '#shared/usecases/model-call.ts';
-import { buildModelInput } from '#shared/usecases/prompt.ts';
+import { buildModelInput, estimateInputTokens } from '#shared/usecases/prompt.ts';
 import { livePrompt } from '#shared/workflows/definition.ts';
 import { renewalBrief } from '#shared/workflows/renewal-brief.ts';
 import { parseEnv } from '#shared/config.ts';
@@ -181,7 +181,7 @@ export async function measureGatewayOnDynamo(calls: number): Promise<DynamoGatew
     const sdk = new OpenAI({ apiKey: 'bench', baseURL: server.url, maxRetries: 0 });
     const format = zodTextFormat(RenewalBriefSchema, 'renewal_brief');
 
-    const newRun = async (): Promise<{ run: Run; input: string }> => {
+    const newRun = async (): Promise<{ run: Run; input: string; inputTokens: number }> => {
       const now = new Date().toISOString();
       const run: Run = {
         runId: newId('run'),
@@ -204,7 +204,12 @@ export async function measureGatewayOnDynamo(calls: number): Promise<DynamoGatew
       await fetchContext(deps, { tenantId: TENANT, runId: run.runId });
       const context = await deps.runs.getContext(TENANT, run.runId);
       if (!context) throw new Error('The bench run has no context.');
-      return { run, input: buildModelInput(context, null) };
+      // What FetchContext passes to CallModel in the state machine (see shared/workflows/tasks.ts).
+      return {
+        run,
+        input: buildModelInput(context, null),
+        inputTokens: estimateInputTokens(workflow, context, null),
+      };
     };
     const direct = async (input: string): Promise<number> => {
       const start = performance.now();
@@ -218,7 +223,7 @@ export async function measureGatewayOnDynamo(calls: number): Promise<DynamoGatew
       });
       return performance.now() - start;
     };
-    const gateway = async (run: Run): Promise<{ ms: number; tally: CallTally }> => {
+    const gateway = async (run: Run, inputTokens: number): Promise<{ ms: number; tally: CallTally }> => {
       const tally: CallTally = {
         requests: 0,
         itemsWritten: 0,
@@ -228,7 +233,15 @@ export async function measureGatewayOnDynamo(calls: number): Promise<DynamoGatew
         inFlight: 0,
       };
       const start = performance.now();
-      await tallies.run(tally, () => callModel(deps, { tenantId: TENANT, runId: run.runId, attempt: 1 }));
+      await tallies.run(tally, () =>
+        callModel(deps, {
+          tenantId: TENANT,
+          runId: run.runId,
+          attempt: 1,
+          workflowId: workflow.id,
+          inputTokens,
+        }),
+      );
       return { ms: performance.now() - start, tally };
     };
 
@@ -241,14 +254,14 @@ export async function measureGatewayOnDynamo(calls: number): Promise<DynamoGatew
       added: [] as number[],
       tallies: [] as CallTally[],
     };
-    for (const [i, { run, input }] of runs.entries()) {
+    for (const [i, { run, input, inputTokens }] of runs.entries()) {
       let d: number;
       let g: { ms: number; tally: CallTally };
       if (i % 2 === 0) {
         d = await direct(input);
-        g = await gateway(run);
+        g = await gateway(run, inputTokens);
       } else {
-        g = await gateway(run);
+        g = await gateway(run, inputTokens);
         d = await direct(input);
       }
       if (i < WARM_UP) continue;
@@ -267,10 +280,10 @@ export async function measureGatewayOnDynamo(calls: number): Promise<DynamoGatew
       tallies: [] as CallTally[],
     };
     for (let b = 0; b < batches + 2; b += 1) {
-      const batch: { run: Run; input: string }[] = [];
+      const batch: { run: Run; input: string; inputTokens: number }[] = [];
       for (let j = 0; j < CONCURRENCY; j += 1) batch.push(await newRun());
       const runDirect = () => Promise.all(batch.map(({ input }) => direct(input)));
-      const runGateway = () => Promise.all(batch.map(({ run }) => gateway(run)));
+      const runGateway = () => Promise.all(batch.map(({ run, inputTokens }) => gateway(run, inputTokens)));
       let ds: number[];
       let gs: { ms: number; tally: CallTally }[];
       if (b % 2 === 0) {

@@ -13,8 +13,7 @@ import { openAi } from '../commons/openai.ts';
 export function createHandler(deps: () => Deps) {
   return middy<unknown, { attempt: number; model: string }>().handler(async (event, context) => {
     const remaining: unknown = (context as Partial<typeof context> | undefined)?.getRemainingTimeInMillis;
-    const leaseMs =
-      typeof remaining === 'function' ? (context.getRemainingTimeInMillis() as number) : undefined;
+    const leaseMs = typeof remaining === 'function' ? context.getRemainingTimeInMillis() : undefined;
     return callModel(deps(), CallModelTaskSchema.parse(event), leaseMs === undefined ? {} : { leaseMs });
   });
 }

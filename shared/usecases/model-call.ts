@@ -18,7 +18,6 @@ import {
 } from '../domain/model.ts';
 import {
   costOf,
-  estimateTokens,
   maxCostOf,
   priceFor,
   PRICE_TABLE_VERSION,
