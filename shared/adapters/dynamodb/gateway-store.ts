@@ -227,7 +227,7 @@ export class DynamoGatewayStore implements GatewayStore {
       const [window, budget, hold, run] = reasons;
       if (failed(hold) && hold?.item) {
         const outcome = await this.blockedByHold(hold.item, now);
-        if (outcome === 'swept') continue;
+        if (outcome === 'tryAgain') continue;
         return outcome;
       }
       if (failed(run)) {
@@ -256,7 +256,7 @@ export class DynamoGatewayStore implements GatewayStore {
   }
 
   /** What to do about an attempt's hold another invocation took: wait, sweep it, or it is done. */
-  private async blockedByHold(item: Item, now: Date): Promise<ReserveOutcome | 'swept'> {
+  private async blockedByHold(item: Item, now: Date): Promise<ReserveOutcome | 'tryAgain'> {
     const state = item['state'] as HoldState;
     if (state === HOLD.settled) return { reserved: false, done: { model: String(item['model']) } };
     if (state === HOLD.answered) {
@@ -266,7 +266,7 @@ export class DynamoGatewayStore implements GatewayStore {
     const leaseUntil = Number(item['leaseUntil'] ?? 0);
     if (leaseUntil >= now.getTime()) return { reserved: false, leaseUntil };
     await this.sweepHold(item);
-    return 'swept';
+    return 'tryAgain';
   }
 
   /** The ledger entry of a try: one per run and try, `estimated` when usage was unknown. */
