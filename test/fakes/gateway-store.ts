@@ -133,7 +133,7 @@ export class InMemoryGatewayStore implements GatewayStore {
           this.settleKept(existing, now);
           return { reserved: false, done: { model: existing.reservation.model } };
         }
-        if (existing.reservation.leaseUntil >= now.getTime()) {
+        if (!canTransition('sweep', current, reservation.owner, now.getTime())) {
           return { reserved: false, leaseUntil: existing.reservation.leaseUntil };
         }
         this.sweepHold(existing, now);
@@ -306,9 +306,16 @@ export class InMemoryGatewayStore implements GatewayStore {
     this.failure('sweep', 'before');
     const ended: string[] = [];
     for (const hold of this.holds.values()) {
-      if (hold.reservation.tenantId !== tenantId || hold.reservation.leaseUntil >= now.getTime()) continue;
-      if (hold.state === HOLD.answered) this.settleKept(hold, now);
-      else if (hold.state === HOLD.held) this.sweepHold(hold, now);
+      if (hold.reservation.tenantId !== tenantId) continue;
+      const current = {
+        state: hold.state,
+        owner: hold.reservation.owner,
+        leaseUntil: hold.reservation.leaseUntil,
+      };
+      // A kept answer is settled by whoever comes (its lease no longer matters); a hold only as the table allows.
+      if (hold.state === HOLD.answered && hold.reservation.leaseUntil < now.getTime())
+        this.settleKept(hold, now);
+      else if (canTransition('sweep', current, '', now.getTime())) this.sweepHold(hold, now);
       else continue;
       ended.push(hold.reservation.attemptKey);
     }

@@ -13,7 +13,7 @@ import {
   RetryableStepError,
   SETTLE_PENDING_ERROR,
 } from '../../domain/errors.ts';
-import { HOLD, HOLD_TRANSITIONS, type HoldEvent, type HoldState } from '../../domain/hold.ts';
+import { canTransition, HOLD, HOLD_TRANSITIONS, type HoldEvent, type HoldState } from '../../domain/hold.ts';
 import { roundUsd } from '../../domain/pricing.ts';
 import type {
   GatewayStore,
@@ -264,7 +264,8 @@ export class DynamoGatewayStore implements GatewayStore {
       return { reserved: false, done: { model: String(item['model']) } };
     }
     const leaseUntil = Number(item['leaseUntil'] ?? 0);
-    if (leaseUntil >= now.getTime()) return { reserved: false, leaseUntil };
+    const current = { state, owner: String(item['owner']), leaseUntil };
+    if (!canTransition('sweep', current, '', now.getTime())) return { reserved: false, leaseUntil };
     await this.sweepHold(item);
     return 'tryAgain';
   }
@@ -536,8 +537,10 @@ export class DynamoGatewayStore implements GatewayStore {
       );
       for (const item of page.Items ?? []) {
         try {
-          if (item['state'] === HOLD.answered) await this.settleKept(item, now);
-          else if (item['state'] === HOLD.held) await this.sweepHold(item);
+          const state = item['state'] as HoldState;
+          const current = { state, owner: String(item['owner']), leaseUntil: Number(item['leaseUntil']) };
+          if (state === HOLD.answered) await this.settleKept(item, now);
+          else if (canTransition('sweep', current, '', now.getTime())) await this.sweepHold(item);
           else continue;
           ended.push(String(item['attemptKey']));
         } catch (error) {
