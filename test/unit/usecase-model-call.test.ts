@@ -505,7 +505,7 @@ describe('callModel', () => {
       { key: `${TENANT}#tpm`, tokens: 1, limitPerMinute: 1e9 },
       deps.clock.now(),
     );
-    const sleep = deps.sleep;
+    const sleep = deps.sleep.bind(deps);
     deps.sleep = async (ms) => {
       await deps.gateway.release(
         { reservation: held, span: spanFor(other.runId), estimatedCharge: null },
