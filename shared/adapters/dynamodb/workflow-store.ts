@@ -23,7 +23,7 @@ import type {
 import { isConditionFailure, isTransactionConditionFailure } from './client.ts';
 import { outboxPut } from './outbox.ts';
 
-function runKey(tenantId: string, runId: string) {
+export function runKey(tenantId: string, runId: string) {
   return { pk: `${tenantId}#RUN#${runId}`, sk: 'RUN' };
 }
 
