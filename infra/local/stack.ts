@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import type { Server } from 'node:http';
 import { pathToFileURL } from 'node:url';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { parseEnv, type Env } from '#shared/config.ts';
 import { createDocumentClient } from '#shared/adapters/dynamodb/client.ts';
@@ -19,6 +19,7 @@ import { createLocalHttpServer } from './http-server.ts';
 import { startModelServer, type ModelServer } from './model-server/server.ts';
 import type { Seed } from './seed/schema.ts';
 import { loadSeed } from './seed/load.ts';
+import { ExecutionJournal, type JournalEntry } from './execution-journal.ts';
 import { LocalWorkflowEngine, type StateMachineDefinition, type TaskHandler } from './step-functions.ts';
 import { TemplateSet, type CfnTemplate } from './template.ts';
 
@@ -138,7 +139,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     definition = JSON.parse(
       typeof rawDefinition === 'string' ? rawDefinition : JSON.stringify(rawDefinition),
     ) as StateMachineDefinition;
-    const engine = new LocalWorkflowEngine(definition, stateHandlers, waitStates, logger);
+    // The engine's journal of executions in flight lives with the data, so a restart can resume them.
+    const journal = dataDir === null ? null : new ExecutionJournal(join(dataDir, 'executions'));
+    const engine = new LocalWorkflowEngine(definition, stateHandlers, waitStates, logger, journal);
 
     for (const [logicalId, resource] of templates.ofType('AWS::Lambda::Function')) {
       const entry = resource.Metadata?.['rein:entry'];
@@ -250,33 +253,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       }
     }
 
-    // Runs that were waiting for review when the stack stopped: resume their executions at the review state.
-    const reviewState = waitStates[0];
-    if (reviewState) {
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const page = await doc.send(
-          new ScanCommand({
-            TableName: workflowTable,
-            FilterExpression: 'sk = :run AND #s IN (:a, :e) AND attribute_exists(draftId)',
-            ExpressionAttributeNames: { '#s': 'status' },
-            ExpressionAttributeValues: { ':run': 'RUN', ':a': 'awaiting_review', ':e': 'escalated' },
-            ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-          }),
-        );
-        for (const item of page.Items ?? []) {
-          const { tenantId, runId, draftId } = item as {
-            tenantId?: unknown;
-            runId?: unknown;
-            draftId?: unknown;
-          };
-          if (typeof tenantId === 'string' && typeof runId === 'string' && typeof draftId === 'string') {
-            engine.resumeAtReview(reviewState, { tenantId, runId, draftId });
-          }
-        }
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
-    }
+    await recoverRuns({
+      doc,
+      workflowTable,
+      engine,
+      journal,
+      definition,
+      reviewState: waitStates[0],
+      logger,
+    });
 
     const issuer = await loadOrCreateDevIssuer({
       dir: keyDir,
@@ -332,5 +317,108 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   } catch (error) {
     for (const cleanup of cleanups) await cleanup().catch(() => undefined);
     throw error;
+  }
+}
+
+/** The error a run gets when the engine executing it stopped and it cannot be resumed safely. */
+export const INTERRUPTED_ERROR = {
+  Error: 'Rein.interrupted',
+  Cause: 'The local stack stopped while this run was executing.',
+} as const;
+
+/** Where a failed task goes: the `States.ALL` catcher of the start state (MarkFailed) and its result path. */
+function failurePathOf(definition: StateMachineDefinition): { state: string; resultPath: string } {
+  const catchers = (definition.States[definition.StartAt]?.['Catch'] ?? []) as {
+    ErrorEquals?: string[];
+    Next?: string;
+    ResultPath?: string;
+  }[];
+  const all = catchers.find((catcher) => catcher.ErrorEquals?.includes('States.ALL'));
+  if (!all?.Next || all.ResultPath !== '$.error')
+    throw new Error('The start state of the definition catches no States.ALL into $.error.');
+  return { state: all.Next, resultPath: all.ResultPath };
+}
+
+/**
+ * On start: every run the engine was executing when the stack stopped (Ctrl-C or `kill -9`) goes
+ * on. A run awaiting review waits again for what is left of its review (`expiresAt`). A run in
+ * flight is resumed at the state it had entered, with that state's input (as Step Functions
+ * retries a task); a run whose progress is unknown (no readable journal entry, or a state the
+ * definition no longer has) fails with `interrupted` through MarkFailed, the path every failed
+ * run takes, which releases its holds and charges answers already kept.
+ */
+async function recoverRuns(options: {
+  doc: DynamoDBDocumentClient;
+  workflowTable: string;
+  engine: LocalWorkflowEngine;
+  journal: ExecutionJournal | null;
+  definition: StateMachineDefinition;
+  reviewState: string | undefined;
+  logger: Logger;
+}): Promise<void> {
+  const { doc, workflowTable, engine, journal, reviewState, logger } = options;
+  const journalled = journal?.entries() ?? new Map<string, JournalEntry | null>();
+  const failure = failurePathOf(options.definition);
+  const resumable = (
+    entry: JournalEntry | null | undefined,
+    tenantId: string,
+    runId: string,
+  ): entry is JournalEntry =>
+    entry !== null &&
+    entry !== undefined &&
+    engine.hasState(entry.state) &&
+    entry.input['tenantId'] === tenantId &&
+    entry.input['runId'] === runId;
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await doc.send(
+      new ScanCommand({
+        TableName: workflowTable,
+        FilterExpression: 'sk = :run AND #s IN (:r, :a, :e)',
+        ExpressionAttributeNames: { '#s': 'status' },
+        ExpressionAttributeValues: {
+          ':run': 'RUN',
+          ':r': 'running',
+          ':a': 'awaiting_review',
+          ':e': 'escalated',
+        },
+        ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+      }),
+    );
+    for (const item of page.Items ?? []) {
+      const { tenantId, runId, draftId, status, expiresAt } = item as Record<string, unknown>;
+      if (typeof tenantId !== 'string' || typeof runId !== 'string') continue;
+      const entry = journalled.get(runId);
+      journalled.delete(runId);
+      if (status !== 'running') {
+        if (reviewState && typeof draftId === 'string')
+          engine.resumeAtReview(reviewState, {
+            tenantId,
+            runId,
+            draftId,
+            expiresAt: typeof expiresAt === 'string' ? expiresAt : null,
+          });
+        continue;
+      }
+      if (resumable(entry, tenantId, runId)) {
+        logger.info('Resuming a run interrupted by a stop', { runId, state: entry.state });
+        engine.resume(entry);
+      } else {
+        logger.warn('Failing a run interrupted by a stop: its progress is unknown', { runId });
+        engine.resume({
+          runId,
+          state: failure.state,
+          input: { tenantId, runId, attempt: 1, error: { ...INTERRUPTED_ERROR } },
+        });
+      }
+    }
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  // Runs that had ended while their execution still had work to do (RecordOutcome or MarkFailed
+  // sweeping the run's reservations): that work is idempotent, so it is entered again.
+  for (const [runId, entry] of journalled) {
+    const tenantId = entry?.input['tenantId'];
+    if (typeof tenantId === 'string' && resumable(entry, tenantId, runId)) engine.resume(entry);
+    else journal?.remove(runId);
   }
 }
