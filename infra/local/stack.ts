@@ -15,7 +15,8 @@ import { createApp } from '../app-factory.ts';
 import type { EnvironmentConfigInput } from '../config/types.ts';
 import { loadOrCreateDevIssuer, type DevIssuer } from './dev-issuer.ts';
 import { createTablesFromTemplates, startDynamoLocal, type LocalDynamo } from './dynamo.ts';
-import { createLocalHttpServer } from './http-server.ts';
+import { corsOfTemplates } from './cors.ts';
+import { createLocalHttpServer, type RequestLogEntry } from './http-server.ts';
 import { startModelServer, type ModelServer } from './model-server/server.ts';
 import type { Seed } from './seed/schema.ts';
 import { loadSeed } from './seed/load.ts';
@@ -41,6 +42,8 @@ export interface LocalStackOptions {
   /** Which environment's CDK definition to run locally. */
   environment?: 'dev' | 'staging' | 'prod';
   logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  /** Log one line per API request (method, route, status, ms, request id); `npm start` does. */
+  logRequests?: boolean;
 }
 
 export interface LocalStack {
@@ -274,6 +277,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         context: unknown,
       ) => Promise<APIGatewayProxyStructuredResultV2>,
       issuer,
+      // CORS as CDK configures the stage's HTTP API.
+      cors: corsOfTemplates(templates),
+      ...(options.logRequests ? { log: requestLogger() } : {}),
     });
     await new Promise<void>((resolveListen, reject) => {
       server.once('error', reject);
@@ -318,6 +324,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     for (const cleanup of cleanups) await cleanup().catch(() => undefined);
     throw error;
   }
+}
+
+/** One structured line per API request, at INFO whatever the stack's log level. */
+function requestLogger(): (entry: RequestLogEntry) => void {
+  const logger = new Logger({ serviceName: 'rein-local-api', logLevel: 'INFO' });
+  return (entry) => {
+    logger.info('request', { ...entry });
+  };
 }
 
 /** The error a run gets when the engine executing it stopped and it cannot be resumed safely. */
