@@ -36,18 +36,17 @@ export async function measureThroughput(
         headers,
         body: JSON.stringify({ accountId: 'acct-northwind' }),
       });
-      if (started.status !== 202)
-        throw new Error(`start answered ${started.status}: ${await started.text()}`);
+      if (started.status !== 202) return false;
       const { runId } = (await started.json()) as { runId: string };
-      for (let i = 0; i < 1200; i += 1) {
+      for (let i = 0; i < 600; i += 1) {
         const run = (await (await fetch(`${stack.url}/v1/runs/${runId}`, { headers })).json()) as {
           status: string;
         };
-        if (run.status === 'awaiting_review') return;
-        if (run.status !== 'running') throw new Error(`run ended ${run.status}`);
+        if (run.status === 'awaiting_review') return true;
+        if (run.status !== 'running') return false;
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
-      throw new Error('timed out waiting for a run');
+      return false;
     };
     // One warm-up run per level, outside the measurement (module caches, JIT, DynamoDB Local).
     await oneRun();
