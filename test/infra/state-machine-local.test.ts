@@ -34,4 +34,12 @@ describe('the synthesized definition in the local engine', () => {
       { Error: 'Rein.model_unavailable', Cause: 'The model step ran out of its deadline.' },
     ]);
   });
+
+  it('validates the definition once, when the engine is built, not on every execution', () => {
+    const broken: StateMachineDefinition = {
+      ...synthesized,
+      States: { ...synthesized.States, CallModel: { ...synthesized.States['CallModel'], Next: 'Nowhere' } },
+    };
+    expect(() => new LocalWorkflowEngine(broken, {}, [], new Logger({ logLevel: 'ERROR' }))).toThrow();
+  });
 });
