@@ -14,7 +14,13 @@ import { buildDeps, type SdkAdapters } from '../../functions/commons/deps.ts';
 import { createApp } from '../app-factory.ts';
 import type { EnvironmentConfigInput } from '../config/types.ts';
 import { loadOrCreateDevIssuer, type DevIssuer } from './dev-issuer.ts';
-import { createTablesFromTemplates, startDynamoLocal, type LocalDynamo } from './dynamo.ts';
+import {
+  connectDynamoLocal,
+  createTablesFromTemplates,
+  deleteTables,
+  startDynamoLocal,
+  type LocalDynamo,
+} from './dynamo.ts';
 import { corsOfTemplates } from './cors.ts';
 import { createLocalHttpServer, type RequestLogEntry } from './http-server.ts';
 import { startModelServer, type ModelServer } from './model-server/server.ts';
@@ -39,6 +45,12 @@ export interface LocalStackOptions {
   configOverrides?: Partial<EnvironmentConfigInput>;
   /** Extra variables for every local function, over those the template sets (e.g. MODEL_ATTEMPT_TIMEOUT_MS). */
   functionEnv?: Record<string, string>;
+  /**
+   * A DynamoDB Local that is already running (the integration tests share one per run), used
+   * instead of starting one; `tablePrefix` keeps this stack's tables apart, and `stop` deletes them.
+   * Only with `dataDir: null`.
+   */
+  sharedDynamo?: { endpoint: string; tablePrefix: string };
   /** Which environment's CDK definition to run locally. */
   environment?: 'dev' | 'staging' | 'prod';
   logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
@@ -71,6 +83,7 @@ type LambdaHandler = (event: unknown, context: unknown) => Promise<unknown>;
 export function synthesizeTemplates(
   environment: 'dev' | 'staging' | 'prod',
   overrides: Partial<EnvironmentConfigInput> = {},
+  namePrefix?: string,
 ): TemplateSet {
   const outdir = mkdtempSync(join(tmpdir(), 'rein-synth-'));
   try {
@@ -85,7 +98,7 @@ export function synthesizeTemplates(
     const assembly = stage.synth();
     const templates: Record<string, CfnTemplate> = {};
     for (const stack of assembly.stacks) templates[stack.stackName] = stack.template as CfnTemplate;
-    return new TemplateSet(templates);
+    return new TemplateSet(templates, namePrefix);
   } finally {
     rmSync(outdir, { recursive: true, force: true });
   }
@@ -111,19 +124,29 @@ function functionOfState(state: Record<string, unknown>): { arn: string; viaInvo
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const logger = new Logger({ serviceName: 'rein-local', logLevel: options.logLevel ?? 'WARN' });
   const environment = options.environment ?? 'dev';
-  const templates = synthesizeTemplates(environment, {
-    ...options.configOverrides,
-    ...(options.reviewTimeoutSeconds === undefined
-      ? {}
-      : { reviewTimeoutSeconds: options.reviewTimeoutSeconds }),
-  });
+  const shared = options.sharedDynamo;
+  if (shared && options.dataDir !== null)
+    throw new Error('A shared DynamoDB Local is only for dataDir: null.');
+  const templates = synthesizeTemplates(
+    environment,
+    {
+      ...options.configOverrides,
+      ...(options.reviewTimeoutSeconds === undefined
+        ? {}
+        : { reviewTimeoutSeconds: options.reviewTimeoutSeconds }),
+    },
+    shared?.tablePrefix,
+  );
   const dataDir = options.dataDir === null ? null : resolve(options.dataDir);
   const keyDir = dataDir ?? mkdtempSync(join(tmpdir(), 'rein-key-'));
 
-  const dynamo = await startDynamoLocal(dataDir === null ? null : join(dataDir, 'dynamodb'));
+  const dynamo = shared
+    ? connectDynamoLocal(shared.endpoint)
+    : await startDynamoLocal(dataDir === null ? null : join(dataDir, 'dynamodb'));
   const cleanups: (() => Promise<void>)[] = [() => dynamo.stop()];
   try {
     const tables = await createTablesFromTemplates(dynamo.client, templates);
+    if (shared) cleanups.unshift(() => deleteTables(dynamo.client, Object.values(tables)));
     const modelServer = options.openAiApiKey ? null : await startModelServer({ port: 0 });
     if (modelServer) cleanups.push(() => modelServer.close());
     const openAiBaseUrl = modelServer ? modelServer.url : options.openAiBaseUrl;
