@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ROUTES } from '#shared/http/routes.ts';
 import { ENV_NAMES } from '../../infra/config/types.ts';
 import { corsOfTemplates } from '../../infra/local/cors.ts';
-import { TemplateSet, type CfnTemplate } from '../../infra/local/template.ts';
+import { TemplateSet } from '../../infra/local/template.ts';
 import { buildApp, functionByEntry, onlyResource, resourcesOf, templatesOf } from './support.ts';
 
 const reinApp = buildApp();
@@ -130,7 +130,7 @@ describe('an environment configured for an external OIDC issuer', () => {
 describe('CORS on the local stack', () => {
   it.each(ENV_NAMES)('comes from the %s HTTP API CDK synthesizes', (env) => {
     const templates = new TemplateSet({
-      stateless: templatesOf(reinApp, env).stateless.toJSON() as CfnTemplate,
+      stateless: templatesOf(reinApp, env).stateless.toJSON(),
     });
     expect(corsOfTemplates(templates)).toMatchObject({
       AllowOrigins: reinApp.stages[env].config.corsAllowOrigins,

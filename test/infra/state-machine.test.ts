@@ -165,7 +165,7 @@ describe('the workflow state machine', () => {
         Parameters: parameters,
         ResultPath: resultPath,
         Next: next,
-        TimeoutSeconds: expect.any(Number),
+        TimeoutSeconds: expect.any(Number) as number,
         Retry: name === 'RecordOutcome' || name === 'ExpireReview' ? RUN_ENDING_RETRY : LAMBDA_SERVICE_RETRY,
         Catch:
           name === 'CallModel'

@@ -102,15 +102,15 @@ describe('the local HTTP API', () => {
         method: 'GET',
         route: 'GET /v1/health',
         status: 200,
-        ms: expect.any(Number),
+        ms: expect.any(Number) as number,
         requestId: ok.headers.get('x-request-id'),
       },
       {
         method: 'GET',
         route: '/nowhere',
         status: 404,
-        ms: expect.any(Number),
-        requestId: expect.any(String),
+        ms: expect.any(Number) as number,
+        requestId: expect.any(String) as string,
       },
     ]);
     expect(missing.status).toBe(404);
