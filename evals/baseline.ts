@@ -6,7 +6,6 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { reRecordCommand } from './recordings.ts';
 import type { SuiteResult } from './runner.ts';
 import { EvalCategorySchema, type EvalCategory } from './schema.ts';
 
@@ -155,7 +154,7 @@ export function compareWithBaseline(result: SuiteResult, baseline: Baseline | nu
   if (result.summary.missingRecordings > 0) {
     regressions.push(
       `Suite ${result.suite}: ${result.summary.missingRecordings} of ${result.summary.cases} cases have no recorded response for prompt ${result.prompt.id} ${result.prompt.version} (${result.prompt.contentHash.slice(0, 19)}…) and model ${result.model}. ` +
-        `The prompt text, the model or the requests changed since the recordings were made. Re-record with: ${reRecordCommand(result.suite)}`,
+        `The prompt text, the model or the requests changed since the recordings were made. Re-record with: ${result.reRecordCommand}`,
     );
   }
 
