@@ -4,6 +4,7 @@
  * a mean cost or a p95 latency that rose beyond it, or requests with no recording. Metrics are kept
  * per backend (the local model server and OpenAI differ by orders of magnitude in latency).
  */
+import { formatLikeRepo } from './format.ts';
 import { readFile, writeFile } from 'node:fs/promises';
 import { z } from 'zod';
 import type { SuiteResult } from './runner.ts';
@@ -74,7 +75,7 @@ export async function readBaseline(file: string): Promise<Baseline | null> {
 }
 
 export async function writeBaseline(file: string, baseline: Baseline): Promise<void> {
-  await writeFile(file, `${JSON.stringify(baseline, null, 2)}\n`);
+  await writeFile(file, await formatLikeRepo(file, JSON.stringify(baseline, null, 2)));
 }
 
 /** The metrics of a run, as a baseline stores them. */
