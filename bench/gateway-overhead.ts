@@ -61,6 +61,7 @@ function memoryDeps(
       attemptTimeoutCapMs: null,
       webhookRetry: DEPLOYED_RETRY_POLICY,
       outboxSweepGraceSeconds: 0,
+      reviewTimeoutSeconds: null,
     },
   };
 }

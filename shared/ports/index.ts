@@ -54,7 +54,7 @@ export interface RunStore {
   updateRun(
     tenantId: string,
     runId: string,
-    changes: { status?: RunStatus; draftId?: string; error?: RunError },
+    changes: { status?: RunStatus; draftId?: string; expiresAt?: string | null; error?: RunError },
     now: Date,
     event?: DomainEvent,
   ): Promise<Run | null>;

@@ -33,6 +33,8 @@ export interface RuntimeSettings {
   webhookRetry: RetryPolicy;
   /** How old an undispatched event must be before the scheduled sweep dispatches it (the stream comes first). */
   outboxSweepGraceSeconds: number;
+  /** How long a draft waits for review, s: StoreDraft stores the absolute `expiresAt` (null: none). */
+  reviewTimeoutSeconds: number | null;
 }
 
 /** Every port a use case may need. Each use case declares the subset it uses with `Pick`. */

@@ -48,6 +48,7 @@ export const TEST_SETTINGS: RuntimeSettings = {
   attemptTimeoutCapMs: null,
   webhookRetry: { baseSeconds: 10, maxDelaySeconds: 3600, windowSeconds: 24 * 60 * 60 },
   outboxSweepGraceSeconds: 0,
+  reviewTimeoutSeconds: null,
 };
 
 export interface DepsOverrides {

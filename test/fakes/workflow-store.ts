@@ -108,6 +108,7 @@ export class InMemoryWorkflowStore implements RunStore, DraftStore {
     }
     if (changes.status !== undefined) run.status = changes.status;
     if (changes.draftId !== undefined) run.draftId = changes.draftId;
+    if (changes.expiresAt !== undefined) run.expiresAt = changes.expiresAt;
     if (changes.error !== undefined) run.error = structuredClone(changes.error);
     run.updatedAt = now.toISOString();
     return structuredClone(run);
