@@ -215,7 +215,7 @@ export function seedAttempt(
 export async function seedDraft(
   deps: TestDeps,
   run: Run,
-  options: { status?: Draft['status']; content?: RenewalBrief } = {},
+  options: { status?: Draft['status']; content?: RenewalBrief; actions?: Draft['actions'] } = {},
 ): Promise<Draft> {
   const now = deps.clock.now().toISOString();
   const brief = options.content ?? validBrief();
@@ -236,6 +236,7 @@ export async function seedDraft(
     model: 'gpt-4.1-mini',
     escalation: null,
     outcome: null,
+    actions: options.actions ?? [],
     createdAt: now,
     updatedAt: now,
   };
