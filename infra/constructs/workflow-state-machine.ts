@@ -19,6 +19,7 @@ export const WORKFLOW_STATE_NAMES = [
   'AwaitReview',
   'ExpireReview',
   'RecordOutcome',
+  'ExecuteActions',
   'MarkFailed',
   'Done',
   'Failed',
@@ -48,6 +49,8 @@ export interface WorkflowFunctions {
   readonly modelCall: lambda.IFunction;
   readonly validate: lambda.IFunction;
   readonly review: lambda.IFunction;
+  /** ExecuteActions: sends approved actions to the tenant's action targets. */
+  readonly actions: lambda.IFunction;
 }
 
 export interface WorkflowStateMachineProps {
@@ -66,7 +69,9 @@ const ids = { 'tenantId.$': '$.tenantId', 'runId.$': '$.runId' } as const;
  *
  * FetchContext → CallModel → ValidateOutput → CanRepair? (valid → StoreDraft; canRepair →
  * PrepareRepair → CallModel; else InvalidOutput → MarkFailed) → StoreDraft → AwaitReview
- * (.waitForTaskToken, timeout → ExpireReview → Done) → RecordOutcome → Done. Every task catches
+ * (.waitForTaskToken, timeout → ExpireReview → Done) → RecordOutcome → ExecuteActions → Done.
+ * ExecuteActions sends only the actions approved at review (nothing for a rejected or expired
+ * draft); it is safe to retry, since every action is claimed by a conditional write. Every task catches
  * States.ALL into `$.error` and goes to MarkFailed → Failed.
  */
 export class WorkflowStateMachine extends Construct {
@@ -158,6 +163,20 @@ export class WorkflowStateMachine extends Construct {
       { action: 'recordOutcome', ...ids, 'draftId.$': '$.draft.draftId' },
       '$.outcome',
     );
+    const executeActions = lambdaTask(
+      'ExecuteActions',
+      functions.actions,
+      { action: 'executeActions', ...ids, 'draftId.$': '$.draft.draftId' },
+      '$.actions',
+    );
+    // Retrying cannot send an action twice (each is claimed with a conditional write and a lease),
+    // so any error is retried: a store outage must not leave approved actions unsent.
+    executeActions.addRetry({
+      errors: [sfn.Errors.ALL],
+      interval: Duration.seconds(5),
+      maxAttempts: 3,
+      backoffRate: 2,
+    });
     // Both end the run, then sweep its reservations; a sweep the store refused is tried again.
     for (const ending of [expireReview, recordOutcome])
       ending.addRetry(sweepRetry([RESERVATIONS_STRANDED_ERROR]));
@@ -186,6 +205,7 @@ export class WorkflowStateMachine extends Construct {
       awaitReview,
       expireReview,
       recordOutcome,
+      executeActions,
     ]) {
       task.addCatch(markFailed, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
     }
@@ -193,7 +213,7 @@ export class WorkflowStateMachine extends Construct {
     fetchContext.next(callModel).next(validateOutput).next(canRepair);
     prepareRepair.next(callModel);
     invalidOutput.next(markFailed);
-    storeDraft.next(awaitReview).next(recordOutcome).next(done);
+    storeDraft.next(awaitReview).next(recordOutcome).next(executeActions).next(done);
     expireReview.next(done);
 
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
@@ -221,6 +241,7 @@ export class WorkflowStateMachine extends Construct {
       functions.modelCall,
       functions.validate,
       functions.review,
+      functions.actions,
     ]);
     for (const fn of invoked) {
       const logicalId = stack.getLogicalId(fn.node.defaultChild as CfnElement);

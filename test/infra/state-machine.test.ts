@@ -14,6 +14,7 @@ const FN = {
   modelCall: arnOf('functions/model-call/handler.ts'),
   validate: arnOf('functions/validate/handler.ts'),
   review: arnOf('functions/review/handler.ts'),
+  actions: arnOf('functions/actions/handler.ts'),
 };
 const IDS = { 'tenantId.$': '$.tenantId', 'runId.$': '$.runId' };
 const LAMBDA_SERVICE_RETRY = [
@@ -34,6 +35,17 @@ const RUN_ENDING_RETRY = [
   ...LAMBDA_SERVICE_RETRY,
   { ErrorEquals: ['Rein.reservations_stranded'], IntervalSeconds: 10, MaxAttempts: 8, BackoffRate: 2 },
 ];
+/** ExecuteActions is retried on any error: every action is claimed by a conditional write, so nothing is sent twice. */
+const EXECUTE_ACTIONS_RETRY = [
+  ...LAMBDA_SERVICE_RETRY,
+  { ErrorEquals: ['States.ALL'], IntervalSeconds: 5, MaxAttempts: 3, BackoffRate: 2 },
+];
+const retryOf = (name: string) =>
+  name === 'RecordOutcome' || name === 'ExpireReview'
+    ? RUN_ENDING_RETRY
+    : name === 'ExecuteActions'
+      ? EXECUTE_ACTIONS_RETRY
+      : LAMBDA_SERVICE_RETRY;
 const CATCH_ALL = { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'MarkFailed' };
 
 function state(name: string): Record<string, unknown> {
@@ -71,6 +83,7 @@ describe('the workflow state machine', () => {
         'AwaitReview',
         'ExpireReview',
         'RecordOutcome',
+        'ExecuteActions',
         'MarkFailed',
         'Done',
         'Failed',
@@ -106,6 +119,13 @@ describe('the workflow state machine', () => {
       FN.review,
       { action: 'recordOutcome', ...IDS, 'draftId.$': '$.draft.draftId' },
       '$.outcome',
+      'ExecuteActions',
+    ],
+    [
+      'ExecuteActions',
+      FN.actions,
+      { action: 'executeActions', ...IDS, 'draftId.$': '$.draft.draftId' },
+      '$.actions',
       'Done',
     ],
     [
@@ -124,7 +144,7 @@ describe('the workflow state machine', () => {
         Parameters: parameters,
         ResultPath: resultPath,
         Next: next,
-        Retry: name === 'RecordOutcome' || name === 'ExpireReview' ? RUN_ENDING_RETRY : LAMBDA_SERVICE_RETRY,
+        Retry: retryOf(name),
         Catch: [CATCH_ALL],
       });
     },
@@ -185,6 +205,7 @@ describe('the workflow state machine', () => {
         'CallModel',
         'ExpireReview',
         'FetchContext',
+        'ExecuteActions',
         'MarkFailed',
         'RecordOutcome',
         'StoreDraft',
@@ -203,9 +224,7 @@ describe('the workflow state machine', () => {
   it('retries only Lambda service errors: model retries belong to the gateway', () => {
     for (const [name, value] of Object.entries(states)) {
       if (value['Type'] !== 'Task' || name === 'MarkFailed') continue;
-      expect(value['Retry']).toEqual(
-        name === 'RecordOutcome' || name === 'ExpireReview' ? RUN_ENDING_RETRY : LAMBDA_SERVICE_RETRY,
-      );
+      expect(value['Retry']).toEqual(retryOf(name));
     }
   });
 
