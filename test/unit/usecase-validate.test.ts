@@ -9,6 +9,7 @@ import {
   seedAttempt,
   seedRun,
   TENANT,
+  validAnswer,
   validBrief,
 } from '../fakes/fixtures.ts';
 
@@ -59,7 +60,7 @@ describe('validateOutput', () => {
 
   it('lists schema violations by path', async () => {
     const { deps, run, task } = await withAttempt({
-      outputText: JSON.stringify({ ...validBrief(), health: 'great', risks: 'none' }),
+      outputText: JSON.stringify({ ...validAnswer(), health: 'great', risks: 'none' }),
     });
 
     expect(await validateOutput(deps, task)).toEqual({
@@ -75,7 +76,7 @@ describe('validateOutput', () => {
   });
 
   it('rejects evidence ids the context does not hold', async () => {
-    const invented = validBrief({
+    const invented = validAnswer({
       risks: [{ title: 'Late payment', severity: 'high', evidence: ['invoice:INV-999'] }],
     });
     const { deps, run, task } = await withAttempt({ outputText: JSON.stringify(invented) });
@@ -176,10 +177,11 @@ describe('storeDraft', () => {
       // The brief cites usage and the ticket, not the CRM record.
       evidence: [context.items[1], context.items[2]],
       promptId: 'renewal-brief',
-      promptVersion: 'v1',
+      promptVersion: 'v2',
       model: 'gpt-4.1-mini',
       escalation: null,
       outcome: null,
+      actions: [],
       createdAt: '2026-10-01T09:00:00.000Z',
       updatedAt: '2026-10-01T09:00:00.000Z',
     });
