@@ -66,7 +66,7 @@ describe('renewal-brief eval suite (release gate)', () => {
 
     expect(comparison.status).toBe('regression');
     expect(comparison.regressions[0]).toMatch(
-      /^Suite renewal-brief: \d+ of \d+ cases have no recorded response for prompt renewal-brief v1 /,
+      /^Suite renewal-brief: \d+ of \d+ cases have no recorded response for prompt renewal-brief v2 /,
     );
     expect(comparison.regressions[0]?.endsWith(RE_RECORD)).toBe(true);
     const failure = result.cases.find(

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { clientsFor, startTestStack, waitForRun } from './local-stack.ts';
+import { approvalFor, clientsFor, startTestStack, waitForRun } from './local-stack.ts';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'rein-restart-'));
 
@@ -31,7 +31,10 @@ describe('local stack restart', () => {
       const draft = await users.bob.get(`/v1/drafts/${draftId}`);
       expect(draft.status).toBe(200);
       expect(draft.body['status']).toBe('awaiting_review');
-      const approved = await users.bob.post(`/v1/drafts/${draftId}/approve`);
+      const approved = await users.bob.post(
+        `/v1/drafts/${draftId}/approve`,
+        await approvalFor(users.bob, draftId),
+      );
       expect(approved.status, approved.text).toBe(200);
       const run = await waitForRun(users.bob, runId, ['approved']);
       expect(run['status']).toBe('approved');
