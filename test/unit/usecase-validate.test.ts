@@ -75,6 +75,26 @@ describe('validateOutput', () => {
     ]);
   });
 
+  it('sends an action of an undeclared type, invalid arguments or uncited evidence to the repair round', async () => {
+    const task = { title: 'Call the champion', owner: 'CSM', dueDate: '2026-10-15' };
+    const answer = validAnswer({}, [
+      { type: 'crm.delete_account', arguments: {}, rationale: 'Asked to.', evidence: ['ticket:T-100'] },
+      { type: 'crm.create_task', arguments: { ...task, dueDate: 'soon' }, rationale: 'x', evidence: [] },
+    ] as never);
+    const { deps, task: validation } = await withAttempt({ outputText: JSON.stringify(answer) });
+
+    expect(await validateOutput(deps, validation)).toMatchObject({ valid: false, canRepair: true });
+
+    const uncited = validAnswer({}, [
+      { type: 'crm.create_task', arguments: task, rationale: 'x', evidence: ['invoice:INV-999'] },
+    ]);
+    const second = await withAttempt({ outputText: JSON.stringify(uncited) });
+    expect(await validateOutput(second.deps, second.task)).toMatchObject({ valid: false, problems: 1 });
+    expect((await second.deps.runs.getAttempt(TENANT, second.run.runId, 1))?.validationErrors).toEqual([
+      'proposedActions[0].evidence cites "invoice:INV-999", which is not in the context',
+    ]);
+  });
+
   it('rejects evidence ids the context does not hold', async () => {
     const invented = validAnswer({
       risks: [{ title: 'Late payment', severity: 'high', evidence: ['invoice:INV-999'] }],
