@@ -185,11 +185,14 @@ export async function executeActions(
 ): Promise<ActionCounts> {
   const draft = await deps.drafts.getDraft(task.tenantId, task.draftId);
   if (!draft) throw new NotFoundError('Draft');
-  if (draft.status === 'approved') {
-    for (const action of draft.actions) {
-      if (action.status !== 'approved' && action.status !== 'executing') continue;
-      await deliverAction(deps, { ...task, accountId: draft.accountId }, action);
-    }
+  const pending =
+    draft.status === 'approved'
+      ? draft.actions.filter((action) => action.status === 'approved' || action.status === 'executing')
+      : [];
+  // Nothing to send (a rejected or expired draft, no actions, all done): one read and no write.
+  if (pending.length === 0) return actionCounts(draft.actions);
+  for (const action of pending) {
+    await deliverAction(deps, { ...task, accountId: draft.accountId }, action);
   }
   const after = await deps.drafts.getDraft(task.tenantId, task.draftId);
   return actionCounts(after?.actions ?? draft.actions);
