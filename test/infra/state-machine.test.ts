@@ -30,10 +30,19 @@ const LAMBDA_SERVICE_RETRY = [
     BackoffRate: 2,
   },
 ];
-/** RecordOutcome and ExpireReview end the run, then sweep its reservations: a refused sweep is retried. */
-const RUN_ENDING_RETRY = [
+/**
+ * CallModel is retried, besides, while another invocation holds the attempt's live lease and while
+ * an answer waits on its hold for a settle the store refused: both end within a lease.
+ */
+const CALL_MODEL_RETRY = [
   ...LAMBDA_SERVICE_RETRY,
-  { ErrorEquals: ['Rein.reservations_stranded'], IntervalSeconds: 10, MaxAttempts: 8, BackoffRate: 2 },
+  {
+    ErrorEquals: ['Rein.LeaseHeld', 'Rein.SettlePending'],
+    IntervalSeconds: 2,
+    MaxAttempts: 8,
+    BackoffRate: 2,
+    MaxDelaySeconds: 30,
+  },
 ];
 /** ExecuteActions is retried on any error: every action is claimed by a conditional write, so nothing is sent twice. */
 const EXECUTE_ACTIONS_RETRY = [
@@ -41,8 +50,8 @@ const EXECUTE_ACTIONS_RETRY = [
   { ErrorEquals: ['States.ALL'], IntervalSeconds: 5, MaxAttempts: 3, BackoffRate: 2 },
 ];
 const retryOf = (name: string) =>
-  name === 'RecordOutcome' || name === 'ExpireReview'
-    ? RUN_ENDING_RETRY
+  name === 'CallModel'
+    ? CALL_MODEL_RETRY
     : name === 'ExecuteActions'
       ? EXECUTE_ACTIONS_RETRY
       : LAMBDA_SERVICE_RETRY;
@@ -96,7 +105,13 @@ describe('the workflow state machine', () => {
     [
       'CallModel',
       FN.modelCall,
-      { action: 'callModel', ...IDS, 'attempt.$': '$.attempt' },
+      {
+        action: 'callModel',
+        ...IDS,
+        'attempt.$': '$.attempt',
+        'workflowId.$': '$.context.workflowId',
+        'inputTokens.$': '$.context.inputTokens',
+      },
       '$.model',
       'ValidateOutput',
     ],
@@ -221,7 +236,7 @@ describe('the workflow state machine', () => {
     }
   });
 
-  it('retries only Lambda service errors: model retries belong to the gateway', () => {
+  it("retries only Lambda service errors (and the gateway's not-yet errors): model retries belong to the gateway", () => {
     for (const [name, value] of Object.entries(states)) {
       if (value['Type'] !== 'Task' || name === 'MarkFailed') continue;
       expect(value['Retry']).toEqual(retryOf(name));
@@ -235,8 +250,7 @@ describe('the workflow state machine', () => {
       Parameters: { action: 'markFailed', ...IDS, 'error.$': '$.error' },
       ResultPath: null,
       Next: 'Failed',
-      // Idempotent, so retried on any error (a store outage, Rein.reservations_stranded): a failed
-      // run must not keep budget held.
+      // Idempotent, so retried on any error (a store outage): a failed run is always recorded.
       Retry: [
         ...LAMBDA_SERVICE_RETRY,
         { ErrorEquals: ['States.ALL'], IntervalSeconds: 10, MaxAttempts: 8, BackoffRate: 2 },
