@@ -21,6 +21,7 @@ export const ROUTE_ROLES = {
   putBudget: ['operator'],
   getMetrics: ['manager', 'admin', 'operator'],
   promoteDraft: ['admin'],
+  putActionTarget: ['admin'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export function requireRole(principal: Principal, allowed: readonly Role[]): void {

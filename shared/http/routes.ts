@@ -20,6 +20,7 @@ export const ROUTES = [
   { method: 'GET', path: '/v1/metrics', auth: true, operation: 'getMetrics' },
   { method: 'GET', path: '/v1/tenants/{tenantId}/budget', auth: true, operation: 'getBudget' },
   { method: 'PUT', path: '/v1/tenants/{tenantId}/budget', auth: true, operation: 'putBudget' },
+  { method: 'PUT', path: '/v1/action-targets/{targetId}', auth: true, operation: 'putActionTarget' },
 ] as const;
 
 export type Route = (typeof ROUTES)[number];

@@ -1,4 +1,5 @@
 import type { SourceId } from '#shared/domain/context.ts';
+import { STRICT_OUTBOUND_POLICY } from '#shared/outbound/address-policy.ts';
 import type { ContextSource } from '#shared/ports/index.ts';
 import type { Deps, RuntimeSettings } from '#shared/usecases/deps.ts';
 import { FakeAccountDirectory } from './accounts.ts';
@@ -10,6 +11,7 @@ import { ScriptedModelClient } from './model-client.ts';
 import { FakeCircuitBreaker, InMemoryRateLimiter } from './rate-limiter.ts';
 import { InMemoryTraceSink } from './trace-sink.ts';
 import { InMemoryWorkflowStore } from './workflow-store.ts';
+import { FakeOutbound, InMemoryActionTargets, InMemorySigningSecrets } from './actions.ts';
 
 /** `Deps` with the concrete fakes exposed, so tests can script them and inspect what happened. */
 export interface TestDeps extends Deps {
@@ -24,6 +26,9 @@ export interface TestDeps extends Deps {
   gateway: InMemoryGatewayStore;
   rateLimiter: InMemoryRateLimiter;
   breaker: FakeCircuitBreaker;
+  actionTargets: InMemoryActionTargets;
+  signingSecrets: InMemorySigningSecrets;
+  outbound: FakeOutbound;
   /** Every delay passed to `sleep`, in ms, in order. */
   sleeps: number[];
 }
@@ -35,6 +40,7 @@ export const TEST_SETTINGS: RuntimeSettings = {
   rateLimits: { requestsPerMinute: 100, tokensPerMinute: 1_000_000 },
   attemptTimeoutCapMs: null,
   reviewTimeoutSeconds: null,
+  outboundPolicy: STRICT_OUTBOUND_POLICY,
 };
 
 export interface DepsOverrides {
@@ -48,6 +54,7 @@ export interface DepsOverrides {
   ledger?: InMemoryLedger;
   rateLimiter?: InMemoryRateLimiter;
   breaker?: FakeCircuitBreaker;
+  outbound?: FakeOutbound;
   settings?: Partial<RuntimeSettings>;
 }
 
@@ -76,6 +83,10 @@ export function makeDeps(overrides: DepsOverrides = {}): TestDeps {
     gateway: new InMemoryGatewayStore(ledger, store, rateLimiter, traces),
     rateLimiter,
     breaker,
+    actions: store,
+    actionTargets: new InMemoryActionTargets(),
+    signingSecrets: new InMemorySigningSecrets(),
+    outbound: overrides.outbound ?? new FakeOutbound(),
     settings: { ...TEST_SETTINGS, ...overrides.settings },
     sleeps,
     sleep: (ms: number) => {
