@@ -12,10 +12,11 @@ import {
 import type { Draft, DraftStatus, Outcome } from '../domain/draft.ts';
 import { DraftStatusSchema } from '../domain/draft.ts';
 import { canonicalJson, normalizedEditDistance } from '../domain/edit-distance.ts';
-import { assertCanChangeDraft, assertCanSeeDraft, requireRole, ROUTE_ROLES } from '../domain/permissions.ts';
+import { assertCanChangeDraft, assertCanSeeDraft, requireRole } from '../domain/permissions.ts';
 import { hasAnyRole, type Principal } from '../domain/principal.ts';
 import { getWorkflow } from '../workflows/registry.ts';
 import { allTextSafe, safeText } from '../domain/text.ts';
+import { mergePatch } from '../domain/merge-patch.ts';
 import type { SweepResult } from '../ports/index.ts';
 import type { Deps } from './deps.ts';
 import { recordSpan, sweptAttributes } from './tracing.ts';
@@ -69,16 +70,14 @@ export async function getDraft(
   principal: Principal,
   draftId: string,
 ): Promise<Draft> {
-  requireRole(principal, ROUTE_ROLES.getDraft);
   return loadVisibleDraft(deps, principal, draftId);
 }
 
 export async function listDrafts(
   deps: Pick<Deps, 'drafts'>,
   principal: Principal,
-  query: Record<string, string | undefined>,
+  query: unknown,
 ): Promise<{ items: Draft[]; nextCursor: string | null }> {
-  requireRole(principal, ROUTE_ROLES.listDrafts);
   const parsed = ListDraftsQuerySchema.safeParse(query);
   if (!parsed.success) {
     throw new ValidationError(
@@ -98,12 +97,14 @@ export async function listDrafts(
 function conflictFor(current: Draft | null, expectedVersion: number | undefined): never {
   if (!current) throw new NotFoundError('Draft');
   if (!OPEN_STATUSES.includes(current.status)) {
-    throw new ConflictError(`The draft is already ${current.status}.`, { status: current.status });
+    throw new ConflictError(`The draft is already ${current.status}.`, [
+      { path: 'status', message: `is ${current.status}` },
+    ]);
   }
   if (expectedVersion !== undefined && current.version !== expectedVersion) {
-    throw new PreconditionFailedError('The draft has changed since you read it.', {
-      version: current.version,
-    });
+    throw new PreconditionFailedError('The draft has changed since you read it.', [
+      { path: 'version', message: `the current version is ${current.version}` },
+    ]);
   }
   throw new ConflictError('The draft changed while the request was processed; read it again.');
 }
@@ -115,15 +116,17 @@ export async function editDraft(
   draftId: string,
   ifMatch: string | undefined,
   body: unknown,
+  options: { mergePatch?: boolean } = {},
 ): Promise<Draft> {
-  requireRole(principal, ROUTE_ROLES.editDraft);
   const expectedVersion = parseIfMatch(ifMatch);
   if (expectedVersion === undefined)
     throw new PreconditionRequiredError('PATCH requires an If-Match header.');
   const draft = await loadVisibleDraft(deps, principal, draftId);
   const workflow = getWorkflow(draft.workflowId);
   assertCanChangeDraft(principal, draft, workflow.approvalPolicy.escalatedApproverRoles);
-  const { content } = parseBody(EditDraftBodySchema, body);
+  const edit = parseBody(EditDraftBodySchema, body);
+  // RFC 7396: the patch is merged into the current content; `null` removes a field.
+  const content = options.mergePatch ? mergePatch(draft.content, edit.content) : edit.content;
   if (!allTextSafe(content)) {
     throw new ValidationError('The content must not contain control characters or model special tokens.');
   }
@@ -140,7 +143,11 @@ export async function editDraft(
   const context = await deps.runs.getContext(principal.tenantId, draft.runId);
   if (!context) throw new NotFoundError('Draft');
   const problems = workflow.validate(parsed.data, context);
-  if (problems.length > 0) throw new ValidationError('The content breaks the workflow rules.', problems);
+  if (problems.length > 0)
+    throw new ValidationError(
+      'The content breaks the workflow rules.',
+      problems.map((message) => ({ path: 'content', message })),
+    );
   if (!OPEN_STATUSES.includes(draft.status)) conflictFor(draft, expectedVersion);
   if (draft.version !== expectedVersion) conflictFor(draft, expectedVersion);
 
@@ -166,7 +173,6 @@ export async function decideDraft(
   ifMatch: string | undefined,
   body: unknown,
 ): Promise<Draft> {
-  requireRole(principal, ROUTE_ROLES.decideDraft);
   const expectedVersion = parseIfMatch(ifMatch);
   const { reason } = parseBody(DecisionBodySchema, body);
   const draft = await loadVisibleDraft(deps, principal, draftId);
@@ -216,7 +222,6 @@ export async function escalateDraft(
   ifMatch: string | undefined,
   body: unknown,
 ): Promise<Draft> {
-  requireRole(principal, ROUTE_ROLES.decideDraft);
   const expectedVersion = parseIfMatch(ifMatch);
   const { reason } = parseBody(DecisionBodySchema, body);
   const draft = await loadVisibleDraft(deps, principal, draftId);

@@ -8,7 +8,7 @@ import {
   ValidationError,
 } from '../domain/errors.ts';
 import { newId } from '../domain/ids.ts';
-import { assertCanSeeRun, effectiveTenant, requireRole, ROUTE_ROLES } from '../domain/permissions.ts';
+import { assertCanSeeRun, effectiveTenant, requireRole } from '../domain/permissions.ts';
 import { hasAnyRole, type Principal } from '../domain/principal.ts';
 import type { Run } from '../domain/run.ts';
 import type { Span } from '../domain/trace.ts';
@@ -42,7 +42,6 @@ export async function startRun(
 ): Promise<Run> {
   const started = deps.clock.now();
   const { principal } = command;
-  requireRole(principal, ROUTE_ROLES.startRun);
   const workflow = getWorkflow(command.workflowId);
   requireRole(principal, workflow.requesterRoles);
 
@@ -167,7 +166,6 @@ export async function getRun(
   runId: string,
   requestedTenantId: string | undefined,
 ): Promise<Run> {
-  requireRole(principal, ROUTE_ROLES.getRun);
   const tenantId = effectiveTenant(principal, requestedTenantId);
   const run = await deps.runs.getRun(tenantId, runId);
   if (!run) throw new NotFoundError('Run');
@@ -181,7 +179,6 @@ export async function getRunTrace(
   runId: string,
   requestedTenantId: string | undefined,
 ): Promise<{ runId: string; traceId: string | null; spans: Span[] }> {
-  requireRole(principal, ROUTE_ROLES.getRunTrace);
   const tenantId = effectiveTenant(principal, requestedTenantId);
   const run = await deps.runs.getRun(tenantId, runId);
   if (!run) throw new NotFoundError('Run');

@@ -100,7 +100,9 @@ describe('decideDraft', () => {
       decideDraft(deps, maria, draft.draftId, 'approved', undefined, undefined),
     );
 
-    expect(error).toEqual(new ConflictError('The draft is already approved.', { status: 'approved' }));
+    expect(error).toEqual(
+      new ConflictError('The draft is already approved.', [{ path: 'status', message: 'is approved' }]),
+    );
     expect(errorSummary(error).status).toBe(409);
     expect(deps.engine.successes).toHaveLength(1);
   });
@@ -112,7 +114,9 @@ describe('decideDraft', () => {
     const error = await rejectionOf(decideDraft(deps, alice, draft.draftId, 'approved', '"1"', undefined));
 
     expect(error).toEqual(
-      new PreconditionFailedError('The draft has changed since you read it.', { version: 2 }),
+      new PreconditionFailedError('The draft has changed since you read it.', [
+        { path: 'version', message: 'the current version is 2' },
+      ]),
     );
     expect(deps.engine.successes).toEqual([]);
   });
@@ -218,7 +222,7 @@ describe('editDraft', () => {
     expect(extraField.message).toBe('The content does not match the workflow output schema.');
     expect(invented).toEqual(
       new ValidationError('The content breaks the workflow rules.', [
-        'risks[0].evidence cites "crm:other", which is not in the context',
+        { path: 'content', message: 'risks[0].evidence cites "crm:other", which is not in the context' },
       ]),
     );
     expect((await deps.drafts.getDraft(TENANT, draft.draftId))?.version).toBe(1);
