@@ -140,7 +140,7 @@ export function groupEntries(
     .sort((a, b) => (a.key < b.key ? -1 : 1));
 }
 
-/** CSV for spreadsheets: a header row, one row per group, values quoted when needed. */
+/** CSV for spreadsheets: a header row, one row per group with its currency and period, values quoted when needed. */
 export function toCsv(report: LedgerReport): string {
   const quote = (value: string | number): string => {
     const text = String(value);
@@ -149,12 +149,26 @@ export function toCsv(report: LedgerReport): string {
     return /[",\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
   };
   const lines = [
-    [report.groupBy, 'cost_usd', 'attempts', 'runs', 'input_tokens', 'cached_input_tokens', 'output_tokens'],
+    [
+      report.groupBy,
+      'currency',
+      'period_from',
+      'period_to',
+      'cost',
+      'attempts',
+      'runs',
+      'input_tokens',
+      'cached_input_tokens',
+      'output_tokens',
+    ],
   ];
   for (const row of report.rows) {
     lines.push(
       [
         row.key,
+        report.currency,
+        report.from,
+        report.to,
         row.costUsd.toFixed(6),
         row.attempts,
         row.runs,

@@ -117,7 +117,9 @@ describe('the README walkthrough through a generated client (openapi-fetch, no c
 
     const csv = await dave.GET('/v1/ledger', { params: { query: { format: 'csv' } }, parseAs: 'text' });
     expect(csv.response.headers.get('content-type')).toMatch(/^text\/csv/);
-    expect(csv.data?.split('\n')[0]).toMatch(/^key,/);
+    expect(csv.data?.split('\n')[0]).toBe(
+      'tenant,currency,period_from,period_to,cost,attempts,runs,input_tokens,cached_input_tokens,output_tokens',
+    );
 
     const metrics = await dave.GET('/v1/metrics', {
       params: {

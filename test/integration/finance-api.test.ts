@@ -151,10 +151,13 @@ describe('ledger report', () => {
     expect(csv.headers.get('content-type')).toMatch(/^text\/csv\b/);
     expect(csv.headers.get('content-disposition')).toMatch(/^attachment; filename=".+\.csv"$/);
     expect(csv.text.trimEnd().split('\n')).toEqual([
-      'model,cost_usd,attempts,runs,input_tokens,cached_input_tokens,output_tokens',
+      'model,currency,period_from,period_to,cost,attempts,runs,input_tokens,cached_input_tokens,output_tokens',
       ...json.rows.map((row) =>
         [
           row.key,
+          'USD',
+          json.from,
+          json.to,
           row.costUsd.toFixed(6),
           row.attempts,
           row.runs,
