@@ -197,7 +197,8 @@ describe('ledger report', () => {
     for (const query of [
       `from=${today}&to=${yesterday}`,
       'from=2026-1-1&to=2026-01-31',
-      `from=${today}`,
+      'month=2026-13',
+      `month=2026-01&from=${today}`,
       'from=2026-01-01&to=2026-06-30',
       `${range}&groupBy=account`,
       `${range}&cursor=x`,
@@ -208,6 +209,17 @@ describe('ledger report', () => {
         expect.arrayContaining([expect.objectContaining({ message: expect.any(String) as string })]),
       );
     }
+  });
+  it('defaults the period to the current month, and reads month=YYYY-MM as that month', async () => {
+    const month = today.slice(0, 7);
+    const current = report(await users.erin.get('/v1/ledger'));
+    expect([current.from.slice(0, 7), current.to.slice(0, 7), current.from.slice(8)]).toEqual([
+      month,
+      month,
+      '01',
+    ]);
+    const february = report(await users.erin.get('/v1/ledger?month=2028-02'));
+    expect([february.from, february.to]).toEqual(['2028-02-01', '2028-02-29']);
   });
   it('answers 400 to a date that does not exist', async () => {
     for (const query of ['from=2026-02-31&to=2026-03-05', 'from=2026-04-01&to=2026-04-31']) {
