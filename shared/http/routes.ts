@@ -453,7 +453,7 @@ export const ROUTES: readonly Route[] = [
     body: {
       schema: PutBudgetBodySchema.meta({ id: 'PutBudgetRequest' }),
       required: true,
-      example: { monthlyBudgetUsd: 250 },
+      example: { limitUsd: 250 },
     },
     response: { status: 200, description: 'The new budget.', schema: BudgetSchema },
     errors: [400, 401, 403, 404, 413, 415],

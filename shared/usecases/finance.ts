@@ -97,7 +97,7 @@ export type LedgerReport = z.infer<typeof LedgerReportSchema>;
 
 export const PutBudgetBodySchema = z
   .object({
-    monthlyBudgetUsd: z.number().nonnegative().max(1_000_000),
+    limitUsd: z.number().nonnegative().max(1_000_000),
     month: z.string().regex(MONTH, 'must be YYYY-MM').optional(),
   })
   .strict();
@@ -252,7 +252,7 @@ export async function putBudget(
   return deps.ledger.setBudget(
     tenant,
     parsed.data.month ?? now.toISOString().slice(0, 7),
-    parsed.data.monthlyBudgetUsd,
+    parsed.data.limitUsd,
     now,
   );
 }

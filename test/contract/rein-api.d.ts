@@ -291,7 +291,7 @@ export interface components {
       reason?: string;
     };
     PutBudgetRequest: {
-      monthlyBudgetUsd: number;
+      limitUsd: number;
       month?: string;
     };
     /**
@@ -1924,7 +1924,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "monthlyBudgetUsd": 250
+         *       "limitUsd": 250
          *     }
          */
         'application/json': components['schemas']['PutBudgetRequest'];

@@ -270,7 +270,7 @@ describe('monthly budgets', () => {
   it('lets an operator set a budget, keeping what was spent and reserved', async () => {
     const before = budgetOf(await users.erin.get('/v1/tenants/globex/budget'));
     const set = budgetOf(
-      await users.frank.request('PUT', '/v1/tenants/globex/budget', { body: { monthlyBudgetUsd: 150 } }),
+      await users.frank.request('PUT', '/v1/tenants/globex/budget', { body: { limitUsd: 150 } }),
     );
     expect(set).toEqual({
       ...before,
@@ -281,7 +281,7 @@ describe('monthly budgets', () => {
 
     const future = budgetOf(
       await users.frank.request('PUT', '/v1/tenants/globex/budget', {
-        body: { monthlyBudgetUsd: 80, month: '2031-01' },
+        body: { limitUsd: 80, month: '2031-01' },
       }),
     );
     expect(future).toEqual({
@@ -299,7 +299,7 @@ describe('monthly budgets', () => {
   it('lets nobody but an operator set a budget', async () => {
     for (const user of ['erin', 'dave', 'carol', 'alice'] as const) {
       const result = await users[user].request('PUT', '/v1/tenants/acme/budget', {
-        body: { monthlyBudgetUsd: 1 },
+        body: { limitUsd: 1 },
       });
       expectError(result, 403, 'forbidden');
     }
@@ -309,17 +309,17 @@ describe('monthly budgets', () => {
   it('answers 400 to an invalid budget body', async () => {
     for (const body of [
       {},
-      { monthlyBudgetUsd: -5 },
-      { monthlyBudgetUsd: '100' },
-      { monthlyBudgetUsd: 100, extra: true },
-      { monthlyBudgetUsd: 100, month: '2026-1' },
-      { monthlyBudgetUsd: 2_000_000 },
+      { limitUsd: -5 },
+      { limitUsd: '100' },
+      { limitUsd: 100, extra: true },
+      { limitUsd: 100, month: '2026-1' },
+      { limitUsd: 2_000_000 },
     ]) {
       const result = await users.frank.request('PUT', '/v1/tenants/acme/budget', { body });
       expectError(result, 400, 'invalid_request');
     }
     const malformed = await users.frank.request('PUT', '/v1/tenants/acme/budget', {
-      rawBody: '{"monthlyBudgetUsd":',
+      rawBody: '{"limitUsd":',
       headers: { 'content-type': 'application/json' },
     });
     expectError(malformed, 400, 'invalid_request');
@@ -328,7 +328,7 @@ describe('monthly budgets', () => {
 
   it('answers 400 to a budget for a month that does not exist', async () => {
     const result = await users.frank.request('PUT', '/v1/tenants/acme/budget', {
-      body: { monthlyBudgetUsd: 100, month: '2026-13' },
+      body: { limitUsd: 100, month: '2026-13' },
     });
     expectError(result, 400, 'invalid_request');
   });

@@ -415,7 +415,7 @@ const ROWS: readonly Row[] = [
     sides: ['same', 'other'],
     writes: true,
     // The budget the tenant already has, so the accepted cells change nothing else in this file.
-    body: (target) => ({ monthlyBudgetUsd: budgets.get(target.tenantId) ?? 0 }),
+    body: (target) => ({ limitUsd: budgets.get(target.tenantId) ?? 0 }),
     expect: {
       csmOwn: both(403),
       csmOther: both(403),
