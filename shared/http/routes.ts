@@ -47,7 +47,7 @@ import {
   ListDraftsQuerySchema,
   listDrafts,
 } from '../usecases/review.ts';
-import { getRun, getRunTrace, startRun } from '../usecases/runs.ts';
+import { getRun, getRunTrace, listRuns, ListRunsQuerySchema, startRun } from '../usecases/runs.ts';
 import { WORKFLOWS } from '../workflows/registry.ts';
 import { definePublicRoute, defineRoute, type Route } from './contract.ts';
 import { buildOpenApiDocument } from './openapi.ts';
@@ -63,6 +63,7 @@ import {
   MetricsReportResponseSchema,
   OpenApiDocumentSchema,
   PromotedCaseSchema,
+  RunPageSchema,
   RunResponseSchema,
   StartRunBodySchema,
   TenantIdSchema,
@@ -217,6 +218,20 @@ export const ROUTES: readonly Route[] = [
       });
       return { body: run, headers: { location: `/v1/runs/${run.runId}` } };
     },
+  }),
+  defineRoute({
+    operation: 'listRuns',
+    method: 'GET',
+    path: '/v1/runs',
+    summary: 'List runs',
+    description:
+      'Newest first, over an index on creation time. A CSM sees the runs they requested; managers and admins the tenant’s; operators and finance a tenant’s with `tenantId` (finance without the input). Failed runs carry their error.',
+    tag: 'runs',
+    access: ['csm', 'manager', 'admin', 'operator', 'finance'],
+    params: { query: ListRunsQuerySchema },
+    response: { status: 200, description: 'A page of runs.', schema: RunPageSchema },
+    errors: [400, 401, 403],
+    handler: async ({ deps, principal, query }) => ({ body: await listRuns(deps, principal, query) }),
   }),
   defineRoute({
     operation: 'getRun',

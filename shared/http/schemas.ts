@@ -93,6 +93,19 @@ export const RunResponseSchema = RunSchema.meta({
   ],
 });
 
+export const RunPageSchema = z
+  .object({
+    items: z.array(
+      RunSchema.extend({
+        input: RunSchema.shape.input
+          .optional()
+          .meta({ description: 'Left out for finance (cost fields only).' }),
+      }).meta({ id: 'RunSummary' }),
+    ),
+    nextCursor: z.string().nullable(),
+  })
+  .meta({ id: 'RunPage' });
+
 export const DraftResponseSchema = DraftSchema.extend({
   content: WorkflowContentSchema,
   original: WorkflowContentSchema,

@@ -71,6 +71,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/runs': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * List runs
+     * @description Newest first, over an index on creation time. A CSM sees the runs they requested; managers and admins the tenant’s; operators and finance a tenant’s with `tenantId` (finance without the input). Failed runs carry their error.
+     */
+    get: operations['listRuns'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/runs/{runId}': {
     parameters: {
       query?: never;
@@ -358,6 +378,44 @@ export interface components {
       requestedBy: string;
       accountId: string;
       input: {
+        [key: string]: unknown;
+      };
+      /** @enum {string} */
+      status: 'running' | 'awaiting_review' | 'escalated' | 'approved' | 'rejected' | 'expired' | 'failed';
+      draftId: string | null;
+      error: {
+        /** @enum {string} */
+        code:
+          | 'model_unavailable'
+          | 'invalid_model_output'
+          | 'model_refused'
+          | 'budget_exceeded'
+          | 'rate_limited'
+          | 'context_unavailable'
+          | 'internal_error';
+        message: string;
+      } | null;
+      costUsd: number;
+      promptId: string;
+      promptVersion: string;
+      model: string | null;
+      /** Format: date-time */
+      createdAt: string;
+      /** Format: date-time */
+      updatedAt: string;
+    };
+    RunPage: {
+      items: components['schemas']['RunSummary'][];
+      nextCursor: string | null;
+    };
+    RunSummary: {
+      runId: string;
+      tenantId: string;
+      workflowId: string;
+      requestedBy: string;
+      accountId: string;
+      /** @description Left out for finance (cost fields only). */
+      input?: {
         [key: string]: unknown;
       };
       /** @enum {string} */
@@ -810,6 +868,77 @@ export interface operations {
         headers: {
           /** @description Seconds to wait before retrying. */
           'retry-after': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An internal error; the body carries only the request id. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  listRuns: {
+    parameters: {
+      query?: {
+        /** @description One or several statuses, comma-separated: `failed` or `awaiting_review,escalated`. */
+        status?: string;
+        workflowId?: string;
+        accountId?: string;
+        /** @description Created on or after this day (UTC). Default: 30 days ago. */
+        from?: string;
+        /** @description Created on or before this day (UTC). Default: today. */
+        to?: string;
+        limit?: number;
+        cursor?: string;
+        /** @description Operators and finance: the tenant whose runs to list. */
+        tenantId?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description A page of runs. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['RunPage'];
+        };
+      };
+      /** @description The request is invalid (malformed JSON, schema or business-rule violation); `details` lists each problem. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description No valid bearer token. */
+      401: {
+        headers: {
+          /** @description The bearer challenge. */
+          'www-authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The caller’s roles do not allow this operation. */
+      403: {
+        headers: {
           [name: string]: unknown;
         };
         content: {

@@ -127,6 +127,15 @@ describe('the README walkthrough through a generated client (openapi-fetch, no c
       },
     });
     expect(metrics.data?.groups.map((group) => group.workflowId)).toContain('renewal-brief');
+
+    const runs = await alice.GET('/v1/runs', {
+      params: { query: { status: 'approved,failed', accountId: 'acct-contoso', limit: 5 } },
+    });
+    expect(runs.data?.items.map((item) => [item.runId, item.status])).toContainEqual([
+      started.data.runId,
+      'approved',
+    ]);
+    expect(runs.data?.items.every((item) => item.requestedBy === USERS.alice.sub)).toBe(true);
   });
 
   it('answers 401 with a WWW-Authenticate challenge and the error shape', async () => {

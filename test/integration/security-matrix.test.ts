@@ -141,6 +141,20 @@ const ROWS: readonly Row[] = [
     },
   },
   {
+    id: 'GET /v1/runs?tenantId=<target tenant>',
+    operation: 'listRuns',
+    sides: ['same', 'other'],
+    query: (target) => `tenantId=${target.tenantId}`,
+    expect: {
+      csmOwn: [200, 403],
+      csmOther: [200, 403],
+      manager: [200, 403],
+      admin: [200, 403],
+      finance: both(200),
+      operator: both(200),
+    },
+  },
+  {
     id: 'GET /v1/runs/{runId}',
     operation: 'getRun',
     resource: RUN_IN_PATH,
