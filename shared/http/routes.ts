@@ -25,7 +25,6 @@
  */
 import { z } from 'zod';
 import { NotAcceptableError, NotFoundError } from '../domain/errors.ts';
-import { DraftStatusSchema } from '../domain/draft.ts';
 import type { Role } from '../domain/principal.ts';
 import {
   getBudget,
@@ -269,12 +268,12 @@ export const ROUTES: readonly Route[] = [
     description: 'A CSM sees own drafts; managers and admins all of the tenant’s. Newest first.',
     tag: 'review',
     access: REVIEWERS,
-    params: {
-      query: ListDraftsQuerySchema.extend({
-        status: DraftStatusSchema.optional().meta({ description: 'Only drafts in this status.' }),
-      }),
+    params: { query: ListDraftsQuerySchema },
+    response: {
+      status: 200,
+      description: 'A page of draft summaries (no content).',
+      schema: DraftPageSchema,
     },
-    response: { status: 200, description: 'A page of drafts.', schema: DraftPageSchema },
     errors: [400, 401, 403],
     handler: async ({ deps, principal, query }) => ({ body: await listDrafts(deps, principal, query) }),
   }),

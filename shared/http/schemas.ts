@@ -6,6 +6,7 @@ import { RunSchema } from '../domain/run.ts';
 import { SpanSchema } from '../domain/trace.ts';
 import { LedgerReportSchema } from '../usecases/finance.ts';
 import { MetricsReportSchema } from '../usecases/metrics.ts';
+import { DraftSummarySchema } from '../usecases/review.ts';
 import { WORKFLOWS } from '../workflows/registry.ts';
 
 /**
@@ -112,7 +113,10 @@ export const DraftResponseSchema = DraftSchema.extend({
 }).meta({ id: 'Draft' });
 
 export const DraftPageSchema = z
-  .object({ items: z.array(DraftResponseSchema), nextCursor: z.string().nullable() })
+  .object({
+    items: z.array(DraftSummarySchema.meta({ id: 'DraftSummary' })),
+    nextCursor: z.string().nullable(),
+  })
   .meta({ id: 'DraftPage' });
 
 export const TraceSchema = z

@@ -75,7 +75,8 @@ export interface RunListQuery {
 }
 
 export interface DraftListQuery {
-  status?: DraftStatus;
+  statuses?: readonly DraftStatus[];
+  accountId?: string;
   ownerId?: string;
   limit: number;
   cursor?: string;

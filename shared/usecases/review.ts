@@ -10,7 +10,8 @@ import {
   type RunFailureCode,
 } from '../domain/errors.ts';
 import type { Draft, DraftStatus, Outcome } from '../domain/draft.ts';
-import { DraftStatusSchema } from '../domain/draft.ts';
+import { DraftSchema, DraftStatusSchema } from '../domain/draft.ts';
+import { commaSeparated } from '../domain/query.ts';
 import { canonicalJson, normalizedEditDistance } from '../domain/edit-distance.ts';
 import { assertCanChangeDraft, assertCanSeeDraft, requireRole } from '../domain/permissions.ts';
 import { hasAnyRole, type Principal } from '../domain/principal.ts';
@@ -29,7 +30,10 @@ export const DecisionBodySchema = z
 export const EditDraftBodySchema = z.object({ content: z.record(z.string(), z.unknown()) }).strict();
 export const ListDraftsQuerySchema = z
   .object({
-    status: DraftStatusSchema.optional(),
+    status: commaSeparated(DraftStatusSchema)
+      .optional()
+      .meta({ description: 'One or several statuses, comma-separated: `awaiting_review,escalated`.' }),
+    accountId: z.string().max(128).optional(),
     limit: z.coerce.number().int().min(1).max(100).default(20),
     cursor: z.string().max(2000).optional(),
   })
@@ -77,7 +81,7 @@ export async function listDrafts(
   deps: Pick<Deps, 'drafts'>,
   principal: Principal,
   query: unknown,
-): Promise<{ items: Draft[]; nextCursor: string | null }> {
+): Promise<{ items: DraftSummary[]; nextCursor: string | null }> {
   const parsed = ListDraftsQuerySchema.safeParse(query);
   if (!parsed.success) {
     throw new ValidationError(
@@ -86,12 +90,23 @@ export async function listDrafts(
     );
   }
   const ownOnly = !hasAnyRole(principal, ['manager', 'admin']);
-  return deps.drafts.listDrafts(principal.tenantId, {
+  const page = await deps.drafts.listDrafts(principal.tenantId, {
     limit: parsed.data.limit,
-    ...(parsed.data.status ? { status: parsed.data.status } : {}),
+    ...(parsed.data.status ? { statuses: parsed.data.status } : {}),
+    ...(parsed.data.accountId !== undefined ? { accountId: parsed.data.accountId } : {}),
     ...(parsed.data.cursor ? { cursor: parsed.data.cursor } : {}),
     ...(ownOnly ? { ownerId: principal.sub } : {}),
   });
+  return { items: page.items.map(toDraftSummary), nextCursor: page.nextCursor };
+}
+
+/** What a review queue shows per draft: everything but the content, the original and the evidence. */
+export const DraftSummarySchema = DraftSchema.omit({ content: true, original: true, evidence: true });
+export type DraftSummary = z.infer<typeof DraftSummarySchema>;
+
+export function toDraftSummary(draft: Draft): DraftSummary {
+  const { content: _content, original: _original, evidence: _evidence, ...summary } = draft;
+  return summary;
 }
 
 function conflictFor(current: Draft | null, expectedVersion: number | undefined): never {

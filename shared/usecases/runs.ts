@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { commaSeparated } from '../domain/query.ts';
 import {
   BudgetExceededError,
   ConflictError,
@@ -192,23 +193,8 @@ const RUN_LIST_DAY = z.iso.date('must be an existing YYYY-MM-DD date');
 /** `GET /v1/runs`: filters, page size and cursor. `status` takes one or several statuses, comma-separated. */
 export const ListRunsQuerySchema = z
   .object({
-    status: z
-      .string()
-      .max(200)
+    status: commaSeparated(RunStatusSchema)
       .optional()
-      .transform((value, context) => {
-        if (value === undefined) return undefined;
-        const statuses = value.split(',').map((part) => part.trim());
-        const parsed = z.array(RunStatusSchema).min(1).safeParse(statuses);
-        if (!parsed.success) {
-          context.addIssue({
-            code: 'custom',
-            message: `each status must be one of ${RunStatusSchema.options.join(', ')}`,
-          });
-          return z.NEVER;
-        }
-        return parsed.data;
-      })
       .meta({
         description: 'One or several statuses, comma-separated: `failed` or `awaiting_review,escalated`.',
       }),

@@ -465,8 +465,42 @@ export interface components {
       };
     };
     DraftPage: {
-      items: components['schemas']['Draft'][];
+      items: components['schemas']['DraftSummary'][];
       nextCursor: string | null;
+    };
+    DraftSummary: {
+      draftId: string;
+      runId: string;
+      tenantId: string;
+      workflowId: string;
+      ownerId: string;
+      accountId: string;
+      /** @enum {string} */
+      status: 'awaiting_review' | 'escalated' | 'approved' | 'rejected' | 'expired';
+      version: number;
+      promptId: string;
+      promptVersion: string;
+      model: string;
+      escalation: {
+        by: string;
+        reason: string | null;
+        /** Format: date-time */
+        at: string;
+      } | null;
+      outcome: {
+        /** @enum {string} */
+        decision: 'approved' | 'rejected' | 'expired';
+        reviewer: string | null;
+        reason: string | null;
+        editDistance: number;
+        timeToDecisionMs: number;
+        /** Format: date-time */
+        decidedAt: string;
+      } | null;
+      /** Format: date-time */
+      createdAt: string;
+      /** Format: date-time */
+      updatedAt: string;
     };
     Draft: {
       draftId: string;
@@ -1105,8 +1139,9 @@ export interface operations {
   listDrafts: {
     parameters: {
       query?: {
-        /** @description Only drafts in this status. */
-        status?: 'awaiting_review' | 'escalated' | 'approved' | 'rejected' | 'expired';
+        /** @description One or several statuses, comma-separated: `awaiting_review,escalated`. */
+        status?: string;
+        accountId?: string;
         limit?: number;
         cursor?: string;
       };
@@ -1116,7 +1151,7 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description A page of drafts. */
+      /** @description A page of draft summaries (no content). */
       200: {
         headers: {
           [name: string]: unknown;

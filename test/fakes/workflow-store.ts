@@ -208,7 +208,8 @@ export class InMemoryWorkflowStore implements RunStore, DraftStore {
     const matching = [...this.drafts.values()]
       .filter((d) => d.tenantId === tenantId)
       .filter((d) => query.ownerId === undefined || d.ownerId === query.ownerId)
-      .filter((d) => query.status === undefined || d.status === query.status)
+      .filter((d) => query.statuses === undefined || query.statuses.includes(d.status))
+      .filter((d) => query.accountId === undefined || d.accountId === query.accountId)
       .sort((a, b) => (sortKey(a) < sortKey(b) ? 1 : -1))
       .filter((d) => after === null || sortKey(d) < after);
     const items = matching.slice(0, query.limit);

@@ -20,6 +20,7 @@ import {
   markFailed,
   parseIfMatch,
   recordOutcome,
+  toDraftSummary,
 } from '#shared/usecases/review.ts';
 import { makeDeps, type TestDeps } from '../fakes/deps.ts';
 import { RecordingEngine } from '../fakes/engine.ts';
@@ -487,12 +488,38 @@ describe('reading drafts', () => {
     const forMaria = await listDrafts(deps, maria, { status: 'awaiting_review', limit: '10' });
 
     expect(forAlice.items.map((d) => d.draftId)).toEqual([mine.draftId]);
-    expect(forMaria).toEqual({ items: [bobs, mine], nextCursor: null });
+    expect(forMaria).toEqual({ items: [toDraftSummary(bobs), toDraftSummary(mine)], nextCursor: null });
+  });
+
+  it('lists summaries without content, by several statuses at once and by account', async () => {
+    const deps = makeDeps();
+    const mine = await seedDraft(deps, await seedRun(deps, { principal: alice }));
+    deps.clock.advance(1);
+    const bobs = await seedDraft(deps, await seedRun(deps, { principal: bob, accountId: 'acct-contoso' }));
+    await escalateDraft(deps, bob, bobs.draftId, undefined, undefined);
+
+    const open = await listDrafts(deps, maria, { status: 'awaiting_review,escalated' });
+    const escalated = await listDrafts(deps, maria, { status: 'escalated' });
+    const contoso = await listDrafts(deps, maria, { accountId: 'acct-contoso' });
+
+    expect(open.items.map((d) => [d.draftId, d.status])).toEqual([
+      [bobs.draftId, 'escalated'],
+      [mine.draftId, 'awaiting_review'],
+    ]);
+    expect(open.items.some((d) => 'content' in d || 'evidence' in d)).toBe(false);
+    expect(escalated.items.map((d) => d.draftId)).toEqual([bobs.draftId]);
+    expect(contoso.items.map((d) => d.draftId)).toEqual([bobs.draftId]);
   });
 
   it('answers 400 for an unknown query parameter or a bad limit', async () => {
     const deps = makeDeps();
-    for (const query of [{ owner: 'csm-bob' }, { limit: '0' }, { limit: 'all' }, { status: 'open' }]) {
+    for (const query of [
+      { owner: 'csm-bob' },
+      { limit: '0' },
+      { limit: 'all' },
+      { status: 'open' },
+      { status: 'awaiting_review,open' },
+    ]) {
       expect(await rejectionOf(listDrafts(deps, maria, query))).toBeInstanceOf(ValidationError);
     }
   });

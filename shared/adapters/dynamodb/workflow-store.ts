@@ -368,6 +368,7 @@ export class DynamoWorkflowStore implements RunStore, DraftStore {
         throw new ValidationError('The cursor is invalid.');
       }
     }
+    const filter = draftFilter(query);
     const items: Draft[] = [];
     let lastKey: Record<string, unknown> | undefined = startKey;
     // With a status filter DynamoDB may return short pages; keep reading until the page is full.
@@ -377,12 +378,9 @@ export class DynamoWorkflowStore implements RunStore, DraftStore {
           TableName: this.table,
           IndexName: byOwner ? 'byOwner' : 'byTenant',
           KeyConditionExpression: byOwner ? 'gsi2pk = :p' : 'gsi1pk = :p',
-          ExpressionAttributeValues: {
-            ':p': partition,
-            ...(query.status ? { ':status': query.status } : {}),
-          },
-          ...(query.status
-            ? { FilterExpression: '#status = :status', ExpressionAttributeNames: { '#status': 'status' } }
+          ExpressionAttributeValues: { ':p': partition, ...filter.values },
+          ...(filter.expression
+            ? { FilterExpression: filter.expression, ExpressionAttributeNames: filter.names }
             : {}),
           ScanIndexForward: false,
           Limit: query.limit - items.length,
@@ -571,6 +569,31 @@ export class DynamoWorkflowStore implements RunStore, DraftStore {
       }),
     );
   }
+}
+
+/** The filter of a draft list: any of the statuses, and the account. */
+function draftFilter(query: DraftListQuery): {
+  expression: string | undefined;
+  names: Record<string, string>;
+  values: Record<string, unknown>;
+} {
+  const parts: string[] = [];
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = {};
+  if (query.statuses && query.statuses.length > 0) {
+    names['#status'] = 'status';
+    const placeholders = query.statuses.map((status, index) => {
+      values[`:s${String(index)}`] = status;
+      return `:s${String(index)}`;
+    });
+    parts.push(`#status IN (${placeholders.join(', ')})`);
+  }
+  if (query.accountId !== undefined) {
+    names['#account'] = 'accountId';
+    values[':account'] = query.accountId;
+    parts.push('#account = :account');
+  }
+  return { expression: parts.length > 0 ? parts.join(' AND ') : undefined, names, values };
 }
 
 function encodeCursor(key: Record<string, unknown>): string {
