@@ -311,7 +311,11 @@ export const ROUTES: readonly Route[] = [
       header: z.object({
         'if-match': z
           .string()
-          .meta({ description: 'The ETag of the version being edited; stale → 412.', examples: ['"1"'] }),
+          .optional()
+          .meta({
+            description: 'Required: the ETag of the version being edited; stale → 412, missing → 428.',
+            examples: ['"1"'],
+          }),
       }),
     },
     body: {

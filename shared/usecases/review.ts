@@ -77,24 +77,20 @@ export async function getDraft(
   return loadVisibleDraft(deps, principal, draftId);
 }
 
+export type ListDraftsQuery = z.output<typeof ListDraftsQuerySchema>;
+
+/** A page of draft summaries, newest first: a CSM's own, or the tenant's for managers and admins. */
 export async function listDrafts(
   deps: Pick<Deps, 'drafts'>,
   principal: Principal,
-  query: unknown,
+  query: ListDraftsQuery,
 ): Promise<{ items: DraftSummary[]; nextCursor: string | null }> {
-  const parsed = ListDraftsQuerySchema.safeParse(query);
-  if (!parsed.success) {
-    throw new ValidationError(
-      'The query string is invalid.',
-      parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })),
-    );
-  }
   const ownOnly = !hasAnyRole(principal, ['manager', 'admin']);
   const page = await deps.drafts.listDrafts(principal.tenantId, {
-    limit: parsed.data.limit,
-    ...(parsed.data.status ? { statuses: parsed.data.status } : {}),
-    ...(parsed.data.accountId !== undefined ? { accountId: parsed.data.accountId } : {}),
-    ...(parsed.data.cursor ? { cursor: parsed.data.cursor } : {}),
+    limit: query.limit,
+    ...(query.status ? { statuses: query.status } : {}),
+    ...(query.accountId !== undefined ? { accountId: query.accountId } : {}),
+    ...(query.cursor ? { cursor: query.cursor } : {}),
     ...(ownOnly ? { ownerId: principal.sub } : {}),
   });
   return { items: page.items.map(toDraftSummary), nextCursor: page.nextCursor };

@@ -1266,9 +1266,9 @@ export interface operations {
   editDraft: {
     parameters: {
       query?: never;
-      header: {
-        /** @description The ETag of the version being edited; stale → 412. */
-        'if-match': string;
+      header?: {
+        /** @description Required: the ETag of the version being edited; stale → 412, missing → 428. */
+        'if-match'?: string;
       };
       path: {
         /** @description The draft id (`drf_…`). */

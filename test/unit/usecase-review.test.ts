@@ -17,6 +17,7 @@ import {
   failureCodeOf,
   getDraft,
   listDrafts,
+  ListDraftsQuerySchema,
   markFailed,
   parseIfMatch,
   recordOutcome,
@@ -484,8 +485,12 @@ describe('reading drafts', () => {
     deps.clock.advance(1);
     const bobs = await seedDraft(deps, await seedRun(deps, { principal: bob, accountId: 'acct-contoso' }));
 
-    const forAlice = await listDrafts(deps, alice, {});
-    const forMaria = await listDrafts(deps, maria, { status: 'awaiting_review', limit: '10' });
+    const forAlice = await listDrafts(deps, alice, ListDraftsQuerySchema.parse({}));
+    const forMaria = await listDrafts(
+      deps,
+      maria,
+      ListDraftsQuerySchema.parse({ status: 'awaiting_review', limit: '10' }),
+    );
 
     expect(forAlice.items.map((d) => d.draftId)).toEqual([mine.draftId]);
     expect(forMaria).toEqual({ items: [toDraftSummary(bobs), toDraftSummary(mine)], nextCursor: null });
@@ -498,9 +503,13 @@ describe('reading drafts', () => {
     const bobs = await seedDraft(deps, await seedRun(deps, { principal: bob, accountId: 'acct-contoso' }));
     await escalateDraft(deps, bob, bobs.draftId, undefined, undefined);
 
-    const open = await listDrafts(deps, maria, { status: 'awaiting_review,escalated' });
-    const escalated = await listDrafts(deps, maria, { status: 'escalated' });
-    const contoso = await listDrafts(deps, maria, { accountId: 'acct-contoso' });
+    const open = await listDrafts(
+      deps,
+      maria,
+      ListDraftsQuerySchema.parse({ status: 'awaiting_review,escalated' }),
+    );
+    const escalated = await listDrafts(deps, maria, ListDraftsQuerySchema.parse({ status: 'escalated' }));
+    const contoso = await listDrafts(deps, maria, ListDraftsQuerySchema.parse({ accountId: 'acct-contoso' }));
 
     expect(open.items.map((d) => [d.draftId, d.status])).toEqual([
       [bobs.draftId, 'escalated'],
@@ -511,8 +520,7 @@ describe('reading drafts', () => {
     expect(contoso.items.map((d) => d.draftId)).toEqual([bobs.draftId]);
   });
 
-  it('answers 400 for an unknown query parameter or a bad limit', async () => {
-    const deps = makeDeps();
+  it('refuses an unknown query parameter, a bad limit or an unknown status', () => {
     for (const query of [
       { owner: 'csm-bob' },
       { limit: '0' },
@@ -520,7 +528,7 @@ describe('reading drafts', () => {
       { status: 'open' },
       { status: 'awaiting_review,open' },
     ]) {
-      expect(await rejectionOf(listDrafts(deps, maria, query))).toBeInstanceOf(ValidationError);
+      expect(ListDraftsQuerySchema.safeParse(query).success).toBe(false);
     }
   });
 
