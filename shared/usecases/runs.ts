@@ -193,11 +193,9 @@ const RUN_LIST_DAY = z.iso.date('must be an existing YYYY-MM-DD date');
 /** `GET /v1/runs`: filters, page size and cursor. `status` takes one or several statuses, comma-separated. */
 export const ListRunsQuerySchema = z
   .object({
-    status: commaSeparated(RunStatusSchema)
-      .optional()
-      .meta({
-        description: 'One or several statuses, comma-separated: `failed` or `awaiting_review,escalated`.',
-      }),
+    status: commaSeparated(RunStatusSchema).optional().meta({
+      description: 'One or several statuses, comma-separated: `failed` or `awaiting_review,escalated`.',
+    }),
     workflowId: z.string().max(64).optional(),
     accountId: z.string().max(128).optional(),
     from: RUN_LIST_DAY.optional().meta({
