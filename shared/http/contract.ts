@@ -199,8 +199,21 @@ function parseHeaders(schema: z.ZodObject | undefined, event: APIGatewayProxyEve
     if (value !== undefined) values[name] = value;
   }
   const parsed = schema.safeParse(values);
-  if (!parsed.success) throw new ValidationError('A request header is invalid.', issuesOf(parsed.error));
+  if (!parsed.success) {
+    const names = [...new Set(parsed.error.issues.map((issue) => String(issue.path[0] ?? '')))].map(
+      headerName,
+    );
+    throw new ValidationError(`The ${names.join(', ')} header is invalid.`, issuesOf(parsed.error));
+  }
   return parsed.data;
+}
+
+/** `idempotency-key` → `Idempotency-Key`, as the header is usually written. */
+function headerName(name: string): string {
+  return name
+    .split('-')
+    .map((part) => `${part.charAt(0).toUpperCase()}${part.slice(1)}`)
+    .join('-');
 }
 
 function mediaTypeOf(event: APIGatewayProxyEventV2): string | undefined {

@@ -154,7 +154,7 @@ describe('API router', () => {
         body: {
           error: {
             code: 'invalid_request',
-            message: 'A request header is invalid.',
+            message: 'The Idempotency-Key header is invalid.',
             details: [{ path: 'idempotency-key', message: 'must be 1 to 128 printable ASCII characters' }],
             requestId: 'req-test',
           },
