@@ -29,6 +29,8 @@ import type { Role } from '../domain/principal.ts';
 import {
   getBudget,
   getLedgerReport,
+  getPrices,
+  PriceListSchema,
   LedgerQuerySchema,
   putBudget,
   PutBudgetBodySchema,
@@ -418,6 +420,23 @@ export const ROUTES: readonly Route[] = [
         },
       };
     },
+  }),
+  defineRoute({
+    operation: 'getPrices',
+    method: 'GET',
+    path: '/v1/prices',
+    summary: 'Model prices in force',
+    description:
+      'The price table the ledger charges with: each model’s row in force now, and the table’s version.',
+    tag: 'finance',
+    access: EVERYONE,
+    response: {
+      status: 200,
+      description: 'The prices in force.',
+      schema: PriceListSchema.meta({ id: 'PriceList' }),
+    },
+    errors: [401, 403],
+    handler: ({ deps }) => Promise.resolve({ body: getPrices(deps) }),
   }),
   defineRoute({
     operation: 'getMetrics',

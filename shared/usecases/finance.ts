@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { NotFoundError, ValidationError } from '../domain/errors.ts';
 import { hasAnyRole, type Principal } from '../domain/principal.ts';
-import { roundUsd } from '../domain/pricing.ts';
+import { PRICE_TABLE, PRICE_TABLE_VERSION, priceFor, roundUsd } from '../domain/pricing.ts';
 import type { Budget, LedgerEntry } from '../ports/index.ts';
 import type { Deps } from './deps.ts';
 
@@ -255,4 +255,32 @@ export async function putBudget(
     parsed.data.limitUsd,
     now,
   );
+}
+
+export const PriceListSchema = z.object({
+  version: z.string(),
+  currency: z.literal('USD'),
+  unit: z.literal('per million tokens'),
+  prices: z.array(
+    z.object({
+      model: z.string(),
+      effectiveFrom: z.string(),
+      inputPerMTok: z.number(),
+      cachedInputPerMTok: z.number(),
+      outputPerMTok: z.number(),
+    }),
+  ),
+});
+export type PriceList = z.infer<typeof PriceListSchema>;
+
+/** `GET /v1/prices`: the price of every model in force now, and the table's version. */
+export function getPrices(deps: Pick<Deps, 'clock'>): PriceList {
+  const now = deps.clock.now();
+  const models = [...new Set(PRICE_TABLE.map((row) => row.model))].sort();
+  return {
+    version: PRICE_TABLE_VERSION,
+    currency: 'USD',
+    unit: 'per million tokens',
+    prices: models.map((model) => ({ ...priceFor(model, now) })),
+  };
 }

@@ -263,6 +263,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/prices': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Model prices in force
+     * @description The price table the ledger charges with: each model’s row in force now, and the table’s version.
+     */
+    get: operations['getPrices'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/metrics': {
     parameters: {
       query?: never;
@@ -606,6 +626,20 @@ export interface components {
         inputTokens: number;
         cachedInputTokens: number;
         outputTokens: number;
+      }[];
+    };
+    PriceList: {
+      version: string;
+      /** @constant */
+      currency: 'USD';
+      /** @constant */
+      unit: 'per million tokens';
+      prices: {
+        model: string;
+        effectiveFrom: string;
+        inputPerMTok: number;
+        cachedInputPerMTok: number;
+        outputPerMTok: number;
       }[];
     };
     MetricsReport: {
@@ -1922,6 +1956,55 @@ export interface operations {
       };
       /** @description The requested media type is not served. */
       406: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An internal error; the body carries only the request id. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  getPrices: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The prices in force. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PriceList'];
+        };
+      };
+      /** @description No valid bearer token. */
+      401: {
+        headers: {
+          /** @description The bearer challenge. */
+          'www-authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The caller’s roles do not allow this operation. */
+      403: {
         headers: {
           [name: string]: unknown;
         };

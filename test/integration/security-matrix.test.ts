@@ -155,6 +155,19 @@ const ROWS: readonly Row[] = [
     },
   },
   {
+    id: 'GET /v1/prices',
+    operation: 'getPrices',
+    sides: ['same'],
+    expect: {
+      csmOwn: both(200),
+      csmOther: both(200),
+      manager: both(200),
+      admin: both(200),
+      finance: both(200),
+      operator: both(200),
+    },
+  },
+  {
     id: 'GET /v1/runs/{runId}',
     operation: 'getRun',
     resource: RUN_IN_PATH,
