@@ -618,9 +618,11 @@ export interface components {
       /** @constant */
       currency: 'USD';
       totalUsd: number;
+      estimatedUsd: number;
       rows: {
         key: string;
         costUsd: number;
+        estimatedUsd: number;
         attempts: number;
         runs: number;
         inputTokens: number;

@@ -163,7 +163,7 @@ async function walkthrough(baseUrl: string): Promise<void> {
   const csv = await dave.GET('/v1/ledger', { params: { query: { format: 'csv' } }, parseAs: 'text' });
   expect(csv.response.headers.get('content-type')).toMatch(/^text\/csv/);
   expect(csv.data?.split('\n')[0]).toBe(
-    'tenant,currency,period_from,period_to,cost,attempts,runs,input_tokens,cached_input_tokens,output_tokens',
+    'tenant,currency,period_from,period_to,cost,attempts,runs,input_tokens,cached_input_tokens,output_tokens,estimated_cost',
   );
 
   const metrics = await dave.GET('/v1/metrics', {

@@ -151,7 +151,7 @@ describe('ledger report', () => {
     expect(csv.headers.get('content-type')).toMatch(/^text\/csv\b/);
     expect(csv.headers.get('content-disposition')).toMatch(/^attachment; filename=".+\.csv"$/);
     expect(csv.text.trimEnd().split('\n')).toEqual([
-      'model,currency,period_from,period_to,cost,attempts,runs,input_tokens,cached_input_tokens,output_tokens',
+      'model,currency,period_from,period_to,cost,attempts,runs,input_tokens,cached_input_tokens,output_tokens,estimated_cost',
       ...json.rows.map((row) =>
         [
           row.key,
@@ -164,6 +164,7 @@ describe('ledger report', () => {
           row.inputTokens,
           row.cachedInputTokens,
           row.outputTokens,
+          row.estimatedUsd.toFixed(6),
         ].join(','),
       ),
     ]);
