@@ -54,6 +54,7 @@ function memoryDeps(
       traceTtlDays: 1,
       rateLimits: { requestsPerMinute: 1e9, tokensPerMinute: 1e12 },
       attemptTimeoutCapMs: null,
+      reviewTimeoutSeconds: null,
     },
   };
 }

@@ -119,6 +119,7 @@ export function buildDeps(
       modelAllowList: env.MODEL_ALLOW_LIST ?? [],
       traceTtlDays: env.TRACE_TTL_DAYS ?? 0,
       attemptTimeoutCapMs: env.MODEL_ATTEMPT_TIMEOUT_MS ?? null,
+      reviewTimeoutSeconds: env.REVIEW_TIMEOUT_SECONDS ?? null,
       // Functions that touch the ledger enforce rate limits, so they must be configured there.
       rateLimits: env.LEDGER_TABLE
         ? {

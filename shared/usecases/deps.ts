@@ -23,6 +23,8 @@ export interface RuntimeSettings {
   rateLimits: { requestsPerMinute: number; tokensPerMinute: number };
   /** An environment's cap on the per-attempt model timeout, ms (null: the workflow's own). */
   attemptTimeoutCapMs: number | null;
+  /** How long a draft waits for review, s: StoreDraft stores the absolute `expiresAt` (null: none). */
+  reviewTimeoutSeconds: number | null;
 }
 
 /** Every port a use case may need. Each use case declares the subset it uses with `Pick`. */

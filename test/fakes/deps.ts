@@ -34,6 +34,7 @@ export const TEST_SETTINGS: RuntimeSettings = {
   traceTtlDays: 7,
   rateLimits: { requestsPerMinute: 100, tokensPerMinute: 1_000_000 },
   attemptTimeoutCapMs: null,
+  reviewTimeoutSeconds: null,
 };
 
 export interface DepsOverrides {
