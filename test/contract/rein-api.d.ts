@@ -412,13 +412,15 @@ export interface components {
           | 'budget_exceeded'
           | 'rate_limited'
           | 'context_unavailable'
-          | 'internal_error';
+          | 'internal_error'
+          | 'interrupted';
         message: string;
       } | null;
       costUsd: number;
       promptId: string;
       promptVersion: string;
       model: string | null;
+      expiresAt?: string | null;
       /** Format: date-time */
       createdAt: string;
       /** Format: date-time */
@@ -450,13 +452,15 @@ export interface components {
           | 'budget_exceeded'
           | 'rate_limited'
           | 'context_unavailable'
-          | 'internal_error';
+          | 'internal_error'
+          | 'interrupted';
         message: string;
       } | null;
       costUsd: number;
       promptId: string;
       promptVersion: string;
       model: string | null;
+      expiresAt?: string | null;
       /** Format: date-time */
       createdAt: string;
       /** Format: date-time */
@@ -517,6 +521,7 @@ export interface components {
         /** Format: date-time */
         decidedAt: string;
       } | null;
+      expiresAt?: string | null;
       /** Format: date-time */
       createdAt: string;
       /** Format: date-time */
@@ -567,6 +572,7 @@ export interface components {
         /** Format: date-time */
         decidedAt: string;
       } | null;
+      expiresAt?: string | null;
       /** Format: date-time */
       createdAt: string;
       /** Format: date-time */
