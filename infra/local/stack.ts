@@ -10,6 +10,7 @@ import { parseEnv, type Env } from '#shared/config.ts';
 import { createDocumentClient } from '#shared/adapters/dynamodb/client.ts';
 import { StaticSecretSource } from '#shared/adapters/secrets/static-secret-source.ts';
 import type { Deps } from '#shared/usecases/deps.ts';
+import type { GatewayStore } from '#shared/ports/index.ts';
 import { buildDeps, type SdkAdapters } from '../../functions/commons/deps.ts';
 import { createApp } from '../app-factory.ts';
 import type { EnvironmentConfigInput } from '../config/types.ts';
@@ -282,6 +283,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     await recoverRuns({
       doc,
       workflowTable,
+      gateway: modelCall.deps.gateway,
       engine,
       journal,
       definition,
@@ -382,18 +384,27 @@ function failurePathOf(definition: StateMachineDefinition): { state: string; res
  * flight is resumed at the state it had entered, with that state's input (as Step Functions
  * retries a task); a run whose progress is unknown (no readable journal entry, or a state the
  * definition no longer has) fails with `interrupted` through MarkFailed, the path every failed
- * run takes, which releases its holds and charges answers already kept.
+ * run takes.
+ *
+ * Before any run goes on, the budget holds of the runs in flight are ended: their leases belonged to
+ * invocations of the stopped process, which are all dead now whatever `leaseUntil` says (a Lambda's
+ * lease outlives it only because AWS gives no such certainty). Answers kept on a hold are charged,
+ * other holds released, through the protocol's own sweep; a resumed task then takes a fresh hold
+ * instead of waiting out a dead one.
  */
 async function recoverRuns(options: {
   doc: DynamoDBDocumentClient;
   workflowTable: string;
+  gateway: GatewayStore;
   engine: LocalWorkflowEngine;
   journal: ExecutionJournal | null;
   definition: StateMachineDefinition;
   reviewState: string | undefined;
   logger: Logger;
 }): Promise<void> {
-  const { doc, workflowTable, engine, journal, reviewState, logger } = options;
+  const { doc, workflowTable, gateway, engine, journal, reviewState, logger } = options;
+  const toResume: (() => void)[] = [];
+  const tenantsInFlight = new Set<string>();
   const journalled = journal?.entries() ?? new Map<string, JournalEntry | null>();
   const failure = failurePathOf(options.definition);
   const resumable = (
@@ -437,20 +448,33 @@ async function recoverRuns(options: {
           });
         continue;
       }
+      tenantsInFlight.add(tenantId);
       if (resumable(entry, tenantId, runId)) {
         logger.info('Resuming a run interrupted by a stop', { runId, state: entry.state });
-        engine.resume(entry);
+        toResume.push(() => {
+          engine.resume(entry);
+        });
       } else {
         logger.warn('Failing a run interrupted by a stop: its progress is unknown', { runId });
-        engine.resume({
-          runId,
-          state: failure.state,
-          input: { tenantId, runId, attempt: 1, error: { ...INTERRUPTED_ERROR } },
+        toResume.push(() => {
+          engine.resume({
+            runId,
+            state: failure.state,
+            input: { tenantId, runId, attempt: 1, error: { ...INTERRUPTED_ERROR } },
+          });
         });
       }
     }
     startKey = page.LastEvaluatedKey;
   } while (startKey);
+  // No invocation of the stopped process is alive: every lease it held has ended.
+  const afterEveryLease = new Date(8.64e15);
+  for (const tenantId of tenantsInFlight) {
+    const ended = await gateway.sweepExpired(tenantId, afterEveryLease);
+    if (ended.length > 0)
+      logger.info('Ended holds left by the stopped process', { tenantId, holds: ended.length });
+  }
+  for (const resume of toResume) resume();
   // Runs that had ended while their execution still had work to do (RecordOutcome or MarkFailed
   // sweeping the run's reservations): that work is idempotent, so it is entered again.
   for (const [runId, entry] of journalled) {
