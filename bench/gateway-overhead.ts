@@ -4,6 +4,7 @@ import { zodTextFormat } from 'openai/helpers/zod';
 import { RenewalBriefSchema } from '#shared/domain/brief.ts';
 import type { ContextObject } from '#shared/domain/context.ts';
 import type { Run } from '#shared/domain/run.ts';
+import { STRICT_OUTBOUND_POLICY } from '#shared/outbound/address-policy.ts';
 import { OpenAiModelClient } from '#shared/adapters/openai/model-client.ts';
 import type { AttemptRecord, GatewayStore, RunStore, TraceSink } from '#shared/ports/index.ts';
 import type { Deps } from '#shared/usecases/deps.ts';
@@ -62,6 +63,7 @@ function memoryDeps(
       webhookRetry: DEPLOYED_RETRY_POLICY,
       outboxSweepGraceSeconds: 0,
       reviewTimeoutSeconds: null,
+      outboundPolicy: STRICT_OUTBOUND_POLICY,
     },
   };
 }

@@ -1,6 +1,8 @@
 import { outboundPolicy, parseEnv, required, type Env } from '#shared/config.ts';
 import { DynamoWebhookStore } from '#shared/adapters/dynamodb/webhook-store.ts';
 import { OutboundWebhookTransport } from '#shared/adapters/outbound/webhook-transport.ts';
+import { DynamoActionStore, LocalSigningSecrets } from '#shared/adapters/dynamodb/action-store.ts';
+import { sendOutbound } from '#shared/outbound/http.ts';
 import { createDocumentClient } from '#shared/adapters/dynamodb/client.ts';
 import { DynamoGatewayStore } from '#shared/adapters/dynamodb/gateway-store.ts';
 import { DynamoLedger } from '#shared/adapters/dynamodb/ledger.ts';
@@ -12,6 +14,9 @@ import { DynamoWorkflowStore } from '#shared/adapters/dynamodb/workflow-store.ts
 import { StaticSecretSource } from '#shared/adapters/secrets/static-secret-source.ts';
 import type {
   AccountDirectory,
+  ActionStore,
+  ActionTargetStore,
+  SigningSecretStore,
   CircuitBreaker,
   RateLimiter,
   DraftStore,
@@ -56,6 +61,8 @@ export interface SdkAdapters {
   secrets?: (env: Readonly<Env>) => SecretSource | undefined;
   model?: (env: Readonly<Env>, secrets: SecretSource) => ModelClient;
   eventBus?: (env: Readonly<Env>) => EventBus | undefined;
+  /** Action targets' signing secrets (Secrets Manager); the local stage uses its stand-in instead. */
+  signingSecrets?: (env: Readonly<Env>) => SigningSecretStore | undefined;
 }
 
 /**
@@ -86,6 +93,12 @@ export function buildDeps(
   const secretSource = secrets;
   const engine = overrides.engine ?? adapters.engine?.(env);
   const eventBus = overrides.eventBus ?? adapters.eventBus?.(env);
+  const actionStore = env.WORKFLOW_TABLE ? new DynamoActionStore(doc, env.WORKFLOW_TABLE) : null;
+  const signingSecrets =
+    env.REIN_ENV === 'local' && env.WORKFLOW_TABLE
+      ? new LocalSigningSecrets(doc, env.WORKFLOW_TABLE)
+      : adapters.signingSecrets?.(env);
+  const policy = outboundPolicy(env);
 
   return {
     clock: systemClock,
@@ -138,6 +151,11 @@ export function buildDeps(
     webhookTransport: new OutboundWebhookTransport(outboundPolicy(env)),
     metrics: overrides.metrics ?? emfMetrics(env),
     log: logSink(createLogger('rein', env)),
+    actions: actionStore ?? (unavailable('WORKFLOW_TABLE') as ActionStore),
+    actionTargets: actionStore ?? (unavailable('WORKFLOW_TABLE') as ActionTargetStore),
+    signingSecrets:
+      signingSecrets ?? (unavailable('the signing secrets (ACTION_SECRETS_PREFIX)') as SigningSecretStore),
+    outbound: { send: (request) => sendOutbound(request, policy) },
     settings: {
       environment: env.REIN_ENV,
       webhookRetry: {
@@ -150,6 +168,7 @@ export function buildDeps(
       traceTtlDays: env.TRACE_TTL_DAYS ?? 0,
       attemptTimeoutCapMs: env.MODEL_ATTEMPT_TIMEOUT_MS ?? null,
       reviewTimeoutSeconds: env.REVIEW_TIMEOUT_SECONDS ?? null,
+      outboundPolicy: policy,
       // Functions that touch the ledger enforce rate limits, so they must be configured there.
       rateLimits: env.LEDGER_TABLE
         ? {

@@ -11,6 +11,7 @@ import { z } from 'zod';
  * | OPENAI_API_KEY               | use real OpenAI instead of the local model server (empty = unset) | unset |
  * | OPENAI_BASE_URL              | OpenAI-compatible endpoint, as the SDK honours it (empty = unset) | unset |
  * | REIN_REVIEW_TIMEOUT_SECONDS  | override the review timeout of the dev stage           | dev config (1 day) |
+ * | REIN_ACTION_RECEIVER_PORT    | port of the demo CRM's action receiver (loopback)      | 3001 |
  */
 /** Set but empty counts as unset, as the OpenAI SDK and most tools read these variables. */
 const unsetIfEmpty = (value: unknown): unknown => (value === '' ? undefined : value);
@@ -22,6 +23,7 @@ export const LocalEnvSchema = z.object({
   OPENAI_API_KEY: z.preprocess(unsetIfEmpty, z.string().min(1).optional()),
   OPENAI_BASE_URL: z.preprocess(unsetIfEmpty, z.url().optional()),
   REIN_REVIEW_TIMEOUT_SECONDS: z.coerce.number().int().positive().optional(),
+  REIN_ACTION_RECEIVER_PORT: z.coerce.number().int().min(0).max(65535).default(3001),
 });
 
 export function localEnv(

@@ -76,6 +76,8 @@ export interface LocalStack {
   modelCallDeps: Deps;
   /** What would have gone to the stage's EventBridge bus. */
   eventBus: InMemoryEventBus;
+  /** Invokes a task function's handler as the state machine would (e.g. a retried ExecuteActions). */
+  invokeTask(entry: string, payload: Record<string, unknown>): Promise<unknown>;
   token(claims: { sub: string; tenantId: string; roles: string[] }): Promise<string>;
   stop(): Promise<void>;
 }
@@ -199,6 +201,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       for (const [name, value] of Object.entries(variables)) env[name] = String(value);
       // Local overlay: the same variables, pointing at local engines; the secret comes through the SecretSource port.
       delete env['OPENAI_SECRET_ARN'];
+      // Signing secrets of action targets use the local stand-in (LocalSigningSecrets), not Secrets Manager.
+      delete env['ACTION_SECRETS_PREFIX'];
       Object.assign(env, {
         REIN_ENV: 'local',
         AWS_REGION: 'us-east-1',
@@ -207,7 +211,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         ...(env['STATE_MACHINE_ARN'] ? { STATE_MACHINE_ARN: machineArn } : {}),
         // The dev issuer replaces the stage's authorizer, so its claim names come with it.
         ...(env['AUTH_TENANT_CLAIM'] ? { AUTH_TENANT_CLAIM: 'tenant_id', AUTH_ROLES_CLAIM: 'roles' } : {}),
-        // Webhooks: local receivers on loopback, retries within seconds, no stream to wait for.
+        // Actions and webhooks may go to receivers on loopback (the demo CRM; deployed stages never),
+        // webhook retries within seconds, no stream to wait for.
         ...LOCAL_EVENT_SETTINGS,
         LOG_LEVEL: options.logLevel ?? 'WARN',
         ...options.functionEnv,
@@ -368,6 +373,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       apiDeps: api.deps,
       modelCallDeps: modelCall.deps,
       eventBus,
+      invokeTask: (entry, payload) => functionOf(entry).handler(payload, {}),
       token: (claims) => issuer.sign(claims),
       stop: async () => {
         for (const cleanup of cleanups) await cleanup();

@@ -2,7 +2,6 @@ import { z } from 'zod';
 import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.ts';
 import { EventTypeSchema } from '../domain/events.ts';
 import { newId } from '../domain/ids.ts';
-import { requireRole, ROUTE_ROLES } from '../domain/permissions.ts';
 import type { Principal } from '../domain/principal.ts';
 import { safeText } from '../domain/text.ts';
 import {
@@ -17,7 +16,8 @@ import { newSigningSecret } from '../outbound/signing.ts';
 import type { Deps } from './deps.ts';
 
 /**
- * The tenant webhooks API (tenant admins): subscriptions, their delivery log and redelivery.
+ * The tenant webhooks API (tenant admins; roles are checked at the door by the route records):
+ * subscriptions, their delivery log and redelivery.
  * Delivery itself is `./event-delivery.ts`.
  */
 export const CreateWebhookBodySchema = z
@@ -62,7 +62,6 @@ export async function createWebhook(
   principal: Principal,
   body: unknown,
 ): Promise<CreatedWebhook> {
-  requireRole(principal, ROUTE_ROLES.manageWebhooks);
   const parsed = CreateWebhookBodySchema.safeParse(body ?? {});
   if (!parsed.success) throw invalid('The request body is invalid.', parsed.error.issues);
   try {
@@ -96,7 +95,6 @@ export async function listWebhooks(
   deps: Pick<Deps, 'webhooks'>,
   principal: Principal,
 ): Promise<{ items: Webhook[] }> {
-  requireRole(principal, ROUTE_ROLES.manageWebhooks);
   const items = await deps.webhooks.listWebhooks(principal.tenantId);
   return { items: items.map(publicWebhook).sort((a, b) => a.createdAt.localeCompare(b.createdAt)) };
 }
@@ -106,7 +104,6 @@ export async function deleteWebhook(
   principal: Principal,
   webhookId: string,
 ): Promise<void> {
-  requireRole(principal, ROUTE_ROLES.manageWebhooks);
   if (!(await deps.webhooks.deleteWebhook(principal.tenantId, webhookId))) throw new NotFoundError('Webhook');
 }
 
@@ -115,7 +112,6 @@ async function requireWebhook(
   principal: Principal,
   webhookId: string,
 ): Promise<StoredWebhook> {
-  requireRole(principal, ROUTE_ROLES.manageWebhooks);
   const webhook = await deps.webhooks.getWebhook(principal.tenantId, webhookId);
   if (!webhook) throw new NotFoundError('Webhook');
   return webhook;
@@ -144,9 +140,9 @@ export async function redeliver(
 ): Promise<Delivery> {
   const webhook = await requireWebhook(deps, principal, webhookId);
   if (webhook.status === 'disabled') {
-    throw new ConflictError('The webhook is disabled; create a new one for a working endpoint.', {
-      status: 'disabled',
-    });
+    throw new ConflictError('The webhook is disabled; create a new one for a working endpoint.', [
+      { path: 'status', message: 'disabled' },
+    ]);
   }
   const delivery = await deps.webhooks.redeliver(
     { tenantId: principal.tenantId, webhookId, deliveryId },

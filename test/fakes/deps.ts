@@ -1,4 +1,5 @@
 import type { SourceId } from '#shared/domain/context.ts';
+import { STRICT_OUTBOUND_POLICY } from '#shared/outbound/address-policy.ts';
 import type { ContextSource } from '#shared/ports/index.ts';
 import type { Deps, RuntimeSettings } from '#shared/usecases/deps.ts';
 import { FakeAccountDirectory } from './accounts.ts';
@@ -17,6 +18,7 @@ import {
   RecordingMetrics,
   ScriptedWebhookTransport,
 } from './webhooks.ts';
+import { FakeOutbound, InMemoryActionTargets, InMemorySigningSecrets } from './actions.ts';
 
 /** `Deps` with the concrete fakes exposed, so tests can script them and inspect what happened. */
 export interface TestDeps extends Deps {
@@ -36,6 +38,9 @@ export interface TestDeps extends Deps {
   webhookTransport: ScriptedWebhookTransport;
   metrics: RecordingMetrics;
   log: RecordingLog;
+  actionTargets: InMemoryActionTargets;
+  signingSecrets: InMemorySigningSecrets;
+  outbound: FakeOutbound;
   /** Every delay passed to `sleep`, in ms, in order. */
   sleeps: number[];
 }
@@ -49,6 +54,7 @@ export const TEST_SETTINGS: RuntimeSettings = {
   webhookRetry: { baseSeconds: 10, maxDelaySeconds: 3600, windowSeconds: 24 * 60 * 60 },
   outboxSweepGraceSeconds: 0,
   reviewTimeoutSeconds: null,
+  outboundPolicy: STRICT_OUTBOUND_POLICY,
 };
 
 export interface DepsOverrides {
@@ -62,6 +68,7 @@ export interface DepsOverrides {
   ledger?: InMemoryLedger;
   rateLimiter?: InMemoryRateLimiter;
   breaker?: FakeCircuitBreaker;
+  outbound?: FakeOutbound;
   settings?: Partial<RuntimeSettings>;
   webhookTransport?: ScriptedWebhookTransport;
 }
@@ -96,6 +103,10 @@ export function makeDeps(overrides: DepsOverrides = {}): TestDeps {
     webhookTransport: overrides.webhookTransport ?? new ScriptedWebhookTransport(),
     metrics: new RecordingMetrics(),
     log: new RecordingLog(),
+    actions: store,
+    actionTargets: new InMemoryActionTargets(),
+    signingSecrets: new InMemorySigningSecrets(),
+    outbound: overrides.outbound ?? new FakeOutbound(),
     settings: { ...TEST_SETTINGS, ...overrides.settings },
     sleeps,
     sleep: (ms: number) => {

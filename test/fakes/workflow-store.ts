@@ -1,13 +1,16 @@
+import type { ActionExecution, ActionRecord } from '#shared/domain/actions.ts';
 import type { ContextObject } from '#shared/domain/context.ts';
 import type { Draft, DraftStatus } from '#shared/domain/draft.ts';
 import type { DomainEvent } from '#shared/domain/events.ts';
 import { roundUsd } from '#shared/domain/pricing.ts';
 import { TERMINAL_RUN_STATUSES, type Run } from '#shared/domain/run.ts';
 import type {
+  ActionStore,
   AttemptRecord,
   DraftListQuery,
   DraftStore,
   IdempotencyRecord,
+  RunListQuery,
   RunStore,
 } from '#shared/ports/index.ts';
 
@@ -23,7 +26,7 @@ type HookedMethod = 'saveTaskToken' | 'updateDraft' | 'getTaskToken';
  * `interleave` runs a function once just before a method does its work, so tests can stage the
  * races the real store would see between concurrent Lambdas.
  */
-export class InMemoryWorkflowStore implements RunStore, DraftStore {
+export class InMemoryWorkflowStore implements RunStore, DraftStore, ActionStore {
   private readonly runs = new Map<string, Run>();
   private readonly costedAttempts = new Map<string, Set<string>>();
   private readonly idempotency = new Map<string, IdempotencyRecord & { expiresAt: number }>();
@@ -209,9 +212,34 @@ export class InMemoryWorkflowStore implements RunStore, DraftStore {
     const matching = [...this.drafts.values()]
       .filter((d) => d.tenantId === tenantId)
       .filter((d) => query.ownerId === undefined || d.ownerId === query.ownerId)
-      .filter((d) => query.status === undefined || d.status === query.status)
+      .filter((d) => query.statuses === undefined || query.statuses.includes(d.status))
+      .filter((d) => query.accountId === undefined || d.accountId === query.accountId)
       .sort((a, b) => (sortKey(a) < sortKey(b) ? 1 : -1))
       .filter((d) => after === null || sortKey(d) < after);
+    const items = matching.slice(0, query.limit);
+    const last = items.at(-1);
+    const nextCursor =
+      matching.length > items.length && last
+        ? Buffer.from(sortKey(last), 'utf8').toString('base64url')
+        : null;
+    return { items: structuredClone(items), nextCursor };
+  }
+
+  async listRuns(
+    tenantId: string,
+    query: RunListQuery,
+  ): Promise<{ items: Run[]; nextCursor: string | null }> {
+    await this.enter('listRuns');
+    const sortKey = (r: Run) => `${r.createdAt}#${r.runId}`;
+    const after = query.cursor === undefined ? null : Buffer.from(query.cursor, 'base64url').toString('utf8');
+    const matching = [...this.runs.values()]
+      .filter((r) => r.tenantId === tenantId && r.createdAt >= query.fromIso && r.createdAt < query.toIso)
+      .filter((r) => query.requestedBy === undefined || r.requestedBy === query.requestedBy)
+      .filter((r) => query.statuses === undefined || query.statuses.includes(r.status))
+      .filter((r) => query.workflowId === undefined || r.workflowId === query.workflowId)
+      .filter((r) => query.accountId === undefined || r.accountId === query.accountId)
+      .sort((a, b) => (sortKey(a) < sortKey(b) ? 1 : -1))
+      .filter((r) => after === null || sortKey(r) < after);
     const items = matching.slice(0, query.limit);
     const last = items.at(-1);
     const nextCursor =
@@ -249,7 +277,48 @@ export class InMemoryWorkflowStore implements RunStore, DraftStore {
     if (changes.outcome !== undefined) draft.outcome = structuredClone(changes.outcome);
     if (changes.escalation !== undefined) draft.escalation = structuredClone(changes.escalation);
     if (event !== undefined) this.outbox.push(structuredClone(event));
+    if (changes.actions !== undefined) draft.actions = structuredClone(changes.actions);
     return { ok: true, draft: structuredClone(draft) };
+  }
+
+  async claimAction(
+    tenantId: string,
+    draftId: string,
+    actionId: string,
+    leaseUntil: Date,
+    now: Date,
+  ): Promise<ActionRecord | null> {
+    await this.enter('claimAction');
+    const action = this.drafts.get(`${tenantId}#${draftId}`)?.actions.find((a) => a.actionId === actionId);
+    if (!action) return null;
+    const expiredLease =
+      action.status === 'executing' && (action.execution?.leaseUntil ?? '') < now.toISOString();
+    if (action.status !== 'approved' && !expiredLease) return null;
+    action.status = 'executing';
+    action.execution = {
+      attempts: 0,
+      leaseUntil: leaseUntil.toISOString(),
+      finishedAt: null,
+      lastStatus: null,
+      responseId: null,
+      error: null,
+    };
+    return structuredClone(action);
+  }
+
+  async finishAction(
+    tenantId: string,
+    draftId: string,
+    actionId: string,
+    claim: { leaseUntil: string },
+    outcome: { status: 'executed' | 'failed'; execution: ActionExecution },
+  ): Promise<boolean> {
+    await this.enter('finishAction');
+    const action = this.drafts.get(`${tenantId}#${draftId}`)?.actions.find((a) => a.actionId === actionId);
+    if (action?.status !== 'executing' || action.execution?.leaseUntil !== claim.leaseUntil) return false;
+    action.status = outcome.status;
+    action.execution = structuredClone(outcome.execution);
+    return true;
   }
 
   async saveTaskToken(tenantId: string, draftId: string, taskToken: string): Promise<void> {

@@ -16,6 +16,7 @@ const reinApp = buildApp();
 /** The settings each function reads (shared/config.ts), and no others. */
 const EXPECTED_VARIABLES: Record<FunctionName, string[]> = {
   api: [
+    'ACTION_SECRETS_PREFIX',
     'AUTH_ROLES_CLAIM',
     'AUTH_TENANT_CLAIM',
     'DEFAULT_MONTHLY_BUDGET_USD',
@@ -60,6 +61,7 @@ const EXPECTED_VARIABLES: Record<FunctionName, string[]> = {
     'WEBHOOK_RETRY_WINDOW_SECONDS',
     'WORKFLOW_TABLE',
   ],
+  actions: ['ACTION_SECRETS_PREFIX', 'TRACE_TABLE', 'TRACE_TTL_DAYS', 'WORKFLOW_TABLE'],
 };
 const COMMON_VARIABLES = ['LOG_LEVEL', 'NODE_OPTIONS', 'REIN_ENV'];
 

@@ -134,7 +134,7 @@ describe('CORS on the local stack', () => {
     });
     expect(corsOfTemplates(templates)).toMatchObject({
       AllowOrigins: reinApp.stages[env].config.corsAllowOrigins,
-      AllowMethods: ['GET', 'POST', 'PUT', 'PATCH', 'OPTIONS'],
+      AllowMethods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
       MaxAge: 3600,
     });
   });

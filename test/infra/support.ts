@@ -66,6 +66,7 @@ export const FUNCTION_ENTRIES = {
   validate: 'functions/validate/handler.ts',
   review: 'functions/review/handler.ts',
   events: 'functions/events/handler.ts',
+  actions: 'functions/actions/handler.ts',
 } as const;
 export type FunctionName = keyof typeof FUNCTION_ENTRIES;
 
@@ -103,6 +104,7 @@ function resourceLabel(resource: unknown): string {
   if (kind && /\/index\//.test(text)) return `${kind}/index`;
   if (kind) return kind;
   if (text.includes('WorkflowStateMachine') || text.includes(':stateMachine:')) return 'StateMachine';
+  if (/:secret:rein\/[a-z]+\/action-targets\/\*/.test(text)) return 'SigningSecrets';
   if (text.includes('Function')) return 'Function';
   return text;
 }

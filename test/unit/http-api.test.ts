@@ -2,11 +2,12 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { createApiRouter } from '#shared/http/api.ts';
+import { draftView } from '#shared/domain/draft.ts';
 import { errorResponse } from '#shared/http/middleware.ts';
 import { FakeAccountDirectory } from '../fakes/accounts.ts';
 import { apiEvent, claimsFor, ROLES_CLAIM, TENANT_CLAIM } from '../fakes/api-events.ts';
 import { makeDeps } from '../fakes/deps.ts';
-import { ACCOUNT, ACCOUNTS, alice, bob, seedDraft, seedRun, TENANT } from '../fakes/fixtures.ts';
+import { ACCOUNT, ACCOUNTS, ada, alice, bob, maria, seedDraft, seedRun, TENANT } from '../fakes/fixtures.ts';
 
 const logger = new Logger({ serviceName: 'rein-test', logLevel: 'SILENT' });
 
@@ -154,7 +155,8 @@ describe('API router', () => {
         body: {
           error: {
             code: 'invalid_request',
-            message: 'Idempotency-Key must be 1 to 128 printable ASCII characters.',
+            message: 'The Idempotency-Key header is invalid.',
+            details: [{ path: 'idempotency-key', message: 'must be 1 to 128 printable ASCII characters' }],
             requestId: 'req-test',
           },
         },
@@ -195,7 +197,7 @@ describe('API router', () => {
     expect({ status: own.statusCode, etag: own.headers?.['etag'], body: bodyOf(own) }).toEqual({
       status: 200,
       etag: '"1"',
-      body: draft,
+      body: draftView(draft),
     });
     expect(other.statusCode).toBe(404);
   });
@@ -222,7 +224,7 @@ describe('API router', () => {
         error: {
           code: 'conflict',
           message: 'The draft is already approved.',
-          details: { status: 'approved' },
+          details: [{ path: 'status', message: 'is approved' }],
           requestId: 'req-test',
         },
       },
@@ -241,6 +243,37 @@ describe('API router', () => {
     );
 
     expect(response.statusCode).toBe(403);
+  });
+
+  it('lets only tenant admins through to the webhooks and answers a deletion with 204 and no body', async () => {
+    const { call } = api();
+    const create = (claims: ReturnType<typeof claimsFor>) =>
+      call(
+        apiEvent({
+          routeKey: 'POST /v1/webhooks',
+          claims,
+          json: { url: 'https://hooks.example.com/rein', events: ['run.failed'] },
+        }),
+      );
+
+    expect((await create(claimsFor(maria))).statusCode).toBe(403);
+    expect(
+      (await call(apiEvent({ routeKey: 'GET /v1/webhooks', claims: claimsFor(alice) }))).statusCode,
+    ).toBe(403);
+    const created = await create(claimsFor(ada));
+    expect(created.statusCode).toBe(201);
+    const { webhookId } = bodyOf(created) as { webhookId: string };
+    expect(created.headers?.['location']).toBe(`/v1/webhooks/${webhookId}`);
+    const deleted = await call(
+      apiEvent({
+        routeKey: 'DELETE /v1/webhooks/{webhookId}',
+        pathParameters: { webhookId },
+        claims: claimsFor(ada),
+      }),
+    );
+    expect({ status: deleted.statusCode, body: deleted.body }).toEqual({ status: 204, body: undefined });
+    const listed = await call(apiEvent({ routeKey: 'GET /v1/webhooks', claims: claimsFor(ada) }));
+    expect(bodyOf(listed)).toEqual({ items: [] });
   });
 
   it('treats a token for another tenant exactly like a missing run', async () => {
