@@ -456,13 +456,18 @@ export interface ActionStore {
     leaseUntil: Date,
     now: Date,
   ): Promise<ActionRecord | null>;
-  /** `executing → executed | failed`, only while this claim's lease is the current one. Returns false when it was not. */
+  /**
+   * `executing → executed | failed`, only while this claim's lease is the current one, with the
+   * `action.executed` / `action.failed` event in the outbox in the same write. Returns false (and
+   * records no event) when the lease was not the current one.
+   */
   finishAction(
     tenantId: string,
     draftId: string,
     actionId: string,
     claim: { leaseUntil: string },
     outcome: { status: 'executed' | 'failed'; execution: ActionExecution },
+    event: DomainEvent,
   ): Promise<boolean>;
 }
 

@@ -13,6 +13,7 @@ import {
   type ActionRecord,
 } from '../domain/actions.ts';
 import { NotFoundError, ValidationError } from '../domain/errors.ts';
+import { newEvent } from '../domain/events.ts';
 import type { Principal } from '../domain/principal.ts';
 import { isSafeText } from '../domain/text.ts';
 import { checkOutboundUrl, OutboundError, type OutboundResponse } from '../outbound/http.ts';
@@ -190,7 +191,7 @@ export async function executeActions(
   // Nothing to send (a rejected or expired draft, no actions, all done): one read and no write.
   if (pending.length === 0) return actionCounts(draft.actions);
   for (const action of pending) {
-    await deliverAction(deps, { ...task, accountId: draft.accountId }, action);
+    await deliverAction(deps, { ...task, accountId: draft.accountId, workflowId: draft.workflowId }, action);
   }
   const after = await deps.drafts.getDraft(task.tenantId, task.draftId);
   return actionCounts(after?.actions ?? draft.actions);
@@ -201,7 +202,7 @@ async function deliverAction(
     Deps,
     'clock' | 'actions' | 'actionTargets' | 'signingSecrets' | 'outbound' | 'traces' | 'sleep'
   >,
-  task: { tenantId: string; runId: string; draftId: string; accountId: string },
+  task: { tenantId: string; runId: string; draftId: string; accountId: string; workflowId: string },
   action: ActionRecord,
 ): Promise<void> {
   const claimedAt = deps.clock.now();
@@ -216,10 +217,26 @@ async function deliverAction(
   const claim = { leaseUntil: claimed.execution.leaseUntil };
   const execution: ActionExecution = { ...claimed.execution };
   const finish = async (status: 'executed' | 'failed', changes: Partial<ActionExecution>) => {
-    await deps.actions.finishAction(task.tenantId, task.draftId, action.actionId, claim, {
-      status,
-      execution: { ...execution, ...changes, leaseUntil: null, finishedAt: deps.clock.now().toISOString() },
-    });
+    const now = deps.clock.now();
+    const ids = {
+      runId: task.runId,
+      workflowId: task.workflowId,
+      draftId: task.draftId,
+      actionId: action.actionId,
+    };
+    // The outcome's event goes into the outbox with the status change (ids and the error code only).
+    const event =
+      status === 'executed'
+        ? newEvent('action.executed', task.tenantId, ids, now)
+        : newEvent('action.failed', task.tenantId, { ...ids, code: changes.error?.code ?? 'failed' }, now);
+    await deps.actions.finishAction(
+      task.tenantId,
+      task.draftId,
+      action.actionId,
+      claim,
+      { status, execution: { ...execution, ...changes, leaseUntil: null, finishedAt: now.toISOString() } },
+      event,
+    );
   };
 
   const target: ActionTarget | null = await deps.actionTargets.getTarget(task.tenantId, claimed.targetId);

@@ -312,12 +312,14 @@ export class InMemoryWorkflowStore implements RunStore, DraftStore, ActionStore 
     actionId: string,
     claim: { leaseUntil: string },
     outcome: { status: 'executed' | 'failed'; execution: ActionExecution },
+    event: DomainEvent,
   ): Promise<boolean> {
     await this.enter('finishAction');
     const action = this.drafts.get(`${tenantId}#${draftId}`)?.actions.find((a) => a.actionId === actionId);
     if (action?.status !== 'executing' || action.execution?.leaseUntil !== claim.leaseUntil) return false;
     action.status = outcome.status;
     action.execution = structuredClone(outcome.execution);
+    this.outbox.push(structuredClone(event));
     return true;
   }
 

@@ -273,6 +273,22 @@ describe('executeActions', () => {
     expect(deps.outbound.requests).toHaveLength(2);
   });
 
+  it('records action.executed and action.failed in the outbox with each outcome, once, with ids and the code only', async () => {
+    const { deps, task, run, draft, email } = await approved();
+    deps.outbound.answer({ status: 200, body: { id: 'rec-1' } }, { status: 400, body: { error: 'no' } });
+    const actionEvents = () => deps.runs.outbox.filter((event) => event.type.startsWith('action.'));
+
+    await executeActions(deps, task);
+    await executeActions(deps, task);
+
+    const ids = { runId: run.runId, workflowId: draft.workflowId, draftId: draft.draftId };
+    expect(actionEvents().map((event) => [event.type, event.tenantId, event.data])).toEqual([
+      ['action.executed', TENANT, { ...ids, actionId: draft.actions[0]?.actionId }],
+      ['action.failed', TENANT, { ...ids, actionId: email.actionId, code: 'http_400' }],
+    ]);
+    expect(JSON.stringify(actionEvents())).not.toContain(EMAIL_ARGS.subject);
+  });
+
   it('retries 503 and timeouts with backoff, then records executed', async () => {
     const { deps, task } = await approved();
     deps.outbound.answer({ status: 503 }, { fail: 'timeout' }, { status: 200, body: { id: 'crm-1' } });

@@ -1,8 +1,16 @@
-import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  GetCommand,
+  PutCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
 import { ActionRecordSchema, type ActionExecution, type ActionRecord } from '../../domain/actions.ts';
 import { ActionTargetSchema, type ActionTarget } from '../../domain/action-targets.ts';
+import type { DomainEvent } from '../../domain/events.ts';
 import type { ActionStore, ActionTargetStore, SigningSecretStore } from '../../ports/index.ts';
-import { isConditionFailure } from './client.ts';
+import { isConditionFailure, isTransactionConditionFailure } from './client.ts';
+import { outboxPut } from './outbox.ts';
 import { actionTargetKey, draftKey, localSigningSecretKey } from './workflow-store.ts';
 
 /**
@@ -89,30 +97,39 @@ export class DynamoActionStore implements ActionStore, ActionTargetStore {
     actionId: string,
     claim: { leaseUntil: string },
     outcome: { status: 'executed' | 'failed'; execution: ActionExecution },
+    event: DomainEvent,
   ): Promise<boolean> {
     const index = await this.indexOf(tenantId, draftId, actionId);
     if (index === null) return false;
     const path = `actions[${index}]`;
     try {
+      // The status change and its event commit together or not at all (the outbox).
       await this.doc.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: draftKey(tenantId, draftId),
-          UpdateExpression: `SET ${path}.#status = :status, ${path}.execution = :execution`,
-          ConditionExpression: `${path}.actionId = :id AND ${path}.#status = :executing AND ${path}.execution.leaseUntil = :lease`,
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':id': actionId,
-            ':executing': 'executing',
-            ':lease': claim.leaseUntil,
-            ':status': outcome.status,
-            ':execution': outcome.execution,
-          },
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: this.table,
+                Key: draftKey(tenantId, draftId),
+                UpdateExpression: `SET ${path}.#status = :status, ${path}.execution = :execution`,
+                ConditionExpression: `${path}.actionId = :id AND ${path}.#status = :executing AND ${path}.execution.leaseUntil = :lease`,
+                ExpressionAttributeNames: { '#status': 'status' },
+                ExpressionAttributeValues: {
+                  ':id': actionId,
+                  ':executing': 'executing',
+                  ':lease': claim.leaseUntil,
+                  ':status': outcome.status,
+                  ':execution': outcome.execution,
+                },
+              },
+            },
+            outboxPut(this.table, event),
+          ],
         }),
       );
       return true;
     } catch (error) {
-      if (isConditionFailure(error)) return false;
+      if (isTransactionConditionFailure(error)) return false;
       throw error;
     }
   }
