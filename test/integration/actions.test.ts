@@ -65,6 +65,16 @@ async function actionsWhenSettled(client: ApiClient, draftId: string): Promise<A
   }
 }
 
+async function eventually<T>(what: string, check: () => T | undefined): Promise<T> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const value = check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}.`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 function receivedFor(runId: string) {
   return receiver
     .received()
@@ -118,6 +128,13 @@ describe('approval-gated actions on the local stack', () => {
     expect(settled.filter((action) => action.actionId !== task.actionId).map((a) => a.status)).toEqual(
       actions.filter((action) => action.actionId !== task.actionId).map(() => 'rejected'),
     );
+    // The outcome is an event too: recorded with the status change, dispatched to the stage's bus.
+    const executedEvent = await eventually('action.executed on the bus', () =>
+      stack.eventBus.published.find(
+        (event) => event.type === 'action.executed' && event.data.actionId === task.actionId,
+      ),
+    );
+    expect(executedEvent).toMatchObject({ tenantId: 'acme', data: { runId, draftId } });
     const run = await waitForRun(users.carol, runId, ['approved']);
     expect(run['actions']).toMatchObject({ executed: 1, failed: 0, rejected: actions.length - 1 });
 

@@ -243,7 +243,7 @@ describe('webhooks on the local stack', () => {
     // Finance lowers the month's budget so the spend is 85% of it: over 50% and 80%, under 100%.
     const limit = Number((cost / 0.85).toFixed(8));
     const put = await users.frank.request('PUT', '/v1/tenants/globex/budget', {
-      body: { monthlyBudgetUsd: limit, month },
+      body: { limitUsd: limit, month },
     });
     expect(put.status, put.text).toBe(200);
     expect(put.body['alertThresholdsPercent']).toEqual([50, 80, 100]);
