@@ -221,13 +221,13 @@ export function hiddenFacts(
   const failing = new Set(fixture.failingSources);
   const facts: HiddenFact[] = [];
   for (const spec of specs) {
-    const allowed = new Set(failing.has(spec.source) ? [] : spec.allowFields);
-    for (const record of records.get(spec.source) ?? []) {
+    const allowed = new Set(failing.has(spec.source.id) ? [] : spec.allowFields);
+    for (const record of records.get(spec.source.id) ?? []) {
       if (typeof record.data !== 'object' || record.data === null) continue;
       for (const [field, value] of Object.entries(record.data)) {
         if (allowed.has(field)) continue;
         const found: { path: string; value: unknown }[] = [];
-        leaves(value, `${spec.source}.${field}`, found);
+        leaves(value, `${spec.source.id}.${field}`, found);
         for (const leaf of found) {
           const needles = valueNeedles(leaf.value).filter(
             (needle) => !visible.includes(needle.text.toLowerCase()),
@@ -236,7 +236,7 @@ export function hiddenFacts(
         }
         if (/[a-z][A-Z]/.test(field) && !visible.includes(field.toLowerCase())) {
           facts.push({
-            path: `${spec.source}.${field} (field name)`,
+            path: `${spec.source.id}.${field} (field name)`,
             needles: [{ text: field, kind: 'name' }],
           });
         }

@@ -4,7 +4,12 @@ import { DynamoGatewayStore } from '#shared/adapters/dynamodb/gateway-store.ts';
 import { DynamoLedger } from '#shared/adapters/dynamodb/ledger.ts';
 import { DynamoCircuitBreaker, type BreakerPolicy } from '#shared/adapters/dynamodb/circuit-breaker.ts';
 import { DynamoRateLimiter } from '#shared/adapters/dynamodb/rate-limiter.ts';
-import { createRecordSources, DynamoAccountDirectory } from '#shared/adapters/dynamodb/records-source.ts';
+import {
+  createRecordSources,
+  DynamoAccountDirectory,
+  DynamoRecordStore,
+} from '#shared/adapters/dynamodb/records-source.ts';
+import { SOURCES } from '#shared/sources/catalogue.ts';
 import { DynamoTraceSink } from '#shared/adapters/dynamodb/trace-sink.ts';
 import { DynamoWorkflowStore } from '#shared/adapters/dynamodb/workflow-store.ts';
 import { StaticSecretSource } from '#shared/adapters/secrets/static-secret-source.ts';
@@ -16,6 +21,7 @@ import type {
   GatewayStore,
   Ledger,
   ModelClient,
+  RecordStore,
   RunStore,
   SecretSource,
   TraceSink,
@@ -68,6 +74,7 @@ export function buildDeps(
     endpoint: env.DYNAMODB_ENDPOINT,
   });
   const store = env.WORKFLOW_TABLE ? new DynamoWorkflowStore(doc, env.WORKFLOW_TABLE) : null;
+  const records = env.RECORDS_TABLE ? new DynamoRecordStore(doc, env.RECORDS_TABLE) : null;
 
   let secrets = overrides.secrets ?? adapters.secrets?.(env);
   if (!secrets && env.OPENAI_API_KEY && env.REIN_ENV === 'local')
@@ -87,7 +94,8 @@ export function buildDeps(
     accounts: env.RECORDS_TABLE
       ? new DynamoAccountDirectory(doc, env.RECORDS_TABLE)
       : (unavailable('RECORDS_TABLE') as AccountDirectory),
-    sources: env.RECORDS_TABLE ? createRecordSources(doc, env.RECORDS_TABLE) : new Map(),
+    sources: records ? createRecordSources(records, SOURCES.keys()) : new Map(),
+    records: records ?? (unavailable('RECORDS_TABLE') as RecordStore),
     model:
       secretSource && adapters.model
         ? adapters.model(env, secretSource)

@@ -223,7 +223,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     if (!recordsTable || !ledgerTable || !workflowTable)
       throw new Error('The templates lack a records, ledger or workflow table.');
     if (options.seed) {
-      await loadSeed(doc, recordsTable, options.seed);
+      // Through the ingestion use case, as a tenant's machine client would push them.
+      await loadSeed(api.deps, options.seed);
       const month = new Date().toISOString().slice(0, 7);
       for (const tenant of options.seed.tenants) {
         // The seed's monthly budget, unless an operator already set one for this month.

@@ -21,6 +21,9 @@ export const ROUTE_ROLES = {
   putBudget: ['operator'],
   getMetrics: ['manager', 'admin', 'operator'],
   promoteDraft: ['admin'],
+  listSources: ['integration', 'admin'],
+  pushRecords: ['integration', 'admin'],
+  deleteRecord: ['integration', 'admin'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export function requireRole(principal: Principal, allowed: readonly Role[]): void {

@@ -7,6 +7,7 @@ import {
 } from '../domain/errors.ts';
 import { getBudget, getLedgerReport, putBudget, toCsv } from '../usecases/finance.ts';
 import { getMetrics } from '../usecases/metrics.ts';
+import { deleteRecord, listSources, PUSH_MAX_BYTES, pushRecords } from '../usecases/ingestion.ts';
 import { promoteDraft } from '../usecases/promote.ts';
 import { ID_PATTERN } from '../domain/ids.ts';
 import { requireRole, ROUTE_ROLES } from '../domain/permissions.ts';
@@ -68,7 +69,8 @@ export function createApiRouter(deps: Deps, settings: ApiSettings) {
     if (operation === 'getOpenApi') return jsonResponse(200, openApi);
 
     const principal: Principal = principalFromClaims(claimsOf(event), settings);
-    const body = parseRequestBody(event);
+    // Pushes of source records may be larger than any other request.
+    const body = parseRequestBody(event, operation === 'pushRecords' ? PUSH_MAX_BYTES : undefined);
     const ifMatch = getHeader(event, 'if-match');
 
     switch (operation) {
@@ -170,6 +172,20 @@ export function createApiRouter(deps: Deps, settings: ApiSettings) {
         );
       case 'putBudget':
         return jsonResponse(200, await putBudget(deps, principal, event.pathParameters?.['tenantId'], body));
+      case 'listSources':
+        return jsonResponse(200, await listSources(deps, principal));
+      case 'pushRecords':
+        return jsonResponse(
+          200,
+          await pushRecords(deps, principal, event.pathParameters?.['sourceId'], body),
+        );
+      case 'deleteRecord':
+        await deleteRecord(deps, principal, {
+          sourceId: event.pathParameters?.['sourceId'],
+          accountId: event.pathParameters?.['accountId'],
+          recordId: event.pathParameters?.['recordId'],
+        });
+        return { statusCode: 204, headers: { ...SECURITY_HEADERS } };
     }
   };
 }

@@ -7,6 +7,7 @@ import { DecisionBodySchema, EditDraftBodySchema } from '../usecases/review.ts';
 import { WORKFLOWS } from '../workflows/registry.ts';
 import { LedgerReportSchema, PutBudgetBodySchema } from '../usecases/finance.ts';
 import { MetricsReportSchema } from '../usecases/metrics.ts';
+import { PUSH_MAX_RECORDS, PushResultSchema, SourceSummarySchema } from '../usecases/ingestion.ts';
 import { ErrorBodySchema } from './middleware.ts';
 import { ROUTES } from './routes.ts';
 
@@ -30,6 +31,9 @@ const RESPONSES: Record<string, { status: string; schema: string }> = {
   promoteDraft: { status: '200', schema: 'PromotedCase' },
   getBudget: { status: '200', schema: 'Budget' },
   putBudget: { status: '200', schema: 'Budget' },
+  listSources: { status: '200', schema: 'SourceList' },
+  pushRecords: { status: '200', schema: 'PushResult' },
+  deleteRecord: { status: '204', schema: 'Empty' },
 };
 
 const REQUEST_BODIES: Record<string, string> = {
@@ -38,6 +42,7 @@ const REQUEST_BODIES: Record<string, string> = {
   rejectDraft: 'DecisionRequest',
   escalateDraft: 'DecisionRequest',
   putBudget: 'PutBudgetRequest',
+  pushRecords: 'PushRequest',
 };
 
 /** The OpenAPI 3.1 document, generated from the route list and the same zod schemas that validate requests. */
@@ -77,6 +82,24 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       }),
     ),
     PutBudgetRequest: schema(PutBudgetBodySchema),
+    SourceList: schema(z.object({ items: z.array(SourceSummarySchema) })),
+    PushRequest: schema(
+      z.object({
+        records: z
+          .array(
+            z.object({
+              accountId: z.string(),
+              recordId: z.string(),
+              updatedAt: z.iso.datetime({ offset: true }),
+              data: z.record(z.string(), z.unknown()),
+            }),
+          )
+          .min(1)
+          .max(PUSH_MAX_RECORDS),
+      }),
+    ),
+    PushResult: schema(PushResultSchema),
+    Empty: { type: 'object', description: 'No body (204).' },
   };
   for (const workflow of WORKFLOWS.values()) schemas[`${workflow.id}:input`] = schema(workflow.inputSchema);
 

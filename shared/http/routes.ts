@@ -20,6 +20,14 @@ export const ROUTES = [
   { method: 'GET', path: '/v1/metrics', auth: true, operation: 'getMetrics' },
   { method: 'GET', path: '/v1/tenants/{tenantId}/budget', auth: true, operation: 'getBudget' },
   { method: 'PUT', path: '/v1/tenants/{tenantId}/budget', auth: true, operation: 'putBudget' },
+  { method: 'GET', path: '/v1/sources', auth: true, operation: 'listSources' },
+  { method: 'PUT', path: '/v1/sources/{sourceId}/records', auth: true, operation: 'pushRecords' },
+  {
+    method: 'DELETE',
+    path: '/v1/sources/{sourceId}/records/{accountId}/{recordId}',
+    auth: true,
+    operation: 'deleteRecord',
+  },
 ] as const;
 
 export type Route = (typeof ROUTES)[number];

@@ -104,6 +104,53 @@ export interface WorkflowEngine {
 export interface SourceRecord {
   recordId: string;
   data: unknown;
+  /** When the record last changed at its source (ISO), when known. */
+  updatedAt?: string | null;
+  /** When Rein received it (a push, or a connector's read), when known. */
+  receivedAt?: string | null;
+}
+
+/** One record as a tenant's machine client pushes it. `data` is checked against the source's schema. */
+export interface IncomingRecord {
+  accountId: string;
+  recordId: string;
+  /** ISO timestamp at the source; the newest one wins. */
+  updatedAt: string;
+  data: Record<string, unknown>;
+}
+
+/** What storing one pushed record did. */
+export type UpsertOutcome = 'created' | 'updated' | 'unchanged' | 'stale';
+
+/** A tenant's record count and last update for one source, kept flat beside the records. */
+export interface SourceStats {
+  sourceId: string;
+  recordCount: number;
+  lastUpdatedAt: string | null;
+}
+
+/**
+ * The records tenants push, keyed by (tenant, source, account, record). Each write is atomic on its
+ * own and updates the tenant's per-source stats in the same transaction.
+ */
+export interface RecordStore {
+  /**
+   * Upserts one record: created when new; stale (nothing written) when the stored one has a newer
+   * `updatedAt`; unchanged when the stored one has the same `updatedAt` and content; else updated.
+   */
+  upsert(tenantId: string, sourceId: string, record: IncomingRecord, now: Date): Promise<UpsertOutcome>;
+  /** Deletes one record; false when there was none. */
+  delete(
+    tenantId: string,
+    sourceId: string,
+    accountId: string,
+    recordId: string,
+    now: Date,
+  ): Promise<boolean>;
+  /** Every stored record of the source for the account (bounded). */
+  list(tenantId: string, sourceId: string, accountId: string): Promise<SourceRecord[]>;
+  /** The tenant's stats per source that has ever had a record. */
+  stats(tenantId: string): Promise<SourceStats[]>;
 }
 
 export interface ContextSource {

@@ -9,6 +9,7 @@ import type {
   GatewayStore,
   Ledger,
   ModelClient,
+  RecordStore,
   RunStore,
   TraceSink,
   WorkflowEngine,
@@ -33,7 +34,10 @@ export interface Deps {
   engine: WorkflowEngine;
   traces: TraceSink;
   accounts: AccountDirectory;
+  /** The context layer's readers, one per catalogue source (stored records, or a tenant's connector). */
   sources: ReadonlyMap<SourceId, ContextSource>;
+  /** The records tenants push through the ingestion API. */
+  records: RecordStore;
   model: ModelClient;
   ledger: Ledger;
   /** The model gateway's reserve / settle / release transactions. */

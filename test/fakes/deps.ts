@@ -8,6 +8,7 @@ import { InMemoryGatewayStore } from './gateway-store.ts';
 import { InMemoryLedger } from './ledger.ts';
 import { ScriptedModelClient } from './model-client.ts';
 import { FakeCircuitBreaker, InMemoryRateLimiter } from './rate-limiter.ts';
+import { InMemoryRecordStore } from './record-store.ts';
 import { InMemoryTraceSink } from './trace-sink.ts';
 import { InMemoryWorkflowStore } from './workflow-store.ts';
 
@@ -19,6 +20,7 @@ export interface TestDeps extends Deps {
   engine: RecordingEngine;
   traces: InMemoryTraceSink;
   accounts: FakeAccountDirectory;
+  records: InMemoryRecordStore;
   model: ScriptedModelClient;
   ledger: InMemoryLedger;
   gateway: InMemoryGatewayStore;
@@ -43,6 +45,7 @@ export interface DepsOverrides {
   traces?: InMemoryTraceSink;
   accounts?: FakeAccountDirectory;
   sources?: ReadonlyMap<SourceId, ContextSource>;
+  records?: InMemoryRecordStore;
   model?: ScriptedModelClient;
   ledger?: InMemoryLedger;
   rateLimiter?: InMemoryRateLimiter;
@@ -69,6 +72,7 @@ export function makeDeps(overrides: DepsOverrides = {}): TestDeps {
     traces: overrides.traces ?? new InMemoryTraceSink(),
     accounts: overrides.accounts ?? new FakeAccountDirectory(),
     sources: overrides.sources ?? new Map(),
+    records: overrides.records ?? new InMemoryRecordStore(),
     model: overrides.model ?? new ScriptedModelClient(),
     ledger,
     gateway: new InMemoryGatewayStore(ledger, store, rateLimiter, breaker),

@@ -1,0 +1,45 @@
+import { z } from 'zod';
+import { defineSource, MoneySchema } from './definition.ts';
+
+/**
+ * The CRM account record. It defines the account and its owner: an account exists for Rein once
+ * its CRM record does. Further fields (nested values included) are stored as written: raw CRM data
+ * that the allow-list keeps from the model.
+ */
+export const CrmRecordSchema = z
+  .looseObject({
+    name: z.string().min(1),
+    ownerId: z
+      .string()
+      .min(1)
+      .max(256)
+      .describe('`sub` of the CSM who owns the account; must be a user of the same tenant.'),
+    ownerName: z.string().min(1),
+    segment: z.string().min(1).describe('e.g. enterprise, mid-market, smb.'),
+    arr: MoneySchema.describe('Annual recurring revenue in USD.'),
+    industry: z.string().min(1),
+    region: z.string().min(1),
+    internalNotes: z.string().optional().describe('Sensitive: must never reach the model.'),
+    creditScore: z.number().optional().describe('Sensitive: must never reach the model.'),
+    contactPhone: z.string().optional().describe('Sensitive (personal data): must never reach the model.'),
+    discountFloorPct: z
+      .number()
+      .optional()
+      .describe('Sensitive: lowest discount sales may offer, in percent.'),
+  })
+  .describe(
+    'The CRM account record. Further fields (nested values included) are stored as written: raw CRM data the allow-list must keep from the model.',
+  );
+export type CrmRecord = z.infer<typeof CrmRecordSchema>;
+
+export const crmSource = defineSource({
+  id: 'crm',
+  title: 'CRM account',
+  description: 'The account record of the CRM: name, owner, segment, ARR. Defines the account and its owner.',
+  recordSchema: CrmRecordSchema,
+  accountField: null,
+  displayFields: ['name', 'segment', 'arr', 'industry', 'region', 'ownerName'],
+  maxAgeDays: 365,
+  evidencePrefix: 'crm',
+  requiredPerAccount: true,
+});
