@@ -1,16 +1,16 @@
 import { z } from 'zod';
-import { DateSchema, defineSource, MoneySchema, RecordIdSchema } from './definition.ts';
+import { DateSchema, defineSource, MoneySchema } from './definition.ts';
 
 export const ContractRecordSchema = z
-  .strictObject({
-    contractId: RecordIdSchema,
-    startDate: DateSchema,
+  .looseObject({
+    contractId: z.string().min(1),
     endDate: DateSchema,
-    autoRenew: z.boolean(),
-    termMonths: z.int().positive(),
-    renewalAmount: MoneySchema.describe('Amount of the next term in USD.'),
+    startDate: DateSchema.optional(),
+    autoRenew: z.boolean().optional(),
+    termMonths: z.int().positive().optional(),
+    renewalAmount: MoneySchema.optional().describe('Amount of the next term in USD.'),
   })
-  .describe('The current contract.');
+  .describe('The current contract. Further fields are stored as written and never shown.');
 export type ContractRecord = z.infer<typeof ContractRecordSchema>;
 
 export const contractSource = defineSource({

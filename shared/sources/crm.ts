@@ -14,11 +14,11 @@ export const CrmRecordSchema = z
       .min(1)
       .max(256)
       .describe('`sub` of the CSM who owns the account; must be a user of the same tenant.'),
-    ownerName: z.string().min(1),
-    segment: z.string().min(1).describe('e.g. enterprise, mid-market, smb.'),
     arr: MoneySchema.describe('Annual recurring revenue in USD.'),
-    industry: z.string().min(1),
-    region: z.string().min(1),
+    ownerName: z.string().min(1).optional(),
+    segment: z.string().min(1).optional().describe('e.g. enterprise, mid-market, smb.'),
+    industry: z.string().min(1).optional(),
+    region: z.string().min(1).optional(),
     internalNotes: z.string().optional().describe('Sensitive: must never reach the model.'),
     creditScore: z.number().optional().describe('Sensitive: must never reach the model.'),
     contactPhone: z.string().optional().describe('Sensitive (personal data): must never reach the model.'),

@@ -48,4 +48,6 @@ export const AccountIdSchema = z
 
 export const MoneySchema = z.number().nonnegative();
 export const DateSchema = z.iso.date().describe('Calendar date, YYYY-MM-DD.');
-export const DateTimeSchema = z.iso.datetime().describe('UTC timestamp, e.g. 2026-11-28T09:30:00Z.');
+export const DateTimeSchema = z
+  .union([z.iso.datetime({ offset: true }), z.iso.date()])
+  .describe('Timestamp, e.g. 2026-11-28T09:30:00Z (a calendar date alone is accepted).');

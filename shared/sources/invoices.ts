@@ -1,19 +1,20 @@
 import { z } from 'zod';
-import { DateSchema, defineSource, MoneySchema, RecordIdSchema } from './definition.ts';
+import { DateSchema, defineSource, MoneySchema } from './definition.ts';
 
 export const InvoiceRecordSchema = z
-  .strictObject({
-    invoiceId: RecordIdSchema,
+  .looseObject({
+    invoiceId: z.string().min(1),
     amount: MoneySchema,
+    status: z.string().min(1).describe('e.g. paid, open, overdue.'),
+    dueDate: DateSchema,
     currency: z
       .string()
       .regex(/^[A-Z]{3}$/)
+      .optional()
       .describe('ISO 4217 code, e.g. USD.'),
-    status: z.enum(['paid', 'open', 'overdue']),
-    dueDate: DateSchema,
     paidAt: DateSchema.optional(),
   })
-  .describe('An invoice.');
+  .describe('An invoice. Further fields are stored as written and never shown.');
 export type InvoiceRecord = z.infer<typeof InvoiceRecordSchema>;
 
 export const invoicesSource = defineSource({

@@ -1,16 +1,16 @@
 import { z } from 'zod';
-import { DateTimeSchema, defineSource, RecordIdSchema } from './definition.ts';
+import { DateTimeSchema, defineSource } from './definition.ts';
 
 export const TicketRecordSchema = z
-  .strictObject({
-    ticketId: RecordIdSchema,
-    subject: z.string().min(1),
-    status: z.enum(['open', 'pending', 'closed']),
-    priority: z.enum(['low', 'normal', 'high', 'urgent']),
-    openedAt: DateTimeSchema,
-    body: z.string().describe('Customer-written text: untrusted input for the model.'),
+  .looseObject({
+    ticketId: z.string().min(1),
+    status: z.string().min(1).describe('e.g. open, pending, closed; closed tickets are not shown.'),
+    priority: z.string().min(1).describe('e.g. low, normal, high, urgent.'),
+    subject: z.string().optional(),
+    openedAt: DateTimeSchema.optional(),
+    body: z.string().optional().describe('Customer-written text: untrusted input for the model.'),
   })
-  .describe('A support ticket.');
+  .describe('A support ticket. Further fields are stored as written and never shown.');
 export type TicketRecord = z.infer<typeof TicketRecordSchema>;
 
 export const ticketsSource = defineSource({

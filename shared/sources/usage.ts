@@ -2,22 +2,25 @@ import { z } from 'zod';
 import { DateTimeSchema, defineSource } from './definition.ts';
 
 export const UsageRecordSchema = z
-  .strictObject({
+  .looseObject({
+    activeUsers: z.number().nonnegative(),
+    licensedSeats: z.number().nonnegative(),
     period: z
       .string()
       .regex(/^\d{4}-(0[1-9]|1[0-2])$/)
+      .optional()
       .describe('Month the figures cover, YYYY-MM.'),
-    activeUsers: z.int().nonnegative(),
-    licensedSeats: z.int().nonnegative(),
     weeklyActiveTrend: z
       .number()
+      .optional()
       .describe('Change of weekly active users over the period, in percent (−18.5 = down 18.5 %).'),
     featureAdoption: z
       .record(z.string().min(1), z.number().min(0).max(100))
+      .optional()
       .describe('Per feature, the percentage of active users who used it in the period.'),
-    lastLoginAt: DateTimeSchema,
+    lastLoginAt: DateTimeSchema.optional(),
   })
-  .describe('Product usage for the latest period.');
+  .describe('Product usage for the latest period. Further fields are stored as written and never shown.');
 export type UsageRecord = z.infer<typeof UsageRecordSchema>;
 
 export const usageSource = defineSource({

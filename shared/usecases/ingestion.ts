@@ -196,7 +196,7 @@ export async function pushRecords(
 }
 
 function decodedPathId(value: string | undefined, name: string, schema: z.ZodType<string>): string {
-  let decoded: string | null = null;
+  let decoded: string | null;
   try {
     decoded = value === undefined ? null : decodeURIComponent(value);
   } catch {
@@ -255,7 +255,7 @@ export async function listSources(
     accountField: source.accountField,
     displayFields: [...source.displayFields],
     maxAgeDays: source.maxAgeDays,
-    recordSchema: z.toJSONSchema(source.recordSchema, { io: 'input' }) as Record<string, unknown>,
+    recordSchema: z.toJSONSchema(source.recordSchema, { io: 'input' }),
     recordCount: stats.get(source.id)?.recordCount ?? 0,
     lastUpdatedAt: stats.get(source.id)?.lastUpdatedAt ?? null,
   }));

@@ -120,7 +120,7 @@ describe('demo seed', () => {
     expect(byId.get('acct-hooli')?.brokenSources).toEqual(['usage']);
     const injected = accounts
       .flatMap((account) => account.tickets)
-      .filter((ticket) => ticket.body.includes('Ignore previous instructions'));
+      .filter((ticket) => (ticket.body ?? '').includes('Ignore previous instructions'));
     expect(injected.map((ticket) => ticket.ticketId)).toEqual(['CT-2245']);
     for (const account of accounts) {
       expect(Object.keys(account.crm)).toEqual(
@@ -142,11 +142,9 @@ describe('readSeedFile', () => {
     account.tickets.push({
       ticketId: 'T-1',
       subject: 'Hi',
-      status: 'escalated',
       priority: 'low',
-      openedAt: '2026-11-01T00:00:00Z',
+      openedAt: 'last Tuesday',
       body: 'x',
-      assignee: 'someone',
     });
     const file = await writeJson('bad.json', bad);
 
@@ -157,13 +155,15 @@ describe('readSeedFile', () => {
       'tenants[0].users[1].roles[0]',
       'tenants[0].accounts[0].crm.arr',
       'tenants[0].accounts[0].tickets[0].status',
-      'tenants[0].accounts[0].tickets[0]',
+      'tenants[0].accounts[0].tickets[0].openedAt',
     ]);
     expect(error.message).toContain(`Seed file ${file} does not match the seed schema (4 problems):`);
     expect(error.message).toContain(
       '  - tenants[0].accounts[0].crm.arr: Invalid input: expected number, received string',
     );
-    expect(error.message).toContain('  - tenants[0].accounts[0].tickets[0]: Unrecognized key: "assignee"');
+    expect(error.message).toContain(
+      '  - tenants[0].accounts[0].tickets[0].status: Invalid input: expected string, received undefined',
+    );
   });
 
   it('reports duplicate ids and owners who are not users of the tenant', async () => {
