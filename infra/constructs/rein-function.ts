@@ -144,9 +144,15 @@ export class ReinFunction extends Construct {
     return this;
   }
 
-  /** Source records (RECORDS_TABLE); always read-only: records are loaded out of band. */
-  bindRecordsTable(target: IndexedTable): this {
-    this.allowTable(target, READ_ACTIONS);
+  /**
+   * Source records and per-source stats (RECORDS_TABLE). Readers (the context task) only read; the
+   * API writes them for the ingestion routes (conditional puts, deletes, stats updates in one transaction).
+   */
+  bindRecordsTable(target: IndexedTable, access: TableAccess = 'read'): this {
+    this.allowTable(
+      target,
+      access === 'read' ? READ_ACTIONS : [...READ_ACTIONS, ...WRITE_ACTIONS, 'dynamodb:DeleteItem'],
+    );
     this.setEnv('RECORDS_TABLE', target.table.tableName);
     return this;
   }

@@ -78,7 +78,7 @@ export class StatelessStack extends Stack {
       timeout: Duration.seconds(29),
     })
       .bindWorkflowTable(stateful.workflowTable, 'readWrite')
-      .bindRecordsTable(stateful.recordsTable)
+      .bindRecordsTable(stateful.recordsTable, 'readWrite')
       .bindTraceTable(stateful.traceTable, 'readWrite')
       .bindLedgerTable(stateful.ledgerTable, 'readWrite')
       .withEnvironment('AUTH_TENANT_CLAIM', claims.tenantClaim)

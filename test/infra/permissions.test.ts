@@ -31,7 +31,7 @@ const EXPECTED: Record<FunctionName, Record<string, string[]>> = {
     '*': XRAY,
     WorkflowTable: WORKFLOW_READ_WRITE,
     'WorkflowTable/index': QUERY,
-    RecordsTable: READ,
+    RecordsTable: WORKFLOW_READ_WRITE,
     TraceTable: TRACE_READ_WRITE,
     LedgerTable: READ_WRITE,
     'LedgerTable/index': QUERY,
@@ -120,8 +120,9 @@ describe.each(ENV_NAMES)('least privilege in %s', (env) => {
     expect(holders('states:SendTaskSuccess')).toEqual(['api', 'review']);
   });
 
-  it('keeps the records table read-only for everyone', () => {
-    for (const byResource of Object.values(permissions)) {
+  it('lets only the API (its ingestion routes) write the records table; every other function only reads it', () => {
+    for (const [name, byResource] of Object.entries(permissions)) {
+      if (name === 'api') continue;
       for (const action of byResource['RecordsTable'] ?? []) expect(READ).toContain(action);
     }
   });
