@@ -1,3 +1,4 @@
+import { STRICT_OUTBOUND_POLICY } from '#shared/outbound/address-policy.ts';
 import OpenAI from 'openai';
 import { zodTextFormat } from 'openai/helpers/zod';
 import { RenewalBriefSchema } from '#shared/domain/brief.ts';
@@ -48,6 +49,7 @@ function memoryDeps(
       environment: 'bench',
       modelAllowList: ['gpt-4.1-mini'],
       traceTtlDays: 1,
+      outbound: STRICT_OUTBOUND_POLICY,
       rateLimits: { requestsPerMinute: 1e9, tokensPerMinute: 1e12 },
       attemptTimeoutCapMs: null,
     },

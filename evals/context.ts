@@ -5,6 +5,7 @@
  * does for a real run. Nothing here re-implements those rules.
  */
 import type { ContextObject, SourceId } from '#shared/domain/context.ts';
+import { STRICT_OUTBOUND_POLICY } from '#shared/outbound/address-policy.ts';
 import { ReinError } from '#shared/domain/errors.ts';
 import type { Run } from '#shared/domain/run.ts';
 import type { Span } from '#shared/domain/trace.ts';
@@ -123,7 +124,16 @@ export async function buildCaseContext(input: {
   const now = new Date(input.fetchedAt);
   try {
     await fetchContext(
-      { clock: { now: () => now }, runs: store, sources, traces: discardTraces },
+      {
+        clock: { now: () => now },
+        runs: store,
+        sources,
+        traces: discardTraces,
+        // Eval fixtures are stored records: no tenant connector replaces them.
+        connectors: { get: () => Promise.resolve(null), put: () => Promise.resolve() },
+        connectorSecrets: { get: () => Promise.resolve(null), put: () => Promise.resolve() },
+        settings: { outbound: STRICT_OUTBOUND_POLICY },
+      },
       { tenantId: EVAL_TENANT, runId },
     );
   } catch (error) {

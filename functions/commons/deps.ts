@@ -1,4 +1,4 @@
-import { parseEnv, required, type Env } from '#shared/config.ts';
+import { outboundPolicy, parseEnv, required, type Env } from '#shared/config.ts';
 import { createDocumentClient } from '#shared/adapters/dynamodb/client.ts';
 import { DynamoGatewayStore } from '#shared/adapters/dynamodb/gateway-store.ts';
 import { DynamoLedger } from '#shared/adapters/dynamodb/ledger.ts';
@@ -7,6 +7,7 @@ import { DynamoRateLimiter } from '#shared/adapters/dynamodb/rate-limiter.ts';
 import {
   createRecordSources,
   DynamoAccountDirectory,
+  DynamoConnectorStore,
   DynamoRecordStore,
 } from '#shared/adapters/dynamodb/records-source.ts';
 import { SOURCES } from '#shared/sources/catalogue.ts';
@@ -16,6 +17,8 @@ import { StaticSecretSource } from '#shared/adapters/secrets/static-secret-sourc
 import type {
   AccountDirectory,
   CircuitBreaker,
+  ConnectorSecrets,
+  ConnectorStore,
   RateLimiter,
   DraftStore,
   GatewayStore,
@@ -57,6 +60,8 @@ export interface SdkAdapters {
   engine?: (env: Readonly<Env>) => WorkflowEngine | undefined;
   secrets?: (env: Readonly<Env>) => SecretSource | undefined;
   model?: (env: Readonly<Env>, secrets: SecretSource) => ModelClient;
+  /** Tenants' connector secrets (Secrets Manager), for the API (writes) and the context task (reads). */
+  connectorSecrets?: (env: Readonly<Env>) => ConnectorSecrets | undefined;
 }
 
 /**
@@ -67,7 +72,7 @@ export interface SdkAdapters {
 export function buildDeps(
   env: Readonly<Env>,
   adapters: SdkAdapters,
-  overrides: { engine?: WorkflowEngine; secrets?: SecretSource } = {},
+  overrides: { engine?: WorkflowEngine; secrets?: SecretSource; connectorSecrets?: ConnectorSecrets } = {},
 ): Deps {
   const doc = createDocumentClient({
     region: env.AWS_REGION ?? 'us-east-1',
@@ -96,6 +101,13 @@ export function buildDeps(
       : (unavailable('RECORDS_TABLE') as AccountDirectory),
     sources: records ? createRecordSources(records, SOURCES.keys()) : new Map(),
     records: records ?? (unavailable('RECORDS_TABLE') as RecordStore),
+    connectors: env.RECORDS_TABLE
+      ? new DynamoConnectorStore(doc, env.RECORDS_TABLE)
+      : (unavailable('RECORDS_TABLE') as ConnectorStore),
+    connectorSecrets:
+      overrides.connectorSecrets ??
+      adapters.connectorSecrets?.(env) ??
+      (unavailable('CONNECTOR_SECRET_PREFIX') as ConnectorSecrets),
     model:
       secretSource && adapters.model
         ? adapters.model(env, secretSource)
@@ -127,6 +139,7 @@ export function buildDeps(
       modelAllowList: env.MODEL_ALLOW_LIST ?? [],
       traceTtlDays: env.TRACE_TTL_DAYS ?? 0,
       attemptTimeoutCapMs: env.MODEL_ATTEMPT_TIMEOUT_MS ?? null,
+      outbound: outboundPolicy(env),
       // Functions that touch the ledger enforce rate limits, so they must be configured there.
       rateLimits: env.LEDGER_TABLE
         ? {

@@ -24,6 +24,9 @@ export const ROUTE_ROLES = {
   listSources: ['integration', 'admin'],
   pushRecords: ['integration', 'admin'],
   deleteRecord: ['integration', 'admin'],
+  putConnector: ['admin'],
+  getConnector: ['admin'],
+  testConnector: ['admin'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export function requireRole(principal: Principal, allowed: readonly Role[]): void {

@@ -7,6 +7,7 @@ import {
 } from '../domain/errors.ts';
 import { getBudget, getLedgerReport, putBudget, toCsv } from '../usecases/finance.ts';
 import { getMetrics } from '../usecases/metrics.ts';
+import { getConnector, putConnector, testConnector } from '../usecases/connectors.ts';
 import { deleteRecord, listSources, PUSH_MAX_BYTES, pushRecords } from '../usecases/ingestion.ts';
 import { promoteDraft } from '../usecases/promote.ts';
 import { ID_PATTERN } from '../domain/ids.ts';
@@ -186,6 +187,12 @@ export function createApiRouter(deps: Deps, settings: ApiSettings) {
           recordId: event.pathParameters?.['recordId'],
         });
         return { statusCode: 204, headers: { ...SECURITY_HEADERS } };
+      case 'putConnector':
+        return jsonResponse(200, await putConnector(deps, principal, event.pathParameters?.['sourceId'], body));
+      case 'getConnector':
+        return jsonResponse(200, await getConnector(deps, principal, event.pathParameters?.['sourceId']));
+      case 'testConnector':
+        return jsonResponse(200, await testConnector(deps, principal, event.pathParameters?.['sourceId'], body));
     }
   };
 }

@@ -7,6 +7,11 @@ import { DecisionBodySchema, EditDraftBodySchema } from '../usecases/review.ts';
 import { WORKFLOWS } from '../workflows/registry.ts';
 import { LedgerReportSchema, PutBudgetBodySchema } from '../usecases/finance.ts';
 import { MetricsReportSchema } from '../usecases/metrics.ts';
+import {
+  ConnectorSettingsSchema,
+  ConnectorTestResultSchema,
+  ConnectorViewSchema,
+} from '../usecases/connectors.ts';
 import { PUSH_MAX_RECORDS, PushResultSchema, SourceSummarySchema } from '../usecases/ingestion.ts';
 import { ErrorBodySchema } from './middleware.ts';
 import { ROUTES } from './routes.ts';
@@ -34,6 +39,9 @@ const RESPONSES: Record<string, { status: string; schema: string }> = {
   listSources: { status: '200', schema: 'SourceList' },
   pushRecords: { status: '200', schema: 'PushResult' },
   deleteRecord: { status: '204', schema: 'Empty' },
+  putConnector: { status: '200', schema: 'Connector' },
+  getConnector: { status: '200', schema: 'Connector' },
+  testConnector: { status: '200', schema: 'ConnectorTestResult' },
 };
 
 const REQUEST_BODIES: Record<string, string> = {
@@ -43,6 +51,8 @@ const REQUEST_BODIES: Record<string, string> = {
   escalateDraft: 'DecisionRequest',
   putBudget: 'PutBudgetRequest',
   pushRecords: 'PushRequest',
+  putConnector: 'ConnectorSettings',
+  testConnector: 'ConnectorTestRequest',
 };
 
 /** The OpenAPI 3.1 document, generated from the route list and the same zod schemas that validate requests. */
@@ -100,6 +110,10 @@ export function buildOpenApiDocument(): Record<string, unknown> {
     ),
     PushResult: schema(PushResultSchema),
     Empty: { type: 'object', description: 'No body (204).' },
+    ConnectorSettings: schema(ConnectorSettingsSchema),
+    Connector: schema(ConnectorViewSchema),
+    ConnectorTestRequest: schema(z.object({ accountId: z.string() })),
+    ConnectorTestResult: schema(ConnectorTestResultSchema),
   };
   for (const workflow of WORKFLOWS.values()) schemas[`${workflow.id}:input`] = schema(workflow.inputSchema);
 

@@ -28,6 +28,9 @@ export const ROUTES = [
     auth: true,
     operation: 'deleteRecord',
   },
+  { method: 'PUT', path: '/v1/connectors/{sourceId}', auth: true, operation: 'putConnector' },
+  { method: 'GET', path: '/v1/connectors/{sourceId}', auth: true, operation: 'getConnector' },
+  { method: 'POST', path: '/v1/connectors/{sourceId}/test', auth: true, operation: 'testConnector' },
 ] as const;
 
 export type Route = (typeof ROUTES)[number];

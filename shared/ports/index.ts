@@ -159,6 +159,37 @@ export interface ContextSource {
   fetch(tenantId: string, accountId: string): Promise<SourceRecord[]>;
 }
 
+/** A tenant's pull connector for one source, as stored: never its secret. */
+export interface ConnectorConfig {
+  tenantId: string;
+  sourceId: string;
+  kind: 'http';
+  /** `https://…`, where `{accountId}` is replaced by the account's id (URL-encoded). */
+  url: string;
+  authType: 'bearer' | 'none';
+  /** When the secret was last set (null without auth). */
+  secretSetAt: string | null;
+  timeoutMs: number;
+  maxBytes: number;
+  updatedAt: string;
+}
+
+/** Tenants' connectors, one per tenant and source. */
+export interface ConnectorStore {
+  put(config: ConnectorConfig): Promise<void>;
+  get(tenantId: string, sourceId: string): Promise<ConnectorConfig | null>;
+}
+
+/**
+ * Connector secrets: one secret per tenant connector (Secrets Manager in AWS). The only place a
+ * connector's secret is kept; nothing else stores, returns, logs or traces it.
+ */
+export interface ConnectorSecrets {
+  put(tenantId: string, sourceId: string, secret: string): Promise<void>;
+  /** The secret, or null when none was set. */
+  get(tenantId: string, sourceId: string): Promise<string | null>;
+}
+
 export interface AccountDirectory {
   /** The account's owner, or null when the account does not exist in this tenant. */
   getAccount(tenantId: string, accountId: string): Promise<{ accountId: string; ownerId: string } | null>;

@@ -11,6 +11,7 @@ import { canonicalJson } from '../domain/edit-distance.ts';
 import { getWorkflow } from '../workflows/registry.ts';
 import type { SourceSpec } from '../workflows/definition.ts';
 import type { RunStore } from '../ports/index.ts';
+import { ConnectorSource, type PullDeps } from './connectors.ts';
 import type { Deps } from './deps.ts';
 import { recordSpan, sha256 } from './tracing.ts';
 
@@ -51,7 +52,8 @@ function evidenceId(spec: SourceSpec, recordId: string): string {
  * read independently; a missing or failing source becomes a data gap, never an invented value.
  */
 export async function fetchContext(
-  deps: Pick<Deps, 'clock' | 'sources' | 'traces'> & {
+  deps: Pick<Deps, 'clock' | 'sources' | 'traces' | 'connectors'> &
+    PullDeps & {
     runs: Pick<RunStore, 'getRun' | 'getContext' | 'saveContext'>;
   },
   task: { tenantId: string; runId: string },
@@ -69,10 +71,16 @@ export async function fetchContext(
     workflow.sources.map(async (spec) => {
       const sourceId = spec.source.id;
       const start = deps.clock.now();
-      const source = deps.sources.get(sourceId);
       const items: EvidenceItem[] = [];
       let gap: DataGap | null = null;
+      let origin: 'connector' | 'stored' = 'stored';
       try {
+        // A tenant's connector for the source replaces its stored records: read live, or a gap.
+        const connector = await deps.connectors.get(run.tenantId, sourceId);
+        if (connector) origin = 'connector';
+        const source = connector
+          ? new ConnectorSource(deps, connector, spec.source)
+          : deps.sources.get(sourceId);
         if (!source) throw new Error(`No adapter is configured for source ${sourceId}.`);
         const records = await source.fetch(run.tenantId, run.accountId);
         let staleCount = 0;
@@ -133,6 +141,7 @@ export async function fetchContext(
         status: failed ? 'error' : 'ok',
         attributes: {
           'rein.context.source': sourceId,
+          'rein.context.origin': origin,
           'rein.context.record_ids': items.map((item) => item.recordId),
           'rein.context.field_names': [...new Set(items.flatMap((item) => Object.keys(item.fields)))],
           'rein.context.content_hashes': items.map((item) => item.provenance.contentHash),

@@ -1,4 +1,5 @@
 import type { SourceId } from '../domain/context.ts';
+import type { OutboundPolicy } from '../outbound/address-policy.ts';
 import type {
   AccountDirectory,
   CircuitBreaker,
@@ -8,6 +9,8 @@ import type {
   DraftStore,
   GatewayStore,
   Ledger,
+  ConnectorSecrets,
+  ConnectorStore,
   ModelClient,
   RecordStore,
   RunStore,
@@ -24,6 +27,8 @@ export interface RuntimeSettings {
   rateLimits: { requestsPerMinute: number; tokensPerMinute: number };
   /** An environment's cap on the per-attempt model timeout, ms (null: the workflow's own). */
   attemptTimeoutCapMs: number | null;
+  /** What connectors may reach (shared/outbound): https to public addresses, loopback locally if configured. */
+  outbound: OutboundPolicy;
 }
 
 /** Every port a use case may need. Each use case declares the subset it uses with `Pick`. */
@@ -38,6 +43,9 @@ export interface Deps {
   sources: ReadonlyMap<SourceId, ContextSource>;
   /** The records tenants push through the ingestion API. */
   records: RecordStore;
+  /** Tenants' pull connectors (config) and their secrets (Secrets Manager in AWS). */
+  connectors: ConnectorStore;
+  connectorSecrets: ConnectorSecrets;
   model: ModelClient;
   ledger: Ledger;
   /** The model gateway's reserve / settle / release transactions. */

@@ -8,7 +8,9 @@ import { InMemoryGatewayStore } from './gateway-store.ts';
 import { InMemoryLedger } from './ledger.ts';
 import { ScriptedModelClient } from './model-client.ts';
 import { FakeCircuitBreaker, InMemoryRateLimiter } from './rate-limiter.ts';
-import { InMemoryRecordStore } from './record-store.ts';
+import { InMemoryConnectorStore, InMemoryRecordStore } from './record-store.ts';
+import { LocalConnectorSecrets } from '#shared/adapters/secrets/connector-secrets.ts';
+import { STRICT_OUTBOUND_POLICY } from '#shared/outbound/address-policy.ts';
 import { InMemoryTraceSink } from './trace-sink.ts';
 import { InMemoryWorkflowStore } from './workflow-store.ts';
 
@@ -21,6 +23,8 @@ export interface TestDeps extends Deps {
   traces: InMemoryTraceSink;
   accounts: FakeAccountDirectory;
   records: InMemoryRecordStore;
+  connectors: InMemoryConnectorStore;
+  connectorSecrets: LocalConnectorSecrets;
   model: ScriptedModelClient;
   ledger: InMemoryLedger;
   gateway: InMemoryGatewayStore;
@@ -36,6 +40,7 @@ export const TEST_SETTINGS: RuntimeSettings = {
   traceTtlDays: 7,
   rateLimits: { requestsPerMinute: 100, tokensPerMinute: 1_000_000 },
   attemptTimeoutCapMs: null,
+  outbound: STRICT_OUTBOUND_POLICY,
 };
 
 export interface DepsOverrides {
@@ -46,6 +51,8 @@ export interface DepsOverrides {
   accounts?: FakeAccountDirectory;
   sources?: ReadonlyMap<SourceId, ContextSource>;
   records?: InMemoryRecordStore;
+  connectors?: InMemoryConnectorStore;
+  connectorSecrets?: LocalConnectorSecrets;
   model?: ScriptedModelClient;
   ledger?: InMemoryLedger;
   rateLimiter?: InMemoryRateLimiter;
@@ -73,6 +80,8 @@ export function makeDeps(overrides: DepsOverrides = {}): TestDeps {
     accounts: overrides.accounts ?? new FakeAccountDirectory(),
     sources: overrides.sources ?? new Map(),
     records: overrides.records ?? new InMemoryRecordStore(),
+    connectors: overrides.connectors ?? new InMemoryConnectorStore(),
+    connectorSecrets: overrides.connectorSecrets ?? new LocalConnectorSecrets(),
     model: overrides.model ?? new ScriptedModelClient(),
     ledger,
     gateway: new InMemoryGatewayStore(ledger, store, rateLimiter, breaker),

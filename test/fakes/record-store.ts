@@ -1,5 +1,7 @@
 import { recordContentHash } from '#shared/adapters/dynamodb/records-source.ts';
 import type {
+  ConnectorConfig,
+  ConnectorStore,
   IncomingRecord,
   RecordStore,
   SourceRecord,
@@ -76,5 +78,20 @@ export class InMemoryRecordStore implements RecordStore {
       if (t === tenantId) stats.push({ ...value });
     }
     return Promise.resolve(stats);
+  }
+}
+
+/** Tenants' connectors in memory. */
+export class InMemoryConnectorStore implements ConnectorStore {
+  readonly configs = new Map<string, ConnectorConfig>();
+
+  put(config: ConnectorConfig): Promise<void> {
+    this.configs.set(`${config.tenantId}/${config.sourceId}`, structuredClone(config));
+    return Promise.resolve();
+  }
+
+  get(tenantId: string, sourceId: string): Promise<ConnectorConfig | null> {
+    const config = this.configs.get(`${tenantId}/${sourceId}`);
+    return Promise.resolve(config ? structuredClone(config) : null);
   }
 }

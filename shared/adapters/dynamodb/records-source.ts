@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import {
   GetCommand,
+  PutCommand,
   QueryCommand,
   TransactWriteCommand,
   type DynamoDBDocumentClient,
@@ -9,6 +10,8 @@ import type { SourceId } from '../../domain/context.ts';
 import { canonicalJson } from '../../domain/edit-distance.ts';
 import type {
   AccountDirectory,
+  ConnectorConfig,
+  ConnectorStore,
   ContextSource,
   IncomingRecord,
   RecordStore,
@@ -258,4 +261,30 @@ export function createRecordSources(
   sourceIds: Iterable<SourceId>,
 ): Map<SourceId, ContextSource> {
   return new Map([...sourceIds].map((id) => [id, new StoredRecordsSource(store, id)]));
+}
+
+/** Tenants' connectors in the records table: pk `<tenant>#CONNECTORS`, sk `<sourceId>`; never a secret. */
+export class DynamoConnectorStore implements ConnectorStore {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly table: string,
+  ) {}
+
+  async put(config: ConnectorConfig): Promise<void> {
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: { pk: `${config.tenantId}#CONNECTORS`, sk: config.sourceId, ...config },
+      }),
+    );
+  }
+
+  async get(tenantId: string, sourceId: string): Promise<ConnectorConfig | null> {
+    const result = await this.doc.send(
+      new GetCommand({ TableName: this.table, Key: { pk: `${tenantId}#CONNECTORS`, sk: sourceId } }),
+    );
+    if (!result.Item) return null;
+    const { pk: _pk, sk: _sk, ...config } = result.Item;
+    return config as ConnectorConfig;
+  }
 }
