@@ -495,6 +495,26 @@ const ROWS: readonly Row[] = [
       integration: both(404),
     },
   },
+  ...(['PUT', 'GET', 'POST'] as const).map((method): Row => ({
+    id: `${method} /v1/connectors/{sourceId}${method === 'POST' ? '/test' : ''}`,
+    operation: { PUT: 'putConnector', GET: 'getConnector', POST: 'testConnector' }[method],
+    sides: ['same'],
+    // acme has no connector: an admin's GET and test read 404; an admin's PUT is a 400 (not https).
+    body: () =>
+      method === 'PUT'
+        ? { kind: 'http', url: 'http://10.0.0.1/{accountId}', auth: { type: 'none' } }
+        : method === 'POST'
+          ? { accountId: 'acct-contoso' }
+          : undefined,
+    expect: {
+      csmOwn: both(403),
+      csmOther: both(403),
+      manager: both(403),
+      admin: both(method === 'PUT' ? 400 : 404),
+      finance: both(403),
+      operator: both(403),
+    },
+  })),
 ];
 
 const ERROR_CODES: Record<number, string> = {
