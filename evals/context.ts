@@ -130,7 +130,11 @@ export async function buildCaseContext(input: {
         sources,
         traces: discardTraces,
         // Eval fixtures are stored records: no tenant connector replaces them.
-        connectors: { get: () => Promise.resolve(null), put: () => Promise.resolve() },
+        connectors: {
+          get: () => Promise.resolve(null),
+          list: () => Promise.resolve([]),
+          put: () => Promise.resolve(),
+        },
         connectorSecrets: { get: () => Promise.resolve(null), put: () => Promise.resolve() },
         settings: { outbound: STRICT_OUTBOUND_POLICY },
       },

@@ -1,6 +1,6 @@
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Duration, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -13,6 +13,11 @@ import type { EnvironmentConfig } from '../config/types.ts';
 
 /** The repository root: entries, the lockfile and `package.json` `imports` resolve from here. */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** The Secrets Manager name prefix of a stage's connector secrets. */
+export function connectorSecretPrefix(envName: string): string {
+  return `rein/${envName}/connectors`;
+}
 
 /** A table together with the names of its global secondary indexes (queries need their ARNs). */
 export interface IndexedTable {
@@ -186,6 +191,45 @@ export class ReinFunction extends Construct {
   bindOpenAiSecret(secret: secretsmanager.ISecret): this {
     secret.grantRead(this.role);
     this.setEnv('OPENAI_SECRET_ARN', secret.secretArn);
+    return this;
+  }
+
+  /**
+   * Tenants' connector secrets (CONNECTOR_SECRET_PREFIX = `rein/<env>/connectors`): one secret per
+   * tenant connector, created by the API when a tenant admin configures a connector, read by the
+   * API (connector test) and the context task. The policy reaches only this stage's prefix.
+   */
+  bindConnectorSecrets(access: 'read' | 'readWrite'): this {
+    const prefix = connectorSecretPrefix(this.config.envName);
+    const stack = Stack.of(this);
+    const actions =
+      access === 'read'
+        ? ['secretsmanager:GetSecretValue']
+        : [
+            'secretsmanager:CreateSecret',
+            'secretsmanager:PutSecretValue',
+            'secretsmanager:GetSecretValue',
+            'secretsmanager:DescribeSecret',
+          ];
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions,
+        resources: [
+          stack.formatArn({
+            service: 'secretsmanager',
+            resource: 'secret',
+            resourceName: `${prefix}/*`,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ],
+      }),
+    );
+    Validations.of(this.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${prefix}/*]`,
+      reason:
+        "Connector secrets are created at run time, one per tenant connector, so their names are not known at deploy time; the policy is limited to this stage's connector prefix.",
+    });
+    this.setEnv('CONNECTOR_SECRET_PREFIX', prefix);
     return this;
   }
 

@@ -79,6 +79,7 @@ export class StatelessStack extends Stack {
     })
       .bindWorkflowTable(stateful.workflowTable, 'readWrite')
       .bindRecordsTable(stateful.recordsTable, 'readWrite')
+      .bindConnectorSecrets('readWrite')
       .bindTraceTable(stateful.traceTable, 'readWrite')
       .bindLedgerTable(stateful.ledgerTable, 'readWrite')
       .withEnvironment('AUTH_TENANT_CLAIM', claims.tenantClaim)
@@ -92,6 +93,7 @@ export class StatelessStack extends Stack {
     })
       .bindWorkflowTable(stateful.workflowTable, 'readWrite')
       .bindRecordsTable(stateful.recordsTable)
+      .bindConnectorSecrets('read')
       .bindTraceTable(stateful.traceTable, 'write');
 
     const modelCall = new ReinFunction(this, 'ModelCall', {

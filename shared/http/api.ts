@@ -188,11 +188,17 @@ export function createApiRouter(deps: Deps, settings: ApiSettings) {
         });
         return { statusCode: 204, headers: { ...SECURITY_HEADERS } };
       case 'putConnector':
-        return jsonResponse(200, await putConnector(deps, principal, event.pathParameters?.['sourceId'], body));
+        return jsonResponse(
+          200,
+          await putConnector(deps, principal, event.pathParameters?.['sourceId'], body),
+        );
       case 'getConnector':
         return jsonResponse(200, await getConnector(deps, principal, event.pathParameters?.['sourceId']));
       case 'testConnector':
-        return jsonResponse(200, await testConnector(deps, principal, event.pathParameters?.['sourceId'], body));
+        return jsonResponse(
+          200,
+          await testConnector(deps, principal, event.pathParameters?.['sourceId'], body),
+        );
     }
   };
 }

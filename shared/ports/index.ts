@@ -178,6 +178,8 @@ export interface ConnectorConfig {
 export interface ConnectorStore {
   put(config: ConnectorConfig): Promise<void>;
   get(tenantId: string, sourceId: string): Promise<ConnectorConfig | null>;
+  /** Every connector of the tenant (one query: the context layer reads them once per run). */
+  list(tenantId: string): Promise<ConnectorConfig[]>;
 }
 
 /**

@@ -10,7 +10,9 @@ import { AccountIdSchema, RecordIdSchema, type SourceDefinition } from '../sourc
 import type { Deps, RuntimeSettings } from './deps.ts';
 
 /** What reading through a connector needs: its secret, the clock and the outbound policy. */
-export type PullDeps = Pick<Deps, 'connectorSecrets' | 'clock'> & { settings: Pick<RuntimeSettings, 'outbound'> };
+export type PullDeps = Pick<Deps, 'connectorSecrets' | 'clock'> & {
+  settings: Pick<RuntimeSettings, 'outbound'>;
+};
 type ConnectorDeps = PullDeps & Pick<Deps, 'connectors'>;
 
 /** `PUT /v1/connectors/{sourceId}`: where to read the source live, and how to authenticate. */
@@ -193,7 +195,10 @@ export async function pullRecords(
       .slice(0, 5)
       .map((issue) => issue.path.join('.') || '(answer)')
       .join(', ');
-    throw new SourceUnavailableError('invalid_response', `the connector answer has the wrong shape at ${where}`);
+    throw new SourceUnavailableError(
+      'invalid_response',
+      `the connector answer has the wrong shape at ${where}`,
+    );
   }
   const receivedAt = deps.clock.now().toISOString();
   const records: SourceRecord[] = [];

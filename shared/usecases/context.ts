@@ -54,8 +54,8 @@ function evidenceId(spec: SourceSpec, recordId: string): string {
 export async function fetchContext(
   deps: Pick<Deps, 'clock' | 'sources' | 'traces' | 'connectors'> &
     PullDeps & {
-    runs: Pick<RunStore, 'getRun' | 'getContext' | 'saveContext'>;
-  },
+      runs: Pick<RunStore, 'getRun' | 'getContext' | 'saveContext'>;
+    },
   task: { tenantId: string; runId: string },
 ): Promise<{ items: number; dataGaps: number }> {
   const run = await deps.runs.getRun(task.tenantId, task.runId);
@@ -67,6 +67,8 @@ export async function fetchContext(
   const input = workflow.inputSchema.parse(run.input);
   const fetchedAt = deps.clock.now().toISOString();
 
+  // The tenant's connectors, read once: each replaces the stored records of its source.
+  const connectors = new Map((await deps.connectors.list(run.tenantId)).map((c) => [c.sourceId, c]));
   const results = await Promise.all(
     workflow.sources.map(async (spec) => {
       const sourceId = spec.source.id;
@@ -76,7 +78,7 @@ export async function fetchContext(
       let origin: 'connector' | 'stored' = 'stored';
       try {
         // A tenant's connector for the source replaces its stored records: read live, or a gap.
-        const connector = await deps.connectors.get(run.tenantId, sourceId);
+        const connector = connectors.get(sourceId);
         if (connector) origin = 'connector';
         const source = connector
           ? new ConnectorSource(deps, connector, spec.source)

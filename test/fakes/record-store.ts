@@ -94,4 +94,10 @@ export class InMemoryConnectorStore implements ConnectorStore {
     const config = this.configs.get(`${tenantId}/${sourceId}`);
     return Promise.resolve(config ? structuredClone(config) : null);
   }
+
+  list(tenantId: string): Promise<ConnectorConfig[]> {
+    return Promise.resolve(
+      [...this.configs.values()].filter((c) => c.tenantId === tenantId).map((c) => structuredClone(c)),
+    );
+  }
 }

@@ -287,4 +287,18 @@ export class DynamoConnectorStore implements ConnectorStore {
     const { pk: _pk, sk: _sk, ...config } = result.Item;
     return config as ConnectorConfig;
   }
+
+  async list(tenantId: string): Promise<ConnectorConfig[]> {
+    const result = await this.doc.send(
+      new QueryCommand({
+        TableName: this.table,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': `${tenantId}#CONNECTORS` },
+      }),
+    );
+    return (result.Items ?? []).map((item) => {
+      const { pk: _pk, sk: _sk, ...config } = item;
+      return config as ConnectorConfig;
+    });
+  }
 }
