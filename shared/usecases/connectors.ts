@@ -20,7 +20,15 @@ export const ConnectorSettingsSchema = z.strictObject({
   kind: z.literal('http'),
   url: z.string().min(1).max(2048).describe('https URL; `{accountId}` is replaced by the account id.'),
   auth: z.discriminatedUnion('type', [
-    z.strictObject({ type: z.literal('bearer'), secret: z.string().min(1).max(4096) }),
+    z.strictObject({
+      type: z.literal('bearer'),
+      // A bearer token is sent in a header: printable ASCII only (RFC 6750 token68 and more).
+      secret: z
+        .string()
+        .min(1)
+        .max(4096)
+        .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces'),
+    }),
     z.strictObject({ type: z.literal('none') }),
   ]),
   timeoutMs: z.int().min(100).max(10_000).default(3000).describe('Whole-request budget, ms.'),
