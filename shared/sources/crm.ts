@@ -19,13 +19,6 @@ export const CrmRecordSchema = z
     segment: z.string().min(1).optional().describe('e.g. enterprise, mid-market, smb.'),
     industry: z.string().min(1).optional(),
     region: z.string().min(1).optional(),
-    internalNotes: z.string().optional().describe('Sensitive: must never reach the model.'),
-    creditScore: z.number().optional().describe('Sensitive: must never reach the model.'),
-    contactPhone: z.string().optional().describe('Sensitive (personal data): must never reach the model.'),
-    discountFloorPct: z
-      .number()
-      .optional()
-      .describe('Sensitive: lowest discount sales may offer, in percent.'),
   })
   .describe(
     'The CRM account record. Further fields (nested values included) are stored as written: raw CRM data the allow-list must keep from the model.',

@@ -15,7 +15,7 @@
 import { z } from 'zod';
 import { RoleSchema } from '#shared/domain/principal.ts';
 import { ContractRecordSchema } from '#shared/sources/contract.ts';
-import { CrmRecordSchema } from '#shared/sources/crm.ts';
+import { CrmRecordSchema as CatalogueCrmRecordSchema } from '#shared/sources/crm.ts';
 import { InvoiceRecordSchema } from '#shared/sources/invoices.ts';
 import { TicketRecordSchema } from '#shared/sources/tickets.ts';
 import { UsageRecordSchema } from '#shared/sources/usage.ts';
@@ -34,6 +34,17 @@ const AccountIdSchema = z
   );
 
 const MoneySchema = z.number().nonnegative();
+
+/**
+ * The catalogue's CRM record, with the demo data's sensitive fields typed so a typo is caught. The
+ * catalogue itself names no sensitive field: any field outside the allow-list stays with Rein.
+ */
+const CrmRecordSchema = CatalogueCrmRecordSchema.extend({
+  internalNotes: z.string().optional().describe('Sensitive: must never reach the model.'),
+  creditScore: z.number().optional().describe('Sensitive: must never reach the model.'),
+  contactPhone: z.string().optional().describe('Sensitive (personal data): must never reach the model.'),
+  discountFloorPct: z.number().optional().describe('Sensitive: lowest discount sales may offer, in percent.'),
+});
 
 export const SEED_SOURCES = ['crm', 'usage', 'tickets', 'invoices', 'contract'] as const;
 export const SeedSourceSchema = z.enum(SEED_SOURCES);
