@@ -313,6 +313,7 @@ describe('fetchContext', () => {
       'rein.run.id': run.runId,
       'rein.tenant.id': TENANT,
       'rein.context.source': 'tickets',
+      'rein.context.origin': 'stored',
       'rein.context.record_ids': ['T-100'],
       'rein.context.field_names': ['ticketId', 'subject', 'status', 'priority', 'openedAt', 'body'],
       'rein.context.content_hashes': [
