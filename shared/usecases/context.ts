@@ -103,10 +103,11 @@ export async function fetchContext(
             source: sourceId,
             recordId: record.recordId,
             fields,
+            // Source time and receipt time only when known, so a record without them reads as before.
             provenance: {
               fetchedAt,
-              updatedAt: record.updatedAt ?? null,
-              receivedAt: record.receivedAt ?? null,
+              ...(record.updatedAt ? { updatedAt: record.updatedAt } : {}),
+              ...(record.receivedAt ? { receivedAt: record.receivedAt } : {}),
               contentHash: sha256(canonicalJson(fields)),
             },
           });

@@ -26,12 +26,7 @@ function evidence(id: string, source: string, recordId: string, fields: Record<s
     source,
     recordId,
     fields,
-    provenance: {
-      fetchedAt: FETCHED_AT,
-      updatedAt: null,
-      receivedAt: null,
-      contentHash: sha256(canonicalJson(fields)),
-    },
+    provenance: { fetchedAt: FETCHED_AT, contentHash: sha256(canonicalJson(fields)) },
   };
 }
 
