@@ -116,18 +116,18 @@ export function buildDeps(
       ? new DynamoLedger(doc, env.LEDGER_TABLE, required(env, 'DEFAULT_MONTHLY_BUDGET_USD'))
       : (unavailable('LEDGER_TABLE') as Ledger),
     gateway:
-      env.LEDGER_TABLE && env.WORKFLOW_TABLE
+      env.LEDGER_TABLE && env.WORKFLOW_TABLE && env.TRACE_TABLE
         ? new DynamoGatewayStore(
             doc,
-            { ledger: env.LEDGER_TABLE, workflow: env.WORKFLOW_TABLE },
-            env.REIN_ENV,
+            { ledger: env.LEDGER_TABLE, workflow: env.WORKFLOW_TABLE, trace: env.TRACE_TABLE },
+            required(env, 'TRACE_TTL_DAYS'),
             required(env, 'DEFAULT_MONTHLY_BUDGET_USD'),
             realSleep,
             (message, details) => {
               gatewayLogger.warn(message, details);
             },
           )
-        : (unavailable('LEDGER_TABLE and WORKFLOW_TABLE') as GatewayStore),
+        : (unavailable('LEDGER_TABLE, WORKFLOW_TABLE and TRACE_TABLE') as GatewayStore),
     rateLimiter: env.LEDGER_TABLE
       ? new DynamoRateLimiter(doc, env.LEDGER_TABLE)
       : (unavailable('LEDGER_TABLE') as RateLimiter),

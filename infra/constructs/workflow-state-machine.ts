@@ -5,7 +5,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config/types.ts';
-import { RESERVATIONS_STRANDED_ERROR } from '#shared/domain/errors.ts';
+import { RETRYABLE_STEP_ERRORS } from '#shared/domain/errors.ts';
 
 /** Every state of the workflow, as named in the contract of `shared/workflows/tasks.ts`. */
 export const WORKFLOW_STATE_NAMES = [
@@ -101,9 +101,14 @@ export class WorkflowStateMachine extends Construct {
       { action: 'markFailed', ...ids, 'error.$': '$.error' },
       sfn.JsonPath.DISCARD,
     );
-    // MarkFailed is idempotent: it is retried on any error (a store outage, or a sweep that could
-    // not end every reservation, RESERVATIONS_STRANDED_ERROR), so a failed run never keeps budget held.
-    markFailed.addRetry(sweepRetry([sfn.Errors.ALL]));
+    // MarkFailed is idempotent: it is retried on any error (a store outage), so a failed run is
+    // always recorded as failed.
+    markFailed.addRetry({
+      errors: [sfn.Errors.ALL],
+      interval: Duration.seconds(10),
+      maxAttempts: 8,
+      backoffRate: 2,
+    });
     const failed = new sfn.Fail(this, 'Failed', { errorPath: '$.error.Error', causePath: '$.error.Cause' });
     markFailed.next(failed);
 
@@ -116,9 +121,25 @@ export class WorkflowStateMachine extends Construct {
     const callModel = lambdaTask(
       'CallModel',
       functions.modelCall,
-      { action: 'callModel', ...ids, 'attempt.$': '$.attempt' },
+      {
+        action: 'callModel',
+        ...ids,
+        'attempt.$': '$.attempt',
+        // FetchContext's estimate: the model call reserves before reading anything.
+        'workflowId.$': '$.context.workflowId',
+        'inputTokens.$': '$.context.inputTokens',
+      },
       '$.model',
     );
+    // Not yet, not failed: another invocation holds the attempt's live lease (it ends with that
+    // invocation's Lambda timeout), or an answer waits on its hold for a settle the store refused.
+    callModel.addRetry({
+      errors: [...RETRYABLE_STEP_ERRORS],
+      interval: Duration.seconds(2),
+      maxAttempts: 8,
+      backoffRate: 2,
+      maxDelay: Duration.seconds(30),
+    });
     const validateOutput = lambdaTask(
       'ValidateOutput',
       functions.validate,
@@ -158,9 +179,6 @@ export class WorkflowStateMachine extends Construct {
       { action: 'recordOutcome', ...ids, 'draftId.$': '$.draft.draftId' },
       '$.outcome',
     );
-    // Both end the run, then sweep its reservations; a sweep the store refused is tried again.
-    for (const ending of [expireReview, recordOutcome])
-      ending.addRetry(sweepRetry([RESERVATIONS_STRANDED_ERROR]));
     const done = new sfn.Succeed(this, 'Done');
 
     const prepareRepair = new sfn.Pass(this, 'PrepareRepair', {
@@ -231,11 +249,6 @@ export class WorkflowStateMachine extends Construct {
       });
     }
   }
-}
-
-/** The retry of a task that sweeps a run's reservations: patient, since budget stays held until it succeeds. */
-function sweepRetry(errors: string[]): sfn.RetryProps {
-  return { errors, interval: Duration.seconds(10), maxAttempts: 8, backoffRate: 2 };
 }
 
 function withLambdaServiceRetry(task: tasks.LambdaInvoke): tasks.LambdaInvoke {

@@ -112,10 +112,21 @@ export class WorkflowStepError extends ReinError {
 }
 
 /**
- * MarkFailed's error when its sweep could not end every reservation of the failed run (the store
- * kept refusing): the state machine retries MarkFailed on it, which sweeps again.
+ * A step that cannot go on *yet* and must be tried again by the state machine (its Retry names
+ * these errors): another live invocation holds the model attempt's lease (`Rein.LeaseHeld`), or an
+ * answer waits on its hold because the settle transaction failed transiently (`Rein.SettlePending`;
+ * the next invocation settles it before anything else).
  */
-export const RESERVATIONS_STRANDED_ERROR = 'Rein.reservations_stranded';
+export const LEASE_HELD_ERROR = 'Rein.LeaseHeld';
+export const SETTLE_PENDING_ERROR = 'Rein.SettlePending';
+export const RETRYABLE_STEP_ERRORS = [LEASE_HELD_ERROR, SETTLE_PENDING_ERROR] as const;
+
+export class RetryableStepError extends ReinError {
+  constructor(name: (typeof RETRYABLE_STEP_ERRORS)[number], message: string, cause?: unknown) {
+    super('internal_error', 503, message, { cause });
+    this.name = name;
+  }
+}
 
 export const RUN_FAILURE_CODES = [
   'model_unavailable',

@@ -28,7 +28,13 @@ export const LedgerQuerySchema = z
 
 export const LedgerRowSchema = z.object({
   key: z.string(),
+  /** Everything charged: reported usage at the price table, plus estimated charges. */
   costUsd: z.number(),
+  /**
+   * The part of `costUsd` charged at the reservation because the provider reported no usage (a
+   * timeout, a reset connection): it may have billed the attempt, or not.
+   */
+  estimatedUsd: z.number(),
   attempts: z.number().int(),
   runs: z.number().int(),
   inputTokens: z.number().int(),
@@ -44,6 +50,8 @@ export const LedgerReportSchema = z.object({
   tenantId: z.string().nullable(),
   currency: z.literal('USD'),
   totalUsd: z.number(),
+  /** The part of `totalUsd` that is estimated (see LedgerRow.estimatedUsd). */
+  estimatedUsd: z.number(),
   rows: z.array(LedgerRowSchema),
 });
 export type LedgerReport = z.infer<typeof LedgerReportSchema>;
@@ -72,6 +80,7 @@ export function groupEntries(
     const row = rows.get(key) ?? {
       key,
       costUsd: 0,
+      estimatedUsd: 0,
       attempts: 0,
       runs: 0,
       inputTokens: 0,
@@ -80,6 +89,7 @@ export function groupEntries(
       runIds: new Set<string>(),
     };
     row.costUsd = roundUsd(row.costUsd + entry.costUsd);
+    if (entry.estimated) row.estimatedUsd = roundUsd(row.estimatedUsd + entry.costUsd);
     row.attempts += 1;
     row.runIds.add(entry.runId);
     row.runs = row.runIds.size;
@@ -102,7 +112,16 @@ export function toCsv(report: LedgerReport): string {
     return /[",\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
   };
   const lines = [
-    [report.groupBy, 'cost_usd', 'attempts', 'runs', 'input_tokens', 'cached_input_tokens', 'output_tokens'],
+    [
+      report.groupBy,
+      'cost_usd',
+      'attempts',
+      'runs',
+      'input_tokens',
+      'cached_input_tokens',
+      'output_tokens',
+      'estimated_usd',
+    ],
   ];
   for (const row of report.rows) {
     lines.push(
@@ -114,6 +133,7 @@ export function toCsv(report: LedgerReport): string {
         row.inputTokens,
         row.cachedInputTokens,
         row.outputTokens,
+        row.estimatedUsd.toFixed(6),
       ].map(String),
     );
   }
@@ -150,6 +170,7 @@ export async function getLedgerReport(
     tenantId: tenantId ?? null,
     currency: 'USD',
     totalUsd: roundUsd(rows.reduce((sum, row) => sum + row.costUsd, 0)),
+    estimatedUsd: roundUsd(rows.reduce((sum, row) => sum + row.estimatedUsd, 0)),
     rows,
   };
 }

@@ -4,7 +4,6 @@ import {
   NotFoundError,
   PreconditionFailedError,
   PreconditionRequiredError,
-  RESERVATIONS_STRANDED_ERROR,
   RUN_FAILURE_CODES,
   ValidationError,
   type RunFailureCode,
@@ -16,9 +15,8 @@ import { assertCanChangeDraft, assertCanSeeDraft, requireRole, ROUTE_ROLES } fro
 import { hasAnyRole, type Principal } from '../domain/principal.ts';
 import { getWorkflow } from '../workflows/registry.ts';
 import { allTextSafe, safeText } from '../domain/text.ts';
-import type { SweepResult } from '../ports/index.ts';
 import type { Deps } from './deps.ts';
-import { recordSpan, sweptAttributes } from './tracing.ts';
+import { recordSpan } from './tracing.ts';
 
 const OPEN_STATUSES: readonly DraftStatus[] = ['awaiting_review', 'escalated'];
 
@@ -272,7 +270,7 @@ export async function awaitReview(
 }
 
 async function finishRun(
-  deps: Pick<Deps, 'clock' | 'drafts' | 'runs' | 'traces' | 'gateway'>,
+  deps: Pick<Deps, 'clock' | 'drafts' | 'runs' | 'traces'>,
   task: { tenantId: string; runId: string; draftId: string },
   draft: Draft,
 ): Promise<void> {
@@ -284,12 +282,6 @@ async function finishRun(
   await deps.drafts.deleteTaskToken(task.tenantId, task.draftId);
   await deps.runs.updateRun(task.tenantId, task.runId, { status }, deps.clock.now());
   const now = deps.clock.now();
-  // What a model-call invocation taken over by a retry may have left behind: the run holds no budget.
-  // The status is written already; a sweep that fails surfaces as Rein.reservations_stranded, which
-  // the state machine retries for these tasks.
-  const swept = await deps.gateway.releaseHeld(task.tenantId, task.runId, now).catch((): SweepResult => {
-    return { released: [], settled: [], failed: ['(sweep)'] };
-  });
   await recordSpan(deps.traces, task.tenantId, task.runId, {
     name: `review ${status}`,
     kind: 'review',
@@ -302,21 +294,13 @@ async function finishRun(
       'rein.review.edit_distance': draft.outcome?.editDistance ?? 0,
       'rein.review.time_to_decision_ms': draft.outcome?.timeToDecisionMs ?? 0,
       'rein.review.escalated': draft.escalation !== null,
-      ...sweptAttributes(swept),
     },
   });
-  if (swept.failed.length > 0) throw strandedError();
-}
-
-function strandedError(): Error {
-  const error = new Error('Some reservations of the run could not be ended yet.');
-  error.name = RESERVATIONS_STRANDED_ERROR;
-  return error;
 }
 
 /** RecordOutcome task: the run takes the draft's final status. */
 export async function recordOutcome(
-  deps: Pick<Deps, 'clock' | 'drafts' | 'runs' | 'traces' | 'gateway'>,
+  deps: Pick<Deps, 'clock' | 'drafts' | 'runs' | 'traces'>,
   task: { tenantId: string; runId: string; draftId: string },
 ): Promise<void> {
   const draft = await deps.drafts.getDraft(task.tenantId, task.draftId);
@@ -326,7 +310,7 @@ export async function recordOutcome(
 
 /** ExpireReview task: nobody decided within the review timeout. A decision that won the race stands. */
 export async function expireReview(
-  deps: Pick<Deps, 'clock' | 'drafts' | 'runs' | 'traces' | 'gateway'>,
+  deps: Pick<Deps, 'clock' | 'drafts' | 'runs' | 'traces'>,
   task: { tenantId: string; runId: string; draftId: string },
 ): Promise<void> {
   const draft = await deps.drafts.getDraft(task.tenantId, task.draftId);
@@ -378,7 +362,7 @@ export function failureCodeOf(errorName: string | undefined): RunFailureCode {
 
 /** MarkFailed task: records the failure with a fixed message (provider and stack details stay in logs). */
 export async function markFailed(
-  deps: Pick<Deps, 'clock' | 'runs' | 'traces' | 'gateway'>,
+  deps: Pick<Deps, 'clock' | 'runs' | 'traces'>,
   task: { tenantId: string; runId: string; error: { Error?: string | undefined } },
 ): Promise<{ code: RunFailureCode }> {
   const code = failureCodeOf(task.error.Error);
@@ -389,11 +373,8 @@ export async function markFailed(
     { status: 'failed', error: { code, message: FIXED_MESSAGES[code] } },
     now,
   );
-  // A model-call invocation that died between reserve and settle without being retried (a Lambda
-  // timeout, a crash) left its reservation held: a failed run holds no budget. MarkFailed is
-  // idempotent, and the state machine retries it on any error, so a store outage here only delays.
-  const swept = await deps.gateway.releaseHeld(task.tenantId, task.runId, now);
-  // A run that had ended already (a later task of a finished run failed) keeps its status and span.
+  // A model-call invocation that died holding a lease needs nothing here: its hold ends with its
+  // lease (the tenant's next model call sweeps expired leases). A run that had ended already (a later task of a finished run failed) keeps its status and span.
   if (failed) {
     await recordSpan(deps.traces, task.tenantId, task.runId, {
       name: 'run failed',
@@ -404,11 +385,8 @@ export async function markFailed(
       attributes: {
         'error.type': code,
         'rein.step_functions.error': task.error.Error ?? null,
-        ...sweptAttributes(swept),
       },
     });
   }
-  // The run is failed either way; Step Functions retries MarkFailed on this error to sweep again.
-  if (swept.failed.length > 0) throw strandedError();
   return { code };
 }

@@ -8,8 +8,8 @@ import { z } from 'zod';
  *
  * | state          | Lambda        | payload (`action` first)                          | result → path                    |
  * |----------------|---------------|---------------------------------------------------|----------------------------------|
- * | FetchContext   | context       | fetchContext {tenantId, runId}                    | {items, dataGaps} → $.context    |
- * | CallModel      | model-call    | callModel {tenantId, runId, attempt}              | {attempt, model} → $.model       |
+ * | FetchContext   | context       | fetchContext {tenantId, runId}                    | {items, dataGaps, workflowId, inputTokens} → $.context |
+ * | CallModel      | model-call    | callModel {tenantId, runId, attempt, workflowId, inputTokens} | {attempt, model} → $.model |
  * | ValidateOutput | validate      | validateOutput {tenantId, runId, attempt}         | {valid, canRepair, nextAttempt} → $.validation |
  * | CanRepair?     | Choice        | valid → StoreDraft; canRepair → PrepareRepair; else → InvalidOutput (Pass → MarkFailed) |
  * | PrepareRepair  | Pass          | $.validation.nextAttempt → $.attempt, then CallModel                                 |
@@ -26,6 +26,9 @@ export const CallModelTaskSchema = z.object({
   action: z.literal('callModel'),
   ...Ids,
   attempt: z.number().int().positive(),
+  /** From FetchContext's result: what the reservation needs, so nothing is read before it. */
+  workflowId: z.string().min(1).optional(),
+  inputTokens: z.number().int().positive().optional(),
 });
 export const ValidateOutputTaskSchema = z.object({
   action: z.literal('validateOutput'),

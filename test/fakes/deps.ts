@@ -71,12 +71,13 @@ export function makeDeps(overrides: DepsOverrides = {}): TestDeps {
   const ledger = overrides.ledger ?? new InMemoryLedger();
   const rateLimiter = overrides.rateLimiter ?? new InMemoryRateLimiter();
   const breaker = overrides.breaker ?? new FakeCircuitBreaker();
+  const traces = overrides.traces ?? new InMemoryTraceSink();
   return {
     clock,
     runs: store,
     drafts: store,
     engine: overrides.engine ?? new RecordingEngine(),
-    traces: overrides.traces ?? new InMemoryTraceSink(),
+    traces,
     accounts: overrides.accounts ?? new FakeAccountDirectory(),
     sources: overrides.sources ?? new Map(),
     records: overrides.records ?? new InMemoryRecordStore(),
@@ -84,7 +85,7 @@ export function makeDeps(overrides: DepsOverrides = {}): TestDeps {
     connectorSecrets: overrides.connectorSecrets ?? new LocalConnectorSecrets(),
     model: overrides.model ?? new ScriptedModelClient(),
     ledger,
-    gateway: new InMemoryGatewayStore(ledger, store, rateLimiter, breaker),
+    gateway: new InMemoryGatewayStore(ledger, store, rateLimiter, traces),
     rateLimiter,
     breaker,
     settings: { ...TEST_SETTINGS, ...overrides.settings },

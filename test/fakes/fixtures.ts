@@ -199,10 +199,13 @@ export function seedAttempt(
       reservation: {
         tenantId: run.tenantId,
         runId: run.runId,
+        attempt,
         attemptKey: `${attempt}.${model}.1`,
+        model,
         amountUsd: 0,
         month: deps.clock.now().toISOString().slice(0, 7),
         owner: 'inv_seed',
+        leaseUntil: 0,
       },
       usage: { inputTokens: 0, cachedInputTokens: 0, outputTokens: 0, reasoningTokens: 0 },
       priceVersion: 'seed',

@@ -11,10 +11,6 @@ import type {
 } from '#shared/ports/index.ts';
 
 /** The key a charge is counted under on the run: the attempt key and the invocation that got it. */
-function chargeKeyOf(record: AttemptRecord): string {
-  return `${record.billing.reservation.attemptKey}#${record.billing.reservation.owner}`;
-}
-
 type HookedMethod = 'saveTaskToken' | 'updateDraft' | 'getTaskToken';
 
 /**
@@ -131,35 +127,33 @@ export class InMemoryWorkflowStore implements RunStore, DraftStore {
    * and model on the run once per charge key (attempt key and invocation). Returns false, writing
    * nothing, when the run does not exist or the key was costed already (the real transaction's condition).
    */
-  canRecordAnsweredAttempt(tenantId: string, runId: string, record: AttemptRecord): boolean {
+  /** Whether the run exists and was not charged for `key` yet (the run-cost condition of a settle). */
+  canChargeRun(tenantId: string, runId: string, key: string): boolean {
     const runKey = `${tenantId}#${runId}`;
-    return this.runs.has(runKey) && !(this.costedAttempts.get(runKey)?.has(chargeKeyOf(record)) ?? false);
+    return this.runs.has(runKey) && !(this.costedAttempts.get(runKey)?.has(key) ?? false);
   }
 
-  /**
-   * The attempt record only if none exists (an attempt another invocation recorded stays as it is),
-   * and the run cost. Returns whether the record was written.
-   */
-  recordAnsweredAttempt(tenantId: string, runId: string, record: AttemptRecord, now: Date): boolean {
-    if (!this.canRecordAnsweredAttempt(tenantId, runId, record)) return false;
-    const key = `${tenantId}#${runId}#${record.attempt}`;
-    const written = !this.attempts.has(key);
-    if (written) this.attempts.set(key, structuredClone(record));
-    this.addRunCost(tenantId, runId, record, now);
-    return written;
-  }
-
-  /** The run-cost half alone (a late settlement: the attempt record belongs to another invocation). */
-  addRunCost(tenantId: string, runId: string, record: AttemptRecord, now: Date): void {
+  /** Adds a charge to the run's cost and model, once per key (the gateway's run-cost write). */
+  chargeRun(
+    tenantId: string,
+    runId: string,
+    charge: { key: string; costUsd: number; model: string },
+    now: Date,
+  ): void {
     const runKey = `${tenantId}#${runId}`;
     const run = this.runs.get(runKey);
-    if (!run || !this.canRecordAnsweredAttempt(tenantId, runId, record)) return;
+    if (!run || !this.canChargeRun(tenantId, runId, charge.key)) return;
     const costed = this.costedAttempts.get(runKey) ?? new Set<string>();
-    costed.add(chargeKeyOf(record));
+    costed.add(charge.key);
     this.costedAttempts.set(runKey, costed);
-    run.costUsd = roundUsd(run.costUsd + record.costUsd);
-    run.model = record.model;
+    run.costUsd = roundUsd(run.costUsd + charge.costUsd);
+    run.model = charge.model;
     run.updatedAt = now.toISOString();
+  }
+
+  /** The run's current cost, synchronously (the run-cost check of a reservation). */
+  runCostOf(tenantId: string, runId: string): number | null {
+    return this.runs.get(`${tenantId}#${runId}`)?.costUsd ?? null;
   }
 
   async getAttempt(tenantId: string, runId: string, attempt: number): Promise<AttemptRecord | null> {

@@ -29,10 +29,19 @@ const LAMBDA_SERVICE_RETRY = [
     BackoffRate: 2,
   },
 ];
-/** RecordOutcome and ExpireReview end the run, then sweep its reservations: a refused sweep is retried. */
-const RUN_ENDING_RETRY = [
+/**
+ * CallModel is retried, besides, while another invocation holds the attempt's live lease and while
+ * an answer waits on its hold for a settle the store refused: both end within a lease.
+ */
+const CALL_MODEL_RETRY = [
   ...LAMBDA_SERVICE_RETRY,
-  { ErrorEquals: ['Rein.reservations_stranded'], IntervalSeconds: 10, MaxAttempts: 8, BackoffRate: 2 },
+  {
+    ErrorEquals: ['Rein.LeaseHeld', 'Rein.SettlePending'],
+    IntervalSeconds: 2,
+    MaxAttempts: 8,
+    BackoffRate: 2,
+    MaxDelaySeconds: 30,
+  },
 ];
 const CATCH_ALL = { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'MarkFailed' };
 
@@ -83,7 +92,13 @@ describe('the workflow state machine', () => {
     [
       'CallModel',
       FN.modelCall,
-      { action: 'callModel', ...IDS, 'attempt.$': '$.attempt' },
+      {
+        action: 'callModel',
+        ...IDS,
+        'attempt.$': '$.attempt',
+        'workflowId.$': '$.context.workflowId',
+        'inputTokens.$': '$.context.inputTokens',
+      },
       '$.model',
       'ValidateOutput',
     ],
@@ -124,7 +139,7 @@ describe('the workflow state machine', () => {
         Parameters: parameters,
         ResultPath: resultPath,
         Next: next,
-        Retry: name === 'RecordOutcome' || name === 'ExpireReview' ? RUN_ENDING_RETRY : LAMBDA_SERVICE_RETRY,
+        Retry: name === 'CallModel' ? CALL_MODEL_RETRY : LAMBDA_SERVICE_RETRY,
         Catch: [CATCH_ALL],
       });
     },
@@ -200,12 +215,10 @@ describe('the workflow state machine', () => {
     }
   });
 
-  it('retries only Lambda service errors: model retries belong to the gateway', () => {
+  it("retries only Lambda service errors (and the gateway's not-yet errors): model retries belong to the gateway", () => {
     for (const [name, value] of Object.entries(states)) {
       if (value['Type'] !== 'Task' || name === 'MarkFailed') continue;
-      expect(value['Retry']).toEqual(
-        name === 'RecordOutcome' || name === 'ExpireReview' ? RUN_ENDING_RETRY : LAMBDA_SERVICE_RETRY,
-      );
+      expect(value['Retry']).toEqual(name === 'CallModel' ? CALL_MODEL_RETRY : LAMBDA_SERVICE_RETRY);
     }
   });
 
@@ -216,8 +229,7 @@ describe('the workflow state machine', () => {
       Parameters: { action: 'markFailed', ...IDS, 'error.$': '$.error' },
       ResultPath: null,
       Next: 'Failed',
-      // Idempotent, so retried on any error (a store outage, Rein.reservations_stranded): a failed
-      // run must not keep budget held.
+      // Idempotent, so retried on any error (a store outage): a failed run is always recorded.
       Retry: [
         ...LAMBDA_SERVICE_RETRY,
         { ErrorEquals: ['States.ALL'], IntervalSeconds: 10, MaxAttempts: 8, BackoffRate: 2 },

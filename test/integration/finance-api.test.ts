@@ -151,7 +151,7 @@ describe('ledger report', () => {
     expect(csv.headers.get('content-type')).toMatch(/^text\/csv\b/);
     expect(csv.headers.get('content-disposition')).toMatch(/^attachment; filename=".+\.csv"$/);
     expect(csv.text.trimEnd().split('\n')).toEqual([
-      'model,cost_usd,attempts,runs,input_tokens,cached_input_tokens,output_tokens',
+      'model,cost_usd,attempts,runs,input_tokens,cached_input_tokens,output_tokens,estimated_usd',
       ...json.rows.map((row) =>
         [
           row.key,
@@ -161,6 +161,7 @@ describe('ledger report', () => {
           row.inputTokens,
           row.cachedInputTokens,
           row.outputTokens,
+          row.estimatedUsd.toFixed(6),
         ].join(','),
       ),
     ]);

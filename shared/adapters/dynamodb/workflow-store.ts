@@ -21,7 +21,7 @@ import type {
 } from '../../ports/index.ts';
 import { isConditionFailure, isTransactionConditionFailure } from './client.ts';
 
-function runKey(tenantId: string, runId: string) {
+export function runKey(tenantId: string, runId: string) {
   return { pk: `${tenantId}#RUN#${runId}`, sk: 'RUN' };
 }
 
