@@ -56,6 +56,7 @@ function memoryDeps(
       outbound: STRICT_OUTBOUND_POLICY,
       rateLimits: { requestsPerMinute: 1e9, tokensPerMinute: 1e12 },
       attemptTimeoutCapMs: null,
+      reviewTimeoutSeconds: null,
     },
   };
 }

@@ -5,6 +5,7 @@ import { measureBundles } from './bundles.ts';
 import { measureDynamo } from './dynamodb.ts';
 import { measureGatewayOnDynamo } from './gateway-dynamo.ts';
 import { measureGatewayOverhead } from './gateway-overhead.ts';
+import { measureThroughput } from './throughput.ts';
 import { fmt } from './stats.ts';
 
 /** Where `npm run bench -- --json` writes its figures (fields documented in the README). */
@@ -60,6 +61,17 @@ async function main(): Promise<void> {
     `  503 then answered   ${dynamo.failedThenAnswered.providerCalls} provider calls: reads ${dynamo.failedThenAnswered.reads}   writes ${dynamo.failedThenAnswered.writes} (${(dynamo.failedThenAnswered.writes / Math.max(1, dynamo.failedThenAnswered.providerCalls)).toFixed(1)} per attempt)   ${JSON.stringify(dynamo.failedThenAnswered.byCommand)}`,
     '',
   );
+
+  const throughput = await measureThroughput([4, 8, 16], Number(process.env['BENCH_RUNS_PER_CLIENT'] ?? 4));
+  lines.push(
+    'Throughput of the local stack (clients each start a run and poll it until its draft awaits review)',
+  );
+  for (const level of throughput) {
+    lines.push(
+      `  concurrency ${String(level.concurrency).padStart(2)}   ${level.runsPerSecond.toFixed(1).padStart(5)} runs/s   (${level.runs} runs in ${level.seconds.toFixed(1)} s${level.notDone > 0 ? `, ${level.notDone} not done` : ''})`,
+    );
+  }
+  lines.push('');
 
   const bundles = await measureBundles(Number(process.env['BENCH_IMPORT_SAMPLES'] ?? 5));
   lines.push(

@@ -21,7 +21,7 @@ import { STRICT_OUTBOUND_POLICY, type OutboundPolicy } from './outbound/address-
  * | MODEL_ALLOW_LIST       | comma-separated model ids this environment may call            | required where used |
  * | AUTH_TENANT_CLAIM      | JWT claim holding the tenant id                                 | required where used |
  * | AUTH_ROLES_CLAIM       | JWT claim holding the roles                                     | required where used |
- * | REVIEW_TIMEOUT_SECONDS | how long a draft waits for review (documented, used by CDK)     | required where used |
+ * | REVIEW_TIMEOUT_SECONDS | how long a draft waits for review, s (StoreDraft stores expiresAt) | unset: no expiresAt |
  * | DEFAULT_MONTHLY_BUDGET_USD | a tenant's monthly budget until an operator sets one, USD  | required where used |
  * | RATE_LIMIT_RPM         | runs a tenant may start per minute                              | required where used |
  * | RATE_LIMIT_TPM         | model tokens (estimated in + max out) a tenant may use per minute | required where used |
@@ -58,6 +58,7 @@ export const EnvSchema = z.object({
   DEFAULT_MONTHLY_BUDGET_USD: z.coerce.number().nonnegative().optional(),
   RATE_LIMIT_RPM: z.coerce.number().int().positive().optional(),
   RATE_LIMIT_TPM: z.coerce.number().int().positive().optional(),
+  REVIEW_TIMEOUT_SECONDS: z.coerce.number().int().positive().optional(),
   MODEL_ATTEMPT_TIMEOUT_MS: z.coerce.number().int().positive().optional(),
   DYNAMODB_ENDPOINT: z.url().optional(),
   OUTBOUND_ALLOW_LOOPBACK: z.enum(['true', 'false']).optional(),

@@ -140,6 +140,7 @@ export function buildDeps(
       traceTtlDays: env.TRACE_TTL_DAYS ?? 0,
       attemptTimeoutCapMs: env.MODEL_ATTEMPT_TIMEOUT_MS ?? null,
       outbound: outboundPolicy(env),
+      reviewTimeoutSeconds: env.REVIEW_TIMEOUT_SECONDS ?? null,
       // Functions that touch the ledger enforce rate limits, so they must be configured there.
       rateLimits: env.LEDGER_TABLE
         ? {

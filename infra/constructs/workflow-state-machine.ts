@@ -15,6 +15,7 @@ export const WORKFLOW_STATE_NAMES = [
   'CanRepair',
   'PrepareRepair',
   'InvalidOutput',
+  'ModelTimedOut',
   'StoreDraft',
   'AwaitReview',
   'ExpireReview',
@@ -37,17 +38,30 @@ export const LAMBDA_SERVICE_ERRORS = [
   'Lambda.TooManyRequestsException',
 ] as const;
 
+/**
+ * The error ModelTimedOut records when CallModel runs past its TimeoutSeconds (its Lambda's
+ * timeout): the model step ran out of deadline, which is `model_unavailable`, never an internal error.
+ */
+export const MODEL_TIMED_OUT_ERROR = {
+  Error: 'Rein.model_unavailable',
+  Cause: 'The model step ran out of its deadline.',
+} as const;
+
+/** A Lambda's own default timeout, for a function that sets none. */
+const LAMBDA_DEFAULT_TIMEOUT = Duration.seconds(3);
+
 /** The error InvalidOutput records when the repair attempt also failed validation. */
 export const INVALID_OUTPUT_ERROR = {
   Error: 'InvalidModelOutputError',
   Cause: 'The model output failed validation after a repair attempt.',
 } as const;
 
+/** Functions with their timeouts known: every Task state's TimeoutSeconds is its Lambda's timeout. */
 export interface WorkflowFunctions {
-  readonly context: lambda.IFunction;
-  readonly modelCall: lambda.IFunction;
-  readonly validate: lambda.IFunction;
-  readonly review: lambda.IFunction;
+  readonly context: lambda.Function;
+  readonly modelCall: lambda.Function;
+  readonly validate: lambda.Function;
+  readonly review: lambda.Function;
 }
 
 export interface WorkflowStateMachineProps {
@@ -78,10 +92,12 @@ export class WorkflowStateMachine extends Construct {
     const { functions, config } = props;
 
     // Payloads are ids only and results are the handlers' return values (payloadResponseOnly), so
-    // the Resource of each task is the function ARN itself.
+    // the Resource of each task is the function ARN itself. Every task says explicitly how long it
+    // may run, its Lambda's timeout: AWS and the local engine (whose default would be 60 s) both
+    // enforce what the definition says.
     const lambdaTask = (
       stateName: WorkflowStateName,
-      fn: lambda.IFunction,
+      fn: lambda.Function,
       payload: Record<string, unknown>,
       resultPath: string,
     ): tasks.LambdaInvoke => {
@@ -91,6 +107,7 @@ export class WorkflowStateMachine extends Construct {
         payloadResponseOnly: true,
         retryOnServiceExceptions: false,
         resultPath,
+        taskTimeout: sfn.Timeout.duration(fn.timeout ?? LAMBDA_DEFAULT_TIMEOUT),
       });
       return withLambdaServiceRetry(task);
     };
@@ -196,6 +213,13 @@ export class WorkflowStateMachine extends Construct {
 
     // The review timeout is an outcome, not a failure: it must be caught before States.ALL.
     awaitReview.addCatch(expireReview, { errors: [sfn.Errors.TIMEOUT], resultPath: '$.timeout' });
+    // A model step cut at its TimeoutSeconds ran out of deadline: model_unavailable, caught before States.ALL.
+    const modelTimedOut = new sfn.Pass(this, 'ModelTimedOut', {
+      result: sfn.Result.fromObject(MODEL_TIMED_OUT_ERROR),
+      resultPath: '$.error',
+    });
+    callModel.addCatch(modelTimedOut, { errors: [sfn.Errors.TIMEOUT], resultPath: '$.timeout' });
+    modelTimedOut.next(markFailed);
     for (const task of [
       fetchContext,
       callModel,

@@ -22,6 +22,7 @@ async function main(): Promise<void> {
       ? {}
       : { reviewTimeoutSeconds: env.REIN_REVIEW_TIMEOUT_SECONDS }),
     logLevel: 'WARN',
+    logRequests: true,
   });
   const lines = [
     `Rein local stack is running at ${stack.url}`,

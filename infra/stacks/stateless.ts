@@ -113,6 +113,8 @@ export class StatelessStack extends Stack {
       config,
       description: 'Rein ValidateOutput and StoreDraft tasks.',
     })
+      // StoreDraft starts the review and stores its absolute deadline (expiresAt) with the draft.
+      .withEnvironment('REVIEW_TIMEOUT_SECONDS', String(config.reviewTimeoutSeconds))
       .bindWorkflowTable(stateful.workflowTable, 'readWrite')
       .bindTraceTable(stateful.traceTable, 'write');
 

@@ -42,6 +42,11 @@ export const DraftSchema = z.object({
   model: z.string(),
   escalation: EscalationSchema.nullable(),
   outcome: OutcomeSchema.nullable(),
+  /**
+   * When the review times out, fixed when the review starts (StoreDraft): absolute, so a restart of
+   * the local engine waits only for what is left. Absent on drafts stored before it existed.
+   */
+  expiresAt: z.iso.datetime().nullable().optional(),
   createdAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),
 });

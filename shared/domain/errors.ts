@@ -136,5 +136,7 @@ export const RUN_FAILURE_CODES = [
   'rate_limited',
   'context_unavailable',
   'internal_error',
+  /** The local engine stopped while executing the run and could not resume it safely. */
+  'interrupted',
 ] as const;
 export type RunFailureCode = (typeof RUN_FAILURE_CODES)[number];

@@ -48,7 +48,7 @@ export interface RunStore {
   updateRun(
     tenantId: string,
     runId: string,
-    changes: { status?: RunStatus; draftId?: string; error?: RunError },
+    changes: { status?: RunStatus; draftId?: string; expiresAt?: string | null; error?: RunError },
     now: Date,
   ): Promise<Run | null>;
   saveContext(tenantId: string, runId: string, context: ContextObject): Promise<void>;

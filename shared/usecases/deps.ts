@@ -29,6 +29,8 @@ export interface RuntimeSettings {
   attemptTimeoutCapMs: number | null;
   /** What connectors may reach (shared/outbound): https to public addresses, loopback locally if configured. */
   outbound: OutboundPolicy;
+  /** How long a draft waits for review, s: StoreDraft stores the absolute `expiresAt` (null: none). */
+  reviewTimeoutSeconds: number | null;
 }
 
 /** Every port a use case may need. Each use case declares the subset it uses with `Pick`. */

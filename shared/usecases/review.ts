@@ -349,6 +349,7 @@ const FIXED_MESSAGES: Record<RunFailureCode, string> = {
   rate_limited: "The tenant's token rate limit left no room for this run.",
   context_unavailable: 'The context for this run could not be gathered.',
   internal_error: 'The run failed because of an internal error.',
+  interrupted: 'The run was interrupted when the engine executing it stopped.',
 };
 
 /** Maps a Step Functions error name to a run failure code. */

@@ -105,7 +105,7 @@ export function draftIdOf(runId: string): string {
 
 /** Layer 4, storage: writes the validated output as a draft awaiting review, once per run. */
 export async function storeDraft(
-  deps: Pick<Deps, 'clock' | 'runs' | 'drafts' | 'traces'>,
+  deps: Pick<Deps, 'clock' | 'runs' | 'drafts' | 'traces' | 'settings'>,
   task: { tenantId: string; runId: string; attempt: number },
 ): Promise<{ draftId: string }> {
   const start = deps.clock.now();
@@ -116,8 +116,13 @@ export async function storeDraft(
       .match(/"[a-z]+:[A-Za-z0-9._-]+"/g)
       ?.map((quoted) => quoted.slice(1, -1)) ?? [],
   );
-  const now = deps.clock.now().toISOString();
+  const nowDate = deps.clock.now();
+  const now = nowDate.toISOString();
   const prompt = livePrompt(workflow.prompts);
+  // The review starts now: its deadline is absolute, so a restarted engine waits only for the rest.
+  const reviewTimeout = deps.settings.reviewTimeoutSeconds;
+  const expiresAt =
+    reviewTimeout === null ? null : new Date(nowDate.getTime() + reviewTimeout * 1000).toISOString();
   const draft: Draft = {
     draftId: draftIdOf(run.runId),
     runId: run.runId,
@@ -135,11 +140,18 @@ export async function storeDraft(
     model: attempt.model,
     escalation: null,
     outcome: null,
+    expiresAt,
     createdAt: now,
     updatedAt: now,
   };
+  // A retried StoreDraft gets the draft written first, with its original deadline.
   const stored = await deps.drafts.createDraft(draft);
-  await deps.runs.updateRun(run.tenantId, run.runId, { draftId: stored.draftId }, deps.clock.now());
+  await deps.runs.updateRun(
+    run.tenantId,
+    run.runId,
+    { draftId: stored.draftId, expiresAt: stored.expiresAt ?? null },
+    deps.clock.now(),
+  );
   await recordSpan(deps.traces, run.tenantId, run.runId, {
     name: 'store draft',
     kind: 'draft',

@@ -41,6 +41,7 @@ export const TEST_SETTINGS: RuntimeSettings = {
   rateLimits: { requestsPerMinute: 100, tokensPerMinute: 1_000_000 },
   attemptTimeoutCapMs: null,
   outbound: STRICT_OUTBOUND_POLICY,
+  reviewTimeoutSeconds: null,
 };
 
 export interface DepsOverrides {

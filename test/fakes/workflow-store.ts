@@ -101,6 +101,7 @@ export class InMemoryWorkflowStore implements RunStore, DraftStore {
     if (guarded && TERMINAL_RUN_STATUSES.includes(run.status)) return null;
     if (changes.status !== undefined) run.status = changes.status;
     if (changes.draftId !== undefined) run.draftId = changes.draftId;
+    if (changes.expiresAt !== undefined) run.expiresAt = changes.expiresAt;
     if (changes.error !== undefined) run.error = structuredClone(changes.error);
     run.updatedAt = now.toISOString();
     return structuredClone(run);

@@ -42,7 +42,7 @@ const EXPECTED_VARIABLES: Record<FunctionName, string[]> = {
     'TRACE_TTL_DAYS',
     'WORKFLOW_TABLE',
   ],
-  validate: ['TRACE_TABLE', 'TRACE_TTL_DAYS', 'WORKFLOW_TABLE'],
+  validate: ['REVIEW_TIMEOUT_SECONDS', 'TRACE_TABLE', 'TRACE_TTL_DAYS', 'WORKFLOW_TABLE'],
   review: [
     'DEFAULT_MONTHLY_BUDGET_USD',
     'LEDGER_TABLE',

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ENV_NAMES } from '../../infra/config/types.ts';
+import { failureCodeOf } from '#shared/usecases/review.ts';
 import { buildApp, functionByEntry, onlyResource, resolveDefinition, templatesOf } from './support.ts';
 
 const reinApp = buildApp();
@@ -14,6 +15,14 @@ const FN = {
   modelCall: arnOf('functions/model-call/handler.ts'),
   validate: arnOf('functions/validate/handler.ts'),
   review: arnOf('functions/review/handler.ts'),
+};
+/** Each function's Lambda timeout in seconds, as the template declares it. */
+const timeoutOf = (entry: string): unknown => functionByEntry(stateless, entry)[1].Properties?.['Timeout'];
+const TIMEOUT = {
+  context: timeoutOf('functions/context/handler.ts'),
+  modelCall: timeoutOf('functions/model-call/handler.ts'),
+  validate: timeoutOf('functions/validate/handler.ts'),
+  review: timeoutOf('functions/review/handler.ts'),
 };
 const IDS = { 'tenantId.$': '$.tenantId', 'runId.$': '$.runId' };
 const LAMBDA_SERVICE_RETRY = [
@@ -76,6 +85,7 @@ describe('the workflow state machine', () => {
         'CanRepair',
         'PrepareRepair',
         'InvalidOutput',
+        'ModelTimedOut',
         'StoreDraft',
         'AwaitReview',
         'ExpireReview',
@@ -85,6 +95,37 @@ describe('the workflow state machine', () => {
         'Failed',
       ].sort(),
     );
+  });
+
+  it('gives every Lambda task an explicit TimeoutSeconds equal to its Lambda timeout', () => {
+    const byResource = new Map<string, unknown>([
+      [FN.context, TIMEOUT.context],
+      [FN.modelCall, TIMEOUT.modelCall],
+      [FN.validate, TIMEOUT.validate],
+      [FN.review, TIMEOUT.review],
+    ]);
+    for (const [name, value] of Object.entries(states)) {
+      if (value['Type'] !== 'Task' || name === 'AwaitReview') continue;
+      const expected = byResource.get(String(value['Resource']));
+      expect(typeof expected, name).toBe('number');
+      expect(value['TimeoutSeconds'], name).toBe(expected);
+    }
+  });
+
+  it('ends a model step that runs out of its deadline as model_unavailable, not internal_error', () => {
+    const catches = state('CallModel')['Catch'] as { ErrorEquals: string[]; Next: string }[];
+    expect(catches[0]).toEqual({
+      ErrorEquals: ['States.Timeout'],
+      ResultPath: '$.timeout',
+      Next: 'ModelTimedOut',
+    });
+    expect(state('ModelTimedOut')).toEqual({
+      Type: 'Pass',
+      Result: { Error: 'Rein.model_unavailable', Cause: 'The model step ran out of its deadline.' },
+      ResultPath: '$.error',
+      Next: 'MarkFailed',
+    });
+    expect(failureCodeOf('Rein.model_unavailable')).toBe('model_unavailable');
   });
 
   it.each([
@@ -139,8 +180,12 @@ describe('the workflow state machine', () => {
         Parameters: parameters,
         ResultPath: resultPath,
         Next: next,
+        TimeoutSeconds: expect.any(Number) as number,
         Retry: name === 'CallModel' ? CALL_MODEL_RETRY : LAMBDA_SERVICE_RETRY,
-        Catch: [CATCH_ALL],
+        Catch:
+          name === 'CallModel'
+            ? [{ ErrorEquals: ['States.Timeout'], ResultPath: '$.timeout', Next: 'ModelTimedOut' }, CATCH_ALL]
+            : [CATCH_ALL],
       });
     },
   );
@@ -228,6 +273,7 @@ describe('the workflow state machine', () => {
       Resource: FN.review,
       Parameters: { action: 'markFailed', ...IDS, 'error.$': '$.error' },
       ResultPath: null,
+      TimeoutSeconds: TIMEOUT.review,
       Next: 'Failed',
       // Idempotent, so retried on any error (a store outage): a failed run is always recorded.
       Retry: [

@@ -180,10 +180,23 @@ describe('storeDraft', () => {
       model: 'gpt-4.1-mini',
       escalation: null,
       outcome: null,
+      expiresAt: null,
       createdAt: '2026-10-01T09:00:00.000Z',
       updatedAt: '2026-10-01T09:00:00.000Z',
     });
     expect((await deps.runs.getRun(TENANT, run.runId))?.draftId).toBe(draftId);
+  });
+
+  it('starts the review with an absolute deadline on the draft and the run, kept by a retried call', async () => {
+    const { deps, run, task } = await withAttempt({});
+    deps.settings.reviewTimeoutSeconds = 40;
+
+    const { draftId } = await storeDraft(deps, task);
+    deps.clock.advance(5_000);
+    await storeDraft(deps, task);
+
+    expect((await deps.drafts.getDraft(TENANT, draftId))?.expiresAt).toBe('2026-10-01T09:00:40.000Z');
+    expect((await deps.runs.getRun(TENANT, run.runId))?.expiresAt).toBe('2026-10-01T09:00:40.000Z');
   });
 
   it('returns the same draft on a retried call and writes no second one', async () => {

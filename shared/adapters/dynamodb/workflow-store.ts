@@ -192,6 +192,10 @@ export class DynamoWorkflowStore implements RunStore, DraftStore {
       sets.push('draftId = :draftId');
       values[':draftId'] = changes.draftId;
     }
+    if (changes.expiresAt !== undefined) {
+      sets.push('expiresAt = :expiresAt');
+      values[':expiresAt'] = changes.expiresAt;
+    }
     if (changes.error !== undefined) {
       sets.push('#error = :error');
       names['#error'] = 'error';
