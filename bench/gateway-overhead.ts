@@ -1,9 +1,9 @@
-import { STRICT_OUTBOUND_POLICY } from '#shared/outbound/address-policy.ts';
 import OpenAI from 'openai';
 import { zodTextFormat } from 'openai/helpers/zod';
 import { RenewalBriefSchema } from '#shared/domain/brief.ts';
 import type { ContextObject } from '#shared/domain/context.ts';
 import type { Run } from '#shared/domain/run.ts';
+import { STRICT_OUTBOUND_POLICY } from '#shared/outbound/address-policy.ts';
 import { OpenAiModelClient } from '#shared/adapters/openai/model-client.ts';
 import type { AttemptRecord, GatewayStore, RunStore, TraceSink } from '#shared/ports/index.ts';
 import type { Deps } from '#shared/usecases/deps.ts';
@@ -57,6 +57,7 @@ function memoryDeps(
       rateLimits: { requestsPerMinute: 1e9, tokensPerMinute: 1e12 },
       attemptTimeoutCapMs: null,
       reviewTimeoutSeconds: null,
+      outboundPolicy: STRICT_OUTBOUND_POLICY,
     },
   };
 }

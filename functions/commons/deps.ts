@@ -1,4 +1,6 @@
 import { outboundPolicy, parseEnv, required, type Env } from '#shared/config.ts';
+import { DynamoActionStore, LocalSigningSecrets } from '#shared/adapters/dynamodb/action-store.ts';
+import { sendOutbound } from '#shared/outbound/http.ts';
 import { createDocumentClient } from '#shared/adapters/dynamodb/client.ts';
 import { DynamoGatewayStore } from '#shared/adapters/dynamodb/gateway-store.ts';
 import { DynamoLedger } from '#shared/adapters/dynamodb/ledger.ts';
@@ -16,6 +18,9 @@ import { DynamoWorkflowStore } from '#shared/adapters/dynamodb/workflow-store.ts
 import { StaticSecretSource } from '#shared/adapters/secrets/static-secret-source.ts';
 import type {
   AccountDirectory,
+  ActionStore,
+  ActionTargetStore,
+  SigningSecretStore,
   CircuitBreaker,
   ConnectorSecrets,
   ConnectorStore,
@@ -62,6 +67,8 @@ export interface SdkAdapters {
   model?: (env: Readonly<Env>, secrets: SecretSource) => ModelClient;
   /** Tenants' connector secrets (Secrets Manager), for the API (writes) and the context task (reads). */
   connectorSecrets?: (env: Readonly<Env>) => ConnectorSecrets | undefined;
+  /** Action targets' signing secrets (Secrets Manager); the local stage uses its stand-in instead. */
+  signingSecrets?: (env: Readonly<Env>) => SigningSecretStore | undefined;
 }
 
 /**
@@ -86,6 +93,12 @@ export function buildDeps(
     secrets = new StaticSecretSource(env.OPENAI_API_KEY);
   const secretSource = secrets;
   const engine = overrides.engine ?? adapters.engine?.(env);
+  const actionStore = env.WORKFLOW_TABLE ? new DynamoActionStore(doc, env.WORKFLOW_TABLE) : null;
+  const signingSecrets =
+    env.REIN_ENV === 'local' && env.WORKFLOW_TABLE
+      ? new LocalSigningSecrets(doc, env.WORKFLOW_TABLE)
+      : adapters.signingSecrets?.(env);
+  const policy = outboundPolicy(env);
 
   return {
     clock: systemClock,
@@ -134,6 +147,11 @@ export function buildDeps(
     breaker: env.LEDGER_TABLE
       ? new DynamoCircuitBreaker(doc, env.LEDGER_TABLE, env.REIN_ENV, BREAKER_POLICY)
       : (unavailable('LEDGER_TABLE') as CircuitBreaker),
+    actions: actionStore ?? (unavailable('WORKFLOW_TABLE') as ActionStore),
+    actionTargets: actionStore ?? (unavailable('WORKFLOW_TABLE') as ActionTargetStore),
+    signingSecrets:
+      signingSecrets ?? (unavailable('the signing secrets (ACTION_SECRETS_PREFIX)') as SigningSecretStore),
+    outbound: { send: (request) => sendOutbound(request, policy) },
     settings: {
       environment: env.REIN_ENV,
       modelAllowList: env.MODEL_ALLOW_LIST ?? [],
@@ -141,6 +159,7 @@ export function buildDeps(
       attemptTimeoutCapMs: env.MODEL_ATTEMPT_TIMEOUT_MS ?? null,
       outbound: outboundPolicy(env),
       reviewTimeoutSeconds: env.REVIEW_TIMEOUT_SECONDS ?? null,
+      outboundPolicy: policy,
       // Functions that touch the ledger enforce rate limits, so they must be configured there.
       rateLimits: env.LEDGER_TABLE
         ? {

@@ -20,6 +20,7 @@ export const WORKFLOW_STATE_NAMES = [
   'AwaitReview',
   'ExpireReview',
   'RecordOutcome',
+  'ExecuteActions',
   'MarkFailed',
   'Done',
   'Failed',
@@ -62,6 +63,8 @@ export interface WorkflowFunctions {
   readonly modelCall: lambda.Function;
   readonly validate: lambda.Function;
   readonly review: lambda.Function;
+  /** ExecuteActions: sends approved actions to the tenant's action targets. */
+  readonly actions: lambda.Function;
 }
 
 export interface WorkflowStateMachineProps {
@@ -80,7 +83,9 @@ const ids = { 'tenantId.$': '$.tenantId', 'runId.$': '$.runId' } as const;
  *
  * FetchContext → CallModel → ValidateOutput → CanRepair? (valid → StoreDraft; canRepair →
  * PrepareRepair → CallModel; else InvalidOutput → MarkFailed) → StoreDraft → AwaitReview
- * (.waitForTaskToken, timeout → ExpireReview → Done) → RecordOutcome → Done. Every task catches
+ * (.waitForTaskToken, timeout → ExpireReview → Done) → RecordOutcome → ExecuteActions → Done.
+ * ExecuteActions sends only the actions approved at review (nothing for a rejected or expired
+ * draft); it is safe to retry, since every action is claimed by a conditional write. Every task catches
  * States.ALL into `$.error` and goes to MarkFailed → Failed.
  */
 export class WorkflowStateMachine extends Construct {
@@ -196,6 +201,20 @@ export class WorkflowStateMachine extends Construct {
       { action: 'recordOutcome', ...ids, 'draftId.$': '$.draft.draftId' },
       '$.outcome',
     );
+    const executeActions = lambdaTask(
+      'ExecuteActions',
+      functions.actions,
+      { action: 'executeActions', ...ids, 'draftId.$': '$.draft.draftId' },
+      '$.actions',
+    );
+    // Retrying cannot send an action twice (each is claimed with a conditional write and a lease),
+    // so any error is retried: a store outage must not leave approved actions unsent.
+    executeActions.addRetry({
+      errors: [sfn.Errors.ALL],
+      interval: Duration.seconds(5),
+      maxAttempts: 3,
+      backoffRate: 2,
+    });
     const done = new sfn.Succeed(this, 'Done');
 
     const prepareRepair = new sfn.Pass(this, 'PrepareRepair', {
@@ -228,6 +247,7 @@ export class WorkflowStateMachine extends Construct {
       awaitReview,
       expireReview,
       recordOutcome,
+      executeActions,
     ]) {
       task.addCatch(markFailed, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
     }
@@ -235,7 +255,7 @@ export class WorkflowStateMachine extends Construct {
     fetchContext.next(callModel).next(validateOutput).next(canRepair);
     prepareRepair.next(callModel);
     invalidOutput.next(markFailed);
-    storeDraft.next(awaitReview).next(recordOutcome).next(done);
+    storeDraft.next(awaitReview).next(recordOutcome).next(executeActions).next(done);
     expireReview.next(done);
 
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
@@ -263,6 +283,7 @@ export class WorkflowStateMachine extends Construct {
       functions.modelCall,
       functions.validate,
       functions.review,
+      functions.actions,
     ]);
     for (const fn of invoked) {
       const logicalId = stack.getLogicalId(fn.node.defaultChild as CfnElement);

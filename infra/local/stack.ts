@@ -76,6 +76,8 @@ export interface LocalStack {
   apiDeps: Deps;
   /** Dependencies as the model-call function sees them (with the model client), for the bench. */
   modelCallDeps: Deps;
+  /** Invokes a task function's handler as the state machine would (e.g. a retried ExecuteActions). */
+  invokeTask(entry: string, payload: Record<string, unknown>): Promise<unknown>;
   token(claims: { sub: string; tenantId: string; roles: string[] }): Promise<string>;
   stop(): Promise<void>;
 }
@@ -195,11 +197,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       for (const [name, value] of Object.entries(variables)) env[name] = String(value);
       // Local overlay: the same variables, pointing at local engines; the secret comes through the SecretSource port.
       delete env['OPENAI_SECRET_ARN'];
+      // Signing secrets of action targets use the local stand-in (LocalSigningSecrets), not Secrets Manager.
+      delete env['ACTION_SECRETS_PREFIX'];
       Object.assign(env, {
         REIN_ENV: 'local',
-        AWS_REGION: 'us-east-1',
-        // Connectors may reach the demo services on loopback: the local stage's explicit opt-in.
+        // Actions and connectors may reach the demo services on loopback (the demo CRM, its action
+        // receiver): the local stage's explicit opt-in; deployed stages never.
         OUTBOUND_ALLOW_LOOPBACK: 'true',
+        AWS_REGION: 'us-east-1',
         DYNAMODB_ENDPOINT: dynamo.endpoint,
         ...(openAiBaseUrl ? { OPENAI_BASE_URL: openAiBaseUrl } : {}),
         ...(env['STATE_MACHINE_ARN'] ? { STATE_MACHINE_ARN: machineArn } : {}),
@@ -374,6 +379,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       tables,
       apiDeps: api.deps,
       modelCallDeps: modelCall.deps,
+      invokeTask: (entry, payload) => functionOf(entry).handler(payload, {}),
       token: (claims) => issuer.sign(claims),
       stop: async () => {
         for (const cleanup of cleanups) await cleanup();

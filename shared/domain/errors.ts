@@ -37,8 +37,11 @@ export class UnauthorizedError extends ReinError {
   }
 }
 export class ForbiddenError extends ReinError {
-  constructor(message = 'Your roles do not allow this action.') {
-    super('forbidden', 403, message);
+  constructor(
+    message = 'Your roles do not allow this action.',
+    details?: { path: string; message: string }[],
+  ) {
+    super('forbidden', 403, message, { details });
   }
 }
 export class NotFoundError extends ReinError {

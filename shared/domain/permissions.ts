@@ -27,6 +27,7 @@ export const ROUTE_ROLES = {
   putConnector: ['admin'],
   getConnector: ['admin'],
   testConnector: ['admin'],
+  putActionTarget: ['admin'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export function requireRole(principal: Principal, allowed: readonly Role[]): void {

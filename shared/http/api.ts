@@ -9,6 +9,8 @@ import { getBudget, getLedgerReport, putBudget, toCsv } from '../usecases/financ
 import { getMetrics } from '../usecases/metrics.ts';
 import { getConnector, putConnector, testConnector } from '../usecases/connectors.ts';
 import { deleteRecord, listSources, PUSH_MAX_BYTES, pushRecords } from '../usecases/ingestion.ts';
+import { putActionTarget } from '../usecases/actions.ts';
+import { draftView } from '../domain/draft.ts';
 import { promoteDraft } from '../usecases/promote.ts';
 import { ID_PATTERN } from '../domain/ids.ts';
 import { requireRole, ROUTE_ROLES } from '../domain/permissions.ts';
@@ -106,15 +108,17 @@ export function createApiRouter(deps: Deps, settings: ApiSettings) {
           200,
           await getRunTrace(deps, principal, pathId(event, 'runId', 'Run'), tenantQuery(event)),
         );
-      case 'listDrafts':
-        return jsonResponse(200, await listDrafts(deps, principal, event.queryStringParameters ?? {}));
+      case 'listDrafts': {
+        const page = await listDrafts(deps, principal, event.queryStringParameters ?? {});
+        return jsonResponse(200, { ...page, items: page.items.map(draftView) });
+      }
       case 'getDraft': {
         const draft = await getDraft(deps, principal, pathId(event, 'draftId', 'Draft'));
-        return jsonResponse(200, draft, etag(draft.version));
+        return jsonResponse(200, draftView(draft), etag(draft.version));
       }
       case 'editDraft': {
         const draft = await editDraft(deps, principal, pathId(event, 'draftId', 'Draft'), ifMatch, body);
-        return jsonResponse(200, draft, etag(draft.version));
+        return jsonResponse(200, draftView(draft), etag(draft.version));
       }
       case 'approveDraft':
       case 'rejectDraft': {
@@ -127,11 +131,11 @@ export function createApiRouter(deps: Deps, settings: ApiSettings) {
           ifMatch,
           body,
         );
-        return jsonResponse(200, draft, etag(draft.version));
+        return jsonResponse(200, draftView(draft), etag(draft.version));
       }
       case 'escalateDraft': {
         const draft = await escalateDraft(deps, principal, pathId(event, 'draftId', 'Draft'), ifMatch, body);
-        return jsonResponse(200, draft, etag(draft.version));
+        return jsonResponse(200, draftView(draft), etag(draft.version));
       }
       case 'getLedger': {
         const accept = getHeader(event, 'accept') ?? 'application/json';
@@ -199,6 +203,16 @@ export function createApiRouter(deps: Deps, settings: ApiSettings) {
           200,
           await testConnector(deps, principal, event.pathParameters?.['sourceId'], body),
         );
+      case 'putActionTarget': {
+        const { created, target } = await putActionTarget(
+          deps,
+          principal,
+          event.pathParameters?.['targetId'],
+          body,
+        );
+        // The signing secret is in this one answer at most: never cache it anywhere on the way.
+        return jsonResponse(created ? 201 : 200, target, { 'cache-control': 'no-store' });
+      }
     }
   };
 }

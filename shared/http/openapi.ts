@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { RenewalBriefSchema } from '../domain/brief.ts';
-import { DraftSchema } from '../domain/draft.ts';
-import { RunSchema } from '../domain/run.ts';
+import { DraftViewSchema } from '../domain/draft.ts';
+import { RunViewSchema } from '../usecases/runs.ts';
+import { PutActionTargetBodySchema, PutActionTargetResultSchema } from '../domain/action-targets.ts';
 import { SpanSchema } from '../domain/trace.ts';
-import { DecisionBodySchema, EditDraftBodySchema } from '../usecases/review.ts';
+import { ApproveBodySchema, DecisionBodySchema, EditDraftBodySchema } from '../usecases/review.ts';
 import { WORKFLOWS } from '../workflows/registry.ts';
 import { LedgerReportSchema, PutBudgetBodySchema } from '../usecases/finance.ts';
 import { MetricsReportSchema } from '../usecases/metrics.ts';
@@ -42,26 +43,28 @@ const RESPONSES: Record<string, { status: string; schema: string }> = {
   putConnector: { status: '200', schema: 'Connector' },
   getConnector: { status: '200', schema: 'Connector' },
   testConnector: { status: '200', schema: 'ConnectorTestResult' },
+  putActionTarget: { status: '200', schema: 'ActionTarget' },
 };
 
 const REQUEST_BODIES: Record<string, string> = {
   editDraft: 'EditDraftRequest',
-  approveDraft: 'DecisionRequest',
+  approveDraft: 'ApproveRequest',
   rejectDraft: 'DecisionRequest',
   escalateDraft: 'DecisionRequest',
   putBudget: 'PutBudgetRequest',
   pushRecords: 'PushRequest',
   putConnector: 'ConnectorSettings',
   testConnector: 'ConnectorTestRequest',
+  putActionTarget: 'PutActionTargetRequest',
 };
 
 /** The OpenAPI 3.1 document, generated from the route list and the same zod schemas that validate requests. */
 export function buildOpenApiDocument(): Record<string, unknown> {
   const schemas: Record<string, unknown> = {
     Error: schema(ErrorBodySchema),
-    Run: schema(RunSchema),
-    Draft: schema(DraftSchema),
-    DraftPage: schema(z.object({ items: z.array(DraftSchema), nextCursor: z.string().nullable() })),
+    Run: schema(RunViewSchema),
+    Draft: schema(DraftViewSchema),
+    DraftPage: schema(z.object({ items: z.array(DraftViewSchema), nextCursor: z.string().nullable() })),
     Trace: schema(
       z.object({ runId: z.string(), traceId: z.string().nullable(), spans: z.array(SpanSchema) }),
     ),
@@ -79,6 +82,9 @@ export function buildOpenApiDocument(): Record<string, unknown> {
     RenewalBrief: schema(RenewalBriefSchema),
     EditDraftRequest: schema(EditDraftBodySchema),
     DecisionRequest: schema(DecisionBodySchema),
+    ApproveRequest: schema(ApproveBodySchema),
+    ActionTarget: schema(PutActionTargetResultSchema),
+    PutActionTargetRequest: schema(PutActionTargetBodySchema),
     LedgerReport: schema(LedgerReportSchema),
     MetricsReport: schema(MetricsReportSchema),
     Budget: schema(

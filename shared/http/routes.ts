@@ -31,6 +31,7 @@ export const ROUTES = [
   { method: 'PUT', path: '/v1/connectors/{sourceId}', auth: true, operation: 'putConnector' },
   { method: 'GET', path: '/v1/connectors/{sourceId}', auth: true, operation: 'getConnector' },
   { method: 'POST', path: '/v1/connectors/{sourceId}/test', auth: true, operation: 'testConnector' },
+  { method: 'PUT', path: '/v1/action-targets/{targetId}', auth: true, operation: 'putActionTarget' },
 ] as const;
 
 export type Route = (typeof ROUTES)[number];

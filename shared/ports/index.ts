@@ -1,4 +1,7 @@
+import type { ActionExecution, ActionRecord } from '../domain/actions.ts';
+import type { ActionTarget } from '../domain/action-targets.ts';
 import type { ContextObject, SourceId } from '../domain/context.ts';
+import type { OutboundRequest, OutboundResponse } from '../outbound/http.ts';
 import type { Draft, DraftStatus, Outcome } from '../domain/draft.ts';
 import type { Run, RunError, RunStatus } from '../domain/run.ts';
 import type { Span } from '../domain/trace.ts';
@@ -84,6 +87,8 @@ export interface DraftStore {
       content?: Record<string, unknown>;
       outcome?: Outcome;
       escalation?: Draft['escalation'];
+      /** The actions with their review decisions: written with the draft's status, in the same write. */
+      actions?: ActionRecord[];
       updatedAt: string;
     },
   ): Promise<{ ok: true; draft: Draft } | { ok: false; current: Draft | null }>;
@@ -378,4 +383,53 @@ export interface CircuitBreaker {
   recordFailure(model: string, now: Date): Promise<void>;
   /** A success after failures clears them. Best effort. */
   clearFailures(model: string): Promise<void>;
+}
+
+/**
+ * The execution side of a draft's actions. Every write is conditional on the action's status (see
+ * `ACTION_TRANSITIONS`), so whatever retries happen an approved action is sent by one invocation at a time
+ * and finished once.
+ */
+export interface ActionStore {
+  /**
+   * `approved → executing` (or takes over an `executing` action whose lease expired) with a lease
+   * until `leaseUntil`. Returns the claimed action, or null when it is not claimable (already
+   * executed or failed, being sent by another invocation, rejected, not approved).
+   */
+  claimAction(
+    tenantId: string,
+    draftId: string,
+    actionId: string,
+    leaseUntil: Date,
+    now: Date,
+  ): Promise<ActionRecord | null>;
+  /** `executing → executed | failed`, only while this claim's lease is the current one. Returns false when it was not. */
+  finishAction(
+    tenantId: string,
+    draftId: string,
+    actionId: string,
+    claim: { leaseUntil: string },
+    outcome: { status: 'executed' | 'failed'; execution: ActionExecution },
+  ): Promise<boolean>;
+}
+
+/** A tenant's action targets (where approved actions are sent). The signing secret is not here. */
+export interface ActionTargetStore {
+  /** Creates or replaces the target's settings; `created` says whether it did not exist before. */
+  putTarget(target: ActionTarget): Promise<{ created: boolean; target: ActionTarget }>;
+  getTarget(tenantId: string, targetId: string): Promise<ActionTarget | null>;
+}
+
+/**
+ * The signing secrets of action targets: Secrets Manager in AWS. Only the execution step reads
+ * them; the API writes a new one once and shows it to the admin in that one answer.
+ */
+export interface SigningSecretStore {
+  putSigningSecret(tenantId: string, targetId: string, secret: string): Promise<void>;
+  getSigningSecret(tenantId: string, targetId: string): Promise<string | null>;
+}
+
+/** Sends one request out of Rein under the outbound policy (`shared/outbound/http.ts`). */
+export interface OutboundSender {
+  send(request: OutboundRequest): Promise<OutboundResponse>;
 }

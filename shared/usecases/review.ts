@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import {
   ConflictError,
+  ForbiddenError,
   NotFoundError,
   PreconditionFailedError,
   PreconditionRequiredError,
@@ -9,6 +10,7 @@ import {
   type RunFailureCode,
 } from '../domain/errors.ts';
 import type { Draft, DraftStatus, Outcome } from '../domain/draft.ts';
+import { argsHashOf, type ActionRecord } from '../domain/actions.ts';
 import { DraftStatusSchema } from '../domain/draft.ts';
 import { canonicalJson, normalizedEditDistance } from '../domain/edit-distance.ts';
 import { assertCanChangeDraft, assertCanSeeDraft, requireRole, ROUTE_ROLES } from '../domain/permissions.ts';
@@ -23,6 +25,21 @@ const OPEN_STATUSES: readonly DraftStatus[] = ['awaiting_review', 'escalated'];
 export const DecisionBodySchema = z
   .object({ reason: safeText(2000).pipe(z.string().trim().min(1)).optional() })
   .strict();
+/** One reviewer decision on one proposed action; `args` replaces the model's arguments (approve only). */
+export const ActionDecisionSchema = z
+  .object({
+    actionId: z.string().min(1).max(64),
+    decision: z.enum(['approve', 'reject']),
+    args: z.record(z.string(), z.unknown()).optional(),
+  })
+  .strict();
+export const ApproveBodySchema = z
+  .object({
+    reason: safeText(2000).pipe(z.string().trim().min(1)).optional(),
+    actions: z.array(ActionDecisionSchema).max(50).optional(),
+  })
+  .strict();
+export type ApproveBody = z.infer<typeof ApproveBodySchema>;
 export const EditDraftBodySchema = z.object({ content: z.record(z.string(), z.unknown()) }).strict();
 export const ListDraftsQuerySchema = z
   .object({
@@ -125,7 +142,7 @@ export async function editDraft(
   if (!allTextSafe(content)) {
     throw new ValidationError('The content must not contain control characters or model special tokens.');
   }
-  const parsed = workflow.outputSchema.strict().safeParse(content);
+  const parsed = workflow.contentSchema.strict().safeParse(content);
   if (!parsed.success) {
     throw new ValidationError(
       'The content does not match the workflow output schema.',
@@ -166,7 +183,9 @@ export async function decideDraft(
 ): Promise<Draft> {
   requireRole(principal, ROUTE_ROLES.decideDraft);
   const expectedVersion = parseIfMatch(ifMatch);
-  const { reason } = parseBody(DecisionBodySchema, body);
+  const parsedBody: ApproveBody =
+    decision === 'approved' ? parseBody(ApproveBodySchema, body) : parseBody(DecisionBodySchema, body);
+  const { reason } = parsedBody;
   const draft = await loadVisibleDraft(deps, principal, draftId);
   const workflow = getWorkflow(draft.workflowId);
   assertCanChangeDraft(principal, draft, workflow.approvalPolicy.escalatedApproverRoles);
@@ -175,6 +194,10 @@ export async function decideDraft(
   if (expectedVersion !== undefined && draft.version !== expectedVersion) conflictFor(draft, expectedVersion);
 
   const now = deps.clock.now();
+  const actions =
+    decision === 'approved'
+      ? decideActions(draft, workflow, principal, parsedBody.actions, now)
+      : rejectAllActions(draft, principal, now);
   const outcome: Outcome = {
     decision,
     reviewer: principal.sub,
@@ -187,7 +210,7 @@ export async function decideDraft(
     principal.tenantId,
     draftId,
     { version: draft.version, statuses: [draft.status] },
-    { status: decision, outcome, updatedAt: now.toISOString() },
+    { status: decision, outcome, actions, updatedAt: now.toISOString() },
   );
   if (!result.ok) conflictFor(result.current, expectedVersion);
 
@@ -204,6 +227,137 @@ export async function decideDraft(
     }
   }
   return result.draft;
+}
+
+/**
+ * The draft's actions after an approval: every proposed action must be decided; edited arguments
+ * must match the action's strict schema; approving takes one of the action type's approver roles.
+ * Each decision records who, when and the hash of the exact arguments decided on.
+ */
+function decideActions(
+  draft: Draft,
+  workflow: ReturnType<typeof getWorkflow>,
+  principal: Principal,
+  decisions: ApproveBody['actions'],
+  now: Date,
+): ActionRecord[] {
+  const given = decisions ?? [];
+  const problems: { path: string; message: string }[] = [];
+  const byId = new Map<string, NonNullable<ApproveBody['actions']>[number]>();
+  given.forEach((entry, index) => {
+    if (byId.has(entry.actionId)) {
+      problems.push({ path: `actions.${index}.actionId`, message: `${entry.actionId} is decided twice` });
+    } else if (!draft.actions.some((action) => action.actionId === entry.actionId)) {
+      problems.push({
+        path: `actions.${index}.actionId`,
+        message: `${entry.actionId} is not an action of this draft`,
+      });
+    }
+    byId.set(entry.actionId, entry);
+  });
+  const undecided = draft.actions.filter((action) => !byId.has(action.actionId));
+  if (undecided.length > 0) {
+    problems.push(
+      ...undecided.map((action) => ({
+        path: 'actions',
+        message: `${action.actionId} (${action.type}) is not decided`,
+      })),
+    );
+  }
+  if (problems.length > 0) {
+    throw new ValidationError(
+      undecided.length > 0
+        ? `Every proposed action must be approved or rejected; undecided: ${undecided.map((a) => a.actionId).join(', ')}.`
+        : 'The action decisions are invalid.',
+      problems,
+    );
+  }
+  const forbidden: { path: string; message: string }[] = [];
+  const updated = draft.actions.map((action, index): ActionRecord => {
+    const entry = byId.get(action.actionId);
+    if (!entry) throw new Error('unreachable: every action is decided');
+    const spec = workflow.actions.find((candidate) => candidate.type === action.type);
+    if (entry.decision === 'reject') {
+      if (entry.args !== undefined) {
+        problems.push({ path: `actions.${index}.args`, message: 'args can only be given with approve' });
+      }
+      return {
+        ...action,
+        status: 'rejected',
+        decision: {
+          decision: 'reject',
+          by: principal.sub,
+          at: now.toISOString(),
+          argsHash: argsHashOf(action.args),
+        },
+      };
+    }
+    if (!spec) {
+      problems.push({
+        path: `actions.${index}`,
+        message: `${action.type} is no longer an action of this workflow`,
+      });
+      return action;
+    }
+    if (!hasAnyRole(principal, spec.approverRoles)) {
+      forbidden.push({
+        path: `actions.${index}`,
+        message: `${action.actionId} (${action.type}) can only be approved by: ${spec.approverRoles.join(', ')}`,
+      });
+    }
+    let args = action.args;
+    if (entry.args !== undefined) {
+      const parsed = spec.argsSchema.strict().safeParse(entry.args);
+      if (!parsed.success) {
+        problems.push(
+          ...parsed.error.issues.map((issue) => ({
+            path: ['actions', index, 'args', ...issue.path].join('.'),
+            message: issue.message,
+          })),
+        );
+      } else if (!allTextSafe(parsed.data)) {
+        problems.push({
+          path: `actions.${index}.args`,
+          message: 'must not contain control characters or model special tokens',
+        });
+      } else {
+        args = parsed.data;
+      }
+    }
+    return {
+      ...action,
+      args,
+      edited: canonicalJson(args) !== canonicalJson(action.proposedArgs),
+      status: 'approved',
+      decision: { decision: 'approve', by: principal.sub, at: now.toISOString(), argsHash: argsHashOf(args) },
+    };
+  });
+  if (problems.length > 0) throw new ValidationError('The action decisions are invalid.', problems);
+  if (forbidden.length > 0) {
+    throw new ForbiddenError(
+      `Your roles may not approve ${forbidden.length === 1 ? 'this action' : 'these actions'}: ${forbidden.map((f) => f.message).join('; ')}.`,
+      forbidden,
+    );
+  }
+  return updated;
+}
+
+/** Rejecting the draft rejects every action still proposed: none of them leaves Rein. */
+function rejectAllActions(draft: Draft, principal: Principal, now: Date): ActionRecord[] {
+  return draft.actions.map((action) =>
+    action.status === 'proposed'
+      ? {
+          ...action,
+          status: 'rejected',
+          decision: {
+            decision: 'reject',
+            by: principal.sub,
+            at: now.toISOString(),
+            argsHash: argsHashOf(action.args),
+          },
+        }
+      : action,
+  );
 }
 
 /** Escalate: hands the draft to managers and admins; the execution keeps waiting. */
@@ -332,6 +486,10 @@ export async function expireReview(
           timeToDecisionMs: Math.max(0, now.getTime() - Date.parse(draft.createdAt)),
           decidedAt: now.toISOString(),
         },
+        // An approval never expires into a yes: undecided actions expire with the draft.
+        actions: draft.actions.map((action) =>
+          action.status === 'proposed' ? { ...action, status: 'expired' } : action,
+        ),
         updatedAt: now.toISOString(),
       },
     );

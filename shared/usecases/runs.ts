@@ -10,7 +10,9 @@ import {
 import { newId } from '../domain/ids.ts';
 import { assertCanSeeRun, effectiveTenant, requireRole, ROUTE_ROLES } from '../domain/permissions.ts';
 import { hasAnyRole, type Principal } from '../domain/principal.ts';
-import type { Run } from '../domain/run.ts';
+import { RunSchema, type Run } from '../domain/run.ts';
+import { actionCounts, ActionCountsSchema } from '../domain/actions.ts';
+import { z } from 'zod';
 import type { Span } from '../domain/trace.ts';
 import { canonicalJson } from '../domain/edit-distance.ts';
 import { livePrompt } from '../workflows/definition.ts';
@@ -161,18 +163,24 @@ async function replayed(
   return existing;
 }
 
+/** A run as `GET /v1/runs/{runId}` returns it: with the action counts of its draft (null before there is one). */
+export const RunViewSchema = RunSchema.extend({ actions: ActionCountsSchema.nullable() });
+export type RunView = z.infer<typeof RunViewSchema>;
+
 export async function getRun(
-  deps: Pick<Deps, 'runs'>,
+  deps: Pick<Deps, 'runs' | 'drafts'>,
   principal: Principal,
   runId: string,
   requestedTenantId: string | undefined,
-): Promise<Run> {
+): Promise<RunView> {
   requireRole(principal, ROUTE_ROLES.getRun);
   const tenantId = effectiveTenant(principal, requestedTenantId);
   const run = await deps.runs.getRun(tenantId, runId);
   if (!run) throw new NotFoundError('Run');
   assertCanSeeRun(principal, run);
-  return run;
+  // The draft is the one record of the actions' statuses: the run's counts are derived from it.
+  const draft = run.draftId ? await deps.drafts.getDraft(tenantId, run.draftId) : null;
+  return { ...run, actions: draft ? actionCounts(draft.actions) : null };
 }
 
 export async function getRunTrace(

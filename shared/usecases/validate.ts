@@ -1,4 +1,5 @@
 import { NotFoundError, WorkflowStepError } from '../domain/errors.ts';
+import { actionRecordsOf, type ProposedActionOutput } from '../domain/actions.ts';
 import type { Draft } from '../domain/draft.ts';
 import { livePrompt } from '../workflows/definition.ts';
 import { getWorkflow } from '../workflows/registry.ts';
@@ -123,8 +124,13 @@ export async function storeDraft(
   const reviewTimeout = deps.settings.reviewTimeoutSeconds;
   const expiresAt =
     reviewTimeout === null ? null : new Date(nowDate.getTime() + reviewTimeout * 1000).toISOString();
+  const draftId = draftIdOf(run.runId);
+  // The proposals leave the content: they become action records with ids and statuses of their own.
+  const { proposedActions, ...content } = result.output as Record<string, unknown> & {
+    proposedActions?: ProposedActionOutput[];
+  };
   const draft: Draft = {
-    draftId: draftIdOf(run.runId),
+    draftId,
     runId: run.runId,
     tenantId: run.tenantId,
     workflowId: run.workflowId,
@@ -132,9 +138,10 @@ export async function storeDraft(
     accountId: run.accountId,
     status: 'awaiting_review',
     version: 1,
-    content: result.output,
-    original: result.output,
+    content,
+    original: content,
     evidence: context.items.filter((item) => cited.has(item.id)),
+    actions: actionRecordsOf(draftId, proposedActions ?? [], workflow.actions),
     promptId: prompt.id,
     promptVersion: prompt.version,
     model: attempt.model,
@@ -158,7 +165,11 @@ export async function storeDraft(
     start,
     end: deps.clock.now(),
     status: 'ok',
-    attributes: { 'rein.draft.id': stored.draftId, 'rein.draft.evidence_count': stored.evidence.length },
+    attributes: {
+      'rein.draft.id': stored.draftId,
+      'rein.draft.evidence_count': stored.evidence.length,
+      'rein.draft.proposed_actions': stored.actions.map((action) => action.type),
+    },
   });
   return { draftId: stored.draftId };
 }

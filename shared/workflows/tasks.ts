@@ -16,7 +16,8 @@ import { z } from 'zod';
  * | StoreDraft     | validate      | storeDraft {tenantId, runId, attempt}             | {draftId} → $.draft              |
  * | AwaitReview    | review (.waitForTaskToken) | awaitReview {tenantId, runId, draftId, taskToken} | {decision} → $.review  |
  * | ExpireReview   | review        | expireReview {tenantId, runId, draftId}  (Catch States.Timeout on AwaitReview) | → Done |
- * | RecordOutcome  | review        | recordOutcome {tenantId, runId, draftId}          | → Done (Succeed)                 |
+ * | RecordOutcome  | review        | recordOutcome {tenantId, runId, draftId}          | → ExecuteActions                 |
+ * | ExecuteActions | actions       | executeActions {tenantId, runId, draftId}         | action counts → $.actions, → Done |
  * | MarkFailed     | review        | markFailed {tenantId, runId, error: {Error, Cause}} | → Failed (Fail)                |
  */
 const Ids = { tenantId: z.string().min(1), runId: z.string().min(1) };
@@ -53,6 +54,11 @@ export const ExpireReviewTaskSchema = z.object({
 });
 export const RecordOutcomeTaskSchema = z.object({
   action: z.literal('recordOutcome'),
+  ...Ids,
+  draftId: z.string().min(1),
+});
+export const ExecuteActionsTaskSchema = z.object({
+  action: z.literal('executeActions'),
   ...Ids,
   draftId: z.string().min(1),
 });

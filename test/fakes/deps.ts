@@ -1,4 +1,5 @@
 import type { SourceId } from '#shared/domain/context.ts';
+import { STRICT_OUTBOUND_POLICY } from '#shared/outbound/address-policy.ts';
 import type { ContextSource } from '#shared/ports/index.ts';
 import type { Deps, RuntimeSettings } from '#shared/usecases/deps.ts';
 import { FakeAccountDirectory } from './accounts.ts';
@@ -10,9 +11,9 @@ import { ScriptedModelClient } from './model-client.ts';
 import { FakeCircuitBreaker, InMemoryRateLimiter } from './rate-limiter.ts';
 import { InMemoryConnectorStore, InMemoryRecordStore } from './record-store.ts';
 import { LocalConnectorSecrets } from '#shared/adapters/secrets/connector-secrets.ts';
-import { STRICT_OUTBOUND_POLICY } from '#shared/outbound/address-policy.ts';
 import { InMemoryTraceSink } from './trace-sink.ts';
 import { InMemoryWorkflowStore } from './workflow-store.ts';
+import { FakeOutbound, InMemoryActionTargets, InMemorySigningSecrets } from './actions.ts';
 
 /** `Deps` with the concrete fakes exposed, so tests can script them and inspect what happened. */
 export interface TestDeps extends Deps {
@@ -30,6 +31,9 @@ export interface TestDeps extends Deps {
   gateway: InMemoryGatewayStore;
   rateLimiter: InMemoryRateLimiter;
   breaker: FakeCircuitBreaker;
+  actionTargets: InMemoryActionTargets;
+  signingSecrets: InMemorySigningSecrets;
+  outbound: FakeOutbound;
   /** Every delay passed to `sleep`, in ms, in order. */
   sleeps: number[];
 }
@@ -42,6 +46,7 @@ export const TEST_SETTINGS: RuntimeSettings = {
   attemptTimeoutCapMs: null,
   outbound: STRICT_OUTBOUND_POLICY,
   reviewTimeoutSeconds: null,
+  outboundPolicy: STRICT_OUTBOUND_POLICY,
 };
 
 export interface DepsOverrides {
@@ -58,6 +63,7 @@ export interface DepsOverrides {
   ledger?: InMemoryLedger;
   rateLimiter?: InMemoryRateLimiter;
   breaker?: FakeCircuitBreaker;
+  outbound?: FakeOutbound;
   settings?: Partial<RuntimeSettings>;
 }
 
@@ -89,6 +95,10 @@ export function makeDeps(overrides: DepsOverrides = {}): TestDeps {
     gateway: new InMemoryGatewayStore(ledger, store, rateLimiter, traces),
     rateLimiter,
     breaker,
+    actions: store,
+    actionTargets: new InMemoryActionTargets(),
+    signingSecrets: new InMemorySigningSecrets(),
+    outbound: overrides.outbound ?? new FakeOutbound(),
     settings: { ...TEST_SETTINGS, ...overrides.settings },
     sleeps,
     sleep: (ms: number) => {

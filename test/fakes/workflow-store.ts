@@ -1,8 +1,10 @@
+import type { ActionExecution, ActionRecord } from '#shared/domain/actions.ts';
 import type { ContextObject } from '#shared/domain/context.ts';
 import type { Draft, DraftStatus } from '#shared/domain/draft.ts';
 import { roundUsd } from '#shared/domain/pricing.ts';
 import { TERMINAL_RUN_STATUSES, type Run } from '#shared/domain/run.ts';
 import type {
+  ActionStore,
   AttemptRecord,
   DraftListQuery,
   DraftStore,
@@ -22,7 +24,7 @@ type HookedMethod = 'saveTaskToken' | 'updateDraft' | 'getTaskToken';
  * `interleave` runs a function once just before a method does its work, so tests can stage the
  * races the real store would see between concurrent Lambdas.
  */
-export class InMemoryWorkflowStore implements RunStore, DraftStore {
+export class InMemoryWorkflowStore implements RunStore, DraftStore, ActionStore {
   private readonly runs = new Map<string, Run>();
   private readonly costedAttempts = new Map<string, Set<string>>();
   private readonly idempotency = new Map<string, IdempotencyRecord & { expiresAt: number }>();
@@ -240,7 +242,48 @@ export class InMemoryWorkflowStore implements RunStore, DraftStore {
     if (changes.content !== undefined) draft.content = structuredClone(changes.content);
     if (changes.outcome !== undefined) draft.outcome = structuredClone(changes.outcome);
     if (changes.escalation !== undefined) draft.escalation = structuredClone(changes.escalation);
+    if (changes.actions !== undefined) draft.actions = structuredClone(changes.actions);
     return { ok: true, draft: structuredClone(draft) };
+  }
+
+  async claimAction(
+    tenantId: string,
+    draftId: string,
+    actionId: string,
+    leaseUntil: Date,
+    now: Date,
+  ): Promise<ActionRecord | null> {
+    await this.enter('claimAction');
+    const action = this.drafts.get(`${tenantId}#${draftId}`)?.actions.find((a) => a.actionId === actionId);
+    if (!action) return null;
+    const expiredLease =
+      action.status === 'executing' && (action.execution?.leaseUntil ?? '') < now.toISOString();
+    if (action.status !== 'approved' && !expiredLease) return null;
+    action.status = 'executing';
+    action.execution = {
+      attempts: 0,
+      leaseUntil: leaseUntil.toISOString(),
+      finishedAt: null,
+      lastStatus: null,
+      responseId: null,
+      error: null,
+    };
+    return structuredClone(action);
+  }
+
+  async finishAction(
+    tenantId: string,
+    draftId: string,
+    actionId: string,
+    claim: { leaseUntil: string },
+    outcome: { status: 'executed' | 'failed'; execution: ActionExecution },
+  ): Promise<boolean> {
+    await this.enter('finishAction');
+    const action = this.drafts.get(`${tenantId}#${draftId}`)?.actions.find((a) => a.actionId === actionId);
+    if (action?.status !== 'executing' || action.execution?.leaseUntil !== claim.leaseUntil) return false;
+    action.status = outcome.status;
+    action.execution = structuredClone(outcome.execution);
+    return true;
   }
 
   async saveTaskToken(tenantId: string, draftId: string, taskToken: string): Promise<void> {

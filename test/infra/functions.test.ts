@@ -16,6 +16,7 @@ const reinApp = buildApp();
 /** The settings each function reads (shared/config.ts), and no others. */
 const EXPECTED_VARIABLES: Record<FunctionName, string[]> = {
   api: [
+    'ACTION_SECRETS_PREFIX',
     'AUTH_ROLES_CLAIM',
     'AUTH_TENANT_CLAIM',
     'CONNECTOR_SECRET_PREFIX',
@@ -53,6 +54,7 @@ const EXPECTED_VARIABLES: Record<FunctionName, string[]> = {
     'TRACE_TTL_DAYS',
     'WORKFLOW_TABLE',
   ],
+  actions: ['ACTION_SECRETS_PREFIX', 'TRACE_TABLE', 'TRACE_TTL_DAYS', 'WORKFLOW_TABLE'],
 };
 const COMMON_VARIABLES = ['NODE_OPTIONS', 'REIN_ENV'];
 
@@ -60,7 +62,7 @@ describe.each(ENV_NAMES)('the %s functions', (env) => {
   const { stateless } = templatesOf(reinApp, env);
   const config = reinApp.stages[env].config;
 
-  it('are exactly the five entries, each marked with its rein:entry', () => {
+  it('are exactly the six entries, each marked with its rein:entry', () => {
     const entries = Object.values(resourcesOf(stateless, 'AWS::Lambda::Function')).map(
       (fn) => fn.Metadata?.['rein:entry'],
     );

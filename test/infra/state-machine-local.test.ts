@@ -18,7 +18,7 @@ describe('the synthesized definition in the local engine', () => {
     const engine = new LocalWorkflowEngine(
       definition,
       {
-        FetchContext: () => Promise.resolve({ items: 1 }),
+        FetchContext: () => Promise.resolve({ items: 1, workflowId: 'renewal-brief', inputTokens: 100 }),
         CallModel: () => new Promise<never>(() => undefined),
         MarkFailed: (input) => {
           failures.push((input as { error?: unknown }).error);

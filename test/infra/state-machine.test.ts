@@ -15,6 +15,7 @@ const FN = {
   modelCall: arnOf('functions/model-call/handler.ts'),
   validate: arnOf('functions/validate/handler.ts'),
   review: arnOf('functions/review/handler.ts'),
+  actions: arnOf('functions/actions/handler.ts'),
 };
 /** Each function's Lambda timeout in seconds, as the template declares it. */
 const timeoutOf = (entry: string): unknown => functionByEntry(stateless, entry)[1].Properties?.['Timeout'];
@@ -23,6 +24,7 @@ const TIMEOUT = {
   modelCall: timeoutOf('functions/model-call/handler.ts'),
   validate: timeoutOf('functions/validate/handler.ts'),
   review: timeoutOf('functions/review/handler.ts'),
+  actions: timeoutOf('functions/actions/handler.ts'),
 };
 const IDS = { 'tenantId.$': '$.tenantId', 'runId.$': '$.runId' };
 const LAMBDA_SERVICE_RETRY = [
@@ -52,6 +54,17 @@ const CALL_MODEL_RETRY = [
     MaxDelaySeconds: 30,
   },
 ];
+/** ExecuteActions is retried on any error: every action is claimed by a conditional write, so nothing is sent twice. */
+const EXECUTE_ACTIONS_RETRY = [
+  ...LAMBDA_SERVICE_RETRY,
+  { ErrorEquals: ['States.ALL'], IntervalSeconds: 5, MaxAttempts: 3, BackoffRate: 2 },
+];
+const retryOf = (name: string) =>
+  name === 'CallModel'
+    ? CALL_MODEL_RETRY
+    : name === 'ExecuteActions'
+      ? EXECUTE_ACTIONS_RETRY
+      : LAMBDA_SERVICE_RETRY;
 const CATCH_ALL = { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'MarkFailed' };
 
 function state(name: string): Record<string, unknown> {
@@ -90,6 +103,7 @@ describe('the workflow state machine', () => {
         'AwaitReview',
         'ExpireReview',
         'RecordOutcome',
+        'ExecuteActions',
         'MarkFailed',
         'Done',
         'Failed',
@@ -103,6 +117,7 @@ describe('the workflow state machine', () => {
       [FN.modelCall, TIMEOUT.modelCall],
       [FN.validate, TIMEOUT.validate],
       [FN.review, TIMEOUT.review],
+      [FN.actions, TIMEOUT.actions],
     ]);
     for (const [name, value] of Object.entries(states)) {
       if (value['Type'] !== 'Task' || name === 'AwaitReview') continue;
@@ -162,6 +177,13 @@ describe('the workflow state machine', () => {
       FN.review,
       { action: 'recordOutcome', ...IDS, 'draftId.$': '$.draft.draftId' },
       '$.outcome',
+      'ExecuteActions',
+    ],
+    [
+      'ExecuteActions',
+      FN.actions,
+      { action: 'executeActions', ...IDS, 'draftId.$': '$.draft.draftId' },
+      '$.actions',
       'Done',
     ],
     [
@@ -181,7 +203,7 @@ describe('the workflow state machine', () => {
         ResultPath: resultPath,
         Next: next,
         TimeoutSeconds: expect.any(Number) as number,
-        Retry: name === 'CallModel' ? CALL_MODEL_RETRY : LAMBDA_SERVICE_RETRY,
+        Retry: retryOf(name),
         Catch:
           name === 'CallModel'
             ? [{ ErrorEquals: ['States.Timeout'], ResultPath: '$.timeout', Next: 'ModelTimedOut' }, CATCH_ALL]
@@ -245,6 +267,7 @@ describe('the workflow state machine', () => {
         'CallModel',
         'ExpireReview',
         'FetchContext',
+        'ExecuteActions',
         'MarkFailed',
         'RecordOutcome',
         'StoreDraft',
@@ -263,7 +286,7 @@ describe('the workflow state machine', () => {
   it("retries only Lambda service errors (and the gateway's not-yet errors): model retries belong to the gateway", () => {
     for (const [name, value] of Object.entries(states)) {
       if (value['Type'] !== 'Task' || name === 'MarkFailed') continue;
-      expect(value['Retry']).toEqual(name === 'CallModel' ? CALL_MODEL_RETRY : LAMBDA_SERVICE_RETRY);
+      expect(value['Retry']).toEqual(retryOf(name));
     }
   });
 

@@ -65,6 +65,7 @@ export const FUNCTION_ENTRIES = {
   modelCall: 'functions/model-call/handler.ts',
   validate: 'functions/validate/handler.ts',
   review: 'functions/review/handler.ts',
+  actions: 'functions/actions/handler.ts',
 } as const;
 export type FunctionName = keyof typeof FUNCTION_ENTRIES;
 
@@ -105,6 +106,7 @@ function resourceLabel(resource: unknown): string {
   // Connector secrets are named at run time, under the stage's prefix only.
   const connectors = /:secret:(rein\/(?:dev|staging|prod)\/connectors\/\*)"/.exec(text);
   if (connectors) return `ConnectorSecrets(${connectors[1] ?? ''})`;
+  if (/:secret:rein\/[a-z]+\/action-targets\/\*/.test(text)) return 'SigningSecrets';
   if (text.includes('Function')) return 'Function';
   return text;
 }

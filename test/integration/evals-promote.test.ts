@@ -11,7 +11,14 @@ import { appendCaseToSuite } from '../../evals/promote.ts';
 import { runSuite } from '../../evals/runner.ts';
 import { startLocalTarget } from '../../evals/targets.ts';
 import { EvalCaseSchema } from '../../evals/schema.ts';
-import { clientsFor, startTestStack, waitForRun, type ApiClient, type UserName } from './local-stack.ts';
+import {
+  approvalFor,
+  clientsFor,
+  startTestStack,
+  waitForRun,
+  type ApiClient,
+  type UserName,
+} from './local-stack.ts';
 
 let stack: LocalStack;
 let users: Record<UserName, ApiClient>;
@@ -42,7 +49,12 @@ async function reviewedDraft(decide: 'approve' | 'none'): Promise<string> {
       (await users.alice.patch(`/v1/drafts/${draftId}`, { content }, { 'if-match': '"1"' })).status,
     ).toBe(200);
     expect(
-      (await users.alice.post(`/v1/drafts/${draftId}/approve`, { reason: 'usage gap noted' })).status,
+      (
+        await users.alice.post(
+          `/v1/drafts/${draftId}/approve`,
+          await approvalFor(users.alice, draftId, { reason: 'usage gap noted' }),
+        )
+      ).status,
     ).toBe(200);
   }
   return draftId;

@@ -213,3 +213,18 @@ export async function waitForRun(
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
+
+/**
+ * An approval body that decides every action the draft proposes (rejecting them by default, so
+ * nothing is sent anywhere): approving a draft with undecided actions is a 400.
+ */
+export async function approvalFor(
+  client: ApiClient,
+  draftId: string,
+  extra: Record<string, unknown> = {},
+  decision: 'approve' | 'reject' = 'reject',
+): Promise<Record<string, unknown>> {
+  const draft = await client.get(`/v1/drafts/${draftId}`);
+  const actions = (draft.body['actions'] as { actionId: string }[] | undefined) ?? [];
+  return { ...extra, actions: actions.map(({ actionId }) => ({ actionId, decision })) };
+}

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../infra/local/stack.ts';
-import { clientsFor, startTestStack, waitForRun, type ApiClient } from './local-stack.ts';
+import { approvalFor, clientsFor, startTestStack, waitForRun, type ApiClient } from './local-stack.ts';
 
 // These tests drive real stops and starts of the local stack on one data directory, so they start
 // their own stacks (three in all) instead of using the shared one.
@@ -124,7 +124,10 @@ describe('local stack restart', () => {
 
       const draft = await users.bob.get(`/v1/drafts/${ids.reviewed.draftId}`);
       expect(draft.body).toMatchObject({ status: 'awaiting_review', expiresAt: ids.reviewed.expiresAt });
-      const approved = await users.bob.post(`/v1/drafts/${ids.reviewed.draftId}/approve`);
+      const approved = await users.bob.post(
+        `/v1/drafts/${ids.reviewed.draftId}/approve`,
+        await approvalFor(users.bob, ids.reviewed.draftId),
+      );
       expect(approved.status, approved.text).toBe(200);
       expect((await waitForRun(users.bob, ids.reviewed.runId, ['approved']))['status']).toBe('approved');
     } finally {

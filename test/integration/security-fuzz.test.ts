@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { matchRoute, ROUTES } from '#shared/http/routes.ts';
 import type { LocalStack } from '../../infra/local/stack.ts';
 import {
+  approvalFor,
   clientsFor,
   startTestStack,
   USERS,
@@ -580,7 +581,10 @@ beforeAll(async () => {
     briefAwaitingReview(users.gina, 'acct-cyberdyne'),
     briefAwaitingReview(users.alice, 'acct-northwind'),
   ]);
-  const approved = await users.alice.post(`/v1/drafts/${decided.draftId}/approve`);
+  const approved = await users.alice.post(
+    `/v1/drafts/${decided.draftId}/approve`,
+    await approvalFor(users.alice, decided.draftId),
+  );
   expect(approved.status).toBe(200);
   await waitForRun(users.alice, decided.runId, ['approved']);
   // The decided execution records its review span after the run turns approved: let it finish, so

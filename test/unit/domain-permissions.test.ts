@@ -33,6 +33,7 @@ function draftOwnedBy(ownerId: string, status: Draft['status'] = 'awaiting_revie
     model: 'gpt-4.1-mini',
     escalation: null,
     outcome: null,
+    actions: [],
     createdAt: AT,
     updatedAt: AT,
   };

@@ -9,7 +9,7 @@ import { buildModelInput } from '#shared/usecases/prompt.ts';
 import { livePrompt } from '#shared/workflows/definition.ts';
 import { renewalBrief } from '#shared/workflows/renewal-brief.ts';
 import type { AnyWorkflow } from '#shared/workflows/registry.ts';
-import { composeRenewalBrief } from '#infra/local/model-server/brief.ts';
+import { composeRenewalBriefWithActions } from '#infra/local/model-server/brief.ts';
 import { extractContext } from '#infra/local/model-server/context.ts';
 import { buildCaseContext, hiddenFacts } from '../../evals/context.ts';
 import type { Judge } from '../../evals/judge.ts';
@@ -50,6 +50,12 @@ class ScriptedModel implements ModelClient {
       ...answer,
     });
   }
+}
+
+/** The brief with the actions the local model proposes, as the live output schema asks. */
+function composeRenewalBrief(context: unknown) {
+  const { brief, proposedActions } = composeRenewalBriefWithActions(context);
+  return { ...brief, proposedActions };
 }
 
 /** What the well-behaved local model would answer, as JSON text. */
@@ -207,7 +213,7 @@ describe('runSuite', () => {
     );
     expect(result.prompt).toEqual({
       id: 'renewal-brief',
-      version: 'v1',
+      version: 'v2',
       contentHash: LIVE.contentHash,
       modified: false,
     });
@@ -255,7 +261,7 @@ describe('runSuite', () => {
       fromDefaults: true,
       skipped: false,
       pass: false,
-      score: 0.75,
+      score: 0.9,
       reason: 'risks[0].evidence cites "ticket:T-9001", which is not in the context',
     });
   });
@@ -423,7 +429,7 @@ describe('record and replay', () => {
       /^No recording in suite unit-suite for this request \(model gpt-4\.1-mini, prompt sha256:.*Re-record with: npm run eval -- --suite unit-suite --record$/,
     );
     expect(changed.notes[0]).toMatch(
-      /^2 of 2 cases have no recording for prompt renewal-brief v1 .*Re-record with: npm run eval -- --suite unit-suite --record$/,
+      /^2 of 2 cases have no recording for prompt renewal-brief v2 .*Re-record with: npm run eval -- --suite unit-suite --record$/,
     );
   });
 

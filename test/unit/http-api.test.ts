@@ -2,6 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { createApiRouter } from '#shared/http/api.ts';
+import { draftView } from '#shared/domain/draft.ts';
 import { errorResponse } from '#shared/http/middleware.ts';
 import { FakeAccountDirectory } from '../fakes/accounts.ts';
 import { apiEvent, claimsFor, ROLES_CLAIM, TENANT_CLAIM } from '../fakes/api-events.ts';
@@ -195,7 +196,7 @@ describe('API router', () => {
     expect({ status: own.statusCode, etag: own.headers?.['etag'], body: bodyOf(own) }).toEqual({
       status: 200,
       etag: '"1"',
-      body: draft,
+      body: draftView(draft),
     });
     expect(other.statusCode).toBe(404);
   });

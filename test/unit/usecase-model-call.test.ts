@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { RenewalBriefSchema } from '#shared/domain/brief.ts';
+import { RenewalBriefOutputSchema } from '#shared/workflows/renewal-brief.ts';
 import {
   ModelQuotaExceededError,
   ModelRateLimitedError,
@@ -27,13 +27,13 @@ import {
   seedAttempt,
   seedRun,
   TENANT,
-  validBrief,
+  validAnswer,
 } from '../fakes/fixtures.ts';
 
 const PRIMARY = 'gpt-4.1-mini';
 const FALLBACK = 'gpt-4o-mini';
 const MONTH = '2026-10';
-const ANSWER = completedResponse(JSON.stringify(validBrief()));
+const ANSWER = completedResponse(JSON.stringify(validAnswer()));
 const PRIMARY_COST = costOf(ANSWER.usage, priceFor(PRIMARY, new Date('2026-10-01T09:00:00Z')));
 const FALLBACK_COST = costOf(ANSWER.usage, priceFor(FALLBACK, new Date('2026-10-01T09:00:00Z')));
 
@@ -84,7 +84,7 @@ describe('callModel', () => {
         model: PRIMARY,
         instructions: livePrompt(renewalBrief.prompts).instructions,
         input: buildModelInput(sampleContext(), null),
-        outputSchema: RenewalBriefSchema,
+        outputSchema: RenewalBriefOutputSchema,
         outputName: 'renewal_brief',
         maxOutputTokens: 2000,
         timeoutMs: 30_000,
@@ -180,7 +180,7 @@ describe('callModel', () => {
           'gen_ai.response.model': ANSWER.model,
           'gen_ai.request.max_tokens': 2000,
           'gen_ai.prompt.id': 'renewal-brief',
-          'gen_ai.prompt.version': 'v1',
+          'gen_ai.prompt.version': 'v2',
           'gen_ai.prompt.hash': prompt.contentHash,
           'gen_ai.usage.input_tokens': 1200,
           'gen_ai.usage.cached_input_tokens': 200,

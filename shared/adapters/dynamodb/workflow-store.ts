@@ -30,6 +30,21 @@ function attemptKey(tenantId: string, runId: string, attempt: number) {
 }
 
 /** The attempt record of an answered model attempt, for the gateway's settle transaction. */
+/** The key of a draft item; the action store updates the actions inside it. */
+export function draftKey(tenantId: string, draftId: string) {
+  return { pk: `${tenantId}#DRAFT#${draftId}`, sk: 'DRAFT' };
+}
+
+/** The key of an action target's settings. */
+export function actionTargetKey(tenantId: string, targetId: string) {
+  return { pk: `${tenantId}#TARGET#${targetId}`, sk: 'TARGET' };
+}
+
+/** The key of a target's signing secret in the local stand-in for Secrets Manager (local stage only). */
+export function localSigningSecretKey(tenantId: string, targetId: string) {
+  return { pk: `${tenantId}#TARGET#${targetId}`, sk: 'SIGNING_SECRET' };
+}
+
 export function attemptRecordPut(table: string, tenantId: string, runId: string, record: AttemptRecord) {
   return {
     Put: {
@@ -84,6 +99,7 @@ export function runCostUpdate(
  * | draft       | `<t>#DRAFT#<draftId>`      | `DRAFT` (GSI byTenant `<t>#DRAFTS`, byOwner `<t>#OWNER#<sub>`) |
  * | task token  | `<t>#DRAFT#<draftId>`      | `TASK_TOKEN`  |
  * | idempotency | `<t>#IDEM#<sha256(key)>`   | `IDEM`        |
+ * | action target | `<t>#TARGET#<targetId>`  | `TARGET` (`SIGNING_SECRET` locally: see action-store.ts) |
  */
 export class DynamoWorkflowStore implements RunStore, DraftStore {
   constructor(
@@ -95,7 +111,7 @@ export class DynamoWorkflowStore implements RunStore, DraftStore {
     return runKey(tenantId, runId);
   }
   private draftKey(tenantId: string, draftId: string) {
-    return { pk: `${tenantId}#DRAFT#${draftId}`, sk: 'DRAFT' };
+    return draftKey(tenantId, draftId);
   }
 
   async createRun(
@@ -437,6 +453,10 @@ export class DynamoWorkflowStore implements RunStore, DraftStore {
     if (changes.escalation !== undefined) {
       sets.push('escalation = :escalation');
       values[':escalation'] = changes.escalation;
+    }
+    if (changes.actions !== undefined) {
+      sets.push('actions = :actions');
+      values[':actions'] = changes.actions;
     }
     expected.statuses.forEach((status, index) => {
       values[`:s${index}`] = status;
