@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { z } from 'zod';
+import { WWW_AUTHENTICATE } from '#shared/domain/errors.ts';
 import { RoleSchema } from '#shared/domain/principal.ts';
 import { SECURITY_HEADERS } from '#shared/http/middleware.ts';
 import { matchRoute, routeKey } from '#shared/http/routes.ts';
@@ -51,11 +52,12 @@ function gatewayError(
   code: string,
   message: string,
   requestId: string,
+  extraHeaders: Record<string, string> = {},
 ): void {
   send(
     res,
     status,
-    { ...SECURITY_HEADERS, 'x-request-id': requestId },
+    { ...SECURITY_HEADERS, 'x-request-id': requestId, ...extraHeaders },
     JSON.stringify({ error: { code, message, requestId } }),
   );
 }
@@ -200,7 +202,9 @@ export function createLocalHttpServer(options: {
       try {
         authorizer = { jwt: await options.issuer.verify(headers['authorization']) };
       } catch {
-        gatewayError(res, 401, 'unauthorized', 'A valid bearer token is required.', requestId);
+        gatewayError(res, 401, 'unauthorized', 'A valid bearer token is required.', requestId, {
+          'www-authenticate': WWW_AUTHENTICATE,
+        });
         return;
       }
     }

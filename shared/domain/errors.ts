@@ -5,17 +5,24 @@
  * Caller errors (4xx) are exposed with their message; system errors (5xx) are logged and
  * answered with a generic message and the request id only.
  */
+/** One problem with a request: where (a dotted path into the body, query or state) and what. */
+export interface ErrorDetail {
+  path: string;
+  message: string;
+}
+
 export class ReinError extends Error {
   readonly code: string;
   readonly status: number;
-  readonly details: unknown;
+  /** Always `[{path, message}]`, for schema and business-rule problems alike, so forms can map them to fields. */
+  readonly details: readonly ErrorDetail[] | undefined;
   readonly headers: Readonly<Record<string, string>>;
 
   constructor(
     code: string,
     status: number,
     message: string,
-    options: { cause?: unknown; details?: unknown; headers?: Record<string, string> } = {},
+    options: { cause?: unknown; details?: readonly ErrorDetail[]; headers?: Record<string, string> } = {},
   ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
@@ -26,14 +33,17 @@ export class ReinError extends Error {
   }
 }
 
+/** The challenge every 401 carries (RFC 6750). */
+export const WWW_AUTHENTICATE = 'Bearer realm="rein"';
+
 export class ValidationError extends ReinError {
-  constructor(message: string, details?: unknown) {
+  constructor(message: string, details?: readonly ErrorDetail[]) {
     super('invalid_request', 400, message, { details });
   }
 }
 export class UnauthorizedError extends ReinError {
   constructor(message = 'A valid bearer token is required.') {
-    super('unauthorized', 401, message);
+    super('unauthorized', 401, message, { headers: { 'WWW-Authenticate': WWW_AUTHENTICATE } });
   }
 }
 export class ForbiddenError extends ReinError {
@@ -51,12 +61,12 @@ export class NotFoundError extends ReinError {
   }
 }
 export class ConflictError extends ReinError {
-  constructor(message: string, details?: unknown) {
+  constructor(message: string, details?: readonly ErrorDetail[]) {
     super('conflict', 409, message, { details });
   }
 }
 export class PreconditionFailedError extends ReinError {
-  constructor(message: string, details?: unknown) {
+  constructor(message: string, details?: readonly ErrorDetail[]) {
     super('precondition_failed', 412, message, { details });
   }
 }

@@ -58,10 +58,28 @@ export interface RunStore {
   getContext(tenantId: string, runId: string): Promise<ContextObject | null>;
   getAttempt(tenantId: string, runId: string, attempt: number): Promise<AttemptRecord | null>;
   setAttemptValidation(tenantId: string, runId: string, attempt: number, errors: string[]): Promise<void>;
+  /**
+   * A page of the tenant's runs, newest first, through an index on creation time (one requester's
+   * with `requestedBy`). Filters on status, workflow and account apply within that range.
+   */
+  listRuns(tenantId: string, query: RunListQuery): Promise<{ items: Run[]; nextCursor: string | null }>;
+}
+
+export interface RunListQuery {
+  statuses?: readonly RunStatus[];
+  workflowId?: string;
+  accountId?: string;
+  requestedBy?: string;
+  /** ISO instants: createdAt within [fromIso, toIso). */
+  fromIso: string;
+  toIso: string;
+  limit: number;
+  cursor?: string;
 }
 
 export interface DraftListQuery {
-  status?: DraftStatus;
+  statuses?: readonly DraftStatus[];
+  accountId?: string;
   ownerId?: string;
   limit: number;
   cursor?: string;

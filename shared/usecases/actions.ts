@@ -13,7 +13,6 @@ import {
   type ActionRecord,
 } from '../domain/actions.ts';
 import { NotFoundError, ValidationError } from '../domain/errors.ts';
-import { requireRole, ROUTE_ROLES } from '../domain/permissions.ts';
 import type { Principal } from '../domain/principal.ts';
 import { isSafeText } from '../domain/text.ts';
 import { checkOutboundUrl, OutboundError, type OutboundResponse } from '../outbound/http.ts';
@@ -70,7 +69,6 @@ export async function putActionTarget(
   targetId: string | undefined,
   body: unknown,
 ): Promise<{ created: boolean; target: PutActionTargetResult }> {
-  requireRole(principal, ROUTE_ROLES.putActionTarget);
   if (targetId === undefined || !TARGET_ID_PATTERN.test(targetId)) {
     throw new ValidationError('targetId must be 2 to 32 lower-case letters, digits or dashes.');
   }

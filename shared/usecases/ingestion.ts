@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { NotFoundError, PayloadTooLargeError, ValidationError } from '../domain/errors.ts';
-import { requireRole, ROUTE_ROLES } from '../domain/permissions.ts';
 import type { Principal } from '../domain/principal.ts';
 import type { IncomingRecord, UpsertOutcome } from '../ports/index.ts';
 import { findSource, SOURCES } from '../sources/catalogue.ts';
@@ -162,7 +161,6 @@ export async function pushRecords(
   sourceId: string | undefined,
   body: unknown,
 ): Promise<PushResult> {
-  requireRole(principal, ROUTE_ROLES.pushRecords);
   const source = sourceOrNotFound(sourceId);
   const parsed = PushRequestSchema.safeParse(body);
   if (!parsed.success) {
@@ -214,7 +212,6 @@ export async function deleteRecord(
   principal: Principal,
   params: { sourceId?: string | undefined; accountId?: string | undefined; recordId?: string | undefined },
 ): Promise<void> {
-  requireRole(principal, ROUTE_ROLES.deleteRecord);
   const source = sourceOrNotFound(params.sourceId);
   const accountId = decodedPathId(params.accountId, 'accountId', AccountIdSchema);
   const recordId = decodedPathId(params.recordId, 'recordId', PathRecordIdSchema);
@@ -246,7 +243,6 @@ export async function listSources(
   deps: Pick<Deps, 'records'>,
   principal: Principal,
 ): Promise<{ items: SourceSummary[] }> {
-  requireRole(principal, ROUTE_ROLES.listSources);
   const stats = new Map((await deps.records.stats(principal.tenantId)).map((s) => [s.sourceId, s]));
   const items = [...SOURCES.values()].map((source) => ({
     sourceId: source.id,

@@ -11,12 +11,14 @@ import {
 } from '../domain/errors.ts';
 import type { Draft, DraftStatus, Outcome } from '../domain/draft.ts';
 import { argsHashOf, type ActionRecord } from '../domain/actions.ts';
-import { DraftStatusSchema } from '../domain/draft.ts';
+import { DraftSchema, DraftStatusSchema } from '../domain/draft.ts';
+import { commaSeparated } from '../domain/query.ts';
 import { canonicalJson, normalizedEditDistance } from '../domain/edit-distance.ts';
-import { assertCanChangeDraft, assertCanSeeDraft, requireRole, ROUTE_ROLES } from '../domain/permissions.ts';
+import { assertCanChangeDraft, assertCanSeeDraft, requireRole } from '../domain/permissions.ts';
 import { hasAnyRole, type Principal } from '../domain/principal.ts';
 import { getWorkflow } from '../workflows/registry.ts';
 import { allTextSafe, safeText } from '../domain/text.ts';
+import { mergePatch } from '../domain/merge-patch.ts';
 import type { Deps } from './deps.ts';
 import { recordSpan } from './tracing.ts';
 
@@ -43,7 +45,10 @@ export type ApproveBody = z.infer<typeof ApproveBodySchema>;
 export const EditDraftBodySchema = z.object({ content: z.record(z.string(), z.unknown()) }).strict();
 export const ListDraftsQuerySchema = z
   .object({
-    status: DraftStatusSchema.optional(),
+    status: commaSeparated(DraftStatusSchema)
+      .optional()
+      .meta({ description: 'One or several statuses, comma-separated: `awaiting_review,escalated`.' }),
+    accountId: z.string().max(128).optional(),
     limit: z.coerce.number().int().min(1).max(100).default(20),
     cursor: z.string().max(2000).optional(),
   })
@@ -84,41 +89,48 @@ export async function getDraft(
   principal: Principal,
   draftId: string,
 ): Promise<Draft> {
-  requireRole(principal, ROUTE_ROLES.getDraft);
   return loadVisibleDraft(deps, principal, draftId);
 }
 
+export type ListDraftsQuery = z.output<typeof ListDraftsQuerySchema>;
+
+/** A page of draft summaries, newest first: a CSM's own, or the tenant's for managers and admins. */
 export async function listDrafts(
   deps: Pick<Deps, 'drafts'>,
   principal: Principal,
-  query: Record<string, string | undefined>,
-): Promise<{ items: Draft[]; nextCursor: string | null }> {
-  requireRole(principal, ROUTE_ROLES.listDrafts);
-  const parsed = ListDraftsQuerySchema.safeParse(query);
-  if (!parsed.success) {
-    throw new ValidationError(
-      'The query string is invalid.',
-      parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })),
-    );
-  }
+  query: ListDraftsQuery,
+): Promise<{ items: DraftSummary[]; nextCursor: string | null }> {
   const ownOnly = !hasAnyRole(principal, ['manager', 'admin']);
-  return deps.drafts.listDrafts(principal.tenantId, {
-    limit: parsed.data.limit,
-    ...(parsed.data.status ? { status: parsed.data.status } : {}),
-    ...(parsed.data.cursor ? { cursor: parsed.data.cursor } : {}),
+  const page = await deps.drafts.listDrafts(principal.tenantId, {
+    limit: query.limit,
+    ...(query.status ? { statuses: query.status } : {}),
+    ...(query.accountId !== undefined ? { accountId: query.accountId } : {}),
+    ...(query.cursor ? { cursor: query.cursor } : {}),
     ...(ownOnly ? { ownerId: principal.sub } : {}),
   });
+  return { items: page.items.map(toDraftSummary), nextCursor: page.nextCursor };
+}
+
+/** What a review queue shows per draft: everything but the content, the original and the evidence. */
+export const DraftSummarySchema = DraftSchema.omit({ content: true, original: true, evidence: true });
+export type DraftSummary = z.infer<typeof DraftSummarySchema>;
+
+export function toDraftSummary(draft: Draft): DraftSummary {
+  const { content: _content, original: _original, evidence: _evidence, ...summary } = draft;
+  return summary;
 }
 
 function conflictFor(current: Draft | null, expectedVersion: number | undefined): never {
   if (!current) throw new NotFoundError('Draft');
   if (!OPEN_STATUSES.includes(current.status)) {
-    throw new ConflictError(`The draft is already ${current.status}.`, { status: current.status });
+    throw new ConflictError(`The draft is already ${current.status}.`, [
+      { path: 'status', message: `is ${current.status}` },
+    ]);
   }
   if (expectedVersion !== undefined && current.version !== expectedVersion) {
-    throw new PreconditionFailedError('The draft has changed since you read it.', {
-      version: current.version,
-    });
+    throw new PreconditionFailedError('The draft has changed since you read it.', [
+      { path: 'version', message: `the current version is ${current.version}` },
+    ]);
   }
   throw new ConflictError('The draft changed while the request was processed; read it again.');
 }
@@ -130,15 +142,17 @@ export async function editDraft(
   draftId: string,
   ifMatch: string | undefined,
   body: unknown,
+  options: { mergePatch?: boolean } = {},
 ): Promise<Draft> {
-  requireRole(principal, ROUTE_ROLES.editDraft);
   const expectedVersion = parseIfMatch(ifMatch);
   if (expectedVersion === undefined)
     throw new PreconditionRequiredError('PATCH requires an If-Match header.');
   const draft = await loadVisibleDraft(deps, principal, draftId);
   const workflow = getWorkflow(draft.workflowId);
   assertCanChangeDraft(principal, draft, workflow.approvalPolicy.escalatedApproverRoles);
-  const { content } = parseBody(EditDraftBodySchema, body);
+  const edit = parseBody(EditDraftBodySchema, body);
+  // RFC 7396: the patch is merged into the current content; `null` removes a field.
+  const content = options.mergePatch ? mergePatch(draft.content, edit.content) : edit.content;
   if (!allTextSafe(content)) {
     throw new ValidationError('The content must not contain control characters or model special tokens.');
   }
@@ -155,7 +169,11 @@ export async function editDraft(
   const context = await deps.runs.getContext(principal.tenantId, draft.runId);
   if (!context) throw new NotFoundError('Draft');
   const problems = workflow.validate(parsed.data, context);
-  if (problems.length > 0) throw new ValidationError('The content breaks the workflow rules.', problems);
+  if (problems.length > 0)
+    throw new ValidationError(
+      'The content breaks the workflow rules.',
+      problems.map((message) => ({ path: 'content', message })),
+    );
   if (!OPEN_STATUSES.includes(draft.status)) conflictFor(draft, expectedVersion);
   if (draft.version !== expectedVersion) conflictFor(draft, expectedVersion);
 
@@ -181,7 +199,6 @@ export async function decideDraft(
   ifMatch: string | undefined,
   body: unknown,
 ): Promise<Draft> {
-  requireRole(principal, ROUTE_ROLES.decideDraft);
   const expectedVersion = parseIfMatch(ifMatch);
   const parsedBody: ApproveBody =
     decision === 'approved' ? parseBody(ApproveBodySchema, body) : parseBody(DecisionBodySchema, body);
@@ -368,7 +385,6 @@ export async function escalateDraft(
   ifMatch: string | undefined,
   body: unknown,
 ): Promise<Draft> {
-  requireRole(principal, ROUTE_ROLES.decideDraft);
   const expectedVersion = parseIfMatch(ifMatch);
   const { reason } = parseBody(DecisionBodySchema, body);
   const draft = await loadVisibleDraft(deps, principal, draftId);

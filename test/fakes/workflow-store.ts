@@ -9,6 +9,7 @@ import type {
   DraftListQuery,
   DraftStore,
   IdempotencyRecord,
+  RunListQuery,
   RunStore,
 } from '#shared/ports/index.ts';
 
@@ -204,9 +205,34 @@ export class InMemoryWorkflowStore implements RunStore, DraftStore, ActionStore 
     const matching = [...this.drafts.values()]
       .filter((d) => d.tenantId === tenantId)
       .filter((d) => query.ownerId === undefined || d.ownerId === query.ownerId)
-      .filter((d) => query.status === undefined || d.status === query.status)
+      .filter((d) => query.statuses === undefined || query.statuses.includes(d.status))
+      .filter((d) => query.accountId === undefined || d.accountId === query.accountId)
       .sort((a, b) => (sortKey(a) < sortKey(b) ? 1 : -1))
       .filter((d) => after === null || sortKey(d) < after);
+    const items = matching.slice(0, query.limit);
+    const last = items.at(-1);
+    const nextCursor =
+      matching.length > items.length && last
+        ? Buffer.from(sortKey(last), 'utf8').toString('base64url')
+        : null;
+    return { items: structuredClone(items), nextCursor };
+  }
+
+  async listRuns(
+    tenantId: string,
+    query: RunListQuery,
+  ): Promise<{ items: Run[]; nextCursor: string | null }> {
+    await this.enter('listRuns');
+    const sortKey = (r: Run) => `${r.createdAt}#${r.runId}`;
+    const after = query.cursor === undefined ? null : Buffer.from(query.cursor, 'base64url').toString('utf8');
+    const matching = [...this.runs.values()]
+      .filter((r) => r.tenantId === tenantId && r.createdAt >= query.fromIso && r.createdAt < query.toIso)
+      .filter((r) => query.requestedBy === undefined || r.requestedBy === query.requestedBy)
+      .filter((r) => query.statuses === undefined || query.statuses.includes(r.status))
+      .filter((r) => query.workflowId === undefined || r.workflowId === query.workflowId)
+      .filter((r) => query.accountId === undefined || r.accountId === query.accountId)
+      .sort((a, b) => (sortKey(a) < sortKey(b) ? 1 : -1))
+      .filter((r) => after === null || sortKey(r) < after);
     const items = matching.slice(0, query.limit);
     const last = items.at(-1);
     const nextCursor =

@@ -93,7 +93,7 @@ function servedCostUsd(stats: ModelServerStats): number {
 describe('model gateway budgets under concurrency', () => {
   it('keeps many concurrent runs within a small budget, and the ledger adds up to the cent', async () => {
     const set = await users.frank.request('PUT', `/v1/tenants/${TENANT}/budget`, {
-      body: { monthlyBudgetUsd: SMALL_BUDGET_USD },
+      body: { limitUsd: SMALL_BUDGET_USD },
     });
     expect(set.status, set.text).toBe(200);
     expect(set.body).toMatchObject({
@@ -154,7 +154,7 @@ describe('model gateway budgets under concurrency', () => {
   it('answers 402 budget_exceeded to a run requested once the month is spent', async () => {
     const spent = (await budgetOf(users.erin)).spentUsd;
     const set = await users.frank.request('PUT', `/v1/tenants/${TENANT}/budget`, {
-      body: { monthlyBudgetUsd: spent },
+      body: { limitUsd: spent },
     });
     expect(set.status, set.text).toBe(200);
     expect(set.body).toMatchObject({ limitUsd: spent, availableUsd: 0, reservedUsd: 0 });

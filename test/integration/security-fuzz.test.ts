@@ -436,7 +436,7 @@ const refusedBodyArb: fc.Arbitrary<{ body: Buffer; contentType: string | null }>
           notes: fc.oneof(textArb, fc.constant(null)),
           reason: textArb,
           content: fc.jsonValue({ maxDepth: 3 }),
-          monthlyBudgetUsd: fc.oneof(fc.double(), fc.integer(), fc.constant(5)),
+          limitUsd: fc.oneof(fc.double(), fc.integer(), fc.constant(5)),
           month: fc.constantFrom('2026-11', '9999-99', 'x'),
         },
         { requiredKeys: [] },
@@ -697,7 +697,7 @@ describe('hostile input, case by case', () => {
       [users.alice, 'POST', `${draft}/approve`, { reason: 'ok', reviewer: 'mgr-carol' }, {}],
       [users.alice, 'POST', `${draft}/reject`, { reason: 'ok', status: 'approved' }, {}],
       [users.alice, 'POST', `${draft}/escalate`, { reason: 'ok', to: 'admin-dave' }, {}],
-      [users.frank, 'PUT', '/v1/tenants/acme/budget', { monthlyBudgetUsd: 5, spentUsd: 0 }, {}],
+      [users.frank, 'PUT', '/v1/tenants/acme/budget', { limitUsd: 5, spentUsd: 0 }, {}],
     ];
     for (const [client, method, path, body, headers] of cases) {
       const error = await refuses(client, method, path, { body, headers }, 400);

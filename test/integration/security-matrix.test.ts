@@ -162,6 +162,33 @@ const ROWS: readonly Row[] = [
     },
   },
   {
+    id: 'GET /v1/runs?tenantId=<target tenant>',
+    operation: 'listRuns',
+    sides: ['same', 'other'],
+    query: (target) => `tenantId=${target.tenantId}`,
+    expect: {
+      csmOwn: [200, 403],
+      csmOther: [200, 403],
+      manager: [200, 403],
+      admin: [200, 403],
+      finance: both(200),
+      operator: both(200),
+    },
+  },
+  {
+    id: 'GET /v1/prices',
+    operation: 'getPrices',
+    sides: ['same'],
+    expect: {
+      csmOwn: both(200),
+      csmOther: both(200),
+      manager: both(200),
+      admin: both(200),
+      finance: both(200),
+      operator: both(200),
+    },
+  },
+  {
     id: 'GET /v1/runs/{runId}',
     operation: 'getRun',
     resource: RUN_IN_PATH,
@@ -440,7 +467,7 @@ const ROWS: readonly Row[] = [
     sides: ['same', 'other'],
     writes: true,
     // The budget the tenant already has, so the accepted cells change nothing else in this file.
-    body: (target) => ({ monthlyBudgetUsd: budgets.get(target.tenantId) ?? 0 }),
+    body: (target) => ({ limitUsd: budgets.get(target.tenantId) ?? 0 }),
     expect: {
       csmOwn: both(403),
       csmOther: both(403),

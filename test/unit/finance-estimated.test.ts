@@ -51,6 +51,6 @@ describe('ledger report', () => {
       estimatedUsd: 0.004,
       rows,
     });
-    expect(csv.split('\n')[1]).toBe('acme,0.006000,2,2,100,0,50,0.004000');
+    expect(csv.split('\n')[1]).toBe('acme,USD,2026-10-01,2026-10-01,0.006000,2,2,100,0,50,0.004000');
   });
 });

@@ -155,7 +155,8 @@ describe('API router', () => {
         body: {
           error: {
             code: 'invalid_request',
-            message: 'Idempotency-Key must be 1 to 128 printable ASCII characters.',
+            message: 'The Idempotency-Key header is invalid.',
+            details: [{ path: 'idempotency-key', message: 'must be 1 to 128 printable ASCII characters' }],
             requestId: 'req-test',
           },
         },
@@ -223,7 +224,7 @@ describe('API router', () => {
         error: {
           code: 'conflict',
           message: 'The draft is already approved.',
-          details: { status: 'approved' },
+          details: [{ path: 'status', message: 'is approved' }],
           requestId: 'req-test',
         },
       },

@@ -17,9 +17,11 @@ import {
   failureCodeOf,
   getDraft,
   listDrafts,
+  ListDraftsQuerySchema,
   markFailed,
   parseIfMatch,
   recordOutcome,
+  toDraftSummary,
 } from '#shared/usecases/review.ts';
 import { makeDeps, type TestDeps } from '../fakes/deps.ts';
 import { RecordingEngine } from '../fakes/engine.ts';
@@ -100,7 +102,9 @@ describe('decideDraft', () => {
       decideDraft(deps, maria, draft.draftId, 'approved', undefined, undefined),
     );
 
-    expect(error).toEqual(new ConflictError('The draft is already approved.', { status: 'approved' }));
+    expect(error).toEqual(
+      new ConflictError('The draft is already approved.', [{ path: 'status', message: 'is approved' }]),
+    );
     expect(errorSummary(error).status).toBe(409);
     expect(deps.engine.successes).toHaveLength(1);
   });
@@ -112,7 +116,9 @@ describe('decideDraft', () => {
     const error = await rejectionOf(decideDraft(deps, alice, draft.draftId, 'approved', '"1"', undefined));
 
     expect(error).toEqual(
-      new PreconditionFailedError('The draft has changed since you read it.', { version: 2 }),
+      new PreconditionFailedError('The draft has changed since you read it.', [
+        { path: 'version', message: 'the current version is 2' },
+      ]),
     );
     expect(deps.engine.successes).toEqual([]);
   });
@@ -218,7 +224,7 @@ describe('editDraft', () => {
     expect(extraField.message).toBe('The content does not match the workflow output schema.');
     expect(invented).toEqual(
       new ValidationError('The content breaks the workflow rules.', [
-        'risks[0].evidence cites "crm:other", which is not in the context',
+        { path: 'content', message: 'risks[0].evidence cites "crm:other", which is not in the context' },
       ]),
     );
     expect((await deps.drafts.getDraft(TENANT, draft.draftId))?.version).toBe(1);
@@ -394,17 +400,50 @@ describe('reading drafts', () => {
     deps.clock.advance(1);
     const bobs = await seedDraft(deps, await seedRun(deps, { principal: bob, accountId: 'acct-contoso' }));
 
-    const forAlice = await listDrafts(deps, alice, {});
-    const forMaria = await listDrafts(deps, maria, { status: 'awaiting_review', limit: '10' });
+    const forAlice = await listDrafts(deps, alice, ListDraftsQuerySchema.parse({}));
+    const forMaria = await listDrafts(
+      deps,
+      maria,
+      ListDraftsQuerySchema.parse({ status: 'awaiting_review', limit: '10' }),
+    );
 
     expect(forAlice.items.map((d) => d.draftId)).toEqual([mine.draftId]);
-    expect(forMaria).toEqual({ items: [bobs, mine], nextCursor: null });
+    expect(forMaria).toEqual({ items: [toDraftSummary(bobs), toDraftSummary(mine)], nextCursor: null });
   });
 
-  it('answers 400 for an unknown query parameter or a bad limit', async () => {
+  it('lists summaries without content, by several statuses at once and by account', async () => {
     const deps = makeDeps();
-    for (const query of [{ owner: 'csm-bob' }, { limit: '0' }, { limit: 'all' }, { status: 'open' }]) {
-      expect(await rejectionOf(listDrafts(deps, maria, query))).toBeInstanceOf(ValidationError);
+    const mine = await seedDraft(deps, await seedRun(deps, { principal: alice }));
+    deps.clock.advance(1);
+    const bobs = await seedDraft(deps, await seedRun(deps, { principal: bob, accountId: 'acct-contoso' }));
+    await escalateDraft(deps, bob, bobs.draftId, undefined, undefined);
+
+    const open = await listDrafts(
+      deps,
+      maria,
+      ListDraftsQuerySchema.parse({ status: 'awaiting_review,escalated' }),
+    );
+    const escalated = await listDrafts(deps, maria, ListDraftsQuerySchema.parse({ status: 'escalated' }));
+    const contoso = await listDrafts(deps, maria, ListDraftsQuerySchema.parse({ accountId: 'acct-contoso' }));
+
+    expect(open.items.map((d) => [d.draftId, d.status])).toEqual([
+      [bobs.draftId, 'escalated'],
+      [mine.draftId, 'awaiting_review'],
+    ]);
+    expect(open.items.some((d) => 'content' in d || 'evidence' in d)).toBe(false);
+    expect(escalated.items.map((d) => d.draftId)).toEqual([bobs.draftId]);
+    expect(contoso.items.map((d) => d.draftId)).toEqual([bobs.draftId]);
+  });
+
+  it('refuses an unknown query parameter, a bad limit or an unknown status', () => {
+    for (const query of [
+      { owner: 'csm-bob' },
+      { limit: '0' },
+      { limit: 'all' },
+      { status: 'open' },
+      { status: 'awaiting_review,open' },
+    ]) {
+      expect(ListDraftsQuerySchema.safeParse(query).success).toBe(false);
     }
   });
 
