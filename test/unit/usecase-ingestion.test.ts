@@ -1,3 +1,4 @@
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -8,7 +9,9 @@ import {
 } from '#shared/domain/errors.ts';
 import type { Principal } from '#shared/domain/principal.ts';
 import { deleteRecord, listSources, pushRecords } from '#shared/usecases/ingestion.ts';
+import { ROUTES, routeKey } from '#shared/http/routes.ts';
 import { FakeClock } from '../fakes/clock.ts';
+import { makeDeps } from '../fakes/deps.ts';
 import { InMemoryRecordStore } from '../fakes/record-store.ts';
 
 const machine: Principal = { sub: 'client-acme-etl', tenantId: 'acme', roles: ['integration'] };
@@ -103,16 +106,13 @@ describe('pushRecords', () => {
     expect(records.items.size).toBe(0);
   });
 
-  it('answers 413 for more than 100 records, 404 for an unknown source and 403 for a user role', async () => {
+  it('answers 413 for more than 100 records and 404 for an unknown source', async () => {
     const { deps, records } = setup();
     const many = Array.from({ length: 101 }, (_, i) => usage(i, '2026-11-01T00:00:00Z', `u-${i}`));
     await expect(pushRecords(deps, machine, 'usage', { records: many })).rejects.toThrow(
       PayloadTooLargeError,
     );
     await expect(pushRecords(deps, machine, 'billing', { records: [] })).rejects.toThrow(NotFoundError);
-    await expect(
-      pushRecords(deps, csm, 'usage', { records: [usage(1, '2026-11-01T00:00:00Z')] }),
-    ).rejects.toThrow(ForbiddenError);
     expect(records.items.size).toBe(0);
   });
 
@@ -175,6 +175,31 @@ describe('deleteRecord and listSources', () => {
       type: 'object',
       required: ['activeUsers', 'licensedSeats'],
     });
-    await expect(listSources(deps, csm)).rejects.toThrow(ForbiddenError);
+  });
+});
+
+describe('the door of the source routes', () => {
+  it('lets the integration role call the source routes and nothing else', () => {
+    for (const route of ROUTES) {
+      const isSourceRoute = route.path === '/v1/sources' || route.path.startsWith('/v1/sources/');
+      const roles = route.access === 'public' ? [] : route.access;
+      expect({ route: routeKey(route), integration: roles.includes('integration') }).toEqual({
+        route: routeKey(route),
+        integration: isSourceRoute,
+      });
+    }
+  });
+
+  it('refuses a user role on a push before anything is written', async () => {
+    const deps = makeDeps();
+    const push = ROUTES.find((route) => route.operation === 'pushRecords');
+    const event = {
+      pathParameters: { sourceId: 'usage' },
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ records: [usage(1, '2026-11-01T00:00:00Z')] }),
+    } as unknown as APIGatewayProxyEventV2;
+    const settings = { environment: 'test', tenantClaim: 'tenant', rolesClaim: 'roles' };
+    await expect(push?.invoke({ event, principal: csm, deps, settings })).rejects.toThrow(ForbiddenError);
+    expect((await deps.records.stats('acme')).length).toBe(0);
   });
 });
