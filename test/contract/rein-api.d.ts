@@ -1048,51 +1048,6 @@ export interface components {
         recommended: boolean;
         reason: string | null;
       };
-      /** @description Actions for a person to approve; empty when none is warranted. */
-      proposedActions: (
-        | {
-            /** @constant */
-            type: 'crm.create_task';
-            arguments: {
-              /** @description What has to be done, in one line. */
-              title: string;
-              /** @description Who should do it: a name or role from the context. */
-              owner: string;
-              /** @description Due date, YYYY-MM-DD. */
-              dueDate: string;
-            };
-            /** @description Why this action, in one or two sentences, grounded in the context. */
-            rationale: string;
-            /** @description Evidence ids from the context that support this action. */
-            evidence: string[];
-          }
-        | {
-            /** @constant */
-            type: 'crm.update_renewal_risk';
-            arguments: {
-              /** @enum {string} */
-              level: 'low' | 'medium' | 'high';
-              /** @description Why, citing the facts from the context. */
-              reason: string;
-            };
-            /** @description Why this action, in one or two sentences, grounded in the context. */
-            rationale: string;
-            /** @description Evidence ids from the context that support this action. */
-            evidence: string[];
-          }
-        | {
-            /** @constant */
-            type: 'email.customer_followup';
-            arguments: {
-              subject: string;
-              body: string;
-            };
-            /** @description Why this action, in one or two sentences, grounded in the context. */
-            rationale: string;
-            /** @description Evidence ids from the context that support this action. */
-            evidence: string[];
-          }
-      )[];
     };
     RenewalBriefInput: {
       accountId: string;
