@@ -8,7 +8,13 @@ import { DynamoGatewayStore } from '#shared/adapters/dynamodb/gateway-store.ts';
 import { DynamoLedger } from '#shared/adapters/dynamodb/ledger.ts';
 import { DynamoCircuitBreaker, type BreakerPolicy } from '#shared/adapters/dynamodb/circuit-breaker.ts';
 import { DynamoRateLimiter } from '#shared/adapters/dynamodb/rate-limiter.ts';
-import { createRecordSources, DynamoAccountDirectory } from '#shared/adapters/dynamodb/records-source.ts';
+import {
+  createRecordSources,
+  DynamoAccountDirectory,
+  DynamoConnectorStore,
+  DynamoRecordStore,
+} from '#shared/adapters/dynamodb/records-source.ts';
+import { SOURCES } from '#shared/sources/catalogue.ts';
 import { DynamoTraceSink } from '#shared/adapters/dynamodb/trace-sink.ts';
 import { DynamoWorkflowStore } from '#shared/adapters/dynamodb/workflow-store.ts';
 import { StaticSecretSource } from '#shared/adapters/secrets/static-secret-source.ts';
@@ -18,6 +24,8 @@ import type {
   ActionTargetStore,
   SigningSecretStore,
   CircuitBreaker,
+  ConnectorSecrets,
+  ConnectorStore,
   RateLimiter,
   DraftStore,
   EventBus,
@@ -25,6 +33,7 @@ import type {
   MetricsSink,
   Ledger,
   ModelClient,
+  RecordStore,
   RunStore,
   SecretSource,
   TraceSink,
@@ -61,6 +70,8 @@ export interface SdkAdapters {
   secrets?: (env: Readonly<Env>) => SecretSource | undefined;
   model?: (env: Readonly<Env>, secrets: SecretSource) => ModelClient;
   eventBus?: (env: Readonly<Env>) => EventBus | undefined;
+  /** Tenants' connector secrets (Secrets Manager), for the API (writes) and the context task (reads). */
+  connectorSecrets?: (env: Readonly<Env>) => ConnectorSecrets | undefined;
   /** Action targets' signing secrets (Secrets Manager); the local stage uses its stand-in instead. */
   signingSecrets?: (env: Readonly<Env>) => SigningSecretStore | undefined;
 }
@@ -76,6 +87,7 @@ export function buildDeps(
   overrides: {
     engine?: WorkflowEngine;
     secrets?: SecretSource;
+    connectorSecrets?: ConnectorSecrets;
     eventBus?: EventBus;
     metrics?: MetricsSink;
   } = {},
@@ -86,6 +98,7 @@ export function buildDeps(
     endpoint: env.DYNAMODB_ENDPOINT,
   });
   const store = env.WORKFLOW_TABLE ? new DynamoWorkflowStore(doc, env.WORKFLOW_TABLE) : null;
+  const records = env.RECORDS_TABLE ? new DynamoRecordStore(doc, env.RECORDS_TABLE) : null;
 
   let secrets = overrides.secrets ?? adapters.secrets?.(env);
   if (!secrets && env.OPENAI_API_KEY && env.REIN_ENV === 'local')
@@ -112,7 +125,15 @@ export function buildDeps(
     accounts: env.RECORDS_TABLE
       ? new DynamoAccountDirectory(doc, env.RECORDS_TABLE)
       : (unavailable('RECORDS_TABLE') as AccountDirectory),
-    sources: env.RECORDS_TABLE ? createRecordSources(doc, env.RECORDS_TABLE) : new Map(),
+    sources: records ? createRecordSources(records, SOURCES.keys()) : new Map(),
+    records: records ?? (unavailable('RECORDS_TABLE') as RecordStore),
+    connectors: env.RECORDS_TABLE
+      ? new DynamoConnectorStore(doc, env.RECORDS_TABLE)
+      : (unavailable('RECORDS_TABLE') as ConnectorStore),
+    connectorSecrets:
+      overrides.connectorSecrets ??
+      adapters.connectorSecrets?.(env) ??
+      (unavailable('CONNECTOR_SECRET_PREFIX') as ConnectorSecrets),
     model:
       secretSource && adapters.model
         ? adapters.model(env, secretSource)
@@ -167,6 +188,7 @@ export function buildDeps(
       modelAllowList: env.MODEL_ALLOW_LIST ?? [],
       traceTtlDays: env.TRACE_TTL_DAYS ?? 0,
       attemptTimeoutCapMs: env.MODEL_ATTEMPT_TIMEOUT_MS ?? null,
+      outbound: outboundPolicy(env),
       reviewTimeoutSeconds: env.REVIEW_TIMEOUT_SECONDS ?? null,
       outboundPolicy: policy,
       // Functions that touch the ledger enforce rate limits, so they must be configured there.

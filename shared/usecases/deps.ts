@@ -16,7 +16,10 @@ import type {
   LogSink,
   MetricsSink,
   Ledger,
+  ConnectorSecrets,
+  ConnectorStore,
   ModelClient,
+  RecordStore,
   RunStore,
   TraceSink,
   WebhookStore,
@@ -38,6 +41,8 @@ export interface RuntimeSettings {
   webhookRetry: RetryPolicy;
   /** How old an undispatched event must be before the scheduled sweep dispatches it (the stream comes first). */
   outboxSweepGraceSeconds: number;
+  /** What connectors may reach (shared/outbound): https to public addresses, loopback locally if configured. */
+  outbound: OutboundPolicy;
   /** How long a draft waits for review, s: StoreDraft stores the absolute `expiresAt` (null: none). */
   reviewTimeoutSeconds: number | null;
   /** What Rein may send requests to (action targets are checked against it when configured). */
@@ -52,7 +57,13 @@ export interface Deps {
   engine: WorkflowEngine;
   traces: TraceSink;
   accounts: AccountDirectory;
+  /** The context layer's readers, one per catalogue source (stored records, or a tenant's connector). */
   sources: ReadonlyMap<SourceId, ContextSource>;
+  /** The records tenants push through the ingestion API. */
+  records: RecordStore;
+  /** Tenants' pull connectors (config) and their secrets (Secrets Manager in AWS). */
+  connectors: ConnectorStore;
+  connectorSecrets: ConnectorSecrets;
   model: ModelClient;
   ledger: Ledger;
   /** The model gateway's reserve / settle / release transactions. */

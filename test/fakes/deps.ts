@@ -9,6 +9,8 @@ import { InMemoryGatewayStore } from './gateway-store.ts';
 import { InMemoryLedger } from './ledger.ts';
 import { ScriptedModelClient } from './model-client.ts';
 import { FakeCircuitBreaker, InMemoryRateLimiter } from './rate-limiter.ts';
+import { InMemoryConnectorStore, InMemoryRecordStore } from './record-store.ts';
+import { LocalConnectorSecrets } from '#shared/adapters/secrets/connector-secrets.ts';
 import { InMemoryTraceSink } from './trace-sink.ts';
 import { InMemoryWorkflowStore } from './workflow-store.ts';
 import {
@@ -28,6 +30,9 @@ export interface TestDeps extends Deps {
   engine: RecordingEngine;
   traces: InMemoryTraceSink;
   accounts: FakeAccountDirectory;
+  records: InMemoryRecordStore;
+  connectors: InMemoryConnectorStore;
+  connectorSecrets: LocalConnectorSecrets;
   model: ScriptedModelClient;
   ledger: InMemoryLedger;
   gateway: InMemoryGatewayStore;
@@ -53,6 +58,7 @@ export const TEST_SETTINGS: RuntimeSettings = {
   attemptTimeoutCapMs: null,
   webhookRetry: { baseSeconds: 10, maxDelaySeconds: 3600, windowSeconds: 24 * 60 * 60 },
   outboxSweepGraceSeconds: 0,
+  outbound: STRICT_OUTBOUND_POLICY,
   reviewTimeoutSeconds: null,
   outboundPolicy: STRICT_OUTBOUND_POLICY,
 };
@@ -64,6 +70,9 @@ export interface DepsOverrides {
   traces?: InMemoryTraceSink;
   accounts?: FakeAccountDirectory;
   sources?: ReadonlyMap<SourceId, ContextSource>;
+  records?: InMemoryRecordStore;
+  connectors?: InMemoryConnectorStore;
+  connectorSecrets?: LocalConnectorSecrets;
   model?: ScriptedModelClient;
   ledger?: InMemoryLedger;
   rateLimiter?: InMemoryRateLimiter;
@@ -93,6 +102,9 @@ export function makeDeps(overrides: DepsOverrides = {}): TestDeps {
     traces,
     accounts: overrides.accounts ?? new FakeAccountDirectory(),
     sources: overrides.sources ?? new Map(),
+    records: overrides.records ?? new InMemoryRecordStore(),
+    connectors: overrides.connectors ?? new InMemoryConnectorStore(),
+    connectorSecrets: overrides.connectorSecrets ?? new LocalConnectorSecrets(),
     model: overrides.model ?? new ScriptedModelClient(),
     ledger,
     gateway: new InMemoryGatewayStore(ledger, store, rateLimiter, traces),
