@@ -75,7 +75,12 @@ function isUtf8(bytes: Buffer): boolean {
  * does, turns the request into an HTTP API v2 event and calls the real API Lambda handler.
  * `/local/*` routes exist only here: the dev issuer's JWKS and `POST /local/tokens`.
  */
-export function createLocalHttpServer(options: { api: ApiHandler; issuer: DevIssuer }): Server {
+export function createLocalHttpServer(options: {
+  api: ApiHandler;
+  issuer: DevIssuer;
+  /** Serves the review console's static files, `/config.json` and `/local/users` (see console-files.ts). */
+  console?: (method: string, pathname: string, res: ServerResponse) => Promise<boolean>;
+}): Server {
   return createServer((req, res) => {
     void handle(req, res).catch(() => {
       if (!res.headersSent)
@@ -125,6 +130,8 @@ export function createLocalHttpServer(options: { api: ApiHandler; issuer: DevIss
       send(res, 200, SECURITY_HEADERS, JSON.stringify({ token }));
       return;
     }
+
+    if (options.console && (await options.console(method, url.pathname, res))) return;
 
     const match = matchRoute(method, url.pathname);
     if (!match.route) {

@@ -15,6 +15,7 @@ import { createApp } from '../app-factory.ts';
 import type { EnvironmentConfigInput } from '../config/types.ts';
 import { loadOrCreateDevIssuer, type DevIssuer } from './dev-issuer.ts';
 import { createTablesFromTemplates, startDynamoLocal, type LocalDynamo } from './dynamo.ts';
+import { createConsoleFiles } from './console-files.ts';
 import { createLocalHttpServer } from './http-server.ts';
 import { startModelServer, type ModelServer } from './model-server/server.ts';
 import type { Seed } from './seed/schema.ts';
@@ -40,6 +41,8 @@ export interface LocalStackOptions {
   /** Which environment's CDK definition to run locally. */
   environment?: 'dev' | 'staging' | 'prod';
   logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  /** The built review console (`web/dist`) to serve at `/`; unset serves the API only. */
+  consoleDir?: string;
 }
 
 export interface LocalStack {
@@ -85,6 +88,12 @@ export function synthesizeTemplates(
   } finally {
     rmSync(outdir, { recursive: true, force: true });
   }
+}
+
+/** The review state's TimeoutSeconds: how long a draft waits for a decision (the console shows time left). */
+function reviewTimeoutSeconds(definition: StateMachineDefinition, reviewState: string | undefined): number {
+  const timeout = reviewState ? definition.States[reviewState]?.['TimeoutSeconds'] : undefined;
+  return typeof timeout === 'number' ? timeout : 86_400;
 }
 
 /** The handler a state's Resource names: a Lambda ARN directly, or `lambda:invoke` with FunctionName. */
@@ -289,6 +298,22 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         context: unknown,
       ) => Promise<APIGatewayProxyStructuredResultV2>,
       issuer,
+      ...(options.consoleDir === undefined
+        ? {}
+        : {
+            console: createConsoleFiles({
+              dir: options.consoleDir,
+              config: {
+                stage: 'local',
+                apiBaseUrl: '',
+                reviewTimeoutSeconds: reviewTimeoutSeconds(definition, reviewState),
+                auth: { mode: 'local', tenantClaim: 'tenant_id', rolesClaim: 'roles' },
+              },
+              users: (options.seed?.tenants ?? []).flatMap((tenant) =>
+                tenant.users.map((user) => ({ ...user, tenantId: tenant.tenantId, roles: [...user.roles] })),
+              ),
+            }),
+          }),
     });
     await new Promise<void>((resolveListen, reject) => {
       server.once('error', reject);

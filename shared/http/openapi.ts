@@ -3,10 +3,10 @@ import { RenewalBriefSchema } from '../domain/brief.ts';
 import { DraftSchema } from '../domain/draft.ts';
 import { RunSchema } from '../domain/run.ts';
 import { SpanSchema } from '../domain/trace.ts';
-import { DecisionBodySchema, EditDraftBodySchema } from '../usecases/review.ts';
+import { DecisionBodySchema, EditDraftBodySchema, ListDraftsQuerySchema } from '../usecases/review.ts';
 import { WORKFLOWS } from '../workflows/registry.ts';
-import { LedgerReportSchema, PutBudgetBodySchema } from '../usecases/finance.ts';
-import { MetricsReportSchema } from '../usecases/metrics.ts';
+import { LedgerQuerySchema, LedgerReportSchema, PutBudgetBodySchema } from '../usecases/finance.ts';
+import { MetricsQuerySchema, MetricsReportSchema } from '../usecases/metrics.ts';
 import { ErrorBodySchema } from './middleware.ts';
 import { ROUTES } from './routes.ts';
 
@@ -39,6 +39,38 @@ const REQUEST_BODIES: Record<string, string> = {
   escalateDraft: 'DecisionRequest',
   putBudget: 'PutBudgetRequest',
 };
+
+const TenantQuerySchema = z.object({ tenantId: z.string().optional() });
+
+/** Each operation's query string, from the zod schemas that parse it (refinements are not documented). */
+const QUERY_SCHEMAS: Record<string, z.ZodType> = {
+  getRun: TenantQuerySchema,
+  getRunTrace: TenantQuerySchema,
+  listDrafts: ListDraftsQuerySchema,
+  getLedger: LedgerQuerySchema,
+  getMetrics: MetricsQuerySchema,
+  getBudget: z.object({
+    month: z
+      .string()
+      .regex(/^\d{4}-(0[1-9]|1[0-2])$/)
+      .optional(),
+  }),
+};
+
+function queryParameters(operation: string): Record<string, unknown>[] {
+  const query = QUERY_SCHEMAS[operation];
+  if (!query) return [];
+  const json = z.toJSONSchema(query, { io: 'input', unrepresentable: 'any' }) as {
+    properties?: Record<string, Record<string, unknown>>;
+    required?: string[];
+  };
+  return Object.entries(json.properties ?? {}).map(([name, property]) => ({
+    name,
+    in: 'query',
+    required: json.required?.includes(name) ?? false,
+    schema: property,
+  }));
+}
 
 /** The OpenAPI 3.1 document, generated from the route list and the same zod schemas that validate requests. */
 export function buildOpenApiDocument(): Record<string, unknown> {
@@ -83,12 +115,15 @@ export function buildOpenApiDocument(): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of ROUTES) {
     const response = RESPONSES[route.operation] ?? { status: '200', schema: 'OpenApiDocument' };
-    const parameters = [...route.path.matchAll(/\{([a-zA-Z]+)\}/g)].map((match) => ({
-      name: match[1],
-      in: 'path',
-      required: true,
-      schema: { type: 'string' },
-    }));
+    const parameters: Record<string, unknown>[] = [
+      ...[...route.path.matchAll(/\{([a-zA-Z]+)\}/g)].map((match) => ({
+        name: match[1],
+        in: 'path',
+        required: true,
+        schema: { type: 'string' },
+      })),
+      ...queryParameters(route.operation),
+    ];
     if (route.operation === 'startRun') {
       parameters.push({ name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string' } });
     }
@@ -125,7 +160,10 @@ export function buildOpenApiDocument(): Record<string, unknown> {
         responses: {
           [response.status]: {
             description: 'Success',
-            content: { 'application/json': { schema: { $ref: `#/components/schemas/${response.schema}` } } },
+            content: {
+              'application/json': { schema: { $ref: `#/components/schemas/${response.schema}` } },
+              ...(route.operation === 'getLedger' ? { 'text/csv': { schema: { type: 'string' } } } : {}),
+            },
           },
           ...errors,
         },
