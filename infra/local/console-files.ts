@@ -38,9 +38,21 @@ const HEADERS = {
  */
 export function createConsoleFiles(options: LocalConsoleOptions) {
   const root = resolve(options.dir);
-  const send = (res: ServerResponse, method: string, status: number, type: string, body: Buffer | string, cache: string) => {
+  const send = (
+    res: ServerResponse,
+    method: string,
+    status: number,
+    type: string,
+    body: Buffer | string,
+    cache: string,
+  ) => {
     const bytes = typeof body === 'string' ? Buffer.from(body) : body;
-    res.writeHead(status, { ...HEADERS, 'content-type': type, 'cache-control': cache, 'content-length': bytes.byteLength });
+    res.writeHead(status, {
+      ...HEADERS,
+      'content-type': type,
+      'cache-control': cache,
+      'content-length': bytes.byteLength,
+    });
     res.end(method === 'HEAD' ? undefined : bytes);
   };
 

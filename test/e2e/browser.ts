@@ -29,7 +29,9 @@ export async function launchChromium(): Promise<Browser> {
 }
 
 /** A fresh browser profile; page errors and console errors (CSP violations included) are collected. */
-export async function newPage(browser: Browser): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
+export async function newPage(
+  browser: Browser,
+): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
   const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
   const problems: string[] = [];
@@ -58,8 +60,10 @@ interface AxeViolation {
 export async function expectAccessible(page: Page, view: string): Promise<void> {
   await page.evaluate(await axeSource);
   const violations = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run: (context: Document) => Promise<{ violations: AxeViolation[] }> } }).axe;
-    const result = await axe.run(document);
+    // In the page: axe-core's global, run over the whole document.
+    const axe = (globalThis as unknown as { axe: { run: () => Promise<{ violations: AxeViolation[] }> } })
+      .axe;
+    const result = await axe.run();
     return result.violations.map((violation) => ({
       id: violation.id,
       impact: violation.impact,
@@ -67,7 +71,9 @@ export async function expectAccessible(page: Page, view: string): Promise<void> 
       nodes: violation.nodes.map((node) => node.target),
     }));
   });
-  const serious = violations.filter((violation) => violation.impact === 'serious' || violation.impact === 'critical');
+  const serious = violations.filter(
+    (violation) => violation.impact === 'serious' || violation.impact === 'critical',
+  );
   expect(serious, `axe violations on ${view}: ${JSON.stringify(serious, null, 2)}`).toEqual([]);
 }
 

@@ -4,7 +4,13 @@ import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../infra/local/stack.ts';
-import { clientsFor, startTestStack, waitForRun, type ApiClient, type UserName } from '../integration/local-stack.ts';
+import {
+  clientsFor,
+  startTestStack,
+  waitForRun,
+  type ApiClient,
+  type UserName,
+} from '../integration/local-stack.ts';
 import { expectAccessible, launchChromium, newPage, screenshot, signInAs } from './browser.ts';
 
 const CONSOLE_DIR = fileURLToPath(new URL('../../web/dist', import.meta.url));
@@ -15,8 +21,16 @@ let api: Record<UserName, ApiClient>;
 /** The run the first scenario approves; ops opens its trace. */
 let approvedRunId = '';
 
-async function draftReadyFor(user: ApiClient, accountId: string, key: string): Promise<{ runId: string; draftId: string }> {
-  const started = await user.post('/v1/workflows/renewal-brief/runs', { accountId }, { 'idempotency-key': key });
+async function draftReadyFor(
+  user: ApiClient,
+  accountId: string,
+  key: string,
+): Promise<{ runId: string; draftId: string }> {
+  const started = await user.post(
+    '/v1/workflows/renewal-brief/runs',
+    { accountId },
+    { 'idempotency-key': key },
+  );
   expect(started.status).toBe(202);
   const runId = String(started.body['runId']);
   const run = await waitForRun(user, runId, ['awaiting_review']);
@@ -54,13 +68,17 @@ describe('review console in headless Chromium on the local stack', () => {
 
     await page.getByRole('heading', { name: /Renewal brief: acct-contoso/ }).waitFor();
     const draftId = decodeURIComponent(new URL(page.url()).hash.split('/')[2]?.split('?')[0] ?? '');
-    await expect.poll(() => page.getByText('No changes: the content is the model’s original.').count()).toBe(1);
+    await expect
+      .poll(() => page.getByText('No changes: the content is the model’s original.').count())
+      .toBe(1);
     await expectAccessible(page, 'review');
 
     const summary = page.getByRole('textbox', { name: 'Summary', exact: true });
     const before = await summary.inputValue();
     await summary.fill(`${before} Checked with the account team.`);
-    await expect.poll(() => page.locator('pre.diff ins').allTextContents()).toContainEqual(expect.stringContaining('Checked'));
+    await expect
+      .poll(() => page.locator('pre.diff ins').allTextContents())
+      .toContainEqual(expect.stringContaining('Checked'));
     await screenshot(page, '03-review-edited-diff');
     await expectAccessible(page, 'review with diff');
 
@@ -73,7 +91,9 @@ describe('review console in headless Chromium on the local stack', () => {
 
     const draft = await api.alice.get(`/v1/drafts/${draftId}`);
     expect(draft.body['status']).toBe('approved');
-    expect(String((draft.body['content'] as Record<string, unknown>)['summary'])).toContain('Checked with the account team.');
+    expect(String((draft.body['content'] as Record<string, unknown>)['summary'])).toContain(
+      'Checked with the account team.',
+    );
     approvedRunId = String(draft.body['runId']);
     const run = await waitForRun(api.alice, approvedRunId, ['approved']);
     expect(run['status']).toBe('approved');
@@ -141,19 +161,26 @@ describe('review console in headless Chromium on the local stack', () => {
 
     // Meanwhile the same draft changes through the API (another tab, another reviewer).
     const current = await api.alice.get(`/v1/drafts/${draftId}`);
-    const content = { ...(current.body['content'] as Record<string, unknown>), summary: 'Edited elsewhere first.' };
+    const content = {
+      ...(current.body['content'] as Record<string, unknown>),
+      summary: 'Edited elsewhere first.',
+    };
     const edited = await api.alice.patch(`/v1/drafts/${draftId}`, { content }, { 'if-match': '"1"' });
     expect(edited.status).toBe(200);
 
     await page.getByRole('button', { name: 'Save', exact: true }).click();
     const conflict = page.getByRole('alert').filter({ hasText: 'This draft changed while you were editing' });
     await conflict.waitFor();
-    await expect.poll(() => conflict.locator('ins').allTextContents()).toContainEqual(expect.stringContaining('elsewhere'));
+    await expect
+      .poll(() => conflict.locator('ins').allTextContents())
+      .toContainEqual(expect.stringContaining('elsewhere'));
     await screenshot(page, '09-conflict');
     await expectAccessible(page, 'conflict');
     expect(await page.getByRole('button', { name: 'Approve', exact: true }).isDisabled()).toBe(true);
     await page.getByRole('button', { name: 'Reload' }).click();
-    await expect.poll(() => page.getByRole('textbox', { name: 'Summary', exact: true }).inputValue()).toBe('Edited elsewhere first.');
+    await expect
+      .poll(() => page.getByRole('textbox', { name: 'Summary', exact: true }).inputValue())
+      .toBe('Edited elsewhere first.');
     expect((await api.alice.get(`/v1/drafts/${draftId}`)).body['version']).toBe(2);
     expect(problems).toEqual([]);
     await context.close();
@@ -168,7 +195,9 @@ describe('review console in headless Chromium on the local stack', () => {
     await page.getByRole('img', { name: /^acme: spent/ }).waitFor();
     await screenshot(page, '10-finance');
     await expectAccessible(page, 'finance');
-    expect(await page.getByRole('navigation', { name: 'Main' }).getByRole('link').allTextContents()).toEqual(['Finance']);
+    expect(await page.getByRole('navigation', { name: 'Main' }).getByRole('link').allTextContents()).toEqual([
+      'Finance',
+    ]);
 
     const [download] = await Promise.all([
       page.waitForEvent('download'),

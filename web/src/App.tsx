@@ -65,7 +65,8 @@ export function App({ config }: { config: RuntimeConfig }) {
   const views = viewsFor(session.roles);
   const first = views[0];
   const current: Route = route.name === 'home' && first ? viewRoute(first.id) : route;
-  const allowed = (name: string) => views.some((view) => view.id === name || (name === 'draft' && view.id === 'inbox'));
+  const allowed = (name: string) =>
+    views.some((view) => view.id === name || (name === 'draft' && view.id === 'inbox'));
   const activeView = current.name === 'draft' ? current.from : current.name;
 
   return (

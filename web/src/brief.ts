@@ -35,7 +35,9 @@ export function asBrief(content: unknown): Brief | null {
       isString(step['owner']) &&
       (step['dueBy'] === null || isString(step['dueBy'])),
   );
-  const gapOk = dataGaps.every((gap) => isRecord(gap) && isString(gap['source']) && isString(gap['description']));
+  const gapOk = dataGaps.every(
+    (gap) => isRecord(gap) && isString(gap['source']) && isString(gap['description']),
+  );
   if (!riskOk || !stepOk || !gapOk || !openQuestions.every(isString)) return null;
   if (typeof escalation['recommended'] !== 'boolean') return null;
   return content as Brief;
@@ -53,11 +55,13 @@ export function topSeverity(brief: Brief | null): number {
 export function briefToText(brief: Brief): string {
   const lines = [`Summary: ${brief.summary}`, `Health: ${brief.health}`, ''];
   lines.push('Risks:');
-  for (const risk of brief.risks) lines.push(`- [${risk.severity}] ${risk.title} (evidence: ${risk.evidence.join(', ') || 'none'})`);
+  for (const risk of brief.risks)
+    lines.push(`- [${risk.severity}] ${risk.title} (evidence: ${risk.evidence.join(', ') || 'none'})`);
   lines.push('', 'Open questions:');
   for (const question of brief.openQuestions) lines.push(`- ${question}`);
   lines.push('', 'Next steps:');
-  for (const step of brief.nextSteps) lines.push(`- ${step.action} — ${step.owner}${step.dueBy ? ` by ${step.dueBy}` : ''}`);
+  for (const step of brief.nextSteps)
+    lines.push(`- ${step.action} — ${step.owner}${step.dueBy ? ` by ${step.dueBy}` : ''}`);
   lines.push('', 'Data gaps:');
   for (const gap of brief.dataGaps) lines.push(`- ${gap.source}: ${gap.description}`);
   lines.push(

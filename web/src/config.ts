@@ -45,11 +45,18 @@ export function parseRuntimeConfig(raw: unknown): RuntimeConfig {
   if (!isRecord(raw)) throw new Error('config.json must be a JSON object.');
   const auth = raw['auth'];
   if (!isRecord(auth)) throw new Error('config.json: auth must be an object.');
-  const claims = { tenantClaim: text(auth, 'tenantClaim', 'auth.'), rolesClaim: text(auth, 'rolesClaim', 'auth.') };
+  const claims = {
+    tenantClaim: text(auth, 'tenantClaim', 'auth.'),
+    rolesClaim: text(auth, 'rolesClaim', 'auth.'),
+  };
   const timeout = raw['reviewTimeoutSeconds'];
   if (typeof timeout !== 'number' || timeout <= 0)
     throw new Error('config.json: reviewTimeoutSeconds must be a positive number.');
-  const base = { stage: text(raw, 'stage', ''), apiBaseUrl: text(raw, 'apiBaseUrl', ''), reviewTimeoutSeconds: timeout };
+  const base = {
+    stage: text(raw, 'stage', ''),
+    apiBaseUrl: text(raw, 'apiBaseUrl', ''),
+    reviewTimeoutSeconds: timeout,
+  };
   if (auth['mode'] === 'local') return { ...base, auth: { mode: 'local', ...claims } };
   if (auth['mode'] === 'cognito') {
     return {

@@ -13,10 +13,25 @@ export interface ViewDef {
 }
 
 export const VIEWS: readonly ViewDef[] = [
-  { id: 'inbox', label: 'Inbox', operations: ['listDrafts', 'getDraft', 'editDraft', 'decideDraft', 'startRun', 'getRun'], roles: ['csm', 'manager', 'admin'] },
+  {
+    id: 'inbox',
+    label: 'Inbox',
+    operations: ['listDrafts', 'getDraft', 'editDraft', 'decideDraft', 'startRun', 'getRun'],
+    roles: ['csm', 'manager', 'admin'],
+  },
   // Deciding an escalated draft takes a manager or an admin.
-  { id: 'escalations', label: 'Escalations', operations: ['listDrafts', 'getDraft', 'decideDraft'], roles: ['manager', 'admin'] },
-  { id: 'finance', label: 'Finance', operations: ['getLedger', 'getBudget'], roles: ['finance', 'operator', 'admin'] },
+  {
+    id: 'escalations',
+    label: 'Escalations',
+    operations: ['listDrafts', 'getDraft', 'decideDraft'],
+    roles: ['manager', 'admin'],
+  },
+  {
+    id: 'finance',
+    label: 'Finance',
+    operations: ['getLedger', 'getBudget'],
+    roles: ['finance', 'operator', 'admin'],
+  },
   { id: 'ops', label: 'Ops', operations: ['getRun', 'getRunTrace'], roles: ['operator', 'admin'] },
 ];
 

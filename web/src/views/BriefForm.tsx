@@ -172,7 +172,10 @@ export function BriefForm({ brief, evidence, readOnly, onChange }: Props) {
               type="date"
               value={step.dueBy ?? ''}
               onChange={(event) => {
-                set('nextSteps', replaceAt(brief.nextSteps, index, { ...step, dueBy: event.target.value || null }));
+                set(
+                  'nextSteps',
+                  replaceAt(brief.nextSteps, index, { ...step, dueBy: event.target.value || null }),
+                );
               }}
             />
           </label>
@@ -215,7 +218,10 @@ export function BriefForm({ brief, evidence, readOnly, onChange }: Props) {
             <input
               value={gap.description}
               onChange={(event) => {
-                set('dataGaps', replaceAt(brief.dataGaps, index, { ...gap, description: event.target.value }));
+                set(
+                  'dataGaps',
+                  replaceAt(brief.dataGaps, index, { ...gap, description: event.target.value }),
+                );
               }}
             />
           </label>
@@ -246,7 +252,15 @@ export function BriefForm({ brief, evidence, readOnly, onChange }: Props) {
   );
 }
 
-function TextList({ label, items, onChange }: { label: string; items: string[]; onChange: (items: string[]) => void }) {
+function TextList({
+  label,
+  items,
+  onChange,
+}: {
+  label: string;
+  items: string[];
+  onChange: (items: string[]) => void;
+}) {
   return (
     <>
       {items.map((item, index) => (

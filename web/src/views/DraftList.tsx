@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { useCallback, useEffect, useState, type SyntheticEvent } from 'react';
 import { errorMessage, type Draft, type Run } from '../api/client.ts';
 import { asBrief, topSeverity } from '../brief.ts';
 import { useConsole } from '../context.ts';
@@ -36,7 +36,9 @@ export function DraftList({ mode }: { mode: 'inbox' | 'escalations' }) {
   const status = mode === 'inbox' ? 'awaiting_review' : 'escalated';
 
   const load = useCallback(async () => {
-    const { data, error: failure } = await api.GET('/v1/drafts', { params: { query: { status, limit: 100 } } });
+    const { data, error: failure } = await api.GET('/v1/drafts', {
+      params: { query: { status, limit: 100 } },
+    });
     if (!data) {
       setError(errorMessage(failure, 'The drafts could not be loaded.'));
       return;
@@ -113,7 +115,11 @@ export function DraftList({ mode }: { mode: 'inbox' | 'escalations' }) {
               {items.map((draft, index) => {
                 const brief = asBrief(draft.content);
                 return (
-                  <tr key={draft.draftId} data-row={index} className={index === selected ? 'selected' : undefined}>
+                  <tr
+                    key={draft.draftId}
+                    data-row={index}
+                    className={index === selected ? 'selected' : undefined}
+                  >
                     <td>
                       <a
                         href={href({ name: 'draft', draftId: draft.draftId, from: mode })}
@@ -123,7 +129,9 @@ export function DraftList({ mode }: { mode: 'inbox' | 'escalations' }) {
                       >
                         {draft.accountId}
                       </a>
-                      {brief?.escalation.recommended ? <span className="badge warn">escalation recommended</span> : null}
+                      {brief?.escalation.recommended ? (
+                        <span className="badge warn">escalation recommended</span>
+                      ) : null}
                       {brief && brief.dataGaps.length > 0 ? <span className="badge">data gaps</span> : null}
                     </td>
                     <td>{brief?.health ?? '—'}</td>
@@ -179,7 +187,8 @@ function RequestedRuns({ onDraftReady }: { onDraftReady: () => void }) {
     });
   }, [api, runIds, onDraftReady]);
 
-  const pending = Object.values(runs).some((run) => run.status === 'running') || runIds.some((id) => !(id in runs));
+  const pending =
+    Object.values(runs).some((run) => run.status === 'running') || runIds.some((id) => !(id in runs));
   useEffect(() => {
     void refresh();
     if (!pending) return;
@@ -189,7 +198,7 @@ function RequestedRuns({ onDraftReady }: { onDraftReady: () => void }) {
     };
   }, [refresh, pending]);
 
-  const request = async (event: FormEvent) => {
+  const request = async (event: SyntheticEvent) => {
     event.preventDefault();
     setMessage(null);
     const { data, error } = await api.POST('/v1/workflows/{workflowId}/runs', {
@@ -210,7 +219,9 @@ function RequestedRuns({ onDraftReady }: { onDraftReady: () => void }) {
 
   const shown = runIds
     .map((id) => runs[id])
-    .filter((run): run is Run => run !== undefined && ['running', 'failed', 'awaiting_review'].includes(run.status));
+    .filter(
+      (run): run is Run => run !== undefined && ['running', 'failed', 'awaiting_review'].includes(run.status),
+    );
 
   return (
     <section aria-labelledby="runs-title">
@@ -246,12 +257,19 @@ function RequestedRuns({ onDraftReady }: { onDraftReady: () => void }) {
                 <td>{run.accountId}</td>
                 <td>
                   <span className={`status status-${run.status}`}>{run.status}</span>
-                  {run.error ? <span className="error"> {run.error.code}: {run.error.message}</span> : null}
+                  {run.error ? (
+                    <span className="error">
+                      {' '}
+                      {run.error.code}: {run.error.message}
+                    </span>
+                  ) : null}
                 </td>
                 <td>{formatAge(run.createdAt)}</td>
                 <td>
                   {run.draftId ? (
-                    <a href={href({ name: 'draft', draftId: run.draftId, from: 'inbox' })}>Open draft for {run.accountId}</a>
+                    <a href={href({ name: 'draft', draftId: run.draftId, from: 'inbox' })}>
+                      Open draft for {run.accountId}
+                    </a>
                   ) : (
                     '—'
                   )}

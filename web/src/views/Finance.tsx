@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { useCallback, useEffect, useState, type SyntheticEvent } from 'react';
 import { errorMessage, type Budget, type LedgerReport } from '../api/client.ts';
 import { useConsole } from '../context.ts';
 import { usd } from '../time.ts';
@@ -28,10 +28,14 @@ export function Finance() {
 
   const load = useCallback(async () => {
     setError(null);
-    const dimensions: GroupBy[] = platform ? ['day', 'workflow', 'model', 'tenant'] : ['day', 'workflow', 'model'];
+    const dimensions: GroupBy[] = platform
+      ? ['day', 'workflow', 'model', 'tenant']
+      : ['day', 'workflow', 'model'];
     const found: Partial<Record<GroupBy, LedgerReport>> = {};
     for (const groupBy of dimensions) {
-      const { data, error: failure } = await api.GET('/v1/ledger', { params: { query: { ...period, groupBy } } });
+      const { data, error: failure } = await api.GET('/v1/ledger', {
+        params: { query: { ...period, groupBy } },
+      });
       if (!data || typeof data === 'string') {
         setError(errorMessage(failure, 'The ledger could not be loaded.'));
         return;
@@ -76,7 +80,7 @@ export function Finance() {
     setCsvMessage(`Downloaded ${link.download}.`);
   };
 
-  const submit = (event: FormEvent) => {
+  const submit = (event: SyntheticEvent) => {
     event.preventDefault();
     setPeriod(draftPeriod);
   };
@@ -135,7 +139,11 @@ export function Finance() {
       {reports.tenant ? <CostTable title="Per tenant" report={reports.tenant} /> : null}
       <section aria-labelledby="budgets-title" className="card">
         <h2 id="budgets-title">Budgets this month</h2>
-        {budgets.length === 0 ? <p className="muted">No budgets to show.</p> : budgets.map((budget) => <BudgetBar key={budget.tenantId} budget={budget} />)}
+        {budgets.length === 0 ? (
+          <p className="muted">No budgets to show.</p>
+        ) : (
+          budgets.map((budget) => <BudgetBar key={budget.tenantId} budget={budget} />)
+        )}
       </section>
     </>
   );
@@ -158,8 +166,15 @@ function DayChart({ report }: { report: LedgerReport }) {
   const barWidth = width / Math.max(days.length, 1);
   return (
     <figure>
-      <svg viewBox={`0 0 ${width} ${height + 20}`} role="img" aria-labelledby="chart-title chart-desc" className="chart">
-        <title id="chart-title">Cost per day from {report.from} to {report.to}</title>
+      <svg
+        viewBox={`0 0 ${width} ${height + 20}`}
+        role="img"
+        aria-labelledby="chart-title chart-desc"
+        className="chart"
+      >
+        <title id="chart-title">
+          Cost per day from {report.from} to {report.to}
+        </title>
         <desc id="chart-desc">
           {days.length} days, highest {usd(max === 0.000001 ? 0 : max)}, total {usd(report.totalUsd)}.
         </desc>
@@ -167,7 +182,14 @@ function DayChart({ report }: { report: LedgerReport }) {
           const cost = byDay.get(day) ?? 0;
           const barHeight = (cost / max) * height;
           return (
-            <rect key={day} x={index * barWidth + 1} y={height - barHeight} width={Math.max(barWidth - 2, 1)} height={barHeight} className="bar">
+            <rect
+              key={day}
+              x={index * barWidth + 1}
+              y={height - barHeight}
+              width={Math.max(barWidth - 2, 1)}
+              height={barHeight}
+              className="bar"
+            >
               <title>
                 {day}: {usd(cost)}
               </title>
@@ -175,6 +197,9 @@ function DayChart({ report }: { report: LedgerReport }) {
           );
         })}
         <line x1="0" y1={height} x2={width} y2={height} className="axis" />
+        <text x="2" y="12" className="tick">
+          {usd(max === 0.000001 ? 0 : max)}
+        </text>
         <text x="0" y={height + 15} className="tick">
           {report.from}
         </text>
@@ -238,19 +263,31 @@ function BudgetBar({ budget }: { budget: Budget }) {
   return (
     <div className="budget">
       <h3>
-        {budget.tenantId} <span className="muted">({budget.month}, limit {usd(budget.limitUsd)})</span>
+        {budget.tenantId}{' '}
+        <span className="muted">
+          ({budget.month}, limit {usd(budget.limitUsd)})
+        </span>
       </h3>
-      <svg viewBox="0 0 400 24" role="img" aria-label={`${budget.tenantId}: spent ${usd(budget.spentUsd)}, reserved ${usd(budget.reservedUsd)}, available ${usd(budget.availableUsd)} of ${usd(budget.limitUsd)}`} className="budget-bar">
+      <svg
+        viewBox="0 0 400 24"
+        preserveAspectRatio="none"
+        role="img"
+        aria-label={`${budget.tenantId}: spent ${usd(budget.spentUsd)}, reserved ${usd(budget.reservedUsd)}, available ${usd(budget.availableUsd)} of ${usd(budget.limitUsd)}`}
+        className="budget-bar"
+      >
         {parts.map((part) => {
           const width = (part.value / total) * 400;
-          const rect = <rect key={part.name} x={x} y={0} width={width} height={24} className={`part-${part.name}`} />;
+          const rect = (
+            <rect key={part.name} x={x} y={0} width={width} height={24} className={`part-${part.name}`} />
+          );
           x += width;
           return rect;
         })}
       </svg>
       <p className="legend">
-        <span className="key part-spent" /> spent {usd(budget.spentUsd)} <span className="key part-reserved" /> reserved{' '}
-        {usd(budget.reservedUsd)} <span className="key part-available" /> available {usd(budget.availableUsd)}
+        <span className="key part-spent" /> spent {usd(budget.spentUsd)}{' '}
+        <span className="key part-reserved" /> reserved {usd(budget.reservedUsd)}{' '}
+        <span className="key part-available" /> available {usd(budget.availableUsd)}
       </p>
     </div>
   );

@@ -1,4 +1,4 @@
-import { useEffect, useState, type FormEvent } from 'react';
+import { useEffect, useState, type SyntheticEvent } from 'react';
 import { errorMessage, type Run, type Span } from '../api/client.ts';
 import { useConsole } from '../context.ts';
 import { navigate } from '../router.ts';
@@ -34,7 +34,7 @@ export function Ops({ runId, tenantId }: { runId: string | null; tenantId: strin
     })();
   }, [api, runId, tenantId]);
 
-  const submit = (event: FormEvent) => {
+  const submit = (event: SyntheticEvent) => {
     event.preventDefault();
     navigate({ name: 'ops', runId: form.runId.trim(), tenantId: form.tenantId.trim() || null });
   };
@@ -131,7 +131,10 @@ function Waterfall({ spans }: { spans: Span[] }) {
   return (
     <section className="card" aria-labelledby="trace-title">
       <h2 id="trace-title">
-        Trace <span className="muted">{spans.length} spans over {total} ms</span>
+        Trace{' '}
+        <span className="muted">
+          {spans.length} spans over {total} ms
+        </span>
       </h2>
       <table className="list waterfall">
         <thead>
@@ -159,16 +162,31 @@ function Waterfall({ spans }: { spans: Span[] }) {
               <tr key={span.spanId}>
                 <th scope="row">{span.name}</th>
                 <td>{span.kind}</td>
-                <td>{attribute(span, 'gen_ai.response.model') ?? attribute(span, 'gen_ai.request.model') ?? '—'}</td>
+                <td>
+                  {attribute(span, 'gen_ai.response.model') ?? attribute(span, 'gen_ai.request.model') ?? '—'}
+                </td>
                 <td>{input === null && output === null ? '—' : `${input ?? 0}/${output ?? 0}`}</td>
                 <td>{typeof cost === 'number' ? usd(cost) : '—'}</td>
                 <td>{Math.round(span.durationMs)} ms</td>
                 <td>
-                  <span className={`status status-${span.status === 'ok' ? 'approved' : 'failed'}`}>{span.status}</span>
+                  <span className={`status status-${span.status === 'ok' ? 'approved' : 'failed'}`}>
+                    {span.status}
+                  </span>
                 </td>
                 <td className="timeline">
-                  <svg viewBox="0 0 100 10" preserveAspectRatio="none" aria-hidden="true" className="span-bar">
-                    <rect x={offset} y={1} width={Math.min(width, 100 - offset)} height={8} className={`kind-${span.kind}`} />
+                  <svg
+                    viewBox="0 0 100 10"
+                    preserveAspectRatio="none"
+                    aria-hidden="true"
+                    className="span-bar"
+                  >
+                    <rect
+                      x={offset}
+                      y={1}
+                      width={Math.min(width, 100 - offset)}
+                      height={8}
+                      className={`kind-${span.kind}`}
+                    />
                   </svg>
                 </td>
               </tr>

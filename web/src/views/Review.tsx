@@ -49,7 +49,10 @@ export function Review({ draftId, from }: { draftId: string; from: 'inbox' | 'es
   }, [load, show]);
 
   const original = useMemo(() => asBrief(draft?.original), [draft]);
-  const evidenceById = useMemo(() => new Map((draft?.evidence ?? []).map((item) => [item.id, item])), [draft]);
+  const evidenceById = useMemo(
+    () => new Map((draft?.evidence ?? []).map((item) => [item.id, item])),
+    [draft],
+  );
 
   /** A 412: keep the reviewer's edits on screen next to what the draft is now. */
   const onStale = async (mine: Brief) => {
@@ -59,7 +62,11 @@ export function Review({ draftId, from }: { draftId: string; from: 'inbox' | 'es
 
   const save = async (): Promise<Draft | null> => {
     if (!draft || !brief) return null;
-    const { data, error: failure, response } = await api.PATCH('/v1/drafts/{draftId}', {
+    const {
+      data,
+      error: failure,
+      response,
+    } = await api.PATCH('/v1/drafts/{draftId}', {
       params: { path: { draftId }, header: { 'If-Match': `"${draft.version}"` } },
       body: { content: brief },
     });
@@ -111,7 +118,9 @@ export function Review({ draftId, from }: { draftId: string; from: 'inbox' | 'es
   };
 
   const canDecideEscalated = session.roles.some((role) => role === 'manager' || role === 'admin');
-  const open = draft !== null && (draft.status === 'awaiting_review' || (draft.status === 'escalated' && canDecideEscalated));
+  const open =
+    draft !== null &&
+    (draft.status === 'awaiting_review' || (draft.status === 'escalated' && canDecideEscalated));
   useShortcuts({
     a: () => void (open ? act('approve') : undefined),
     r: () => void (open ? act('reject') : undefined),
@@ -137,12 +146,15 @@ export function Review({ draftId, from }: { draftId: string; from: 'inbox' | 'es
         <a href={href({ name: from })}>← Back to {from === 'inbox' ? 'inbox' : 'escalations'}</a>
       </p>
       <h1>
-        Renewal brief: {draft.accountId} <span className={`status status-${draft.status}`}>{draft.status.replace('_', ' ')}</span>
+        Renewal brief: {draft.accountId}{' '}
+        <span className={`status status-${draft.status}`}>{draft.status.replace('_', ' ')}</span>
       </h1>
       <p className="muted">
-        Owner {draft.ownerId} · model {draft.model} · prompt {draft.promptId}@{draft.promptVersion} · version {draft.version} ·
-        created {formatAge(draft.createdAt)}
-        {draft.status === 'awaiting_review' || draft.status === 'escalated' ? ` · ${formatDuration(timeLeft)} left` : ''}
+        Owner {draft.ownerId} · model {draft.model} · prompt {draft.promptId}@{draft.promptVersion} · version{' '}
+        {draft.version} · created {formatAge(draft.createdAt)}
+        {draft.status === 'awaiting_review' || draft.status === 'escalated'
+          ? ` · ${formatDuration(timeLeft)} left`
+          : ''}
       </p>
       {brief?.escalation.recommended ? (
         <p className="callout warn" role="note">
@@ -209,7 +221,12 @@ export function Review({ draftId, from }: { draftId: string; from: 'inbox' | 'es
           <button type="button" disabled={!open || busy || !!conflict} onClick={() => void act('approve')}>
             Approve
           </button>
-          <button type="button" className="danger" disabled={!open || busy || !!conflict} onClick={() => void act('reject')}>
+          <button
+            type="button"
+            className="danger"
+            disabled={!open || busy || !!conflict}
+            onClick={() => void act('reject')}
+          >
             Reject
           </button>
           <button
@@ -221,7 +238,8 @@ export function Review({ draftId, from }: { draftId: string; from: 'inbox' | 'es
             Escalate
           </button>
           <span className="muted">
-            <kbd>a</kbd> approve · <kbd>r</kbd> reject · <kbd>e</kbd> escalate{dirty ? ' · unsaved edits are saved first' : ''}
+            <kbd>a</kbd> approve · <kbd>r</kbd> reject · <kbd>e</kbd> escalate
+            {dirty ? ' · unsaved edits are saved first' : ''}
           </span>
         </div>
         {draft.status === 'escalated' && !canDecideEscalated ? (
@@ -302,7 +320,9 @@ export function Diff({ before, after }: { before: string; after: string }) {
   return (
     <>
       <p className="muted" aria-live="polite">
-        {changed ? 'Removed text is struck through, added text is underlined.' : 'No changes: the content is the model\u2019s original.'}
+        {changed
+          ? 'Removed text is struck through, added text is underlined.'
+          : 'No changes: the content is the model\u2019s original.'}
       </p>
       <pre className="diff" data-testid="diff">
         {parts.map((part, index) =>
@@ -325,8 +345,9 @@ function ConflictPanel({ mine, theirs, onReload }: { mine: Brief; theirs: Draft;
     <section className="callout conflict" role="alert" aria-labelledby="conflict-title">
       <h2 id="conflict-title">This draft changed while you were editing</h2>
       <p>
-        It is now version {theirs.version} ({theirs.status.replace('_', ' ')}, updated {formatAge(theirs.updatedAt)}). Your
-        change was not saved. What changed, from your version to the current one:
+        It is now version {theirs.version} ({theirs.status.replace('_', ' ')}, updated{' '}
+        {formatAge(theirs.updatedAt)}). Your change was not saved. What changed, from your version to the
+        current one:
       </p>
       {current ? <Diff before={briefToText(mine)} after={briefToText(current)} /> : null}
       <button type="button" onClick={onReload}>

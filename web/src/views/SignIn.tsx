@@ -1,9 +1,13 @@
-import { useEffect, useState, type FormEvent } from 'react';
+import { useEffect, useState, type SyntheticEvent } from 'react';
 import { listDemoUsers, signInCognito, signInLocal, type DemoUser, type Session } from '../auth.ts';
 import type { RuntimeConfig } from '../config.ts';
 
 /** Local stack: "Sign in as" one of the demo users. AWS: the Cognito managed login (code + PKCE). */
-export function SignIn(props: { config: RuntimeConfig; error: string | null; onSignedIn: (session: Session) => void }) {
+export function SignIn(props: {
+  config: RuntimeConfig;
+  error: string | null;
+  onSignedIn: (session: Session) => void;
+}) {
   const { config } = props;
   const [users, setUsers] = useState<DemoUser[]>([]);
   const [selected, setSelected] = useState('');
@@ -23,7 +27,7 @@ export function SignIn(props: { config: RuntimeConfig; error: string | null; onS
     );
   }, [config.auth.mode]);
 
-  const submit = (event: FormEvent) => {
+  const submit = (event: SyntheticEvent) => {
     event.preventDefault();
     setBusy(true);
     setError(null);
@@ -50,7 +54,9 @@ export function SignIn(props: { config: RuntimeConfig; error: string | null; onS
         {config.auth.mode === 'local' ? (
           <>
             <h2>Sign in as</h2>
-            <p className="muted">Local stack ({config.stage}): the demo users of the seed, signed by the dev issuer.</p>
+            <p className="muted">
+              Local stack ({config.stage}): the demo users of the seed, signed by the dev issuer.
+            </p>
             <fieldset className="users">
               <legend>Demo user</legend>
               {users.map((user) => {
@@ -84,7 +90,11 @@ export function SignIn(props: { config: RuntimeConfig; error: string | null; onS
             <p className="muted">You will be sent to the {config.stage} sign-in page and back.</p>
           </>
         )}
-        {error ? <p role="alert" className="error">{error}</p> : null}
+        {error ? (
+          <p role="alert" className="error">
+            {error}
+          </p>
+        ) : null}
         <button type="submit" disabled={busy}>
           Sign in
         </button>
