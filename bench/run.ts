@@ -2,6 +2,7 @@ import { measureBundles } from './bundles.ts';
 import { measureDynamo } from './dynamodb.ts';
 import { measureGatewayOverhead } from './gateway-overhead.ts';
 import { fmt } from './stats.ts';
+import { measureConsole } from './web-console.ts';
 
 /**
  * `npm run bench`: prints figures and ratios measured in this run against baselines measured in
@@ -11,6 +12,16 @@ import { fmt } from './stats.ts';
 async function main(): Promise<void> {
   const calls = Number(process.env['BENCH_CALLS'] ?? 300);
   const lines: string[] = ['Rein benchmarks', ''];
+
+  const web = await measureConsole();
+  const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
+  lines.push(
+    'Review console (web/, vite build)',
+    `  initial JS   ${kib(web.initialJsGzipBytes)} gzipped (${kib(web.initialJsBytes)} raw, ${web.initialFiles.join(', ')})   (target: ≤ 200 KB gzipped → ${web.initialJsGzipBytes <= 200_000 ? 'met' : 'NOT met'})`,
+    `  initial CSS  ${kib(web.cssGzipBytes)} gzipped`,
+    ...web.lazy.map((chunk) => `  on demand    ${chunk.file} ${kib(chunk.gzipBytes)} gzipped`),
+    '',
+  );
 
   const overhead = await measureGatewayOverhead(calls);
   lines.push(

@@ -76,6 +76,8 @@ export function synthesizeTemplates(
     const { stages } = createApp({
       stages: [environment],
       bundling: false,
+      // The local stack serves the console itself (console-files.ts).
+      console: false,
       outdir,
       overrides,
     });

@@ -49,13 +49,17 @@ describe.each(ENV_NAMES)('the %s HTTP API', (env) => {
     }
   });
 
-  it('verifies Cognito ID tokens of the stage user pool', () => {
+  it('verifies Cognito ID tokens of the stage user pool (API client and review console)', () => {
+    const [consoleClientId] = onlyResource(stateless, 'AWS::Cognito::UserPoolClient');
     stateless.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
       AuthorizerType: 'JWT',
       IdentitySource: ['$request.header.Authorization'],
       JwtConfiguration: {
         Issuer: Match.objectLike({ 'Fn::Join': ['', Match.arrayWith(['https://cognito-idp.'])] }),
-        Audience: [Match.objectLike({ 'Fn::ImportValue': Match.stringLikeRegexp('UserPoolApiClient') })],
+        Audience: [
+          Match.objectLike({ 'Fn::ImportValue': Match.stringLikeRegexp('UserPoolApiClient') }),
+          { Ref: consoleClientId },
+        ],
       },
     });
   });
@@ -75,11 +79,15 @@ describe.each(ENV_NAMES)('the %s HTTP API', (env) => {
     });
   });
 
-  it('allows CORS only from the configured origins', () => {
+  it("allows CORS only from the configured origins and the stage's review console", () => {
+    const [distributionId] = onlyResource(stateless, 'AWS::CloudFront::Distribution');
     stateless.hasResourceProperties('AWS::ApiGatewayV2::Api', {
       ProtocolType: 'HTTP',
       CorsConfiguration: Match.objectLike({
-        AllowOrigins: config.corsAllowOrigins,
+        AllowOrigins: [
+          ...config.corsAllowOrigins,
+          { 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [distributionId, 'DomainName'] }]] },
+        ],
         AllowHeaders: Match.arrayWith(['authorization', 'content-type', 'idempotency-key', 'if-match']),
       }),
     });
