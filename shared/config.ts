@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { STRICT_OUTBOUND_POLICY, type OutboundPolicy } from './outbound/address-policy.ts';
 
 /**
  * Runtime configuration, parsed once from the environment with zod and frozen. This module is the
@@ -26,6 +27,7 @@ import { z } from 'zod';
  * | RATE_LIMIT_TPM         | model tokens (estimated in + max out) a tenant may use per minute | required where used |
  * | MODEL_ATTEMPT_TIMEOUT_MS | caps every workflow's per-attempt model timeout, ms         | the workflow's own |
  * | DYNAMODB_ENDPOINT      | endpoint override (DynamoDB Local)                              | unset |
+ * | OUTBOUND_ALLOW_LOOPBACK | `true` lets connectors, action targets and webhooks reach http://127.0.0.1 (local stage only; refused elsewhere) | false |
  * | AWS_REGION             | AWS region, set by Lambda                                       | required where used |
  */
 const csv = z
@@ -57,10 +59,23 @@ export const EnvSchema = z.object({
   RATE_LIMIT_TPM: z.coerce.number().int().positive().optional(),
   MODEL_ATTEMPT_TIMEOUT_MS: z.coerce.number().int().positive().optional(),
   DYNAMODB_ENDPOINT: z.url().optional(),
+  OUTBOUND_ALLOW_LOOPBACK: z.enum(['true', 'false']).optional(),
   AWS_REGION: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).optional(),
 });
 export type Env = z.infer<typeof EnvSchema>;
+
+/**
+ * What Rein may send out to (see `shared/outbound/address-policy.ts`): https to public addresses in
+ * every deployed stage; the local stage may also reach loopback over http, only when configured.
+ */
+export function outboundPolicy(env: Pick<Env, 'REIN_ENV' | 'OUTBOUND_ALLOW_LOOPBACK'>): OutboundPolicy {
+  if (env.OUTBOUND_ALLOW_LOOPBACK !== 'true') return STRICT_OUTBOUND_POLICY;
+  if (env.REIN_ENV !== 'local') {
+    throw new ConfigError('OUTBOUND_ALLOW_LOOPBACK=true is allowed only with REIN_ENV=local.');
+  }
+  return Object.freeze({ allowHttp: true, allowLoopback: true });
+}
 
 export class ConfigError extends Error {
   constructor(message: string) {
