@@ -17,7 +17,10 @@ export default defineConfig({
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           environment: 'node',
-          // The suites share one local stack (DynamoDB Local is a JVM): run files one at a time.
+          // One DynamoDB Local (a JVM) for the whole run, shared by every file's stack with tables of
+          // its own: see test/integration/local-stack.ts.
+          globalSetup: ['test/integration/global-setup.ts'],
+          // Files run one at a time: the machine has two cores and the stacks run in-process.
           fileParallelism: false,
           testTimeout: 60_000,
           hookTimeout: 120_000,

@@ -4,6 +4,7 @@
  * hide a bad answer. A failed run (no output) fails every assertion that needs an output.
  */
 import type { z } from 'zod';
+import type { ActionSpec } from '#shared/domain/actions.ts';
 import type { ContextObject } from '#shared/domain/context.ts';
 import { stringLeaves, type HiddenFact, type Needle } from './context.ts';
 import type { Assertion } from './schema.ts';
@@ -263,6 +264,47 @@ export function assertEscalation(subject: RunSubject, expected: boolean): Assert
   );
 }
 
+/**
+ * The proposed actions: never a type outside the workflow's list, arguments valid against the
+ * type's strict schema, the `include` types present, the `exclude` types absent, at most `max`.
+ */
+export function assertActions(
+  subject: RunSubject,
+  specs: readonly ActionSpec[],
+  expected: { include?: readonly string[]; exclude?: readonly string[]; max?: number },
+): AssertionResult {
+  if (!subject.output) return noOutput(subject);
+  const raw = subject.output['proposedActions'];
+  const proposed = Array.isArray(raw) ? (raw as unknown[]) : [];
+  const problems: string[] = [];
+  const types: string[] = [];
+  proposed.forEach((item, index) => {
+    const action = (typeof item === 'object' && item !== null ? item : {}) as Record<string, unknown>;
+    const type = typeof action['type'] === 'string' ? action['type'] : '(none)';
+    types.push(type);
+    const spec = specs.find((candidate) => candidate.type === type);
+    if (!spec) {
+      problems.push(`proposedActions[${index}] has type ${type}, which the workflow does not declare`);
+      return;
+    }
+    if (!spec.argsSchema.strict().safeParse(action['arguments']).success) {
+      problems.push(`proposedActions[${index}] (${type}) has arguments its schema refuses`);
+    }
+  });
+  for (const type of expected.include ?? []) {
+    if (!types.includes(type)) problems.push(`${type} was expected but not proposed`);
+  }
+  for (const type of expected.exclude ?? []) {
+    if (types.includes(type)) problems.push(`${type} was proposed but must not be`);
+  }
+  if (expected.max !== undefined && proposed.length > expected.max) {
+    problems.push(`${proposed.length} actions proposed, at most ${expected.max} expected`);
+  }
+  return problems.length === 0
+    ? result(true, 1, `proposed: ${types.length === 0 ? 'none' : types.join(', ')}`)
+    : result(false, 0, problems.join('; '));
+}
+
 export function assertField(
   subject: RunSubject,
   path: string,
@@ -341,7 +383,7 @@ export type PureAssertion = Exclude<Assertion, { type: 'rubric' }>;
 export function evaluateAssertion(
   assertion: PureAssertion,
   subject: RunSubject,
-  env: { outputSchema: z.ZodType },
+  env: { outputSchema: z.ZodType; actions?: readonly ActionSpec[] },
 ): AssertionResult {
   switch (assertion.type) {
     case 'schema':
@@ -360,6 +402,8 @@ export function evaluateAssertion(
       return assertDataGaps(subject, assertion.sources, assertion.exact);
     case 'escalation':
       return assertEscalation(subject, assertion.expected);
+    case 'actions':
+      return assertActions(subject, env.actions ?? [], assertion);
     case 'field':
       return assertField(subject, assertion.path, assertion.oneOf);
     case 'max-words':

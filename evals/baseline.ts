@@ -4,9 +4,9 @@
  * a mean cost or a p95 latency that rose beyond it, or requests with no recording. Metrics are kept
  * per backend (the local model server and OpenAI differ by orders of magnitude in latency).
  */
+import { formatLikeRepo } from './format.ts';
 import { readFile, writeFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { reRecordCommand } from './recordings.ts';
 import type { SuiteResult } from './runner.ts';
 import { EvalCategorySchema, type EvalCategory } from './schema.ts';
 
@@ -75,7 +75,7 @@ export async function readBaseline(file: string): Promise<Baseline | null> {
 }
 
 export async function writeBaseline(file: string, baseline: Baseline): Promise<void> {
-  await writeFile(file, `${JSON.stringify(baseline, null, 2)}\n`);
+  await writeFile(file, await formatLikeRepo(file, JSON.stringify(baseline, null, 2)));
 }
 
 /** The metrics of a run, as a baseline stores them. */
@@ -155,7 +155,7 @@ export function compareWithBaseline(result: SuiteResult, baseline: Baseline | nu
   if (result.summary.missingRecordings > 0) {
     regressions.push(
       `Suite ${result.suite}: ${result.summary.missingRecordings} of ${result.summary.cases} cases have no recorded response for prompt ${result.prompt.id} ${result.prompt.version} (${result.prompt.contentHash.slice(0, 19)}…) and model ${result.model}. ` +
-        `The prompt text, the model or the requests changed since the recordings were made. Re-record with: ${reRecordCommand(result.suite)}`,
+        `The prompt text, the model or the requests changed since the recordings were made. Re-record with: ${result.reRecordCommand}`,
     );
   }
 

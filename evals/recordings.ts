@@ -89,9 +89,20 @@ export function recordingKeyOf(request: ModelRequest): RecordingKey {
   };
 }
 
-/** The command that re-records a suite against the local model server. */
-export function reRecordCommand(suiteId: string): string {
-  return `npm run eval -- --suite ${suiteId} --record`;
+/**
+ * The exact command that re-records what a run asked for against the local model server: the
+ * suite, and the prompt version and model when they are not the suite's defaults (the live
+ * version, the workflow policy's first model).
+ */
+export function reRecordCommand(
+  suiteId: string,
+  options: { promptVersion?: string | null; model?: string | null } = {},
+): string {
+  return [
+    `npm run eval -- --suite ${suiteId} --record`,
+    ...(options.promptVersion ? [`--prompt-version ${options.promptVersion}`] : []),
+    ...(options.model ? [`--model ${options.model}`] : []),
+  ].join(' ');
 }
 
 /** Replay found no recording for a request: the prompt, model or request changed since recording. */
@@ -99,9 +110,10 @@ export class MissingRecordingError extends Error {
   readonly suiteId: string;
   readonly key: string;
   constructor(suiteId: string, key: RecordingKey) {
+    // The runner, which knows the prompt version and model asked for, adds the exact re-record command.
     super(
       `No recording in suite ${suiteId} for this request (model ${key.model}, prompt ${key.promptHash.slice(0, 19)}…, key ${key.key.slice(0, 12)}…). ` +
-        `The prompt, the model or the request changed since the recordings were made. Re-record with: ${reRecordCommand(suiteId)}`,
+        `The prompt, the model or the request changed since the recordings were made.`,
     );
     this.name = 'MissingRecordingError';
     this.suiteId = suiteId;
@@ -157,6 +169,23 @@ export class ReplayModelClient implements ModelClient {
   }
 }
 
+/**
+ * Which unused recordings a full re-record may delete: those of the prompt version and model it
+ * recorded that no case asked for any more, and those of prompt texts no version of the manifest
+ * has (a removed version, or an edited one). Other versions' and other models' recordings stay
+ * until their version leaves the manifest, so the live version still replays while another one
+ * is being recorded.
+ */
+export function staleRecordings(options: {
+  manifestPromptHashes: ReadonlySet<string>;
+  recorded: { promptHash: string; model: string };
+}): (unused: Recording) => boolean {
+  const { manifestPromptHashes, recorded } = options;
+  return (unused) =>
+    !manifestPromptHashes.has(unused.promptHash) ||
+    (unused.promptHash === recorded.promptHash && unused.model === recorded.model);
+}
+
 export interface SaveSummary {
   written: number;
   unchanged: number;
@@ -195,9 +224,13 @@ export class RecordingModelClient implements ModelClient {
   /**
    * Writes the recordings. A file whose answers did not change is left as it is (provider ids and
    * latencies differ on every call), so re-recording a deterministic backend changes no file. With
-   * `prune`, recordings no request used any more are deleted.
+   * `prune`, recordings no request of this run used are deleted: all of them (`true`), or those the
+   * given predicate calls stale (the CLI keeps other prompt versions' and other models' recordings).
    */
-  async save(dir: string, options: { prune: boolean }): Promise<SaveSummary> {
+  async save(
+    dir: string,
+    options: { prune: boolean | ((unused: Recording) => boolean) },
+  ): Promise<SaveSummary> {
     await mkdir(dir, { recursive: true });
     const summary: SaveSummary = { written: 0, unchanged: 0, pruned: 0 };
     const same = (a: ModelResponse, b: ModelResponse) =>
@@ -219,12 +252,17 @@ export class RecordingModelClient implements ModelClient {
       await writeFile(join(dir, `${recording.key}.json`), `${JSON.stringify(recording, null, 2)}\n`);
       summary.written += 1;
     }
-    if (options.prune) {
+    const { prune } = options;
+    if (prune !== false) {
       for (const file of await readdir(dir)) {
-        if (file.endsWith('.json') && !this.recorded.has(file.slice(0, -'.json'.length))) {
-          await rm(join(dir, file));
-          summary.pruned += 1;
+        const key = file.slice(0, -'.json'.length);
+        if (!file.endsWith('.json') || this.recorded.has(key)) continue;
+        if (prune !== true) {
+          const unused = await readRecording(dir, key).catch(() => null);
+          if (unused !== null && !prune(unused)) continue;
         }
+        await rm(join(dir, file));
+        summary.pruned += 1;
       }
     }
     return summary;

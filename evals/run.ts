@@ -16,6 +16,8 @@ import {
 import { openAiJudge, type Judge } from './judge.ts';
 import { baselineFileOf, findSuiteFiles, loadSuite, recordingsDirOf, SuiteFileError } from './load.ts';
 import { streamProgress } from './progress.ts';
+import { promptHashOf, staleRecordings, type Recording } from './recordings.ts';
+import { getWorkflow } from '#shared/workflows/registry.ts';
 import { failureReasons } from './report-junit.ts';
 import { writeReports } from './reports.ts';
 import { runSuite, SuiteConfigError, type SuiteResult } from './runner.ts';
@@ -35,7 +37,8 @@ const USAGE = `Usage: npm run eval -- [options]
                           local: a local model server started for the run
                           openai: real OpenAI (needs OPENAI_API_KEY; OPENAI_BASE_URL is honoured)
   --record                record the answers into evals/<id>/recordings/ (from --target local,
-                          the default, or --target openai); unused recordings are deleted
+                          the default, or --target openai); recordings of this prompt version
+                          and model no case uses any more are deleted, other versions' are kept
   --update-baseline       write this run's metrics into evals/<id>/baseline.json
   --prompt-version <v>    evaluate another version of the suite's prompt (default: the live one)
   --model <model>         the model to evaluate (default: the workflow policy's first model)
@@ -170,6 +173,16 @@ function printSummary(result: SuiteResult, comparison: Comparison, htmlFile: str
   console.log(lines.join('\n'));
 }
 
+/** What a full re-record of this run may delete (see {@link staleRecordings}). */
+function staleRecordingOf(workflowId: string, result: SuiteResult): (unused: Recording) => boolean {
+  return staleRecordings({
+    manifestPromptHashes: new Set(
+      getWorkflow(workflowId).prompts.versions.map((v) => promptHashOf(v.instructions)),
+    ),
+    recorded: { promptHash: result.prompt.contentHash, model: result.model },
+  });
+}
+
 async function runOne(options: CliOptions, file: string): Promise<boolean> {
   const loaded = await loadSuite(file);
   const suiteId = loaded.suite.suite;
@@ -194,7 +207,9 @@ async function runOne(options: CliOptions, file: string): Promise<boolean> {
       progress: streamProgress(suiteId),
     });
     if (isRecording(target)) {
-      const saved = await target.save({ prune: options.cases === undefined });
+      const saved = await target.save({
+        prune: options.cases === undefined ? staleRecordingOf(loaded.suite.workflow, result) : false,
+      });
       console.log(
         `${suiteId}: recordings in ${relative(process.cwd(), recordingsDir)}: ${saved.written} written, ${saved.unchanged} unchanged, ${saved.pruned} removed`,
       );

@@ -136,6 +136,8 @@ export interface SuiteResult {
   cases: CaseResult[];
   summary: SuiteSummary;
   notes: string[];
+  /** The exact command that records what this run asked for (suite, prompt version, model). */
+  reRecordCommand: string;
 }
 
 /** Progress of a suite run: the CLI draws a bar, tests pass nothing. */
@@ -242,6 +244,7 @@ interface RunEnv {
   judgeNote: string;
   sleep: (ms: number) => Promise<void>;
   now: () => Date;
+  reRecord: string;
 }
 
 /** One provider call with the gateway's retry rules for retryable model errors. */
@@ -261,8 +264,9 @@ async function generate(env: RunEnv, request: ModelRequest): Promise<ModelRespon
   }
 }
 
-function errorOf(error: unknown): { code: string; message: string } {
-  if (error instanceof MissingRecordingError) return { code: MISSING_RECORDING, message: error.message };
+function errorOf(error: unknown, reRecord: string): { code: string; message: string } {
+  if (error instanceof MissingRecordingError)
+    return { code: MISSING_RECORDING, message: `${error.message} Re-record with: ${reRecord}` };
   if (error instanceof ModelError)
     return { code: 'model_unavailable', message: `${error.code}: ${error.message}` };
   return { code: 'internal_error', message: error instanceof Error ? error.message : String(error) };
@@ -329,7 +333,7 @@ async function runOnce(env: RunEnv, evalCase: EvalCase, run: number): Promise<Ru
           timeoutMs: workflow.modelPolicy.attemptTimeoutMs,
         });
       } catch (caught) {
-        error = errorOf(caught);
+        error = errorOf(caught, env.reRecord);
         break;
       }
       const checked = checkOutput(
@@ -497,7 +501,7 @@ export function summarise(cases: readonly CaseResult[]): SuiteSummary {
 
 /** Checks what can be checked before any model call, so a bad suite fails at once with every problem. */
 function checkSuite(
-  env: Omit<RunEnv, 'judge' | 'judgeNote' | 'sleep' | 'now'>,
+  env: Omit<RunEnv, 'judge' | 'judgeNote' | 'sleep' | 'now' | 'reRecord'>,
   cases: readonly EvalCase[],
 ): void {
   const problems: string[] = [];
@@ -566,6 +570,10 @@ export async function runSuite(options: RunSuiteOptions): Promise<SuiteResult> {
     judgeNote,
     sleep: options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
     now,
+    reRecord: reRecordCommand(suite.suite, {
+      promptVersion: prompt.version === workflow.prompts.live ? null : prompt.version,
+      model: model === workflow.modelPolicy.models[0] ? null : model,
+    }),
   };
 
   if (target.faults === 'inject') {
@@ -591,7 +599,7 @@ export async function runSuite(options: RunSuiteOptions): Promise<SuiteResult> {
   if (summary.missingRecordings > 0) {
     notes.push(
       `${summary.missingRecordings} of ${summary.cases} cases have no recording for prompt ${prompt.id} ${prompt.version} (${prompt.contentHash.slice(0, 19)}…) and model ${model}. ` +
-        `Re-record with: ${reRecordCommand(suite.suite)}`,
+        `Re-record with: ${env.reRecord}`,
     );
   }
   const rubrics = results.flatMap((c) => c.runs.flatMap((r) => r.assertions)).filter((a) => a.skipped).length;
@@ -625,5 +633,6 @@ export async function runSuite(options: RunSuiteOptions): Promise<SuiteResult> {
     cases: results,
     summary,
     notes,
+    reRecordCommand: env.reRecord,
   };
 }

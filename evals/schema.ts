@@ -111,6 +111,17 @@ export const AssertionSchema = z.discriminatedUnion('type', [
     })
     .describe('The brief lists the missing or failed sources in dataGaps.'),
   z
+    .strictObject({
+      type: z.literal('actions'),
+      include: z.array(z.string().min(1)).optional().describe('Action types that must be proposed.'),
+      exclude: z.array(z.string().min(1)).optional().describe('Action types that must not be proposed.'),
+      max: z.int().nonnegative().optional().describe('At most this many proposed actions.'),
+      note,
+    })
+    .describe(
+      'Every proposed action has a type the workflow declares and arguments its schema accepts; `include` types are proposed, `exclude` types are not, at most `max` in all.',
+    ),
+  z
     .strictObject({ type: z.literal('escalation'), expected: z.boolean(), note })
     .describe('escalation.recommended has this value.'),
   z

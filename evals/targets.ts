@@ -6,7 +6,7 @@
 import { OpenAiModelClient } from '#shared/adapters/openai/model-client.ts';
 import type { ModelClient } from '#shared/ports/index.ts';
 import { startModelServer, type FaultRule } from '#infra/local/model-server/index.ts';
-import { RecordingModelClient, ReplayModelClient, type SaveSummary } from './recordings.ts';
+import { RecordingModelClient, ReplayModelClient, type Recording, type SaveSummary } from './recordings.ts';
 
 /** Where the answers came from; baselines are kept per backend (latency and cost differ). */
 export const LOCAL_BACKEND = 'local-model-server';
@@ -78,7 +78,7 @@ export function replayTarget(options: { recordingsDir: string; suiteId: string }
 
 export interface RecordingTarget extends EvalTarget {
   /** Writes the recordings; `prune` deletes the ones this run did not use (only after a full-suite run). */
-  save(options: { prune: boolean }): Promise<SaveSummary>;
+  save(options: { prune: boolean | ((unused: Recording) => boolean) }): Promise<SaveSummary>;
 }
 
 /** Wraps a live target and records every answer it gives into the suite's recordings directory. */

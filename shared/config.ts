@@ -21,12 +21,13 @@ import { STRICT_OUTBOUND_POLICY, type OutboundPolicy } from './outbound/address-
  * | MODEL_ALLOW_LIST       | comma-separated model ids this environment may call            | required where used |
  * | AUTH_TENANT_CLAIM      | JWT claim holding the tenant id                                 | required where used |
  * | AUTH_ROLES_CLAIM       | JWT claim holding the roles                                     | required where used |
- * | REVIEW_TIMEOUT_SECONDS | how long a draft waits for review (documented, used by CDK)     | required where used |
+ * | REVIEW_TIMEOUT_SECONDS | how long a draft waits for review, s (StoreDraft stores expiresAt) | unset: no expiresAt |
  * | DEFAULT_MONTHLY_BUDGET_USD | a tenant's monthly budget until an operator sets one, USD  | required where used |
  * | RATE_LIMIT_RPM         | runs a tenant may start per minute                              | required where used |
  * | RATE_LIMIT_TPM         | model tokens (estimated in + max out) a tenant may use per minute | required where used |
  * | MODEL_ATTEMPT_TIMEOUT_MS | caps every workflow's per-attempt model timeout, ms         | the workflow's own |
  * | DYNAMODB_ENDPOINT      | endpoint override (DynamoDB Local)                              | unset |
+ * | ACTION_SECRETS_PREFIX  | Secrets Manager name prefix of action targets' signing secrets (AWS), e.g. `rein/dev/action-targets/` | unset locally (the local stand-in is used) |
  * | OUTBOUND_ALLOW_LOOPBACK | `true` lets connectors, action targets and webhooks reach http://127.0.0.1 (local stage only; refused elsewhere) | false |
  * | AWS_REGION             | AWS region, set by Lambda                                       | required where used |
  */
@@ -57,9 +58,14 @@ export const EnvSchema = z.object({
   DEFAULT_MONTHLY_BUDGET_USD: z.coerce.number().nonnegative().optional(),
   RATE_LIMIT_RPM: z.coerce.number().int().positive().optional(),
   RATE_LIMIT_TPM: z.coerce.number().int().positive().optional(),
+  REVIEW_TIMEOUT_SECONDS: z.coerce.number().int().positive().optional(),
   MODEL_ATTEMPT_TIMEOUT_MS: z.coerce.number().int().positive().optional(),
   DYNAMODB_ENDPOINT: z.url().optional(),
   OUTBOUND_ALLOW_LOOPBACK: z.enum(['true', 'false']).optional(),
+  ACTION_SECRETS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9/_+=.@-]{1,200}\/$/)
+    .optional(),
   AWS_REGION: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).optional(),
 });

@@ -7,6 +7,7 @@ import type { Deps } from '#shared/usecases/deps.ts';
 import { createLogger } from '../commons/logger.ts';
 import { lambdaDeps, type SdkAdapters } from '../commons/deps.ts';
 import { stepFunctions } from '../commons/step-functions.ts';
+import { signingSecrets } from '../commons/signing-secrets.ts';
 
 const logger = createLogger('rein-api');
 
@@ -29,6 +30,6 @@ export function createHandler(deps: () => Deps, env = () => parseEnv()) {
 }
 
 /** The SDK adapters this function uses (the local stack builds it from the same list). */
-export const adapters: SdkAdapters = stepFunctions;
+export const adapters: SdkAdapters = { ...stepFunctions, ...signingSecrets };
 
 export const handler = createHandler(lambdaDeps(adapters));

@@ -1,4 +1,6 @@
-import { parseEnv, required, type Env } from '#shared/config.ts';
+import { outboundPolicy, parseEnv, required, type Env } from '#shared/config.ts';
+import { DynamoActionStore, LocalSigningSecrets } from '#shared/adapters/dynamodb/action-store.ts';
+import { sendOutbound } from '#shared/outbound/http.ts';
 import { createDocumentClient } from '#shared/adapters/dynamodb/client.ts';
 import { DynamoGatewayStore } from '#shared/adapters/dynamodb/gateway-store.ts';
 import { DynamoLedger } from '#shared/adapters/dynamodb/ledger.ts';
@@ -10,6 +12,9 @@ import { DynamoWorkflowStore } from '#shared/adapters/dynamodb/workflow-store.ts
 import { StaticSecretSource } from '#shared/adapters/secrets/static-secret-source.ts';
 import type {
   AccountDirectory,
+  ActionStore,
+  ActionTargetStore,
+  SigningSecretStore,
   CircuitBreaker,
   RateLimiter,
   DraftStore,
@@ -51,6 +56,8 @@ export interface SdkAdapters {
   engine?: (env: Readonly<Env>) => WorkflowEngine | undefined;
   secrets?: (env: Readonly<Env>) => SecretSource | undefined;
   model?: (env: Readonly<Env>, secrets: SecretSource) => ModelClient;
+  /** Action targets' signing secrets (Secrets Manager); the local stage uses its stand-in instead. */
+  signingSecrets?: (env: Readonly<Env>) => SigningSecretStore | undefined;
 }
 
 /**
@@ -74,6 +81,12 @@ export function buildDeps(
     secrets = new StaticSecretSource(env.OPENAI_API_KEY);
   const secretSource = secrets;
   const engine = overrides.engine ?? adapters.engine?.(env);
+  const actionStore = env.WORKFLOW_TABLE ? new DynamoActionStore(doc, env.WORKFLOW_TABLE) : null;
+  const signingSecrets =
+    env.REIN_ENV === 'local' && env.WORKFLOW_TABLE
+      ? new LocalSigningSecrets(doc, env.WORKFLOW_TABLE)
+      : adapters.signingSecrets?.(env);
+  const policy = outboundPolicy(env);
 
   return {
     clock: systemClock,
@@ -96,29 +109,36 @@ export function buildDeps(
       ? new DynamoLedger(doc, env.LEDGER_TABLE, required(env, 'DEFAULT_MONTHLY_BUDGET_USD'))
       : (unavailable('LEDGER_TABLE') as Ledger),
     gateway:
-      env.LEDGER_TABLE && env.WORKFLOW_TABLE
+      env.LEDGER_TABLE && env.WORKFLOW_TABLE && env.TRACE_TABLE
         ? new DynamoGatewayStore(
             doc,
-            { ledger: env.LEDGER_TABLE, workflow: env.WORKFLOW_TABLE },
-            env.REIN_ENV,
+            { ledger: env.LEDGER_TABLE, workflow: env.WORKFLOW_TABLE, trace: env.TRACE_TABLE },
+            required(env, 'TRACE_TTL_DAYS'),
             required(env, 'DEFAULT_MONTHLY_BUDGET_USD'),
             realSleep,
             (message, details) => {
               gatewayLogger.warn(message, details);
             },
           )
-        : (unavailable('LEDGER_TABLE and WORKFLOW_TABLE') as GatewayStore),
+        : (unavailable('LEDGER_TABLE, WORKFLOW_TABLE and TRACE_TABLE') as GatewayStore),
     rateLimiter: env.LEDGER_TABLE
       ? new DynamoRateLimiter(doc, env.LEDGER_TABLE)
       : (unavailable('LEDGER_TABLE') as RateLimiter),
     breaker: env.LEDGER_TABLE
       ? new DynamoCircuitBreaker(doc, env.LEDGER_TABLE, env.REIN_ENV, BREAKER_POLICY)
       : (unavailable('LEDGER_TABLE') as CircuitBreaker),
+    actions: actionStore ?? (unavailable('WORKFLOW_TABLE') as ActionStore),
+    actionTargets: actionStore ?? (unavailable('WORKFLOW_TABLE') as ActionTargetStore),
+    signingSecrets:
+      signingSecrets ?? (unavailable('the signing secrets (ACTION_SECRETS_PREFIX)') as SigningSecretStore),
+    outbound: { send: (request) => sendOutbound(request, policy) },
     settings: {
       environment: env.REIN_ENV,
       modelAllowList: env.MODEL_ALLOW_LIST ?? [],
       traceTtlDays: env.TRACE_TTL_DAYS ?? 0,
       attemptTimeoutCapMs: env.MODEL_ATTEMPT_TIMEOUT_MS ?? null,
+      reviewTimeoutSeconds: env.REVIEW_TIMEOUT_SECONDS ?? null,
+      outboundPolicy: policy,
       // Functions that touch the ledger enforce rate limits, so they must be configured there.
       rateLimits: env.LEDGER_TABLE
         ? {

@@ -7,7 +7,8 @@ import type * as cognito from 'aws-cdk-lib/aws-cognito';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { ROUTES, type Route } from '#shared/http/routes.ts';
+import type { Route } from '#shared/http/contract.ts';
+import { ROUTES } from '#shared/http/routes.ts';
 import type { EnvironmentConfig } from '../config/types.ts';
 
 /** The Cognito pieces the authorizer needs when the environment's auth kind is `cognito`. */

@@ -1,6 +1,6 @@
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Duration, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -180,6 +180,43 @@ export class ReinFunction extends Construct {
   bindOpenAiSecret(secret: secretsmanager.ISecret): this {
     secret.grantRead(this.role);
     this.setEnv('OPENAI_SECRET_ARN', secret.secretArn);
+    return this;
+  }
+
+  /**
+   * Action targets' signing secrets (ACTION_SECRETS_PREFIX): `write` creates and replaces them (the
+   * API, when an admin configures a target), `read` reads them (ExecuteActions). Only secrets under
+   * the stage's own prefix; Secrets Manager appends a random suffix to every ARN, hence the `*`.
+   */
+  bindSigningSecrets(access: 'read' | 'write'): this {
+    const stack = Stack.of(this);
+    const prefix = `rein/${this.config.envName}/action-targets/`;
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions:
+          access === 'read'
+            ? ['secretsmanager:GetSecretValue']
+            : [
+                'secretsmanager:CreateSecret',
+                'secretsmanager:PutSecretValue',
+                'secretsmanager:GetSecretValue',
+              ],
+        resources: [
+          stack.formatArn({
+            service: 'secretsmanager',
+            resource: 'secret',
+            resourceName: `${prefix}*`,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ],
+      }),
+    );
+    Validations.of(this.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${prefix}*]`,
+      reason:
+        "Signing secrets are created per tenant and target at run time under the stage's own prefix (rein/<env>/action-targets/); Secrets Manager adds a random suffix to each ARN, so the grant must end in a wildcard.",
+    });
+    this.setEnv('ACTION_SECRETS_PREFIX', prefix);
     return this;
   }
 

@@ -5,7 +5,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config/types.ts';
-import { RESERVATIONS_STRANDED_ERROR } from '#shared/domain/errors.ts';
+import { RETRYABLE_STEP_ERRORS } from '#shared/domain/errors.ts';
 
 /** Every state of the workflow, as named in the contract of `shared/workflows/tasks.ts`. */
 export const WORKFLOW_STATE_NAMES = [
@@ -15,10 +15,12 @@ export const WORKFLOW_STATE_NAMES = [
   'CanRepair',
   'PrepareRepair',
   'InvalidOutput',
+  'ModelTimedOut',
   'StoreDraft',
   'AwaitReview',
   'ExpireReview',
   'RecordOutcome',
+  'ExecuteActions',
   'MarkFailed',
   'Done',
   'Failed',
@@ -37,17 +39,32 @@ export const LAMBDA_SERVICE_ERRORS = [
   'Lambda.TooManyRequestsException',
 ] as const;
 
+/**
+ * The error ModelTimedOut records when CallModel runs past its TimeoutSeconds (its Lambda's
+ * timeout): the model step ran out of deadline, which is `model_unavailable`, never an internal error.
+ */
+export const MODEL_TIMED_OUT_ERROR = {
+  Error: 'Rein.model_unavailable',
+  Cause: 'The model step ran out of its deadline.',
+} as const;
+
+/** A Lambda's own default timeout, for a function that sets none. */
+const LAMBDA_DEFAULT_TIMEOUT = Duration.seconds(3);
+
 /** The error InvalidOutput records when the repair attempt also failed validation. */
 export const INVALID_OUTPUT_ERROR = {
   Error: 'InvalidModelOutputError',
   Cause: 'The model output failed validation after a repair attempt.',
 } as const;
 
+/** Functions with their timeouts known: every Task state's TimeoutSeconds is its Lambda's timeout. */
 export interface WorkflowFunctions {
-  readonly context: lambda.IFunction;
-  readonly modelCall: lambda.IFunction;
-  readonly validate: lambda.IFunction;
-  readonly review: lambda.IFunction;
+  readonly context: lambda.Function;
+  readonly modelCall: lambda.Function;
+  readonly validate: lambda.Function;
+  readonly review: lambda.Function;
+  /** ExecuteActions: sends approved actions to the tenant's action targets. */
+  readonly actions: lambda.Function;
 }
 
 export interface WorkflowStateMachineProps {
@@ -66,7 +83,9 @@ const ids = { 'tenantId.$': '$.tenantId', 'runId.$': '$.runId' } as const;
  *
  * FetchContext → CallModel → ValidateOutput → CanRepair? (valid → StoreDraft; canRepair →
  * PrepareRepair → CallModel; else InvalidOutput → MarkFailed) → StoreDraft → AwaitReview
- * (.waitForTaskToken, timeout → ExpireReview → Done) → RecordOutcome → Done. Every task catches
+ * (.waitForTaskToken, timeout → ExpireReview → Done) → RecordOutcome → ExecuteActions → Done.
+ * ExecuteActions sends only the actions approved at review (nothing for a rejected or expired
+ * draft); it is safe to retry, since every action is claimed by a conditional write. Every task catches
  * States.ALL into `$.error` and goes to MarkFailed → Failed.
  */
 export class WorkflowStateMachine extends Construct {
@@ -78,10 +97,12 @@ export class WorkflowStateMachine extends Construct {
     const { functions, config } = props;
 
     // Payloads are ids only and results are the handlers' return values (payloadResponseOnly), so
-    // the Resource of each task is the function ARN itself.
+    // the Resource of each task is the function ARN itself. Every task says explicitly how long it
+    // may run, its Lambda's timeout: AWS and the local engine (whose default would be 60 s) both
+    // enforce what the definition says.
     const lambdaTask = (
       stateName: WorkflowStateName,
-      fn: lambda.IFunction,
+      fn: lambda.Function,
       payload: Record<string, unknown>,
       resultPath: string,
     ): tasks.LambdaInvoke => {
@@ -91,6 +112,7 @@ export class WorkflowStateMachine extends Construct {
         payloadResponseOnly: true,
         retryOnServiceExceptions: false,
         resultPath,
+        taskTimeout: sfn.Timeout.duration(fn.timeout ?? LAMBDA_DEFAULT_TIMEOUT),
       });
       return withLambdaServiceRetry(task);
     };
@@ -101,9 +123,14 @@ export class WorkflowStateMachine extends Construct {
       { action: 'markFailed', ...ids, 'error.$': '$.error' },
       sfn.JsonPath.DISCARD,
     );
-    // MarkFailed is idempotent: it is retried on any error (a store outage, or a sweep that could
-    // not end every reservation, RESERVATIONS_STRANDED_ERROR), so a failed run never keeps budget held.
-    markFailed.addRetry(sweepRetry([sfn.Errors.ALL]));
+    // MarkFailed is idempotent: it is retried on any error (a store outage), so a failed run is
+    // always recorded as failed.
+    markFailed.addRetry({
+      errors: [sfn.Errors.ALL],
+      interval: Duration.seconds(10),
+      maxAttempts: 8,
+      backoffRate: 2,
+    });
     const failed = new sfn.Fail(this, 'Failed', { errorPath: '$.error.Error', causePath: '$.error.Cause' });
     markFailed.next(failed);
 
@@ -116,9 +143,25 @@ export class WorkflowStateMachine extends Construct {
     const callModel = lambdaTask(
       'CallModel',
       functions.modelCall,
-      { action: 'callModel', ...ids, 'attempt.$': '$.attempt' },
+      {
+        action: 'callModel',
+        ...ids,
+        'attempt.$': '$.attempt',
+        // FetchContext's estimate: the model call reserves before reading anything.
+        'workflowId.$': '$.context.workflowId',
+        'inputTokens.$': '$.context.inputTokens',
+      },
       '$.model',
     );
+    // Not yet, not failed: another invocation holds the attempt's live lease (it ends with that
+    // invocation's Lambda timeout), or an answer waits on its hold for a settle the store refused.
+    callModel.addRetry({
+      errors: [...RETRYABLE_STEP_ERRORS],
+      interval: Duration.seconds(2),
+      maxAttempts: 8,
+      backoffRate: 2,
+      maxDelay: Duration.seconds(30),
+    });
     const validateOutput = lambdaTask(
       'ValidateOutput',
       functions.validate,
@@ -158,9 +201,20 @@ export class WorkflowStateMachine extends Construct {
       { action: 'recordOutcome', ...ids, 'draftId.$': '$.draft.draftId' },
       '$.outcome',
     );
-    // Both end the run, then sweep its reservations; a sweep the store refused is tried again.
-    for (const ending of [expireReview, recordOutcome])
-      ending.addRetry(sweepRetry([RESERVATIONS_STRANDED_ERROR]));
+    const executeActions = lambdaTask(
+      'ExecuteActions',
+      functions.actions,
+      { action: 'executeActions', ...ids, 'draftId.$': '$.draft.draftId' },
+      '$.actions',
+    );
+    // Retrying cannot send an action twice (each is claimed with a conditional write and a lease),
+    // so any error is retried: a store outage must not leave approved actions unsent.
+    executeActions.addRetry({
+      errors: [sfn.Errors.ALL],
+      interval: Duration.seconds(5),
+      maxAttempts: 3,
+      backoffRate: 2,
+    });
     const done = new sfn.Succeed(this, 'Done');
 
     const prepareRepair = new sfn.Pass(this, 'PrepareRepair', {
@@ -178,6 +232,13 @@ export class WorkflowStateMachine extends Construct {
 
     // The review timeout is an outcome, not a failure: it must be caught before States.ALL.
     awaitReview.addCatch(expireReview, { errors: [sfn.Errors.TIMEOUT], resultPath: '$.timeout' });
+    // A model step cut at its TimeoutSeconds ran out of deadline: model_unavailable, caught before States.ALL.
+    const modelTimedOut = new sfn.Pass(this, 'ModelTimedOut', {
+      result: sfn.Result.fromObject(MODEL_TIMED_OUT_ERROR),
+      resultPath: '$.error',
+    });
+    callModel.addCatch(modelTimedOut, { errors: [sfn.Errors.TIMEOUT], resultPath: '$.timeout' });
+    modelTimedOut.next(markFailed);
     for (const task of [
       fetchContext,
       callModel,
@@ -186,6 +247,7 @@ export class WorkflowStateMachine extends Construct {
       awaitReview,
       expireReview,
       recordOutcome,
+      executeActions,
     ]) {
       task.addCatch(markFailed, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
     }
@@ -193,7 +255,7 @@ export class WorkflowStateMachine extends Construct {
     fetchContext.next(callModel).next(validateOutput).next(canRepair);
     prepareRepair.next(callModel);
     invalidOutput.next(markFailed);
-    storeDraft.next(awaitReview).next(recordOutcome).next(done);
+    storeDraft.next(awaitReview).next(recordOutcome).next(executeActions).next(done);
     expireReview.next(done);
 
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
@@ -221,6 +283,7 @@ export class WorkflowStateMachine extends Construct {
       functions.modelCall,
       functions.validate,
       functions.review,
+      functions.actions,
     ]);
     for (const fn of invoked) {
       const logicalId = stack.getLogicalId(fn.node.defaultChild as CfnElement);
@@ -231,11 +294,6 @@ export class WorkflowStateMachine extends Construct {
       });
     }
   }
-}
-
-/** The retry of a task that sweeps a run's reservations: patient, since budget stays held until it succeeds. */
-function sweepRetry(errors: string[]): sfn.RetryProps {
-  return { errors, interval: Duration.seconds(10), maxAttempts: 8, backoffRate: 2 };
 }
 
 function withLambdaServiceRetry(task: tasks.LambdaInvoke): tasks.LambdaInvoke {

@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { createServer } from 'node:net';
 import {
   CreateTableCommand,
+  DeleteTableCommand,
   DescribeTimeToLiveCommand,
   DynamoDBClient,
   ListTablesCommand,
@@ -84,6 +85,28 @@ export async function startDynamoLocal(dataDir: string | null): Promise<LocalDyn
         child.kill('SIGTERM');
       }),
   };
+}
+
+/** A client for a DynamoDB Local someone else started and stops (its `stop` only closes the client). */
+export function connectDynamoLocal(endpoint: string): LocalDynamo {
+  const client = new DynamoDBClient({
+    region: 'us-east-1',
+    endpoint,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  return {
+    endpoint,
+    client,
+    stop: () => {
+      client.destroy();
+      return Promise.resolve();
+    },
+  };
+}
+
+/** Deletes tables (of a stack that shared a DynamoDB Local with others). */
+export async function deleteTables(client: DynamoDBClient, names: readonly string[]): Promise<void> {
+  await Promise.all(names.map((TableName) => client.send(new DeleteTableCommand({ TableName }))));
 }
 
 /** Creates every `AWS::DynamoDB::Table` of the templates that does not exist yet, with its TTL. */

@@ -2,10 +2,22 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { z } from 'zod';
+import { WWW_AUTHENTICATE } from '#shared/domain/errors.ts';
 import { RoleSchema } from '#shared/domain/principal.ts';
 import { SECURITY_HEADERS } from '#shared/http/middleware.ts';
 import { matchRoute, routeKey } from '#shared/http/routes.ts';
+import { isPreflight, preflightHeaders, responseCorsHeaders, type CorsConfiguration } from './cors.ts';
 import type { DevIssuer } from './dev-issuer.ts';
+
+/** One line per API request, as the HTTP API's access log has it. */
+export interface RequestLogEntry {
+  method: string;
+  /** The matched route key (`GET /v1/runs/{runId}`), or the raw path when no route matched. */
+  route: string;
+  status: number;
+  ms: number;
+  requestId: string;
+}
 
 /** API Gateway's own payload limit is 10 MB; the local server stops reading there too. */
 const GATEWAY_MAX_BODY = 10 * 1024 * 1024;
@@ -40,11 +52,12 @@ function gatewayError(
   code: string,
   message: string,
   requestId: string,
+  extraHeaders: Record<string, string> = {},
 ): void {
   send(
     res,
     status,
-    { ...SECURITY_HEADERS, 'x-request-id': requestId },
+    { ...SECURITY_HEADERS, 'x-request-id': requestId, ...extraHeaders },
     JSON.stringify({ error: { code, message, requestId } }),
   );
 }
@@ -80,17 +93,46 @@ export function createLocalHttpServer(options: {
   issuer: DevIssuer;
   /** Serves the review console's static files, `/config.json` and `/local/users` (see console-files.ts). */
   console?: (method: string, pathname: string, res: ServerResponse) => Promise<boolean>;
+  /** The stage's CORS configuration from the CDK template; null answers no preflight, as without one. */
+  cors?: CorsConfiguration | null;
+  /** Called once per request when its response is sent. */
+  log?: (entry: RequestLogEntry) => void;
 }): Server {
+  const { cors, log } = options;
   return createServer((req, res) => {
-    void handle(req, res).catch(() => {
+    const started = performance.now();
+    const exchange = { requestId: randomUUID(), route: (req.url ?? '/').split('?')[0] ?? '/' };
+    // As API Gateway does: CORS headers on every response to an allowed origin.
+    if (cors) {
+      const origin = req.headers.origin;
+      for (const [name, value] of Object.entries(
+        responseCorsHeaders(cors, origin === undefined ? {} : { origin }),
+      ))
+        res.setHeader(name, value);
+    }
+    if (log)
+      res.once('finish', () => {
+        log({
+          method: (req.method ?? 'GET').toUpperCase(),
+          route: exchange.route,
+          status: res.statusCode,
+          ms: Math.round((performance.now() - started) * 10) / 10,
+          requestId: exchange.requestId,
+        });
+      });
+    void handle(req, res, exchange).catch(() => {
       if (!res.headersSent)
-        gatewayError(res, 500, 'internal_error', 'An internal error occurred.', randomUUID());
+        gatewayError(res, 500, 'internal_error', 'An internal error occurred.', exchange.requestId);
       else res.end();
     });
   });
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const requestId = randomUUID();
+  async function handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    exchange: { requestId: string; route: string },
+  ): Promise<void> {
+    const { requestId } = exchange;
     // Concatenated, not resolved: a request target starting with `//` is a path here, as at API Gateway.
     let url: URL;
     try {
@@ -131,6 +173,20 @@ export function createLocalHttpServer(options: {
       return;
     }
 
+    if (cors) {
+      const requestHeaders: Record<string, string> = {};
+      for (const name of ['origin', 'access-control-request-method']) {
+        const value = req.headers[name];
+        if (typeof value === 'string') requestHeaders[name] = value;
+      }
+      if (isPreflight(method, requestHeaders)) {
+        // The gateway answers a preflight itself, for any path, without calling the integration.
+        exchange.route = 'OPTIONS (CORS preflight)';
+        send(res, 204, preflightHeaders(cors, requestHeaders), '');
+        return;
+      }
+    }
+
     if (options.console && (await options.console(method, url.pathname, res))) return;
 
     const match = matchRoute(method, url.pathname);
@@ -139,6 +195,7 @@ export function createLocalHttpServer(options: {
       return;
     }
     const route = match.route;
+    exchange.route = routeKey(route);
 
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(req.headers)) {
@@ -149,7 +206,9 @@ export function createLocalHttpServer(options: {
       try {
         authorizer = { jwt: await options.issuer.verify(headers['authorization']) };
       } catch {
-        gatewayError(res, 401, 'unauthorized', 'A valid bearer token is required.', requestId);
+        gatewayError(res, 401, 'unauthorized', 'A valid bearer token is required.', requestId, {
+          'www-authenticate': WWW_AUTHENTICATE,
+        });
         return;
       }
     }

@@ -8,17 +8,22 @@ import { z } from 'zod';
  * | PORT                         | port of the local API                                 | 3000 |
  * | REIN_DATA_DIR                | DynamoDB Local data and the dev signing key            | .rein |
  * | REIN_SEED                    | data set to load instead of the demo (see README)      | demo data |
- * | OPENAI_API_KEY               | use real OpenAI instead of the local model server      | unset |
- * | OPENAI_BASE_URL              | OpenAI-compatible endpoint, as the SDK honours it      | unset |
+ * | OPENAI_API_KEY               | use real OpenAI instead of the local model server (empty = unset) | unset |
+ * | OPENAI_BASE_URL              | OpenAI-compatible endpoint, as the SDK honours it (empty = unset) | unset |
  * | REIN_REVIEW_TIMEOUT_SECONDS  | override the review timeout of the dev stage           | dev config (1 day) |
+ * | REIN_ACTION_RECEIVER_PORT    | port of the demo CRM's action receiver (loopback)      | 3001 |
  */
+/** Set but empty counts as unset, as the OpenAI SDK and most tools read these variables. */
+const unsetIfEmpty = (value: unknown): unknown => (value === '' ? undefined : value);
+
 export const LocalEnvSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   REIN_DATA_DIR: z.string().min(1).default('.rein'),
   REIN_SEED: z.string().min(1).optional(),
-  OPENAI_API_KEY: z.string().min(1).optional(),
-  OPENAI_BASE_URL: z.url().optional(),
+  OPENAI_API_KEY: z.preprocess(unsetIfEmpty, z.string().min(1).optional()),
+  OPENAI_BASE_URL: z.preprocess(unsetIfEmpty, z.url().optional()),
   REIN_REVIEW_TIMEOUT_SECONDS: z.coerce.number().int().positive().optional(),
+  REIN_ACTION_RECEIVER_PORT: z.coerce.number().int().min(0).max(65535).default(3001),
 });
 
 export function localEnv(

@@ -6,6 +6,8 @@ import { DEMO_SEED_PATH } from './seed-path.ts';
 import { readSeedFile } from './seed/load.ts';
 import { startLocalStack } from './stack.ts';
 import { localEnv } from './local-env.ts';
+import { startActionReceiver } from './demo-crm/action-receiver.ts';
+import { connectDemoActionTargets } from './demo-crm/connect-actions.ts';
 
 /**
  * `npm start`: the local stack with demo data. Ctrl-C stops it; data stays in `.rein/` for the next start.
@@ -29,12 +31,16 @@ async function main(): Promise<void> {
       : { reviewTimeoutSeconds: env.REIN_REVIEW_TIMEOUT_SECONDS }),
     logLevel: 'WARN',
     ...(withConsole ? { consoleDir } : {}),
+    logRequests: true,
   });
+  const receiver = await startActionReceiver({ port: env.REIN_ACTION_RECEIVER_PORT });
+  await connectDemoActionTargets(stack.apiDeps, receiver, seed.tenants);
   const lines = [
     `Rein local stack is running at ${stack.url}`,
     withConsole
       ? `  review console: ${stack.url}/ (sign in as a demo user)`
       : '  review console: not built (run `npm run web:build`)',
+    `  demo CRM action receiver: ${receiver.actionsUrl} (GET lists what it received)`,
     `  model: ${stack.modelServer ? `local model server ${stack.modelServer.url}` : `OpenAI (${env.OPENAI_BASE_URL ?? 'api.openai.com'})`}`,
     `  data: ${env.REIN_DATA_DIR}  seed: ${seedPath}`,
     '',
@@ -54,7 +60,10 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     process.stdout.write('Stopping…\n');
-    void stack.stop().then(() => process.exit(0));
+    void receiver
+      .close()
+      .then(() => stack.stop())
+      .then(() => process.exit(0));
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

@@ -4,22 +4,31 @@ import { join, resolve } from 'node:path';
 import type { Server } from 'node:http';
 import { pathToFileURL } from 'node:url';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { parseEnv, type Env } from '#shared/config.ts';
 import { createDocumentClient } from '#shared/adapters/dynamodb/client.ts';
 import { StaticSecretSource } from '#shared/adapters/secrets/static-secret-source.ts';
 import type { Deps } from '#shared/usecases/deps.ts';
+import type { GatewayStore } from '#shared/ports/index.ts';
 import { buildDeps, type SdkAdapters } from '../../functions/commons/deps.ts';
 import { createApp } from '../app-factory.ts';
 import type { EnvironmentConfigInput } from '../config/types.ts';
 import { loadOrCreateDevIssuer, type DevIssuer } from './dev-issuer.ts';
-import { createTablesFromTemplates, startDynamoLocal, type LocalDynamo } from './dynamo.ts';
+import {
+  connectDynamoLocal,
+  createTablesFromTemplates,
+  deleteTables,
+  startDynamoLocal,
+  type LocalDynamo,
+} from './dynamo.ts';
+import { corsOfTemplates } from './cors.ts';
+import { createLocalHttpServer, type RequestLogEntry } from './http-server.ts';
 import { createConsoleFiles } from './console-files.ts';
-import { createLocalHttpServer } from './http-server.ts';
 import { startModelServer, type ModelServer } from './model-server/server.ts';
 import type { Seed } from './seed/schema.ts';
 import { loadSeed } from './seed/load.ts';
+import { ExecutionJournal, type JournalEntry } from './execution-journal.ts';
 import { LocalWorkflowEngine, type StateMachineDefinition, type TaskHandler } from './step-functions.ts';
 import { TemplateSet, type CfnTemplate } from './template.ts';
 
@@ -38,11 +47,19 @@ export interface LocalStackOptions {
   configOverrides?: Partial<EnvironmentConfigInput>;
   /** Extra variables for every local function, over those the template sets (e.g. MODEL_ATTEMPT_TIMEOUT_MS). */
   functionEnv?: Record<string, string>;
+  /**
+   * A DynamoDB Local that is already running (the integration tests share one per run), used
+   * instead of starting one; `tablePrefix` keeps this stack's tables apart, and `stop` deletes them.
+   * Only with `dataDir: null`.
+   */
+  sharedDynamo?: { endpoint: string; tablePrefix: string };
   /** Which environment's CDK definition to run locally. */
   environment?: 'dev' | 'staging' | 'prod';
   logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   /** The built review console (`web/dist`) to serve at `/`; unset serves the API only. */
   consoleDir?: string;
+  /** Log one line per API request (method, route, status, ms, request id); `npm start` does. */
+  logRequests?: boolean;
 }
 
 export interface LocalStack {
@@ -56,6 +73,8 @@ export interface LocalStack {
   apiDeps: Deps;
   /** Dependencies as the model-call function sees them (with the model client), for the bench. */
   modelCallDeps: Deps;
+  /** Invokes a task function's handler as the state machine would (e.g. a retried ExecuteActions). */
+  invokeTask(entry: string, payload: Record<string, unknown>): Promise<unknown>;
   token(claims: { sub: string; tenantId: string; roles: string[] }): Promise<string>;
   stop(): Promise<void>;
 }
@@ -70,6 +89,7 @@ type LambdaHandler = (event: unknown, context: unknown) => Promise<unknown>;
 export function synthesizeTemplates(
   environment: 'dev' | 'staging' | 'prod',
   overrides: Partial<EnvironmentConfigInput> = {},
+  namePrefix?: string,
 ): TemplateSet {
   const outdir = mkdtempSync(join(tmpdir(), 'rein-synth-'));
   try {
@@ -86,7 +106,7 @@ export function synthesizeTemplates(
     const assembly = stage.synth();
     const templates: Record<string, CfnTemplate> = {};
     for (const stack of assembly.stacks) templates[stack.stackName] = stack.template as CfnTemplate;
-    return new TemplateSet(templates);
+    return new TemplateSet(templates, namePrefix);
   } finally {
     rmSync(outdir, { recursive: true, force: true });
   }
@@ -118,19 +138,29 @@ function functionOfState(state: Record<string, unknown>): { arn: string; viaInvo
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const logger = new Logger({ serviceName: 'rein-local', logLevel: options.logLevel ?? 'WARN' });
   const environment = options.environment ?? 'dev';
-  const templates = synthesizeTemplates(environment, {
-    ...options.configOverrides,
-    ...(options.reviewTimeoutSeconds === undefined
-      ? {}
-      : { reviewTimeoutSeconds: options.reviewTimeoutSeconds }),
-  });
+  const shared = options.sharedDynamo;
+  if (shared && options.dataDir !== null)
+    throw new Error('A shared DynamoDB Local is only for dataDir: null.');
+  const templates = synthesizeTemplates(
+    environment,
+    {
+      ...options.configOverrides,
+      ...(options.reviewTimeoutSeconds === undefined
+        ? {}
+        : { reviewTimeoutSeconds: options.reviewTimeoutSeconds }),
+    },
+    shared?.tablePrefix,
+  );
   const dataDir = options.dataDir === null ? null : resolve(options.dataDir);
   const keyDir = dataDir ?? mkdtempSync(join(tmpdir(), 'rein-key-'));
 
-  const dynamo = await startDynamoLocal(dataDir === null ? null : join(dataDir, 'dynamodb'));
+  const dynamo = shared
+    ? connectDynamoLocal(shared.endpoint)
+    : await startDynamoLocal(dataDir === null ? null : join(dataDir, 'dynamodb'));
   const cleanups: (() => Promise<void>)[] = [() => dynamo.stop()];
   try {
     const tables = await createTablesFromTemplates(dynamo.client, templates);
+    if (shared) cleanups.unshift(() => deleteTables(dynamo.client, Object.values(tables)));
     const modelServer = options.openAiApiKey ? null : await startModelServer({ port: 0 });
     if (modelServer) cleanups.push(() => modelServer.close());
     const openAiBaseUrl = modelServer ? modelServer.url : options.openAiBaseUrl;
@@ -149,7 +179,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     definition = JSON.parse(
       typeof rawDefinition === 'string' ? rawDefinition : JSON.stringify(rawDefinition),
     ) as StateMachineDefinition;
-    const engine = new LocalWorkflowEngine(definition, stateHandlers, waitStates, logger);
+    // The engine's journal of executions in flight lives with the data, so a restart can resume them.
+    const journal = dataDir === null ? null : new ExecutionJournal(join(dataDir, 'executions'));
+    const engine = new LocalWorkflowEngine(definition, stateHandlers, waitStates, logger, journal);
 
     for (const [logicalId, resource] of templates.ofType('AWS::Lambda::Function')) {
       const entry = resource.Metadata?.['rein:entry'];
@@ -161,8 +193,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       for (const [name, value] of Object.entries(variables)) env[name] = String(value);
       // Local overlay: the same variables, pointing at local engines; the secret comes through the SecretSource port.
       delete env['OPENAI_SECRET_ARN'];
+      // Signing secrets of action targets use the local stand-in (LocalSigningSecrets), not Secrets Manager.
+      delete env['ACTION_SECRETS_PREFIX'];
       Object.assign(env, {
         REIN_ENV: 'local',
+        // The local stage may send actions to receivers on loopback (the demo CRM); deployed stages never.
+        OUTBOUND_ALLOW_LOOPBACK: 'true',
         AWS_REGION: 'us-east-1',
         DYNAMODB_ENDPOINT: dynamo.endpoint,
         ...(openAiBaseUrl ? { OPENAI_BASE_URL: openAiBaseUrl } : {}),
@@ -261,33 +297,16 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       }
     }
 
-    // Runs that were waiting for review when the stack stopped: resume their executions at the review state.
-    const reviewState = waitStates[0];
-    if (reviewState) {
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const page = await doc.send(
-          new ScanCommand({
-            TableName: workflowTable,
-            FilterExpression: 'sk = :run AND #s IN (:a, :e) AND attribute_exists(draftId)',
-            ExpressionAttributeNames: { '#s': 'status' },
-            ExpressionAttributeValues: { ':run': 'RUN', ':a': 'awaiting_review', ':e': 'escalated' },
-            ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-          }),
-        );
-        for (const item of page.Items ?? []) {
-          const { tenantId, runId, draftId } = item as {
-            tenantId?: unknown;
-            runId?: unknown;
-            draftId?: unknown;
-          };
-          if (typeof tenantId === 'string' && typeof runId === 'string' && typeof draftId === 'string') {
-            engine.resumeAtReview(reviewState, { tenantId, runId, draftId });
-          }
-        }
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
-    }
+    await recoverRuns({
+      doc,
+      workflowTable,
+      gateway: modelCall.deps.gateway,
+      engine,
+      journal,
+      definition,
+      reviewState: waitStates[0],
+      logger,
+    });
 
     const issuer = await loadOrCreateDevIssuer({
       dir: keyDir,
@@ -300,6 +319,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         context: unknown,
       ) => Promise<APIGatewayProxyStructuredResultV2>,
       issuer,
+      // CORS as CDK configures the stage's HTTP API.
+      cors: corsOfTemplates(templates),
+      ...(options.logRequests ? { log: requestLogger() } : {}),
       ...(options.consoleDir === undefined
         ? {}
         : {
@@ -308,7 +330,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
               config: {
                 stage: 'local',
                 apiBaseUrl: '',
-                reviewTimeoutSeconds: reviewTimeoutSeconds(definition, reviewState),
+                reviewTimeoutSeconds: reviewTimeoutSeconds(definition, waitStates[0]),
                 auth: { mode: 'local', tenantClaim: 'tenant_id', rolesClaim: 'roles' },
               },
               users: (options.seed?.tenants ?? []).flatMap((tenant) =>
@@ -351,6 +373,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       tables,
       apiDeps: api.deps,
       modelCallDeps: modelCall.deps,
+      invokeTask: (entry, payload) => functionOf(entry).handler(payload, {}),
       token: (claims) => issuer.sign(claims),
       stop: async () => {
         for (const cleanup of cleanups) await cleanup();
@@ -359,5 +382,138 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   } catch (error) {
     for (const cleanup of cleanups) await cleanup().catch(() => undefined);
     throw error;
+  }
+}
+
+/** One structured line per API request, at INFO whatever the stack's log level. */
+function requestLogger(): (entry: RequestLogEntry) => void {
+  const logger = new Logger({ serviceName: 'rein-local-api', logLevel: 'INFO' });
+  return (entry) => {
+    logger.info('request', { ...entry });
+  };
+}
+
+/** The error a run gets when the engine executing it stopped and it cannot be resumed safely. */
+export const INTERRUPTED_ERROR = {
+  Error: 'Rein.interrupted',
+  Cause: 'The local stack stopped while this run was executing.',
+} as const;
+
+/** Where a failed task goes: the `States.ALL` catcher of the start state (MarkFailed) and its result path. */
+function failurePathOf(definition: StateMachineDefinition): { state: string; resultPath: string } {
+  const catchers = (definition.States[definition.StartAt]?.['Catch'] ?? []) as {
+    ErrorEquals?: string[];
+    Next?: string;
+    ResultPath?: string;
+  }[];
+  const all = catchers.find((catcher) => catcher.ErrorEquals?.includes('States.ALL'));
+  if (!all?.Next || all.ResultPath !== '$.error')
+    throw new Error('The start state of the definition catches no States.ALL into $.error.');
+  return { state: all.Next, resultPath: all.ResultPath };
+}
+
+/**
+ * On start: every run the engine was executing when the stack stopped (Ctrl-C or `kill -9`) goes
+ * on. A run awaiting review waits again for what is left of its review (`expiresAt`). A run in
+ * flight is resumed at the state it had entered, with that state's input (as Step Functions
+ * retries a task); a run whose progress is unknown (no readable journal entry, or a state the
+ * definition no longer has) fails with `interrupted` through MarkFailed, the path every failed
+ * run takes.
+ *
+ * Before any run goes on, the budget holds of the runs in flight are ended: their leases belonged to
+ * invocations of the stopped process, which are all dead now whatever `leaseUntil` says (a Lambda's
+ * lease outlives it only because AWS gives no such certainty). Answers kept on a hold are charged,
+ * other holds released, through the protocol's own sweep; a resumed task then takes a fresh hold
+ * instead of waiting out a dead one.
+ */
+async function recoverRuns(options: {
+  doc: DynamoDBDocumentClient;
+  workflowTable: string;
+  gateway: GatewayStore;
+  engine: LocalWorkflowEngine;
+  journal: ExecutionJournal | null;
+  definition: StateMachineDefinition;
+  reviewState: string | undefined;
+  logger: Logger;
+}): Promise<void> {
+  const { doc, workflowTable, gateway, engine, journal, reviewState, logger } = options;
+  const toResume: (() => void)[] = [];
+  const tenantsInFlight = new Set<string>();
+  const journalled = journal?.entries() ?? new Map<string, JournalEntry | null>();
+  const failure = failurePathOf(options.definition);
+  const resumable = (
+    entry: JournalEntry | null | undefined,
+    tenantId: string,
+    runId: string,
+  ): entry is JournalEntry =>
+    entry !== null &&
+    entry !== undefined &&
+    engine.hasState(entry.state) &&
+    entry.input['tenantId'] === tenantId &&
+    entry.input['runId'] === runId;
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await doc.send(
+      new ScanCommand({
+        TableName: workflowTable,
+        FilterExpression: 'sk = :run AND #s IN (:r, :a, :e)',
+        ExpressionAttributeNames: { '#s': 'status' },
+        ExpressionAttributeValues: {
+          ':run': 'RUN',
+          ':r': 'running',
+          ':a': 'awaiting_review',
+          ':e': 'escalated',
+        },
+        ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+      }),
+    );
+    for (const item of page.Items ?? []) {
+      const { tenantId, runId, draftId, status, expiresAt } = item as Record<string, unknown>;
+      if (typeof tenantId !== 'string' || typeof runId !== 'string') continue;
+      const entry = journalled.get(runId);
+      journalled.delete(runId);
+      if (status !== 'running') {
+        if (reviewState && typeof draftId === 'string')
+          engine.resumeAtReview(reviewState, {
+            tenantId,
+            runId,
+            draftId,
+            expiresAt: typeof expiresAt === 'string' ? expiresAt : null,
+          });
+        continue;
+      }
+      tenantsInFlight.add(tenantId);
+      if (resumable(entry, tenantId, runId)) {
+        logger.info('Resuming a run interrupted by a stop', { runId, state: entry.state });
+        toResume.push(() => {
+          engine.resume(entry);
+        });
+      } else {
+        logger.warn('Failing a run interrupted by a stop: its progress is unknown', { runId });
+        toResume.push(() => {
+          engine.resume({
+            runId,
+            state: failure.state,
+            input: { tenantId, runId, attempt: 1, error: { ...INTERRUPTED_ERROR } },
+          });
+        });
+      }
+    }
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  // No invocation of the stopped process is alive: every lease it held has ended.
+  const afterEveryLease = new Date(8.64e15);
+  for (const tenantId of tenantsInFlight) {
+    const ended = await gateway.sweepExpired(tenantId, afterEveryLease);
+    if (ended.length > 0)
+      logger.info('Ended holds left by the stopped process', { tenantId, holds: ended.length });
+  }
+  for (const resume of toResume) resume();
+  // Runs that had ended while their execution still had work to do (RecordOutcome or MarkFailed
+  // sweeping the run's reservations): that work is idempotent, so it is entered again.
+  for (const [runId, entry] of journalled) {
+    const tenantId = entry?.input['tenantId'];
+    if (typeof tenantId === 'string' && resumable(entry, tenantId, runId)) engine.resume(entry);
+    else journal?.remove(runId);
   }
 }

@@ -20,7 +20,14 @@ export class TemplateSet {
   private readonly resources = new Map<string, { stack: string; resource: CfnResource }>();
   private readonly exports = new Map<string, unknown>();
 
-  constructor(private readonly templates: Record<string, CfnTemplate>) {
+  /**
+   * @param namePrefix prefix of the physical names of named resources (tables): stacks that share
+   *   one DynamoDB Local (the integration tests) each get their own tables.
+   */
+  constructor(
+    private readonly templates: Record<string, CfnTemplate>,
+    private readonly namePrefix = 'rein-local-',
+  ) {
     for (const [stack, template] of Object.entries(templates)) {
       for (const [logicalId, resource] of Object.entries(template.Resources ?? {})) {
         this.resources.set(logicalId, { stack, resource });
@@ -51,7 +58,7 @@ export class TemplateSet {
       return `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${logicalId}`;
     if (type === 'AWS::SecretsManager::Secret')
       return `arn:aws:secretsmanager:${LOCAL_REGION}:${LOCAL_ACCOUNT}:secret:${logicalId}`;
-    return `rein-local-${logicalId}`;
+    return `${this.namePrefix}${logicalId}`;
   }
 
   private arnOf(logicalId: string): string {

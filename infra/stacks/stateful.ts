@@ -19,7 +19,11 @@ export const TABLE_INDEXES = {
   ],
   records: [],
   trace: [],
-  ledger: [{ indexName: 'byDay', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' }],
+  ledger: [
+    { indexName: 'byDay', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
+    // Sparse: only holds that still reserve money carry it, so a sweep reads only expired leases.
+    { indexName: 'byLease', partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
+  ],
 } as const satisfies Record<string, readonly { indexName: string; partitionKey: string; sortKey: string }[]>;
 
 export interface StatefulStackProps extends StackProps {

@@ -45,6 +45,7 @@ export const FUNCTION_ENTRIES = {
   modelCall: 'functions/model-call/handler.ts',
   validate: 'functions/validate/handler.ts',
   review: 'functions/review/handler.ts',
+  actions: 'functions/actions/handler.ts',
 } as const;
 
 /**
@@ -88,7 +89,9 @@ export class StatelessStack extends Stack {
       .bindLedgerTable(stateful.ledgerTable, 'readWrite')
       .withEnvironment('AUTH_TENANT_CLAIM', claims.tenantClaim)
       .withEnvironment('AUTH_ROLES_CLAIM', claims.rolesClaim)
-      .withEnvironment('MODEL_ALLOW_LIST', modelAllowList);
+      .withEnvironment('MODEL_ALLOW_LIST', modelAllowList)
+      // Creates a target's signing secret when an admin configures the target (shown once).
+      .bindSigningSecrets('write');
 
     const context = new ReinFunction(this, 'Context', {
       entry: FUNCTION_ENTRIES.context,
@@ -116,6 +119,8 @@ export class StatelessStack extends Stack {
       config,
       description: 'Rein ValidateOutput and StoreDraft tasks.',
     })
+      // StoreDraft starts the review and stores its absolute deadline (expiresAt) with the draft.
+      .withEnvironment('REVIEW_TIMEOUT_SECONDS', String(config.reviewTimeoutSeconds))
       .bindWorkflowTable(stateful.workflowTable, 'readWrite')
       .bindTraceTable(stateful.traceTable, 'write');
 
@@ -131,6 +136,18 @@ export class StatelessStack extends Stack {
       .bindTraceTable(stateful.traceTable, 'write')
       .bindStateMachine(stateMachineByName, ['states:SendTaskSuccess']);
 
+    const actions = new ReinFunction(this, 'Actions', {
+      entry: FUNCTION_ENTRIES.actions,
+      config,
+      memorySize: 256,
+      description: "Rein ExecuteActions task: sends approved actions to the tenant's action targets, signed.",
+      // Several actions, each up to 4 bounded tries with backoff (see ACTION_DELIVERY).
+      timeout: Duration.minutes(5),
+    })
+      .bindWorkflowTable(stateful.workflowTable, 'readWrite')
+      .bindTraceTable(stateful.traceTable, 'write')
+      .bindSigningSecrets('read');
+
     this.workflow = new WorkflowStateMachine(this, 'Workflow', {
       config,
       stateMachineName,
@@ -139,6 +156,7 @@ export class StatelessStack extends Stack {
         modelCall: modelCall.function,
         validate: validate.function,
         review: review.function,
+        actions: actions.function,
       },
     });
     api.bindStateMachine(this.workflow.stateMachine, [
@@ -147,7 +165,7 @@ export class StatelessStack extends Stack {
       'states:SendTaskFailure',
     ]);
 
-    this.functions = { api, context, modelCall, validate, review };
+    this.functions = { api, context, modelCall, validate, review, actions };
 
     this.console =
       props.console !== false && stateful.cognito

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { instructions as v1 } from './v1.ts';
+import { instructions as v2 } from './v2.ts';
 
 /** The versions of the renewal-brief prompt. Which one is live is chosen per environment in config. */
 export const PromptManifestSchema = z.object({
@@ -20,6 +21,7 @@ export const renewalBriefPrompts: PromptManifest = PromptManifestSchema.parse({
   id: 'renewal-brief',
   versions: [
     { version: 'v1', instructions: v1, outputSchemaName: 'renewal_brief', modelPolicy: 'renewal-brief' },
+    { version: 'v2', instructions: v2, outputSchemaName: 'renewal_brief', modelPolicy: 'renewal-brief' },
   ],
-  live: 'v1',
+  live: 'v2',
 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { actionCounts, ActionCountsSchema, ActionRecordSchema } from './actions.ts';
 import { EvidenceItemSchema } from './context.ts';
 
 export const DraftStatusSchema = z.enum(['awaiting_review', 'escalated', 'approved', 'rejected', 'expired']);
@@ -42,7 +43,22 @@ export const DraftSchema = z.object({
   model: z.string(),
   escalation: EscalationSchema.nullable(),
   outcome: OutcomeSchema.nullable(),
+  /**
+   * When the review times out, fixed when the review starts (StoreDraft): absolute, so a restart of
+   * the local engine waits only for what is left. Absent on drafts stored before it existed.
+   */
+  expiresAt: z.iso.datetime().nullable().optional(),
+  /** The actions the model proposed, each with its review decision and execution status. */
+  actions: z.array(ActionRecordSchema).default([]),
   createdAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),
 });
 export type Draft = z.infer<typeof DraftSchema>;
+
+/** A draft as the API returns it: the stored draft with its action counts. */
+export const DraftViewSchema = DraftSchema.extend({ actionCounts: ActionCountsSchema });
+export type DraftView = z.infer<typeof DraftViewSchema>;
+
+export function draftView(draft: Draft): DraftView {
+  return { ...draft, actionCounts: actionCounts(draft.actions) };
+}

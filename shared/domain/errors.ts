@@ -5,17 +5,24 @@
  * Caller errors (4xx) are exposed with their message; system errors (5xx) are logged and
  * answered with a generic message and the request id only.
  */
+/** One problem with a request: where (a dotted path into the body, query or state) and what. */
+export interface ErrorDetail {
+  path: string;
+  message: string;
+}
+
 export class ReinError extends Error {
   readonly code: string;
   readonly status: number;
-  readonly details: unknown;
+  /** Always `[{path, message}]`, for schema and business-rule problems alike, so forms can map them to fields. */
+  readonly details: readonly ErrorDetail[] | undefined;
   readonly headers: Readonly<Record<string, string>>;
 
   constructor(
     code: string,
     status: number,
     message: string,
-    options: { cause?: unknown; details?: unknown; headers?: Record<string, string> } = {},
+    options: { cause?: unknown; details?: readonly ErrorDetail[]; headers?: Record<string, string> } = {},
   ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
@@ -26,19 +33,25 @@ export class ReinError extends Error {
   }
 }
 
+/** The challenge every 401 carries (RFC 6750). */
+export const WWW_AUTHENTICATE = 'Bearer realm="rein"';
+
 export class ValidationError extends ReinError {
-  constructor(message: string, details?: unknown) {
+  constructor(message: string, details?: readonly ErrorDetail[]) {
     super('invalid_request', 400, message, { details });
   }
 }
 export class UnauthorizedError extends ReinError {
   constructor(message = 'A valid bearer token is required.') {
-    super('unauthorized', 401, message);
+    super('unauthorized', 401, message, { headers: { 'WWW-Authenticate': WWW_AUTHENTICATE } });
   }
 }
 export class ForbiddenError extends ReinError {
-  constructor(message = 'Your roles do not allow this action.') {
-    super('forbidden', 403, message);
+  constructor(
+    message = 'Your roles do not allow this action.',
+    details?: { path: string; message: string }[],
+  ) {
+    super('forbidden', 403, message, { details });
   }
 }
 export class NotFoundError extends ReinError {
@@ -48,12 +61,12 @@ export class NotFoundError extends ReinError {
   }
 }
 export class ConflictError extends ReinError {
-  constructor(message: string, details?: unknown) {
+  constructor(message: string, details?: readonly ErrorDetail[]) {
     super('conflict', 409, message, { details });
   }
 }
 export class PreconditionFailedError extends ReinError {
-  constructor(message: string, details?: unknown) {
+  constructor(message: string, details?: readonly ErrorDetail[]) {
     super('precondition_failed', 412, message, { details });
   }
 }
@@ -112,10 +125,21 @@ export class WorkflowStepError extends ReinError {
 }
 
 /**
- * MarkFailed's error when its sweep could not end every reservation of the failed run (the store
- * kept refusing): the state machine retries MarkFailed on it, which sweeps again.
+ * A step that cannot go on *yet* and must be tried again by the state machine (its Retry names
+ * these errors): another live invocation holds the model attempt's lease (`Rein.LeaseHeld`), or an
+ * answer waits on its hold because the settle transaction failed transiently (`Rein.SettlePending`;
+ * the next invocation settles it before anything else).
  */
-export const RESERVATIONS_STRANDED_ERROR = 'Rein.reservations_stranded';
+export const LEASE_HELD_ERROR = 'Rein.LeaseHeld';
+export const SETTLE_PENDING_ERROR = 'Rein.SettlePending';
+export const RETRYABLE_STEP_ERRORS = [LEASE_HELD_ERROR, SETTLE_PENDING_ERROR] as const;
+
+export class RetryableStepError extends ReinError {
+  constructor(name: (typeof RETRYABLE_STEP_ERRORS)[number], message: string, cause?: unknown) {
+    super('internal_error', 503, message, { cause });
+    this.name = name;
+  }
+}
 
 export const RUN_FAILURE_CODES = [
   'model_unavailable',
@@ -125,5 +149,7 @@ export const RUN_FAILURE_CODES = [
   'rate_limited',
   'context_unavailable',
   'internal_error',
+  /** The local engine stopped while executing the run and could not resume it safely. */
+  'interrupted',
 ] as const;
 export type RunFailureCode = (typeof RUN_FAILURE_CODES)[number];

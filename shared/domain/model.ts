@@ -35,16 +35,23 @@ export interface ModelResponse {
 export class ModelError extends ReinError {
   readonly retryable: boolean;
   readonly providerRequestId: string | null;
+  /**
+   * The request may have reached the provider and been billed, but no usage came back (a timeout, a
+   * connection cut): the gateway charges such an attempt at its reservation, flagged estimated.
+   */
+  readonly usageUnknown: boolean;
   constructor(
     code: string,
     message: string,
     retryable: boolean,
     providerRequestId: string | null,
     cause?: unknown,
+    usageUnknown = false,
   ) {
     super(code, 502, message, { cause });
     this.retryable = retryable;
     this.providerRequestId = providerRequestId;
+    this.usageUnknown = usageUnknown;
   }
 }
 export class ModelRateLimitedError extends ModelError {
@@ -73,12 +80,12 @@ export class ModelQuotaExceededError extends ModelError {
 }
 export class ModelTimeoutError extends ModelError {
   constructor(cause?: unknown) {
-    super('model_timeout', 'The model did not answer within the attempt timeout.', true, null, cause);
+    super('model_timeout', 'The model did not answer within the attempt timeout.', true, null, cause, true);
   }
 }
 export class ModelUnavailableError extends ModelError {
-  constructor(message: string, providerRequestId: string | null, cause?: unknown) {
-    super('model_unavailable', message, true, providerRequestId, cause);
+  constructor(message: string, providerRequestId: string | null, cause?: unknown, usageUnknown = false) {
+    super('model_unavailable', message, true, providerRequestId, cause, usageUnknown);
   }
 }
 export class ModelRequestRejectedError extends ModelError {

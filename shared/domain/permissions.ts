@@ -4,25 +4,9 @@ import type { Run } from './run.ts';
 import { hasAnyRole, type Principal, type Role } from './principal.ts';
 
 /**
- * Who may do what. Route-level role checks and record-level ownership checks both live here,
- * in code; nothing about permissions is left to prompt text.
+ * Record-level permissions: ownership and tenant. Which roles may call an operation at all is in
+ * its route record (`shared/http/routes.ts`); nothing about permissions is left to prompt text.
  */
-export const ROUTE_ROLES = {
-  listWorkflows: ['csm', 'manager', 'admin', 'finance', 'operator'],
-  startRun: ['csm', 'manager', 'admin'],
-  getRun: ['csm', 'manager', 'admin', 'operator'],
-  getRunTrace: ['admin', 'operator'],
-  listDrafts: ['csm', 'manager', 'admin'],
-  getDraft: ['csm', 'manager', 'admin'],
-  editDraft: ['csm', 'manager', 'admin'],
-  decideDraft: ['csm', 'manager', 'admin'],
-  getLedger: ['finance', 'operator', 'admin'],
-  getBudget: ['finance', 'operator', 'admin'],
-  putBudget: ['operator'],
-  getMetrics: ['manager', 'admin', 'operator'],
-  promoteDraft: ['admin'],
-} as const satisfies Record<string, readonly Role[]>;
-
 export function requireRole(principal: Principal, allowed: readonly Role[]): void {
   if (!hasAnyRole(principal, allowed)) throw new ForbiddenError();
 }

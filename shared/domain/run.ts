@@ -33,6 +33,8 @@ export const RunSchema = z.object({
   promptId: z.string(),
   promptVersion: z.string(),
   model: z.string().nullable(),
+  /** When the review of the run's draft times out (the draft's `expiresAt`); absent before review. */
+  expiresAt: z.iso.datetime().nullable().optional(),
   createdAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),
 });

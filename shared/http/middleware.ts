@@ -1,7 +1,6 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { z } from 'zod';
 import {
   PayloadTooLargeError,
   ReinError,
@@ -12,15 +11,10 @@ import {
 export const MAX_BODY_BYTES = 64 * 1024;
 export const MAX_JSON_DEPTH = 32;
 
-export const ErrorBodySchema = z.object({
-  error: z.object({
-    code: z.string(),
-    message: z.string(),
-    details: z.unknown().optional(),
-    requestId: z.string(),
-  }),
-});
-export type ErrorBody = z.infer<typeof ErrorBodySchema>;
+/** The one error shape: `details` always `[{path, message}]`. */
+export interface ErrorBody {
+  error: { code: string; message: string; details?: { path: string; message: string }[]; requestId: string };
+}
 
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'content-type': 'application/json; charset=utf-8',
@@ -106,7 +100,7 @@ export function errorResponse(
       error: {
         code: error.code,
         message: error.message,
-        ...(error.details === undefined ? {} : { details: error.details }),
+        ...(error.details === undefined ? {} : { details: [...error.details] }),
         requestId,
       },
     };

@@ -1,4 +1,7 @@
+import type { ActionExecution, ActionRecord } from '../domain/actions.ts';
+import type { ActionTarget } from '../domain/action-targets.ts';
 import type { ContextObject, SourceId } from '../domain/context.ts';
+import type { OutboundRequest, OutboundResponse } from '../outbound/http.ts';
 import type { Draft, DraftStatus, Outcome } from '../domain/draft.ts';
 import type { Run, RunError, RunStatus } from '../domain/run.ts';
 import type { Span } from '../domain/trace.ts';
@@ -48,17 +51,35 @@ export interface RunStore {
   updateRun(
     tenantId: string,
     runId: string,
-    changes: { status?: RunStatus; draftId?: string; error?: RunError },
+    changes: { status?: RunStatus; draftId?: string; expiresAt?: string | null; error?: RunError },
     now: Date,
   ): Promise<Run | null>;
   saveContext(tenantId: string, runId: string, context: ContextObject): Promise<void>;
   getContext(tenantId: string, runId: string): Promise<ContextObject | null>;
   getAttempt(tenantId: string, runId: string, attempt: number): Promise<AttemptRecord | null>;
   setAttemptValidation(tenantId: string, runId: string, attempt: number, errors: string[]): Promise<void>;
+  /**
+   * A page of the tenant's runs, newest first, through an index on creation time (one requester's
+   * with `requestedBy`). Filters on status, workflow and account apply within that range.
+   */
+  listRuns(tenantId: string, query: RunListQuery): Promise<{ items: Run[]; nextCursor: string | null }>;
+}
+
+export interface RunListQuery {
+  statuses?: readonly RunStatus[];
+  workflowId?: string;
+  accountId?: string;
+  requestedBy?: string;
+  /** ISO instants: createdAt within [fromIso, toIso). */
+  fromIso: string;
+  toIso: string;
+  limit: number;
+  cursor?: string;
 }
 
 export interface DraftListQuery {
-  status?: DraftStatus;
+  statuses?: readonly DraftStatus[];
+  accountId?: string;
   ownerId?: string;
   limit: number;
   cursor?: string;
@@ -84,6 +105,8 @@ export interface DraftStore {
       content?: Record<string, unknown>;
       outcome?: Outcome;
       escalation?: Draft['escalation'];
+      /** The actions with their review decisions: written with the draft's status, in the same write. */
+      actions?: ActionRecord[];
       updatedAt: string;
     },
   ): Promise<{ ok: true; draft: Draft } | { ok: false; current: Draft | null }>;
@@ -135,17 +158,22 @@ export interface ModelClient {
   generate(request: ModelRequest): Promise<ModelResponse>;
 }
 
+/**
+ * A hold on a model attempt (see `domain/hold.ts`): one per run and attempt, taken again for each try.
+ * `attemptKey` names the try (`<attempt>.<model>.<try>`): ledger entries are idempotent per run and try.
+ */
 export interface Reservation {
   tenantId: string;
   runId: string;
+  attempt: number;
   attemptKey: string;
+  model: string;
   amountUsd: number;
   month: string;
-  /**
-   * The invocation that holds it: only that invocation settles or releases it, so a retried
-   * invocation running alongside a slow first one never settles or releases the other's hold.
-   */
+  /** The invocation that holds it: only it settles or releases it while its lease is live. */
   owner: string;
+  /** Epoch ms after which the owner cannot be alive any more: from then on, a sweep may release it. */
+  leaseUntil: number;
 }
 
 export interface LedgerEntryTags {
@@ -188,6 +216,11 @@ export interface LedgerEntry extends LedgerEntryTags {
   outputTokens: number;
   reasoningTokens: number;
   priceVersion: string;
+  /**
+   * True when the provider reported no usage (a timeout, a reset connection) and the attempt was
+   * charged conservatively at its reservation: the provider may have billed it, or not.
+   */
+  estimated: boolean;
 }
 
 /** A tenant's tokens-per-minute charge, taken in the same transaction as a reservation. */
@@ -198,13 +231,25 @@ export interface TokenCharge {
   limitPerMinute: number;
 }
 
-/** What `GatewayStore.settle` writes besides the money: the attempt, and whether the model recovered. */
+/** What `GatewayStore.settle` writes besides the money: the answered attempt and its trace span. */
 export interface Settlement {
   /** The answered attempt; its `billing` names the reservation, usage and price table. */
   attempt: AttemptRecord;
   tags: LedgerEntryTags;
-  /** The model whose circuit-breaker failures this success clears, or null when it had none. */
-  clearBreakerOf: string | null;
+  /** The attempt's trace span, written in the settle transaction. */
+  span: Span;
+}
+
+/** How an attempt without an answer ends its hold. */
+export interface Release {
+  reservation: Reservation;
+  /** The attempt's trace span, written in the release transaction. */
+  span: Span;
+  /**
+   * Usage unknown (a timeout, a reset): charge the held amount, flagged estimated, with these tags.
+   * Null: the provider billed nothing (an error status), the hold goes back to the budget.
+   */
+  estimatedCharge: LedgerEntryTags | null;
 }
 
 /** What `GatewayStore.reserve` did. */
@@ -212,48 +257,43 @@ export type ReserveOutcome =
   | { reserved: true }
   /** The token window is full: nothing is held; try again after `retryAfterMs`. */
   | { reserved: false; retryAfterMs: number }
-  /** Another invocation holds (or settled) this attempt key: nothing is held. */
-  | { reserved: false; taken: true };
+  /** Another invocation holds this attempt's live lease, until `leaseUntil` (epoch ms). */
+  | { reserved: false; leaseUntil: number }
+  /** The attempt was answered and charged already (now, if its answer was kept): call nothing. */
+  | { reserved: false; done: { model: string } }
+  /** Only other runs' in-flight holds stand in the way: wait for them to settle or release. */
+  | { reserved: false; heldByOthers: true };
 
 /**
- * Every write of one model attempt, so an attempt costs at most three DynamoDB writes: `reserve`,
- * then `settle` or `release`, then its trace span. Each method is one transaction.
+ * Every write of the model gateway's money path (see `domain/hold.ts` for the protocol): one
+ * transaction before the provider call (`reserve`) and one after (`settle` or `release`).
  */
 export interface GatewayStore {
   /**
-   * Takes the tenant's tokens-per-minute window and reserves the attempt's maximum cost against the
-   * month's budget, together or not at all; throws BudgetExceededError when the budget cannot cover it.
+   * Takes the attempt's hold: the tenant's token window, the attempt's maximum cost against the
+   * month's budget and the run's cost limit, together or not at all. Throws BudgetExceededError when
+   * the tenant's settled spend plus this hold would pass its limit, or the run's cost limit would.
+   * A hold found with an expired lease is swept first; a kept answer is settled first (`done`).
    */
-  reserve(reservation: Reservation, tokens: TokenCharge, now: Date): Promise<ReserveOutcome>;
+  reserve(
+    reservation: Reservation,
+    runCostLimitUsd: number,
+    tokens: TokenCharge,
+    now: Date,
+  ): Promise<ReserveOutcome>;
   /**
-   * Settles an answered attempt: reservation → settled, actual cost to the month's spend, the ledger
-   * entry, the attempt record, the run's cost and model, and (with `clearBreakerOf`) the model's
-   * breaker failures — `settled`. When a sweep released the hold while the provider was answering
-   * (another invocation of the task took over), the answer is still charged — money, ledger entry and
-   * run cost, but not the attempt record, which belongs to the invocation that took over — `late`.
-   * `already` when this answer was charged before. When the store cannot write it (throttling, an
-   * outage), it keeps the answer on the reservation for `releaseHeld` and throws.
+   * Captures an answered attempt: hold → settled, actual cost to spend, the ledger entry, the attempt
+   * record, the run's cost and the trace span, in one transaction. When the store fails transiently,
+   * keeps the answer on the hold and throws the retryable `Rein.SettlePending` error.
    */
-  settle(settlement: Settlement, now: Date): Promise<'settled' | 'late' | 'already'>;
+  settle(settlement: Settlement, now: Date): Promise<void>;
+  /** Ends the owner's hold of an attempt without an answer (see Release), with its trace span. */
+  release(release: Release, now: Date): Promise<void>;
   /**
-   * Releases its owner's reservation the provider billed nothing for; with `failedModel`, counts one
-   * failure on that model's circuit breaker in the same transaction. Idempotent. Returns false when
-   * a sweep had released the hold: another invocation took the task over, and this one must stop.
+   * Ends the tenant's holds whose lease expired (their owners are dead): held ones are released,
+   * kept answers settled. Returns the attempt keys it ended.
    */
-  release(reservation: Reservation, failedModel: string | null, now: Date): Promise<boolean>;
-  /**
-   * Ends every reservation of the run that an invocation left behind (a crash, a Lambda timeout, a
-   * store outage): a held one is released (no answer is known), one marked answered is settled with
-   * its recorded usage and time. One that cannot be ended now is reported in `failed` and left as is.
-   */
-  releaseHeld(tenantId: string, runId: string, now: Date): Promise<SweepResult>;
-}
-
-/** The attempt keys a sweep of a run's reservations released, settled, or could not end. */
-export interface SweepResult {
-  released: string[];
-  settled: string[];
-  failed: string[];
+  sweepExpired(tenantId: string, now: Date): Promise<string[]>;
 }
 
 /**
@@ -275,9 +315,59 @@ export interface RateLimiter {
  * the same store as the ledger, not in a Lambda's memory.
  */
 export interface CircuitBreaker {
-  /**
-   * Whether the model's circuit is open, and its consecutive failures. Failures are counted and
-   * cleared by `GatewayStore.release` and `settle`, inside the attempt's own transactions.
-   */
+  /** Whether the model's circuit is open, and its consecutive failures. */
   check(model: string, now: Date): Promise<{ open: boolean; failures: number }>;
+  /** One more failure (an outage, a timeout). Best effort: never part of a money transaction. */
+  recordFailure(model: string, now: Date): Promise<void>;
+  /** A success after failures clears them. Best effort. */
+  clearFailures(model: string): Promise<void>;
+}
+
+/**
+ * The execution side of a draft's actions. Every write is conditional on the action's status (see
+ * `ACTION_TRANSITIONS`), so whatever retries happen an approved action is sent by one invocation at a time
+ * and finished once.
+ */
+export interface ActionStore {
+  /**
+   * `approved → executing` (or takes over an `executing` action whose lease expired) with a lease
+   * until `leaseUntil`. Returns the claimed action, or null when it is not claimable (already
+   * executed or failed, being sent by another invocation, rejected, not approved).
+   */
+  claimAction(
+    tenantId: string,
+    draftId: string,
+    actionId: string,
+    leaseUntil: Date,
+    now: Date,
+  ): Promise<ActionRecord | null>;
+  /** `executing → executed | failed`, only while this claim's lease is the current one. Returns false when it was not. */
+  finishAction(
+    tenantId: string,
+    draftId: string,
+    actionId: string,
+    claim: { leaseUntil: string },
+    outcome: { status: 'executed' | 'failed'; execution: ActionExecution },
+  ): Promise<boolean>;
+}
+
+/** A tenant's action targets (where approved actions are sent). The signing secret is not here. */
+export interface ActionTargetStore {
+  /** Creates or replaces the target's settings; `created` says whether it did not exist before. */
+  putTarget(target: ActionTarget): Promise<{ created: boolean; target: ActionTarget }>;
+  getTarget(tenantId: string, targetId: string): Promise<ActionTarget | null>;
+}
+
+/**
+ * The signing secrets of action targets: Secrets Manager in AWS. Only the execution step reads
+ * them; the API writes a new one once and shows it to the admin in that one answer.
+ */
+export interface SigningSecretStore {
+  putSigningSecret(tenantId: string, targetId: string, secret: string): Promise<void>;
+  getSigningSecret(tenantId: string, targetId: string): Promise<string | null>;
+}
+
+/** Sends one request out of Rein under the outbound policy (`shared/outbound/http.ts`). */
+export interface OutboundSender {
+  send(request: OutboundRequest): Promise<OutboundResponse>;
 }

@@ -6,6 +6,7 @@ import { getWorkflow } from '../workflows/registry.ts';
 import type { SourceSpec } from '../workflows/definition.ts';
 import type { RunStore } from '../ports/index.ts';
 import type { Deps } from './deps.ts';
+import { estimateInputTokens } from './prompt.ts';
 import { recordSpan, sha256 } from './tracing.ts';
 
 /** Copies only allow-listed scalar fields, truncating long strings. Everything else is dropped. */
@@ -42,13 +43,20 @@ export async function fetchContext(
     runs: Pick<RunStore, 'getRun' | 'getContext' | 'saveContext'>;
   },
   task: { tenantId: string; runId: string },
-): Promise<{ items: number; dataGaps: number }> {
+): Promise<FetchContextResult> {
   const run = await deps.runs.getRun(task.tenantId, task.runId);
   if (!run) throw new NotFoundError('Run');
-  const existing = await deps.runs.getContext(task.tenantId, task.runId);
-  if (existing) return { items: existing.items.length, dataGaps: existing.dataGaps.length };
-
   const workflow = getWorkflow(run.workflowId);
+  const summary = (context: ContextObject): FetchContextResult => ({
+    items: context.items.length,
+    dataGaps: context.dataGaps.length,
+    // Carried to CallModel, so its reservation needs no read before it (see model-call.ts).
+    workflowId: workflow.id,
+    inputTokens: estimateInputTokens(workflow, context, null),
+  });
+  const existing = await deps.runs.getContext(task.tenantId, task.runId);
+  if (existing) return summary(existing);
+
   const input = workflow.inputSchema.parse(run.input);
   const fetchedAt = deps.clock.now().toISOString();
 
@@ -121,5 +129,14 @@ export async function fetchContext(
     );
   }
   await deps.runs.saveContext(run.tenantId, run.runId, context);
-  return { items: context.items.length, dataGaps: context.dataGaps.length };
+  return summary(context);
+}
+
+/** FetchContext's task result (`$.context` in the state machine). */
+export interface FetchContextResult {
+  items: number;
+  dataGaps: number;
+  workflowId: string;
+  /** The first model attempt's input-token estimate (estimateInputTokens). */
+  inputTokens: number;
 }

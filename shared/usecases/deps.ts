@@ -1,6 +1,11 @@
 import type { SourceId } from '../domain/context.ts';
+import type { OutboundPolicy } from '../outbound/address-policy.ts';
 import type {
   AccountDirectory,
+  ActionStore,
+  ActionTargetStore,
+  OutboundSender,
+  SigningSecretStore,
   CircuitBreaker,
   RateLimiter,
   Clock,
@@ -23,6 +28,10 @@ export interface RuntimeSettings {
   rateLimits: { requestsPerMinute: number; tokensPerMinute: number };
   /** An environment's cap on the per-attempt model timeout, ms (null: the workflow's own). */
   attemptTimeoutCapMs: number | null;
+  /** How long a draft waits for review, s: StoreDraft stores the absolute `expiresAt` (null: none). */
+  reviewTimeoutSeconds: number | null;
+  /** What Rein may send requests to (action targets are checked against it when configured). */
+  outboundPolicy: OutboundPolicy;
 }
 
 /** Every port a use case may need. Each use case declares the subset it uses with `Pick`. */
@@ -40,6 +49,13 @@ export interface Deps {
   gateway: GatewayStore;
   rateLimiter: RateLimiter;
   breaker: CircuitBreaker;
+  /** Execution-status writes of approved actions. */
+  actions: ActionStore;
+  /** Tenants' action targets (settings only; the signing secret is in `signingSecrets`). */
+  actionTargets: ActionTargetStore;
+  signingSecrets: SigningSecretStore;
+  /** The one outbound HTTP path, bound to the environment's outbound policy. */
+  outbound: OutboundSender;
   settings: RuntimeSettings;
   /** Waits between provider retries; tests pass a fake that records the delays. */
   sleep(ms: number): Promise<void>;

@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { NotFoundError, ValidationError } from '../domain/errors.ts';
-import { requireRole, ROUTE_ROLES } from '../domain/permissions.ts';
 import { hasAnyRole, type Principal } from '../domain/principal.ts';
-import { roundUsd } from '../domain/pricing.ts';
+import { PRICE_TABLE, PRICE_TABLE_VERSION, priceFor, roundUsd } from '../domain/pricing.ts';
 import type { Budget, LedgerEntry } from '../ports/index.ts';
 import type { Deps } from './deps.ts';
 
@@ -12,23 +11,77 @@ const TENANT = /^[a-z0-9][a-z0-9-]{0,62}$/;
 /** The longest range one report may cover: one Query per day. */
 export const MAX_REPORT_DAYS = 93;
 
+/** The ledger's query string. `from`/`to` (or `month`) default to the current month. */
 export const LedgerQuerySchema = z
   .object({
-    from: day,
-    to: day,
+    from: day.optional().meta({
+      description: 'First day (UTC), inclusive. Default: the month’s first day.',
+      examples: ['2026-11-01'],
+    }),
+    to: day.optional().meta({
+      description: 'Last day (UTC), inclusive. Default: the month’s last day.',
+      examples: ['2026-11-30'],
+    }),
+    month: z
+      .string()
+      .regex(MONTH, 'must be YYYY-MM')
+      .optional()
+      .meta({ description: 'A calendar month instead of from/to.', examples: ['2026-11'] }),
     groupBy: z.enum(['tenant', 'workflow', 'model', 'day']).default('tenant'),
     tenantId: z.string().regex(TENANT).optional(),
+    format: z
+      .enum(['json', 'csv'])
+      .optional()
+      .meta({ description: 'Answer as CSV (`csv`) or JSON; overrides `Accept`.' }),
   })
   .strict()
-  .refine((q) => q.from <= q.to, { message: 'from must not be after to', path: ['from'] })
-  .refine((q) => (Date.parse(q.to) - Date.parse(q.from)) / 86_400_000 < MAX_REPORT_DAYS, {
-    message: `the range may cover at most ${MAX_REPORT_DAYS} days`,
-    path: ['to'],
-  });
+  .refine((q) => q.month === undefined || (q.from === undefined && q.to === undefined), {
+    message: 'give either month or from/to',
+    path: ['month'],
+  })
+  .refine((q) => q.from === undefined || q.to === undefined || q.from <= q.to, {
+    message: 'from must not be after to',
+    path: ['from'],
+  })
+  .refine(
+    (q) =>
+      q.from === undefined ||
+      q.to === undefined ||
+      (Date.parse(q.to) - Date.parse(q.from)) / 86_400_000 < MAX_REPORT_DAYS,
+    { message: `the range may cover at most ${MAX_REPORT_DAYS} days`, path: ['to'] },
+  );
+
+/** The month `YYYY-MM` as its first and last day. */
+export function monthRange(month: string): { from: string; to: string } {
+  const [year, monthNumber] = month.split('-').map(Number);
+  const last = new Date(Date.UTC(year ?? 1970, monthNumber ?? 1, 0)).getUTCDate();
+  return { from: `${month}-01`, to: `${month}-${String(last).padStart(2, '0')}` };
+}
+
+/** Resolves the report period: `month`, else `from`/`to`, each defaulting to the current month. */
+export function reportPeriod(
+  query: { from?: string | undefined; to?: string | undefined; month?: string | undefined },
+  now: Date,
+): { from: string; to: string } {
+  const current = monthRange(query.month ?? now.toISOString().slice(0, 7));
+  const from = query.from ?? (query.to === undefined ? current.from : `${query.to.slice(0, 7)}-01`);
+  const to = query.to ?? (query.from === undefined ? current.to : monthRange(from.slice(0, 7)).to);
+  if (from > to)
+    throw new ValidationError('The query string is invalid.', [
+      { path: 'from', message: 'from must not be after to' },
+    ]);
+  return { from, to };
+}
 
 export const LedgerRowSchema = z.object({
   key: z.string(),
+  /** Everything charged: reported usage at the price table, plus estimated charges. */
   costUsd: z.number(),
+  /**
+   * The part of `costUsd` charged at the reservation because the provider reported no usage (a
+   * timeout, a reset connection): it may have billed the attempt, or not.
+   */
+  estimatedUsd: z.number(),
   attempts: z.number().int(),
   runs: z.number().int(),
   inputTokens: z.number().int(),
@@ -44,13 +97,15 @@ export const LedgerReportSchema = z.object({
   tenantId: z.string().nullable(),
   currency: z.literal('USD'),
   totalUsd: z.number(),
+  /** The part of `totalUsd` that is estimated (see LedgerRow.estimatedUsd). */
+  estimatedUsd: z.number(),
   rows: z.array(LedgerRowSchema),
 });
 export type LedgerReport = z.infer<typeof LedgerReportSchema>;
 
 export const PutBudgetBodySchema = z
   .object({
-    monthlyBudgetUsd: z.number().nonnegative().max(1_000_000),
+    limitUsd: z.number().nonnegative().max(1_000_000),
     month: z.string().regex(MONTH, 'must be YYYY-MM').optional(),
   })
   .strict();
@@ -72,6 +127,7 @@ export function groupEntries(
     const row = rows.get(key) ?? {
       key,
       costUsd: 0,
+      estimatedUsd: 0,
       attempts: 0,
       runs: 0,
       inputTokens: 0,
@@ -80,6 +136,7 @@ export function groupEntries(
       runIds: new Set<string>(),
     };
     row.costUsd = roundUsd(row.costUsd + entry.costUsd);
+    if (entry.estimated) row.estimatedUsd = roundUsd(row.estimatedUsd + entry.costUsd);
     row.attempts += 1;
     row.runIds.add(entry.runId);
     row.runs = row.runIds.size;
@@ -93,7 +150,7 @@ export function groupEntries(
     .sort((a, b) => (a.key < b.key ? -1 : 1));
 }
 
-/** CSV for spreadsheets: a header row, one row per group, values quoted when needed. */
+/** CSV for spreadsheets: a header row, one row per group with its currency and period, values quoted when needed. */
 export function toCsv(report: LedgerReport): string {
   const quote = (value: string | number): string => {
     const text = String(value);
@@ -102,18 +159,34 @@ export function toCsv(report: LedgerReport): string {
     return /[",\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
   };
   const lines = [
-    [report.groupBy, 'cost_usd', 'attempts', 'runs', 'input_tokens', 'cached_input_tokens', 'output_tokens'],
+    [
+      report.groupBy,
+      'currency',
+      'period_from',
+      'period_to',
+      'cost',
+      'attempts',
+      'runs',
+      'input_tokens',
+      'cached_input_tokens',
+      'output_tokens',
+      'estimated_cost',
+    ],
   ];
   for (const row of report.rows) {
     lines.push(
       [
         row.key,
+        report.currency,
+        report.from,
+        report.to,
         row.costUsd.toFixed(6),
         row.attempts,
         row.runs,
         row.inputTokens,
         row.cachedInputTokens,
         row.outputTokens,
+        row.estimatedUsd.toFixed(6),
       ].map(String),
     );
   }
@@ -125,11 +198,10 @@ export function toCsv(report: LedgerReport): string {
  * their own tenant. Entries carry no draft content, so finance never sees any.
  */
 export async function getLedgerReport(
-  deps: Pick<Deps, 'ledger'>,
+  deps: Pick<Deps, 'ledger' | 'clock'>,
   principal: Principal,
-  query: Record<string, string | undefined>,
+  query: unknown,
 ): Promise<LedgerReport> {
-  requireRole(principal, ROUTE_ROLES.getLedger);
   const parsed = LedgerQuerySchema.safeParse(query);
   if (!parsed.success) throw new ValidationError('The query string is invalid.', issues(parsed.error));
   const platform = hasAnyRole(principal, ['finance', 'operator']);
@@ -137,19 +209,21 @@ export async function getLedgerReport(
   if (!platform && parsed.data.tenantId !== undefined && parsed.data.tenantId !== principal.tenantId) {
     throw new NotFoundError('Tenant');
   }
+  const { from, to } = reportPeriod(parsed.data, deps.clock.now());
   const entries = await deps.ledger.listEntries({
-    fromDay: parsed.data.from,
-    toDay: parsed.data.to,
+    fromDay: from,
+    toDay: to,
     ...(tenantId ? { tenantId } : {}),
   });
   const rows = groupEntries(entries, parsed.data.groupBy);
   return {
-    from: parsed.data.from,
-    to: parsed.data.to,
+    from,
+    to,
     groupBy: parsed.data.groupBy,
     tenantId: tenantId ?? null,
     currency: 'USD',
     totalUsd: roundUsd(rows.reduce((sum, row) => sum + row.costUsd, 0)),
+    estimatedUsd: roundUsd(rows.reduce((sum, row) => sum + row.estimatedUsd, 0)),
     rows,
   };
 }
@@ -166,11 +240,13 @@ export async function getBudget(
   deps: Pick<Deps, 'ledger' | 'clock'>,
   principal: Principal,
   tenantId: string | undefined,
-  query: Record<string, string | undefined>,
+  query: unknown,
 ): Promise<Budget> {
-  requireRole(principal, ROUTE_ROLES.getBudget);
   const tenant = budgetTenant(principal, tenantId);
-  const month = query['month'] ?? deps.clock.now().toISOString().slice(0, 7);
+  const month =
+    (typeof query === 'object' && query !== null && 'month' in query && typeof query.month === 'string'
+      ? query.month
+      : undefined) ?? deps.clock.now().toISOString().slice(0, 7);
   if (!MONTH.test(month)) throw new ValidationError('month must be YYYY-MM.');
   return deps.ledger.getBudget(tenant, month);
 }
@@ -182,7 +258,6 @@ export async function putBudget(
   tenantId: string | undefined,
   body: unknown,
 ): Promise<Budget> {
-  requireRole(principal, ROUTE_ROLES.putBudget);
   const tenant = budgetTenant(principal, tenantId);
   const parsed = PutBudgetBodySchema.safeParse(body ?? {});
   if (!parsed.success) throw new ValidationError('The request body is invalid.', issues(parsed.error));
@@ -190,7 +265,35 @@ export async function putBudget(
   return deps.ledger.setBudget(
     tenant,
     parsed.data.month ?? now.toISOString().slice(0, 7),
-    parsed.data.monthlyBudgetUsd,
+    parsed.data.limitUsd,
     now,
   );
+}
+
+export const PriceListSchema = z.object({
+  version: z.string(),
+  currency: z.literal('USD'),
+  unit: z.literal('per million tokens'),
+  prices: z.array(
+    z.object({
+      model: z.string(),
+      effectiveFrom: z.string(),
+      inputPerMTok: z.number(),
+      cachedInputPerMTok: z.number(),
+      outputPerMTok: z.number(),
+    }),
+  ),
+});
+export type PriceList = z.infer<typeof PriceListSchema>;
+
+/** `GET /v1/prices`: the price of every model in force now, and the table's version. */
+export function getPrices(deps: Pick<Deps, 'clock'>): PriceList {
+  const now = deps.clock.now();
+  const models = [...new Set(PRICE_TABLE.map((row) => row.model))].sort();
+  return {
+    version: PRICE_TABLE_VERSION,
+    currency: 'USD',
+    unit: 'per million tokens',
+    prices: models.map((model) => ({ ...priceFor(model, now) })),
+  };
 }

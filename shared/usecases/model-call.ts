@@ -1,4 +1,11 @@
-import { BudgetExceededError, NotFoundError, WorkflowStepError } from '../domain/errors.ts';
+import {
+  BudgetExceededError,
+  LEASE_HELD_ERROR,
+  NotFoundError,
+  RetryableStepError,
+  WorkflowStepError,
+} from '../domain/errors.ts';
+import { LEASE_MARGIN_MS } from '../domain/hold.ts';
 import { newId } from '../domain/ids.ts';
 import {
   ModelError,
@@ -11,22 +18,28 @@ import {
 } from '../domain/model.ts';
 import {
   costOf,
-  estimateTokens,
   maxCostOf,
   priceFor,
   PRICE_TABLE_VERSION,
   UnknownModelPriceError,
 } from '../domain/pricing.ts';
-import type { AttemptRecord, Reservation } from '../ports/index.ts';
+import type { ContextObject } from '../domain/context.ts';
+import type { SpanAttributes } from '../domain/trace.ts';
+import type { AttemptRecord, LedgerEntryTags, Reservation } from '../ports/index.ts';
 import { livePrompt } from '../workflows/definition.ts';
 import { getWorkflow } from '../workflows/registry.ts';
 import type { Deps } from './deps.ts';
-import { buildModelInput } from './prompt.ts';
-import { recordSpan, sweptAttributes } from './tracing.ts';
+import { buildModelInput, estimateInputTokens } from './prompt.ts';
+import { buildSpan } from './tracing.ts';
 
 /** Longest provider `Retry-After` the gateway waits for; beyond it, it falls back at once. */
 export const MAX_RETRY_AFTER_MS = 10_000;
 const BASE_BACKOFF_MS = 250;
+/** A lease ending sooner than this is waited for in-process; a longer one fails with Rein.LeaseHeld. */
+const SHORT_LEASE_WAIT_MS = 2_000;
+/** How often a run blocked only by other runs' in-flight holds looks again (jittered, capped). */
+const HELD_BY_OTHERS_WAIT_MS = 200;
+const HELD_BY_OTHERS_WAIT_CAP_MS = 2_000;
 const MAX_BACKOFF_MS = 4_000;
 
 /** Exponential backoff with full jitter. */
@@ -37,58 +50,77 @@ export function backoffMs(tryNumber: number, random: () => number = Math.random)
 
 /**
  * Layer 3, the model gateway. It owns every provider retry on this call path (the SDK's
- * `maxRetries` is 0 and Step Functions retries only Lambda service errors):
+ * `maxRetries` is 0 and Step Functions retries only Lambda service errors and the two retryable
+ * gateway errors, Rein.LeaseHeld and Rein.SettlePending):
  * - 429 honours Retry-After up to MAX_RETRY_AFTER_MS, beyond it falls back to the next model;
  * - timeouts, 5xx and connection errors back off exponentially with jitter;
  * - quota and request-rejected errors are not retried;
  * - a model whose circuit is open (shared state, see DynamoCircuitBreaker) is skipped for its cool-down.
  *
- * Money and writes, per provider call (each step one GatewayStore transaction, plus the trace span):
- * 1. reserve: the tenant's tokens-per-minute window and the attempt's maximum cost, together;
- * 2. settle: the answered attempt, its actual cost, its ledger entry and the run's cost, together; or
- *    release: the reservation of an attempt that got no answer, with its breaker failure.
- * Rein charges the usage the provider reports. An attempt that ends without an answer (an error
- * status, a timeout, a reset connection) reports none and is released; a provider that still bills
- * a request cut off by the timeout is not charged here for it.
+ * Money (the protocol is in `domain/hold.ts`): per provider call, one round trip before it — the
+ * reservation transaction, sent together with the reads of the run, the context and the breaker,
+ * none of which it depends on, since the task carries the workflow and the input estimate — and
+ * one after it, the settle (or release) transaction, which also writes the attempt's trace span.
+ * Breaker writes go alongside, best effort. A repair attempt reads its context and the previous
+ * attempt's validation errors first (its input estimate depends on them): one more round trip.
+ *
+ * `leaseMs` is how long this invocation may live (the Lambda's remaining time); the hold's lease
+ * ends that long from now plus LEASE_MARGIN_MS.
  */
 export async function callModel(
-  deps: Pick<Deps, 'clock' | 'runs' | 'traces' | 'model' | 'gateway' | 'settings' | 'sleep' | 'breaker'>,
-  task: { tenantId: string; runId: string; attempt: number },
+  deps: Pick<Deps, 'clock' | 'runs' | 'model' | 'gateway' | 'settings' | 'sleep' | 'breaker'>,
+  task: { tenantId: string; runId: string; attempt: number; workflowId?: string; inputTokens?: number },
+  invocation: { leaseMs?: number } = {},
 ): Promise<{ attempt: number; model: string }> {
-  const run = await deps.runs.getRun(task.tenantId, task.runId);
-  if (!run) throw new NotFoundError('Run');
-  // A retried Lambda whose provider call was answered and settled reuses the stored attempt: the
-  // attempt record is written in the settle transaction, so it exists only if the cost was charged.
-  const done = await deps.runs.getAttempt(task.tenantId, task.runId, task.attempt);
-  if (done) return { attempt: task.attempt, model: done.model };
-  // An earlier invocation of this run that died between reserve and settle (a crash, a Lambda
-  // timeout) left its reservation held: release it (or, if it recorded an answer it could not
-  // settle, settle it) before reserving again.
-  const swept = await deps.gateway.releaseHeld(task.tenantId, task.runId, deps.clock.now());
-  const strandedAttributes = sweptAttributes(swept);
-  if (swept.failed.length > 0) {
-    // An answer that could not be charged yet must not be asked for again, and a hold must not be
-    // left behind: fail the step, and MarkFailed sweeps again (with retries).
-    throw new WorkflowStepError('internal_error', 'Earlier reservations of this run could not be ended.');
+  const started = deps.clock.now();
+  // Expired leases of the tenant (invocations that died holding budget) end here, off the critical
+  // path: the sweep runs alongside this call and is awaited only at its end.
+  const sweep = deps.gateway.sweepExpired(task.tenantId, started).catch(() => []);
+  try {
+    return await gatewayCall(deps, task, invocation, started);
+  } finally {
+    await sweep;
   }
-  let spentThisRun = run.costUsd;
-  if (swept.settled.length > 0) {
-    const recovered = await deps.runs.getAttempt(task.tenantId, task.runId, task.attempt);
-    if (recovered) return { attempt: task.attempt, model: recovered.model };
-    // The sweep charged kept answers to the run: the run cost limit counts them.
-    spentThisRun = (await deps.runs.getRun(task.tenantId, task.runId))?.costUsd ?? spentThisRun;
-  }
-  // Identifies this invocation's reservations, so a retried invocation running alongside a slow
-  // first one (Step Functions retries Lambda service errors) never settles or releases the other's.
-  const owner = newId('inv');
+}
 
-  const context = await deps.runs.getContext(task.tenantId, task.runId);
-  if (!context) throw new WorkflowStepError('context_unavailable', 'The run has no context.');
-  const workflow = getWorkflow(run.workflowId);
+async function gatewayCall(
+  deps: Pick<Deps, 'clock' | 'runs' | 'model' | 'gateway' | 'settings' | 'sleep' | 'breaker'>,
+  task: { tenantId: string; runId: string; attempt: number; workflowId?: string; inputTokens?: number },
+  invocation: { leaseMs?: number },
+  started: Date,
+): Promise<{ attempt: number; model: string }> {
+  // The first attempt carries what its reservation needs; the run and its context are read alongside.
+  const carried =
+    task.attempt === 1 && task.workflowId !== undefined && task.inputTokens !== undefined
+      ? { workflowId: task.workflowId, inputTokens: task.inputTokens }
+      : null;
+  const runRead = deps.runs.getRun(task.tenantId, task.runId);
+  let contextRead: Promise<ContextObject | null>;
+  let workflowId: string;
+  let inputTokens: number;
+  let repairErrors: string[] | null = null;
+  if (carried) {
+    contextRead = deps.runs.getContext(task.tenantId, task.runId);
+    ({ workflowId, inputTokens } = carried);
+  } else {
+    const [run, context, previous] = await Promise.all([
+      runRead,
+      deps.runs.getContext(task.tenantId, task.runId),
+      task.attempt > 1 ? deps.runs.getAttempt(task.tenantId, task.runId, task.attempt - 1) : null,
+    ]);
+    if (!run) throw new NotFoundError('Run');
+    if (!context) throw new WorkflowStepError('context_unavailable', 'The run has no context.');
+    contextRead = Promise.resolve(context);
+    workflowId = run.workflowId;
+    repairErrors = previous?.validationErrors ?? null;
+    inputTokens = estimateInputTokens(getWorkflow(workflowId), context, repairErrors);
+  }
+  // Not awaited yet: a rejected read must not go unhandled while the reservation is on its way.
+  runRead.catch(() => undefined);
+  contextRead.catch(() => undefined);
+
+  const workflow = getWorkflow(workflowId);
   const prompt = livePrompt(workflow.prompts);
-  const previous =
-    task.attempt > 1 ? await deps.runs.getAttempt(task.tenantId, task.runId, task.attempt - 1) : null;
-  const input = buildModelInput(context, previous?.validationErrors ?? null);
   const policy = workflow.modelPolicy;
   const models = policy.models.filter((model) => deps.settings.modelAllowList.includes(model));
   if (models.length === 0) {
@@ -97,17 +129,90 @@ export async function callModel(
       'No model of the workflow policy is allowed in this environment.',
     );
   }
+  const owner = newId('inv');
+  const leaseUntil =
+    started.getTime() +
+    (invocation.leaseMs ?? policy.totalDeadlineMs + policy.attemptTimeoutMs) +
+    LEASE_MARGIN_MS;
+  const deadline = started.getTime() + policy.totalDeadlineMs;
+  const tokens = {
+    key: `${task.tenantId}#tpm`,
+    tokens: inputTokens + policy.maxOutputTokens,
+    limitPerMinute: deps.settings.rateLimits.tokensPerMinute,
+  };
+  if (tokens.tokens > tokens.limitPerMinute) {
+    throw new WorkflowStepError(
+      'rate_limited',
+      "This model attempt needs more tokens than the tenant's tokens-per-minute limit.",
+    );
+  }
 
-  const deadline = deps.clock.now().getTime() + policy.totalDeadlineMs;
-  let lastError: unknown = null;
-
-  for (const model of models) {
-    const breaker = await deps.breaker.check(model, deps.clock.now());
-    if (breaker.open) {
-      lastError = new ModelUnavailableError(`The circuit for ${model} is open.`, null);
-      continue;
+  /** Takes the attempt's hold for this try, waiting while only time stands in the way. */
+  const hold = async (
+    model: string,
+    tryNumber: number,
+    amountUsd: number,
+  ): Promise<{ reservation: Reservation } | { done: { model: string } }> => {
+    for (let waits = 1; ; waits += 1) {
+      const now = deps.clock.now();
+      const reservation: Reservation = {
+        tenantId: task.tenantId,
+        runId: task.runId,
+        attempt: task.attempt,
+        attemptKey: `${task.attempt}.${model}.${tryNumber}`,
+        model,
+        amountUsd,
+        month: now.toISOString().slice(0, 7),
+        owner,
+        leaseUntil,
+      };
+      let outcome;
+      try {
+        outcome = await deps.gateway.reserve(reservation, workflow.costLimitUsdPerRun, tokens, now);
+      } catch (error) {
+        if (error instanceof BudgetExceededError) {
+          throw new WorkflowStepError('budget_exceeded', error.message, error);
+        }
+        throw error;
+      }
+      if (outcome.reserved) return { reservation };
+      if ('done' in outcome) return { done: outcome.done };
+      let wait: number;
+      if ('leaseUntil' in outcome) {
+        // Another invocation of this very attempt is alive: never take its hold over.
+        wait = outcome.leaseUntil - now.getTime() + 1;
+        if (wait > SHORT_LEASE_WAIT_MS || now.getTime() + wait >= deadline) {
+          throw new RetryableStepError(LEASE_HELD_ERROR, 'Another invocation holds this model attempt.');
+        }
+      } else if ('heldByOthers' in outcome) {
+        // Settled spend leaves room; other runs' in-flight holds will end soon.
+        wait = Math.floor(
+          (0.5 + Math.random() / 2) *
+            Math.min(HELD_BY_OTHERS_WAIT_CAP_MS, HELD_BY_OTHERS_WAIT_MS * 2 ** waits),
+        );
+        if (now.getTime() + wait >= deadline) {
+          throw new WorkflowStepError(
+            'budget_exceeded',
+            "Other runs' in-flight holds left no room in the tenant's budget before the deadline.",
+          );
+        }
+      } else {
+        wait = outcome.retryAfterMs;
+        if (now.getTime() + wait >= deadline) {
+          throw new WorkflowStepError(
+            'rate_limited',
+            "The tenant's token rate limit left no room before the deadline.",
+          );
+        }
+      }
+      await deps.sleep(wait);
     }
-    let breakerFailures = breaker.failures;
+  };
+
+  let lastError: unknown = null;
+  for (const model of models) {
+    let breakerFailures = 0;
+    let breakerChecked = false;
     for (let tryNumber = 1; tryNumber <= policy.triesPerModel; tryNumber += 1) {
       if (deadline - deps.clock.now().getTime() <= 0) break;
       let price;
@@ -120,66 +225,69 @@ export async function callModel(
         }
         throw error;
       }
-      const inputTokens = estimateTokens(prompt.instructions + input);
       const maxCost = maxCostOf(inputTokens, policy.maxOutputTokens, price);
-      if (spentThisRun + maxCost > workflow.costLimitUsdPerRun) {
-        throw new WorkflowStepError(
-          'budget_exceeded',
-          'The next model attempt would exceed the run cost limit.',
-        );
-      }
-      const tokens = {
-        key: `${run.tenantId}#tpm`,
-        tokens: inputTokens + policy.maxOutputTokens,
-        limitPerMinute: deps.settings.rateLimits.tokensPerMinute,
+      // The breaker is read alongside the first hold of each model (it rarely says open).
+      const [held, breaker, run, context] = await Promise.all([
+        hold(model, tryNumber, maxCost),
+        breakerChecked ? null : deps.breaker.check(model, deps.clock.now()),
+        runRead,
+        contextRead,
+      ]);
+      if ('done' in held) return { attempt: task.attempt, model: held.done.model };
+      const { reservation } = held;
+      if (!run) throw new NotFoundError('Run');
+      const tags: LedgerEntryTags = {
+        tenantId: run.tenantId,
+        workflowId: run.workflowId,
+        runId: run.runId,
+        userId: run.requestedBy,
+        model,
+        promptId: run.promptId,
+        promptVersion: run.promptVersion,
+        environment: deps.settings.environment,
       };
-      if (tokens.tokens > tokens.limitPerMinute) {
-        throw new WorkflowStepError(
-          'rate_limited',
-          "This model attempt needs more tokens than the tenant's tokens-per-minute limit.",
+      const start = deps.clock.now();
+      const baseAttributes: SpanAttributes = {
+        'gen_ai.operation.name': 'chat',
+        'gen_ai.provider.name': 'openai',
+        'gen_ai.request.model': model,
+        'gen_ai.request.max_tokens': policy.maxOutputTokens,
+        'gen_ai.prompt.id': prompt.id,
+        'gen_ai.prompt.version': prompt.version,
+        'gen_ai.prompt.hash': prompt.contentHash,
+        'rein.attempt': task.attempt,
+        'rein.try': tryNumber,
+      };
+      const releaseWithout = (errorType: string) =>
+        deps.gateway.release(
+          {
+            reservation,
+            estimatedCharge: null,
+            span: buildSpan(run.tenantId, run.runId, {
+              name: `chat ${model}`,
+              kind: 'model_attempt',
+              start,
+              end: deps.clock.now(),
+              status: 'error',
+              attributes: { ...baseAttributes, 'error.type': errorType, 'rein.cost_usd': 0 },
+            }),
+          },
+          deps.clock.now(),
         );
+      if (breaker) {
+        breakerChecked = true;
+        breakerFailures = breaker.failures;
+        if (breaker.open) {
+          await releaseWithout('circuit_open');
+          lastError = new ModelUnavailableError(`The circuit for ${model} is open.`, null);
+          break;
+        }
       }
-      // Tokens per minute per tenant: while the window is full, wait for the next one if the deadline allows.
-      let reservation: Reservation;
-      let start: Date;
-      for (;;) {
-        start = deps.clock.now();
-        reservation = {
-          tenantId: run.tenantId,
-          runId: run.runId,
-          attemptKey: `${task.attempt}.${model}.${tryNumber}`,
-          amountUsd: maxCost,
-          month: start.toISOString().slice(0, 7),
-          owner,
-        };
-        let outcome;
-        try {
-          outcome = await deps.gateway.reserve(reservation, tokens, start);
-        } catch (error) {
-          if (error instanceof BudgetExceededError) {
-            throw new WorkflowStepError(
-              'budget_exceeded',
-              "The tenant's monthly budget cannot cover this model attempt.",
-              error,
-            );
-          }
-          throw error;
-        }
-        if (outcome.reserved) break;
-        if ('taken' in outcome) {
-          throw new WorkflowStepError(
-            'internal_error',
-            'Another invocation of this model call holds the attempt; this one stops.',
-          );
-        }
-        if (deps.clock.now().getTime() + outcome.retryAfterMs >= deadline) {
-          throw new WorkflowStepError(
-            'rate_limited',
-            "The tenant's token rate limit left no room before the deadline.",
-          );
-        }
-        await deps.sleep(outcome.retryAfterMs);
+      if (!context) {
+        await releaseWithout('context_unavailable');
+        throw new WorkflowStepError('context_unavailable', 'The run has no context.');
       }
+      const input = buildModelInput(context, repairErrors);
       const remaining = deadline - deps.clock.now().getTime();
 
       let response: ModelResponse;
@@ -201,43 +309,36 @@ export async function callModel(
         const modelError = error instanceof ModelError ? error : null;
         // Outages and timeouts count against the model's circuit; the provider's verdicts on the request do not.
         const breakerFailure = error instanceof ModelUnavailableError || error instanceof ModelTimeoutError;
-        const stillMine = await deps.gateway.release(
-          reservation,
-          breakerFailure ? model : null,
-          deps.clock.now(),
-        );
+        // No usage came back, but the provider may have billed it: charge the hold, flagged estimated.
+        const estimated = modelError?.usageUnknown === true;
+        await Promise.all([
+          deps.gateway.release(
+            {
+              reservation,
+              estimatedCharge: estimated ? tags : null,
+              span: buildSpan(run.tenantId, run.runId, {
+                name: `chat ${model}`,
+                kind: 'model_attempt',
+                start,
+                end: deps.clock.now(),
+                status: 'error',
+                attributes: {
+                  ...baseAttributes,
+                  'gen_ai.response.id': modelError?.providerRequestId ?? null,
+                  'error.type': modelError?.code ?? 'unknown',
+                  'rein.cost_usd': estimated ? reservation.amountUsd : 0,
+                  'rein.cost_estimated': estimated,
+                },
+              }),
+            },
+            deps.clock.now(),
+          ),
+          breakerFailure
+            ? deps.breaker.recordFailure(model, deps.clock.now()).catch(() => undefined)
+            : undefined,
+        ]);
         if (breakerFailure) breakerFailures += 1;
-        await recordSpan(deps.traces, run.tenantId, run.runId, {
-          name: `chat ${model}`,
-          kind: 'model_attempt',
-          start,
-          end: deps.clock.now(),
-          status: 'error',
-          attributes: {
-            'gen_ai.operation.name': 'chat',
-            'gen_ai.provider.name': 'openai',
-            'gen_ai.request.model': model,
-            'gen_ai.request.max_tokens': policy.maxOutputTokens,
-            'gen_ai.prompt.id': prompt.id,
-            'gen_ai.prompt.version': prompt.version,
-            'gen_ai.prompt.hash': prompt.contentHash,
-            'gen_ai.response.id': modelError?.providerRequestId ?? null,
-            'error.type': modelError?.code ?? 'unknown',
-            'rein.attempt': task.attempt,
-            'rein.try': tryNumber,
-            'rein.cost_usd': 0,
-            ...strandedAttributes,
-          },
-        });
         lastError = error;
-        if (!stillMine) {
-          // A retried invocation swept this one's hold and took the task over: stop here.
-          throw new WorkflowStepError(
-            'internal_error',
-            'Another invocation took this model call over.',
-            error,
-          );
-        }
         if (!(error instanceof ModelError)) throw error;
         if (error instanceof ModelQuotaExceededError || error instanceof ModelRequestRejectedError) {
           throw new WorkflowStepError('model_unavailable', error.message, error);
@@ -265,50 +366,15 @@ export async function callModel(
         costUsd: cost,
         billing: { reservation, usage: response.usage, priceVersion: PRICE_TABLE_VERSION },
       };
-      const settled = await deps.gateway.settle(
-        {
-          attempt,
-          tags: {
-            tenantId: run.tenantId,
-            workflowId: run.workflowId,
-            runId: run.runId,
-            userId: run.requestedBy,
-            model,
-            promptId: run.promptId,
-            promptVersion: run.promptVersion,
-            environment: deps.settings.environment,
-          },
-          clearBreakerOf: breakerFailures > 0 ? model : null,
-        },
-        deps.clock.now(),
-      );
-      if (settled !== 'settled') {
-        // Charged already, or charged late because a retried invocation swept this one's hold and
-        // took the attempt over: only the stored attempt can tell the next step what was answered.
-        const stored = await deps.runs.getAttempt(run.tenantId, run.runId, task.attempt);
-        if (!stored) {
-          throw new WorkflowStepError(
-            'internal_error',
-            'The answered attempt could not be recorded: another invocation took it over.',
-          );
-        }
-        return { attempt: task.attempt, model: stored.model };
-      }
-      await recordSpan(deps.traces, run.tenantId, run.runId, {
+      const span = buildSpan(run.tenantId, run.runId, {
         name: `chat ${model}`,
         kind: 'model_attempt',
         start,
         end: deps.clock.now(),
         status: response.finishReason === 'completed' && response.refusal === null ? 'ok' : 'error',
         attributes: {
-          'gen_ai.operation.name': 'chat',
-          'gen_ai.provider.name': 'openai',
-          'gen_ai.request.model': model,
+          ...baseAttributes,
           'gen_ai.response.model': response.model,
-          'gen_ai.request.max_tokens': policy.maxOutputTokens,
-          'gen_ai.prompt.id': prompt.id,
-          'gen_ai.prompt.version': prompt.version,
-          'gen_ai.prompt.hash': prompt.contentHash,
           'gen_ai.usage.input_tokens': response.usage.inputTokens,
           'gen_ai.usage.cached_input_tokens': response.usage.cachedInputTokens,
           'gen_ai.usage.output_tokens': response.usage.outputTokens,
@@ -318,12 +384,14 @@ export async function callModel(
           'rein.latency_ms': response.latencyMs,
           'rein.cost_usd': cost,
           'rein.price_version': PRICE_TABLE_VERSION,
-          'rein.attempt': task.attempt,
-          'rein.try': tryNumber,
           'rein.refusal': response.refusal !== null,
-          ...strandedAttributes,
         },
       });
+      // One round trip: the settle transaction, with the breaker's clear (best effort) alongside.
+      await Promise.all([
+        deps.gateway.settle({ attempt, tags, span }, deps.clock.now()),
+        breakerFailures > 0 ? deps.breaker.clearFailures(model).catch(() => undefined) : undefined,
+      ]);
       return { attempt: task.attempt, model };
     }
   }

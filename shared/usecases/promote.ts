@@ -1,6 +1,5 @@
 import { ConflictError, NotFoundError } from '../domain/errors.ts';
 import type { ContextObject, EvidenceItem, SourceId } from '../domain/context.ts';
-import { requireRole, ROUTE_ROLES } from '../domain/permissions.ts';
 import type { Principal } from '../domain/principal.ts';
 import type { Draft } from '../domain/draft.ts';
 import type { Deps } from './deps.ts';
@@ -106,7 +105,6 @@ export async function promoteDraft(
   principal: Principal,
   draftId: string,
 ): Promise<{ workflowId: string; case: PromotedCase }> {
-  requireRole(principal, ROUTE_ROLES.promoteDraft);
   const draft = await deps.drafts.getDraft(principal.tenantId, draftId);
   if (!draft) throw new NotFoundError('Draft');
   if (draft.status !== 'approved' && draft.status !== 'rejected') {

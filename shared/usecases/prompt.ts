@@ -1,4 +1,6 @@
 import type { ContextObject } from '../domain/context.ts';
+import { estimateTokens } from '../domain/pricing.ts';
+import { livePrompt, type WorkflowDefinition } from '../workflows/definition.ts';
 
 /**
  * The user message for a model attempt: the scoped context as JSON between `<context>` lines, and on
@@ -22,4 +24,17 @@ export function buildModelInput(context: ContextObject, repairErrors: readonly s
     );
   }
   return parts.join('\n');
+}
+
+/**
+ * The input-token estimate a model attempt reserves for: the live prompt's instructions and the
+ * input. FetchContext computes it for the first attempt and passes it in the task input, so the
+ * model call can reserve without reading the context first.
+ */
+export function estimateInputTokens(
+  workflow: Pick<WorkflowDefinition<Record<string, unknown>, Record<string, unknown>>, 'prompts'>,
+  context: ContextObject,
+  repairErrors: readonly string[] | null,
+): number {
+  return estimateTokens(livePrompt(workflow.prompts).instructions + buildModelInput(context, repairErrors));
 }

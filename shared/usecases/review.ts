@@ -1,34 +1,54 @@
 import { z } from 'zod';
 import {
   ConflictError,
+  ForbiddenError,
   NotFoundError,
   PreconditionFailedError,
   PreconditionRequiredError,
-  RESERVATIONS_STRANDED_ERROR,
   RUN_FAILURE_CODES,
   ValidationError,
   type RunFailureCode,
 } from '../domain/errors.ts';
 import type { Draft, DraftStatus, Outcome } from '../domain/draft.ts';
-import { DraftStatusSchema } from '../domain/draft.ts';
+import { argsHashOf, type ActionRecord } from '../domain/actions.ts';
+import { DraftSchema, DraftStatusSchema } from '../domain/draft.ts';
+import { commaSeparated } from '../domain/query.ts';
 import { canonicalJson, normalizedEditDistance } from '../domain/edit-distance.ts';
-import { assertCanChangeDraft, assertCanSeeDraft, requireRole, ROUTE_ROLES } from '../domain/permissions.ts';
+import { assertCanChangeDraft, assertCanSeeDraft, requireRole } from '../domain/permissions.ts';
 import { hasAnyRole, type Principal } from '../domain/principal.ts';
 import { getWorkflow } from '../workflows/registry.ts';
 import { allTextSafe, safeText } from '../domain/text.ts';
-import type { SweepResult } from '../ports/index.ts';
+import { mergePatch } from '../domain/merge-patch.ts';
 import type { Deps } from './deps.ts';
-import { recordSpan, sweptAttributes } from './tracing.ts';
+import { recordSpan } from './tracing.ts';
 
 const OPEN_STATUSES: readonly DraftStatus[] = ['awaiting_review', 'escalated'];
 
 export const DecisionBodySchema = z
   .object({ reason: safeText(2000).pipe(z.string().trim().min(1)).optional() })
   .strict();
+/** One reviewer decision on one proposed action; `args` replaces the model's arguments (approve only). */
+export const ActionDecisionSchema = z
+  .object({
+    actionId: z.string().min(1).max(64),
+    decision: z.enum(['approve', 'reject']),
+    args: z.record(z.string(), z.unknown()).optional(),
+  })
+  .strict();
+export const ApproveBodySchema = z
+  .object({
+    reason: safeText(2000).pipe(z.string().trim().min(1)).optional(),
+    actions: z.array(ActionDecisionSchema).max(50).optional(),
+  })
+  .strict();
+export type ApproveBody = z.infer<typeof ApproveBodySchema>;
 export const EditDraftBodySchema = z.object({ content: z.record(z.string(), z.unknown()) }).strict();
 export const ListDraftsQuerySchema = z
   .object({
-    status: DraftStatusSchema.optional(),
+    status: commaSeparated(DraftStatusSchema)
+      .optional()
+      .meta({ description: 'One or several statuses, comma-separated: `awaiting_review,escalated`.' }),
+    accountId: z.string().max(128).optional(),
     limit: z.coerce.number().int().min(1).max(100).default(20),
     cursor: z.string().max(2000).optional(),
   })
@@ -69,41 +89,48 @@ export async function getDraft(
   principal: Principal,
   draftId: string,
 ): Promise<Draft> {
-  requireRole(principal, ROUTE_ROLES.getDraft);
   return loadVisibleDraft(deps, principal, draftId);
 }
 
+export type ListDraftsQuery = z.output<typeof ListDraftsQuerySchema>;
+
+/** A page of draft summaries, newest first: a CSM's own, or the tenant's for managers and admins. */
 export async function listDrafts(
   deps: Pick<Deps, 'drafts'>,
   principal: Principal,
-  query: Record<string, string | undefined>,
-): Promise<{ items: Draft[]; nextCursor: string | null }> {
-  requireRole(principal, ROUTE_ROLES.listDrafts);
-  const parsed = ListDraftsQuerySchema.safeParse(query);
-  if (!parsed.success) {
-    throw new ValidationError(
-      'The query string is invalid.',
-      parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })),
-    );
-  }
+  query: ListDraftsQuery,
+): Promise<{ items: DraftSummary[]; nextCursor: string | null }> {
   const ownOnly = !hasAnyRole(principal, ['manager', 'admin']);
-  return deps.drafts.listDrafts(principal.tenantId, {
-    limit: parsed.data.limit,
-    ...(parsed.data.status ? { status: parsed.data.status } : {}),
-    ...(parsed.data.cursor ? { cursor: parsed.data.cursor } : {}),
+  const page = await deps.drafts.listDrafts(principal.tenantId, {
+    limit: query.limit,
+    ...(query.status ? { statuses: query.status } : {}),
+    ...(query.accountId !== undefined ? { accountId: query.accountId } : {}),
+    ...(query.cursor ? { cursor: query.cursor } : {}),
     ...(ownOnly ? { ownerId: principal.sub } : {}),
   });
+  return { items: page.items.map(toDraftSummary), nextCursor: page.nextCursor };
+}
+
+/** What a review queue shows per draft: everything but the content, the original and the evidence. */
+export const DraftSummarySchema = DraftSchema.omit({ content: true, original: true, evidence: true });
+export type DraftSummary = z.infer<typeof DraftSummarySchema>;
+
+export function toDraftSummary(draft: Draft): DraftSummary {
+  const { content: _content, original: _original, evidence: _evidence, ...summary } = draft;
+  return summary;
 }
 
 function conflictFor(current: Draft | null, expectedVersion: number | undefined): never {
   if (!current) throw new NotFoundError('Draft');
   if (!OPEN_STATUSES.includes(current.status)) {
-    throw new ConflictError(`The draft is already ${current.status}.`, { status: current.status });
+    throw new ConflictError(`The draft is already ${current.status}.`, [
+      { path: 'status', message: `is ${current.status}` },
+    ]);
   }
   if (expectedVersion !== undefined && current.version !== expectedVersion) {
-    throw new PreconditionFailedError('The draft has changed since you read it.', {
-      version: current.version,
-    });
+    throw new PreconditionFailedError('The draft has changed since you read it.', [
+      { path: 'version', message: `the current version is ${current.version}` },
+    ]);
   }
   throw new ConflictError('The draft changed while the request was processed; read it again.');
 }
@@ -115,19 +142,21 @@ export async function editDraft(
   draftId: string,
   ifMatch: string | undefined,
   body: unknown,
+  options: { mergePatch?: boolean } = {},
 ): Promise<Draft> {
-  requireRole(principal, ROUTE_ROLES.editDraft);
   const expectedVersion = parseIfMatch(ifMatch);
   if (expectedVersion === undefined)
     throw new PreconditionRequiredError('PATCH requires an If-Match header.');
   const draft = await loadVisibleDraft(deps, principal, draftId);
   const workflow = getWorkflow(draft.workflowId);
   assertCanChangeDraft(principal, draft, workflow.approvalPolicy.escalatedApproverRoles);
-  const { content } = parseBody(EditDraftBodySchema, body);
+  const edit = parseBody(EditDraftBodySchema, body);
+  // RFC 7396: the patch is merged into the current content; `null` removes a field.
+  const content = options.mergePatch ? mergePatch(draft.content, edit.content) : edit.content;
   if (!allTextSafe(content)) {
     throw new ValidationError('The content must not contain control characters or model special tokens.');
   }
-  const parsed = workflow.outputSchema.strict().safeParse(content);
+  const parsed = workflow.contentSchema.strict().safeParse(content);
   if (!parsed.success) {
     throw new ValidationError(
       'The content does not match the workflow output schema.',
@@ -140,7 +169,11 @@ export async function editDraft(
   const context = await deps.runs.getContext(principal.tenantId, draft.runId);
   if (!context) throw new NotFoundError('Draft');
   const problems = workflow.validate(parsed.data, context);
-  if (problems.length > 0) throw new ValidationError('The content breaks the workflow rules.', problems);
+  if (problems.length > 0)
+    throw new ValidationError(
+      'The content breaks the workflow rules.',
+      problems.map((message) => ({ path: 'content', message })),
+    );
   if (!OPEN_STATUSES.includes(draft.status)) conflictFor(draft, expectedVersion);
   if (draft.version !== expectedVersion) conflictFor(draft, expectedVersion);
 
@@ -166,9 +199,10 @@ export async function decideDraft(
   ifMatch: string | undefined,
   body: unknown,
 ): Promise<Draft> {
-  requireRole(principal, ROUTE_ROLES.decideDraft);
   const expectedVersion = parseIfMatch(ifMatch);
-  const { reason } = parseBody(DecisionBodySchema, body);
+  const parsedBody: ApproveBody =
+    decision === 'approved' ? parseBody(ApproveBodySchema, body) : parseBody(DecisionBodySchema, body);
+  const { reason } = parsedBody;
   const draft = await loadVisibleDraft(deps, principal, draftId);
   const workflow = getWorkflow(draft.workflowId);
   assertCanChangeDraft(principal, draft, workflow.approvalPolicy.escalatedApproverRoles);
@@ -177,6 +211,10 @@ export async function decideDraft(
   if (expectedVersion !== undefined && draft.version !== expectedVersion) conflictFor(draft, expectedVersion);
 
   const now = deps.clock.now();
+  const actions =
+    decision === 'approved'
+      ? decideActions(draft, workflow, principal, parsedBody.actions, now)
+      : rejectAllActions(draft, principal, now);
   const outcome: Outcome = {
     decision,
     reviewer: principal.sub,
@@ -189,7 +227,7 @@ export async function decideDraft(
     principal.tenantId,
     draftId,
     { version: draft.version, statuses: [draft.status] },
-    { status: decision, outcome, updatedAt: now.toISOString() },
+    { status: decision, outcome, actions, updatedAt: now.toISOString() },
   );
   if (!result.ok) conflictFor(result.current, expectedVersion);
 
@@ -208,6 +246,137 @@ export async function decideDraft(
   return result.draft;
 }
 
+/**
+ * The draft's actions after an approval: every proposed action must be decided; edited arguments
+ * must match the action's strict schema; approving takes one of the action type's approver roles.
+ * Each decision records who, when and the hash of the exact arguments decided on.
+ */
+function decideActions(
+  draft: Draft,
+  workflow: ReturnType<typeof getWorkflow>,
+  principal: Principal,
+  decisions: ApproveBody['actions'],
+  now: Date,
+): ActionRecord[] {
+  const given = decisions ?? [];
+  const problems: { path: string; message: string }[] = [];
+  const byId = new Map<string, NonNullable<ApproveBody['actions']>[number]>();
+  given.forEach((entry, index) => {
+    if (byId.has(entry.actionId)) {
+      problems.push({ path: `actions.${index}.actionId`, message: `${entry.actionId} is decided twice` });
+    } else if (!draft.actions.some((action) => action.actionId === entry.actionId)) {
+      problems.push({
+        path: `actions.${index}.actionId`,
+        message: `${entry.actionId} is not an action of this draft`,
+      });
+    }
+    byId.set(entry.actionId, entry);
+  });
+  const undecided = draft.actions.filter((action) => !byId.has(action.actionId));
+  if (undecided.length > 0) {
+    problems.push(
+      ...undecided.map((action) => ({
+        path: 'actions',
+        message: `${action.actionId} (${action.type}) is not decided`,
+      })),
+    );
+  }
+  if (problems.length > 0) {
+    throw new ValidationError(
+      undecided.length > 0
+        ? `Every proposed action must be approved or rejected; undecided: ${undecided.map((a) => a.actionId).join(', ')}.`
+        : 'The action decisions are invalid.',
+      problems,
+    );
+  }
+  const forbidden: { path: string; message: string }[] = [];
+  const updated = draft.actions.map((action, index): ActionRecord => {
+    const entry = byId.get(action.actionId);
+    if (!entry) throw new Error('unreachable: every action is decided');
+    const spec = workflow.actions.find((candidate) => candidate.type === action.type);
+    if (entry.decision === 'reject') {
+      if (entry.args !== undefined) {
+        problems.push({ path: `actions.${index}.args`, message: 'args can only be given with approve' });
+      }
+      return {
+        ...action,
+        status: 'rejected',
+        decision: {
+          decision: 'reject',
+          by: principal.sub,
+          at: now.toISOString(),
+          argsHash: argsHashOf(action.args),
+        },
+      };
+    }
+    if (!spec) {
+      problems.push({
+        path: `actions.${index}`,
+        message: `${action.type} is no longer an action of this workflow`,
+      });
+      return action;
+    }
+    if (!hasAnyRole(principal, spec.approverRoles)) {
+      forbidden.push({
+        path: `actions.${index}`,
+        message: `${action.actionId} (${action.type}) can only be approved by: ${spec.approverRoles.join(', ')}`,
+      });
+    }
+    let args = action.args;
+    if (entry.args !== undefined) {
+      const parsed = spec.argsSchema.strict().safeParse(entry.args);
+      if (!parsed.success) {
+        problems.push(
+          ...parsed.error.issues.map((issue) => ({
+            path: ['actions', index, 'args', ...issue.path].join('.'),
+            message: issue.message,
+          })),
+        );
+      } else if (!allTextSafe(parsed.data)) {
+        problems.push({
+          path: `actions.${index}.args`,
+          message: 'must not contain control characters or model special tokens',
+        });
+      } else {
+        args = parsed.data;
+      }
+    }
+    return {
+      ...action,
+      args,
+      edited: canonicalJson(args) !== canonicalJson(action.proposedArgs),
+      status: 'approved',
+      decision: { decision: 'approve', by: principal.sub, at: now.toISOString(), argsHash: argsHashOf(args) },
+    };
+  });
+  if (problems.length > 0) throw new ValidationError('The action decisions are invalid.', problems);
+  if (forbidden.length > 0) {
+    throw new ForbiddenError(
+      `Your roles may not approve ${forbidden.length === 1 ? 'this action' : 'these actions'}: ${forbidden.map((f) => f.message).join('; ')}.`,
+      forbidden,
+    );
+  }
+  return updated;
+}
+
+/** Rejecting the draft rejects every action still proposed: none of them leaves Rein. */
+function rejectAllActions(draft: Draft, principal: Principal, now: Date): ActionRecord[] {
+  return draft.actions.map((action) =>
+    action.status === 'proposed'
+      ? {
+          ...action,
+          status: 'rejected',
+          decision: {
+            decision: 'reject',
+            by: principal.sub,
+            at: now.toISOString(),
+            argsHash: argsHashOf(action.args),
+          },
+        }
+      : action,
+  );
+}
+
 /** Escalate: hands the draft to managers and admins; the execution keeps waiting. */
 export async function escalateDraft(
   deps: Pick<Deps, 'clock' | 'drafts' | 'runs' | 'traces'>,
@@ -216,7 +385,6 @@ export async function escalateDraft(
   ifMatch: string | undefined,
   body: unknown,
 ): Promise<Draft> {
-  requireRole(principal, ROUTE_ROLES.decideDraft);
   const expectedVersion = parseIfMatch(ifMatch);
   const { reason } = parseBody(DecisionBodySchema, body);
   const draft = await loadVisibleDraft(deps, principal, draftId);
@@ -272,7 +440,7 @@ export async function awaitReview(
 }
 
 async function finishRun(
-  deps: Pick<Deps, 'clock' | 'drafts' | 'runs' | 'traces' | 'gateway'>,
+  deps: Pick<Deps, 'clock' | 'drafts' | 'runs' | 'traces'>,
   task: { tenantId: string; runId: string; draftId: string },
   draft: Draft,
 ): Promise<void> {
@@ -284,12 +452,6 @@ async function finishRun(
   await deps.drafts.deleteTaskToken(task.tenantId, task.draftId);
   await deps.runs.updateRun(task.tenantId, task.runId, { status }, deps.clock.now());
   const now = deps.clock.now();
-  // What a model-call invocation taken over by a retry may have left behind: the run holds no budget.
-  // The status is written already; a sweep that fails surfaces as Rein.reservations_stranded, which
-  // the state machine retries for these tasks.
-  const swept = await deps.gateway.releaseHeld(task.tenantId, task.runId, now).catch((): SweepResult => {
-    return { released: [], settled: [], failed: ['(sweep)'] };
-  });
   await recordSpan(deps.traces, task.tenantId, task.runId, {
     name: `review ${status}`,
     kind: 'review',
@@ -302,21 +464,13 @@ async function finishRun(
       'rein.review.edit_distance': draft.outcome?.editDistance ?? 0,
       'rein.review.time_to_decision_ms': draft.outcome?.timeToDecisionMs ?? 0,
       'rein.review.escalated': draft.escalation !== null,
-      ...sweptAttributes(swept),
     },
   });
-  if (swept.failed.length > 0) throw strandedError();
-}
-
-function strandedError(): Error {
-  const error = new Error('Some reservations of the run could not be ended yet.');
-  error.name = RESERVATIONS_STRANDED_ERROR;
-  return error;
 }
 
 /** RecordOutcome task: the run takes the draft's final status. */
 export async function recordOutcome(
-  deps: Pick<Deps, 'clock' | 'drafts' | 'runs' | 'traces' | 'gateway'>,
+  deps: Pick<Deps, 'clock' | 'drafts' | 'runs' | 'traces'>,
   task: { tenantId: string; runId: string; draftId: string },
 ): Promise<void> {
   const draft = await deps.drafts.getDraft(task.tenantId, task.draftId);
@@ -326,7 +480,7 @@ export async function recordOutcome(
 
 /** ExpireReview task: nobody decided within the review timeout. A decision that won the race stands. */
 export async function expireReview(
-  deps: Pick<Deps, 'clock' | 'drafts' | 'runs' | 'traces' | 'gateway'>,
+  deps: Pick<Deps, 'clock' | 'drafts' | 'runs' | 'traces'>,
   task: { tenantId: string; runId: string; draftId: string },
 ): Promise<void> {
   const draft = await deps.drafts.getDraft(task.tenantId, task.draftId);
@@ -348,6 +502,10 @@ export async function expireReview(
           timeToDecisionMs: Math.max(0, now.getTime() - Date.parse(draft.createdAt)),
           decidedAt: now.toISOString(),
         },
+        // An approval never expires into a yes: undecided actions expire with the draft.
+        actions: draft.actions.map((action) =>
+          action.status === 'proposed' ? { ...action, status: 'expired' } : action,
+        ),
         updatedAt: now.toISOString(),
       },
     );
@@ -365,6 +523,7 @@ const FIXED_MESSAGES: Record<RunFailureCode, string> = {
   rate_limited: "The tenant's token rate limit left no room for this run.",
   context_unavailable: 'The context for this run could not be gathered.',
   internal_error: 'The run failed because of an internal error.',
+  interrupted: 'The run was interrupted when the engine executing it stopped.',
 };
 
 /** Maps a Step Functions error name to a run failure code. */
@@ -378,7 +537,7 @@ export function failureCodeOf(errorName: string | undefined): RunFailureCode {
 
 /** MarkFailed task: records the failure with a fixed message (provider and stack details stay in logs). */
 export async function markFailed(
-  deps: Pick<Deps, 'clock' | 'runs' | 'traces' | 'gateway'>,
+  deps: Pick<Deps, 'clock' | 'runs' | 'traces'>,
   task: { tenantId: string; runId: string; error: { Error?: string | undefined } },
 ): Promise<{ code: RunFailureCode }> {
   const code = failureCodeOf(task.error.Error);
@@ -389,11 +548,8 @@ export async function markFailed(
     { status: 'failed', error: { code, message: FIXED_MESSAGES[code] } },
     now,
   );
-  // A model-call invocation that died between reserve and settle without being retried (a Lambda
-  // timeout, a crash) left its reservation held: a failed run holds no budget. MarkFailed is
-  // idempotent, and the state machine retries it on any error, so a store outage here only delays.
-  const swept = await deps.gateway.releaseHeld(task.tenantId, task.runId, now);
-  // A run that had ended already (a later task of a finished run failed) keeps its status and span.
+  // A model-call invocation that died holding a lease needs nothing here: its hold ends with its
+  // lease (the tenant's next model call sweeps expired leases). A run that had ended already (a later task of a finished run failed) keeps its status and span.
   if (failed) {
     await recordSpan(deps.traces, task.tenantId, task.runId, {
       name: 'run failed',
@@ -404,11 +560,8 @@ export async function markFailed(
       attributes: {
         'error.type': code,
         'rein.step_functions.error': task.error.Error ?? null,
-        ...sweptAttributes(swept),
       },
     });
   }
-  // The run is failed either way; Step Functions retries MarkFailed on this error to sweep again.
-  if (swept.failed.length > 0) throw strandedError();
   return { code };
 }

@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { commaSeparated } from '../domain/query.ts';
 import {
   BudgetExceededError,
   ConflictError,
@@ -8,9 +10,10 @@ import {
   ValidationError,
 } from '../domain/errors.ts';
 import { newId } from '../domain/ids.ts';
-import { assertCanSeeRun, effectiveTenant, requireRole, ROUTE_ROLES } from '../domain/permissions.ts';
+import { assertCanSeeRun, effectiveTenant, requireRole } from '../domain/permissions.ts';
 import { hasAnyRole, type Principal } from '../domain/principal.ts';
-import type { Run } from '../domain/run.ts';
+import { RunSchema, RunStatusSchema, type Run } from '../domain/run.ts';
+import { actionCounts, ActionCountsSchema } from '../domain/actions.ts';
 import type { Span } from '../domain/trace.ts';
 import { canonicalJson } from '../domain/edit-distance.ts';
 import { livePrompt } from '../workflows/definition.ts';
@@ -42,7 +45,6 @@ export async function startRun(
 ): Promise<Run> {
   const started = deps.clock.now();
   const { principal } = command;
-  requireRole(principal, ROUTE_ROLES.startRun);
   const workflow = getWorkflow(command.workflowId);
   requireRole(principal, workflow.requesterRoles);
 
@@ -161,18 +163,23 @@ async function replayed(
   return existing;
 }
 
+/** A run as `GET /v1/runs/{runId}` returns it: with the action counts of its draft (null before there is one). */
+export const RunViewSchema = RunSchema.extend({ actions: ActionCountsSchema.nullable() });
+export type RunView = z.infer<typeof RunViewSchema>;
+
 export async function getRun(
-  deps: Pick<Deps, 'runs'>,
+  deps: Pick<Deps, 'runs' | 'drafts'>,
   principal: Principal,
   runId: string,
   requestedTenantId: string | undefined,
-): Promise<Run> {
-  requireRole(principal, ROUTE_ROLES.getRun);
+): Promise<RunView> {
   const tenantId = effectiveTenant(principal, requestedTenantId);
   const run = await deps.runs.getRun(tenantId, runId);
   if (!run) throw new NotFoundError('Run');
   assertCanSeeRun(principal, run);
-  return run;
+  // The draft is the one record of the actions' statuses: the run's counts are derived from it.
+  const draft = run.draftId ? await deps.drafts.getDraft(tenantId, run.draftId) : null;
+  return { ...run, actions: draft ? actionCounts(draft.actions) : null };
 }
 
 export async function getRunTrace(
@@ -181,10 +188,75 @@ export async function getRunTrace(
   runId: string,
   requestedTenantId: string | undefined,
 ): Promise<{ runId: string; traceId: string | null; spans: Span[] }> {
-  requireRole(principal, ROUTE_ROLES.getRunTrace);
   const tenantId = effectiveTenant(principal, requestedTenantId);
   const run = await deps.runs.getRun(tenantId, runId);
   if (!run) throw new NotFoundError('Run');
   const spans = await deps.traces.list(tenantId, runId);
   return { runId, traceId: spans[0]?.traceId ?? null, spans };
+}
+
+const RUN_LIST_DAY = z.iso.date('must be an existing YYYY-MM-DD date');
+
+/** `GET /v1/runs`: filters, page size and cursor. `status` takes one or several statuses, comma-separated. */
+export const ListRunsQuerySchema = z
+  .object({
+    status: commaSeparated(RunStatusSchema).optional().meta({
+      description: 'One or several statuses, comma-separated: `failed` or `awaiting_review,escalated`.',
+    }),
+    workflowId: z.string().max(64).optional(),
+    accountId: z.string().max(128).optional(),
+    from: RUN_LIST_DAY.optional().meta({
+      description: 'Created on or after this day (UTC). Default: 30 days ago.',
+    }),
+    to: RUN_LIST_DAY.optional().meta({ description: 'Created on or before this day (UTC). Default: today.' }),
+    limit: z.coerce.number().int().min(1).max(100).default(20),
+    cursor: z.string().max(2000).optional(),
+    tenantId: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]{0,62}$/)
+      .optional()
+      .meta({
+        description: 'Operators and finance: the tenant whose runs to list.',
+      }),
+  })
+  .strict();
+export type ListRunsQuery = z.output<typeof ListRunsQuerySchema>;
+
+const DAY_MS = 86_400_000;
+
+/**
+ * A page of runs, newest first. A CSM sees the runs they requested; managers and admins the
+ * tenant's; operators and finance a tenant's with `tenantId`. Finance gets cost fields only: the
+ * run's input (the request's content) is left out.
+ */
+export async function listRuns(
+  deps: Pick<Deps, 'runs' | 'clock'>,
+  principal: Principal,
+  query: ListRunsQuery,
+): Promise<{ items: (Omit<Run, 'input'> & { input?: Run['input'] })[]; nextCursor: string | null }> {
+  const tenantId = effectiveTenant(principal, query.tenantId);
+  const now = deps.clock.now();
+  const to = query.to ?? now.toISOString().slice(0, 10);
+  const from = query.from ?? new Date(Date.parse(`${to}T00:00:00Z`) - 30 * DAY_MS).toISOString().slice(0, 10);
+  if (from > to)
+    throw new ValidationError('The query string is invalid.', [
+      { path: 'from', message: 'from must not be after to' },
+    ]);
+  const ownOnly = !hasAnyRole(principal, ['manager', 'admin', 'operator', 'finance']);
+  const page = await deps.runs.listRuns(tenantId, {
+    fromIso: `${from}T00:00:00.000Z`,
+    toIso: new Date(Date.parse(`${to}T00:00:00Z`) + DAY_MS).toISOString(),
+    limit: query.limit,
+    ...(query.status ? { statuses: query.status } : {}),
+    ...(query.workflowId !== undefined ? { workflowId: query.workflowId } : {}),
+    ...(query.accountId !== undefined ? { accountId: query.accountId } : {}),
+    ...(query.cursor !== undefined ? { cursor: query.cursor } : {}),
+    ...(ownOnly ? { requestedBy: principal.sub } : {}),
+  });
+  const costOnly =
+    hasAnyRole(principal, ['finance']) && !hasAnyRole(principal, ['operator', 'manager', 'admin']);
+  return {
+    items: costOnly ? page.items.map(({ input: _input, ...run }) => run) : page.items,
+    nextCursor: page.nextCursor,
+  };
 }

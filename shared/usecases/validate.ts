@@ -1,4 +1,5 @@
 import { NotFoundError, WorkflowStepError } from '../domain/errors.ts';
+import { actionRecordsOf, type ProposedActionOutput } from '../domain/actions.ts';
 import type { Draft } from '../domain/draft.ts';
 import { livePrompt } from '../workflows/definition.ts';
 import { getWorkflow } from '../workflows/registry.ts';
@@ -105,7 +106,7 @@ export function draftIdOf(runId: string): string {
 
 /** Layer 4, storage: writes the validated output as a draft awaiting review, once per run. */
 export async function storeDraft(
-  deps: Pick<Deps, 'clock' | 'runs' | 'drafts' | 'traces'>,
+  deps: Pick<Deps, 'clock' | 'runs' | 'drafts' | 'traces' | 'settings'>,
   task: { tenantId: string; runId: string; attempt: number },
 ): Promise<{ draftId: string }> {
   const start = deps.clock.now();
@@ -116,10 +117,20 @@ export async function storeDraft(
       .match(/"[a-z]+:[A-Za-z0-9._-]+"/g)
       ?.map((quoted) => quoted.slice(1, -1)) ?? [],
   );
-  const now = deps.clock.now().toISOString();
+  const nowDate = deps.clock.now();
+  const now = nowDate.toISOString();
   const prompt = livePrompt(workflow.prompts);
+  // The review starts now: its deadline is absolute, so a restarted engine waits only for the rest.
+  const reviewTimeout = deps.settings.reviewTimeoutSeconds;
+  const expiresAt =
+    reviewTimeout === null ? null : new Date(nowDate.getTime() + reviewTimeout * 1000).toISOString();
+  const draftId = draftIdOf(run.runId);
+  // The proposals leave the content: they become action records with ids and statuses of their own.
+  const { proposedActions, ...content } = result.output as Record<string, unknown> & {
+    proposedActions?: ProposedActionOutput[];
+  };
   const draft: Draft = {
-    draftId: draftIdOf(run.runId),
+    draftId,
     runId: run.runId,
     tenantId: run.tenantId,
     workflowId: run.workflowId,
@@ -127,26 +138,38 @@ export async function storeDraft(
     accountId: run.accountId,
     status: 'awaiting_review',
     version: 1,
-    content: result.output,
-    original: result.output,
+    content,
+    original: content,
     evidence: context.items.filter((item) => cited.has(item.id)),
+    actions: actionRecordsOf(draftId, proposedActions ?? [], workflow.actions),
     promptId: prompt.id,
     promptVersion: prompt.version,
     model: attempt.model,
     escalation: null,
     outcome: null,
+    expiresAt,
     createdAt: now,
     updatedAt: now,
   };
+  // A retried StoreDraft gets the draft written first, with its original deadline.
   const stored = await deps.drafts.createDraft(draft);
-  await deps.runs.updateRun(run.tenantId, run.runId, { draftId: stored.draftId }, deps.clock.now());
+  await deps.runs.updateRun(
+    run.tenantId,
+    run.runId,
+    { draftId: stored.draftId, expiresAt: stored.expiresAt ?? null },
+    deps.clock.now(),
+  );
   await recordSpan(deps.traces, run.tenantId, run.runId, {
     name: 'store draft',
     kind: 'draft',
     start,
     end: deps.clock.now(),
     status: 'ok',
-    attributes: { 'rein.draft.id': stored.draftId, 'rein.draft.evidence_count': stored.evidence.length },
+    attributes: {
+      'rein.draft.id': stored.draftId,
+      'rein.draft.evidence_count': stored.evidence.length,
+      'rein.draft.proposed_actions': stored.actions.map((action) => action.type),
+    },
   });
   return { draftId: stored.draftId };
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { z } from 'zod';
+import type { ActionSpec } from '../domain/actions.ts';
 import type { ContextObject, SourceId } from '../domain/context.ts';
 import type { Role } from '../domain/principal.ts';
 import type { PromptManifest } from '../../prompts/renewal-brief/manifest.ts';
@@ -48,8 +49,16 @@ export interface WorkflowDefinition<
   sources: readonly SourceSpec[];
   /** Tools the model may call. The renewal brief uses none: all context is fetched before the call. */
   tools: readonly string[];
+  /**
+   * Actions the model may propose (never execute) in `proposedActions[]` of its output; each is
+   * approved or rejected at review and only then sent to the tenant's action target.
+   */
+  actions: readonly ActionSpec[];
   prompts: PromptManifest;
+  /** What the model must answer (structured output): the content plus `proposedActions` when the workflow has actions. */
   outputSchema: z.ZodObject;
+  /** What a draft's content holds and a reviewer's edit must match: the output without `proposedActions`. */
+  contentSchema: z.ZodObject;
   outputName: string;
   /** Business rules beyond the schema. Returns the problems found; empty means valid. */
   validate(output: Output, context: ContextObject): string[];

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { RenewalBriefSchema, type RenewalBrief } from '../domain/brief.ts';
+import { proposedActionSchema, type ActionSpec, type ProposedActionOutput } from '../domain/actions.ts';
 import type { ContextObject } from '../domain/context.ts';
 import { renewalBriefPrompts } from '../../prompts/renewal-brief/manifest.ts';
 import type { WorkflowDefinition } from './definition.ts';
@@ -15,8 +16,64 @@ export type RenewalBriefInput = z.infer<typeof RenewalBriefInputSchema>;
 
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}/);
 
+/** The action target every renewal-brief action goes to: the tenant's CRM. */
+export const CRM_TARGET_ID = 'crm';
+
+/**
+ * The actions a renewal brief may propose. Argument schemas are strict (no extra fields) and every
+ * field is required, as structured output demands; the e-mail reaches a customer, so only a
+ * manager or an admin may approve it.
+ */
+export const RENEWAL_ACTIONS: readonly ActionSpec[] = [
+  {
+    type: 'crm.create_task',
+    description: 'Create a follow-up task in the CRM for the account.',
+    argsSchema: z.strictObject({
+      title: z.string().min(1).max(200).describe('What has to be done, in one line.'),
+      owner: z.string().min(1).max(100).describe('Who should do it: a name or role from the context.'),
+      dueDate: z
+        .string()
+        .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD')
+        .describe('Due date, YYYY-MM-DD.'),
+    }),
+    approverRoles: ['csm', 'manager', 'admin'],
+    targetId: CRM_TARGET_ID,
+  },
+  {
+    type: 'crm.update_renewal_risk',
+    description: "Set the account's renewal risk level in the CRM.",
+    argsSchema: z.strictObject({
+      level: z.enum(['low', 'medium', 'high']),
+      reason: z.string().min(1).max(500).describe('Why, citing the facts from the context.'),
+    }),
+    approverRoles: ['csm', 'manager', 'admin'],
+    targetId: CRM_TARGET_ID,
+  },
+  {
+    type: 'email.customer_followup',
+    description: 'Send a follow-up e-mail to the customer (customer-facing).',
+    argsSchema: z.strictObject({
+      subject: z.string().min(1).max(200),
+      body: z.string().min(1).max(5000),
+    }),
+    approverRoles: ['manager', 'admin'],
+    targetId: CRM_TARGET_ID,
+  },
+];
+
+/** What the model answers: the brief plus the actions it proposes (never executes). */
+export const RenewalBriefOutputSchema = RenewalBriefSchema.extend({
+  proposedActions: z
+    .array(proposedActionSchema(RENEWAL_ACTIONS))
+    .describe('Actions for a person to approve; empty when none is warranted.'),
+});
+export type RenewalBriefOutput = z.infer<typeof RenewalBriefOutputSchema>;
+
 /** Business rules beyond the schema: evidence must exist, dates must be dates, gaps must be declared. */
-export function validateRenewalBrief(brief: RenewalBrief, context: ContextObject): string[] {
+export function validateRenewalBrief(
+  brief: RenewalBrief & { proposedActions?: readonly ProposedActionOutput[] },
+  context: ContextObject,
+): string[] {
   const problems: string[] = [];
   const ids = new Set(context.items.map((item) => item.id));
   if (brief.summary.trim().length === 0) problems.push('summary must not be empty');
@@ -38,10 +95,23 @@ export function validateRenewalBrief(brief: RenewalBrief, context: ContextObject
   if (brief.escalation.recommended && (brief.escalation.reason ?? '').trim().length === 0) {
     problems.push('escalation.reason is required when escalation is recommended');
   }
+  (brief.proposedActions ?? []).forEach((action, index) => {
+    if (action.evidence.length === 0) {
+      problems.push(`proposedActions[${index}] must cite at least one evidence id`);
+    }
+    for (const id of action.evidence) {
+      if (!ids.has(id)) {
+        problems.push(`proposedActions[${index}].evidence cites "${id}", which is not in the context`);
+      }
+    }
+  });
   return problems;
 }
 
-export const renewalBrief: WorkflowDefinition<RenewalBriefInput, RenewalBrief> = {
+export const renewalBrief: WorkflowDefinition<
+  RenewalBriefInput,
+  RenewalBrief & { proposedActions?: readonly ProposedActionOutput[] }
+> = {
   id: 'renewal-brief',
   title: 'Renewal brief',
   description:
@@ -89,8 +159,10 @@ export const renewalBrief: WorkflowDefinition<RenewalBriefInput, RenewalBrief> =
     },
   ],
   tools: [],
+  actions: RENEWAL_ACTIONS,
   prompts: renewalBriefPrompts,
-  outputSchema: RenewalBriefSchema,
+  outputSchema: RenewalBriefOutputSchema,
+  contentSchema: RenewalBriefSchema,
   outputName: 'renewal_brief',
   validate: validateRenewalBrief,
   modelPolicy: {

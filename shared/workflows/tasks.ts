@@ -8,15 +8,16 @@ import { z } from 'zod';
  *
  * | state          | Lambda        | payload (`action` first)                          | result → path                    |
  * |----------------|---------------|---------------------------------------------------|----------------------------------|
- * | FetchContext   | context       | fetchContext {tenantId, runId}                    | {items, dataGaps} → $.context    |
- * | CallModel      | model-call    | callModel {tenantId, runId, attempt}              | {attempt, model} → $.model       |
+ * | FetchContext   | context       | fetchContext {tenantId, runId}                    | {items, dataGaps, workflowId, inputTokens} → $.context |
+ * | CallModel      | model-call    | callModel {tenantId, runId, attempt, workflowId, inputTokens} | {attempt, model} → $.model |
  * | ValidateOutput | validate      | validateOutput {tenantId, runId, attempt}         | {valid, canRepair, nextAttempt} → $.validation |
  * | CanRepair?     | Choice        | valid → StoreDraft; canRepair → PrepareRepair; else → InvalidOutput (Pass → MarkFailed) |
  * | PrepareRepair  | Pass          | $.validation.nextAttempt → $.attempt, then CallModel                                 |
  * | StoreDraft     | validate      | storeDraft {tenantId, runId, attempt}             | {draftId} → $.draft              |
  * | AwaitReview    | review (.waitForTaskToken) | awaitReview {tenantId, runId, draftId, taskToken} | {decision} → $.review  |
  * | ExpireReview   | review        | expireReview {tenantId, runId, draftId}  (Catch States.Timeout on AwaitReview) | → Done |
- * | RecordOutcome  | review        | recordOutcome {tenantId, runId, draftId}          | → Done (Succeed)                 |
+ * | RecordOutcome  | review        | recordOutcome {tenantId, runId, draftId}          | → ExecuteActions                 |
+ * | ExecuteActions | actions       | executeActions {tenantId, runId, draftId}         | action counts → $.actions, → Done |
  * | MarkFailed     | review        | markFailed {tenantId, runId, error: {Error, Cause}} | → Failed (Fail)                |
  */
 const Ids = { tenantId: z.string().min(1), runId: z.string().min(1) };
@@ -26,6 +27,9 @@ export const CallModelTaskSchema = z.object({
   action: z.literal('callModel'),
   ...Ids,
   attempt: z.number().int().positive(),
+  /** From FetchContext's result: what the reservation needs, so nothing is read before it. */
+  workflowId: z.string().min(1).optional(),
+  inputTokens: z.number().int().positive().optional(),
 });
 export const ValidateOutputTaskSchema = z.object({
   action: z.literal('validateOutput'),
@@ -50,6 +54,11 @@ export const ExpireReviewTaskSchema = z.object({
 });
 export const RecordOutcomeTaskSchema = z.object({
   action: z.literal('recordOutcome'),
+  ...Ids,
+  draftId: z.string().min(1),
+});
+export const ExecuteActionsTaskSchema = z.object({
+  action: z.literal('executeActions'),
   ...Ids,
   draftId: z.string().min(1),
 });

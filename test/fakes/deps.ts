@@ -1,4 +1,5 @@
 import type { SourceId } from '#shared/domain/context.ts';
+import { STRICT_OUTBOUND_POLICY } from '#shared/outbound/address-policy.ts';
 import type { ContextSource } from '#shared/ports/index.ts';
 import type { Deps, RuntimeSettings } from '#shared/usecases/deps.ts';
 import { FakeAccountDirectory } from './accounts.ts';
@@ -10,6 +11,7 @@ import { ScriptedModelClient } from './model-client.ts';
 import { FakeCircuitBreaker, InMemoryRateLimiter } from './rate-limiter.ts';
 import { InMemoryTraceSink } from './trace-sink.ts';
 import { InMemoryWorkflowStore } from './workflow-store.ts';
+import { FakeOutbound, InMemoryActionTargets, InMemorySigningSecrets } from './actions.ts';
 
 /** `Deps` with the concrete fakes exposed, so tests can script them and inspect what happened. */
 export interface TestDeps extends Deps {
@@ -24,6 +26,9 @@ export interface TestDeps extends Deps {
   gateway: InMemoryGatewayStore;
   rateLimiter: InMemoryRateLimiter;
   breaker: FakeCircuitBreaker;
+  actionTargets: InMemoryActionTargets;
+  signingSecrets: InMemorySigningSecrets;
+  outbound: FakeOutbound;
   /** Every delay passed to `sleep`, in ms, in order. */
   sleeps: number[];
 }
@@ -34,6 +39,8 @@ export const TEST_SETTINGS: RuntimeSettings = {
   traceTtlDays: 7,
   rateLimits: { requestsPerMinute: 100, tokensPerMinute: 1_000_000 },
   attemptTimeoutCapMs: null,
+  reviewTimeoutSeconds: null,
+  outboundPolicy: STRICT_OUTBOUND_POLICY,
 };
 
 export interface DepsOverrides {
@@ -47,6 +54,7 @@ export interface DepsOverrides {
   ledger?: InMemoryLedger;
   rateLimiter?: InMemoryRateLimiter;
   breaker?: FakeCircuitBreaker;
+  outbound?: FakeOutbound;
   settings?: Partial<RuntimeSettings>;
 }
 
@@ -61,19 +69,24 @@ export function makeDeps(overrides: DepsOverrides = {}): TestDeps {
   const ledger = overrides.ledger ?? new InMemoryLedger();
   const rateLimiter = overrides.rateLimiter ?? new InMemoryRateLimiter();
   const breaker = overrides.breaker ?? new FakeCircuitBreaker();
+  const traces = overrides.traces ?? new InMemoryTraceSink();
   return {
     clock,
     runs: store,
     drafts: store,
     engine: overrides.engine ?? new RecordingEngine(),
-    traces: overrides.traces ?? new InMemoryTraceSink(),
+    traces,
     accounts: overrides.accounts ?? new FakeAccountDirectory(),
     sources: overrides.sources ?? new Map(),
     model: overrides.model ?? new ScriptedModelClient(),
     ledger,
-    gateway: new InMemoryGatewayStore(ledger, store, rateLimiter, breaker),
+    gateway: new InMemoryGatewayStore(ledger, store, rateLimiter, traces),
     rateLimiter,
     breaker,
+    actions: store,
+    actionTargets: new InMemoryActionTargets(),
+    signingSecrets: new InMemorySigningSecrets(),
+    outbound: overrides.outbound ?? new FakeOutbound(),
     settings: { ...TEST_SETTINGS, ...overrides.settings },
     sleeps,
     sleep: (ms: number) => {

@@ -1,4 +1,5 @@
 import type { RenewalBrief } from '#shared/domain/brief.ts';
+import type { RenewalBriefOutput } from '#shared/workflows/renewal-brief.ts';
 import type { ContextObject, EvidenceItem } from '#shared/domain/context.ts';
 import type { Draft } from '#shared/domain/draft.ts';
 import { newId } from '#shared/domain/ids.ts';
@@ -139,6 +140,14 @@ export function validBrief(overrides: Partial<RenewalBrief> = {}): RenewalBrief 
   };
 }
 
+/** A model answer for the renewal brief: the brief plus its proposed actions (none by default). */
+export function validAnswer(
+  overrides: Partial<RenewalBrief> = {},
+  proposedActions: RenewalBriefOutput['proposedActions'] = [],
+): RenewalBriefOutput {
+  return { ...validBrief(overrides), proposedActions };
+}
+
 /** Creates a run (and by default its context) in the store. */
 export async function seedRun(
   deps: TestDeps,
@@ -190,7 +199,7 @@ export function seedAttempt(
   deps.runs.storeAttempt(run.tenantId, run.runId, {
     attempt,
     model,
-    outputText: answer.outputText === undefined ? JSON.stringify(validBrief()) : answer.outputText,
+    outputText: answer.outputText === undefined ? JSON.stringify(validAnswer()) : answer.outputText,
     refusal: answer.refusal ?? null,
     finishReason: answer.finishReason ?? 'completed',
     validationErrors: null,
@@ -199,10 +208,13 @@ export function seedAttempt(
       reservation: {
         tenantId: run.tenantId,
         runId: run.runId,
+        attempt,
         attemptKey: `${attempt}.${model}.1`,
+        model,
         amountUsd: 0,
         month: deps.clock.now().toISOString().slice(0, 7),
         owner: 'inv_seed',
+        leaseUntil: 0,
       },
       usage: { inputTokens: 0, cachedInputTokens: 0, outputTokens: 0, reasoningTokens: 0 },
       priceVersion: 'seed',
@@ -215,7 +227,7 @@ export function seedAttempt(
 export async function seedDraft(
   deps: TestDeps,
   run: Run,
-  options: { status?: Draft['status']; content?: RenewalBrief } = {},
+  options: { status?: Draft['status']; content?: RenewalBrief; actions?: Draft['actions'] } = {},
 ): Promise<Draft> {
   const now = deps.clock.now().toISOString();
   const brief = options.content ?? validBrief();
@@ -236,6 +248,7 @@ export async function seedDraft(
     model: 'gpt-4.1-mini',
     escalation: null,
     outcome: null,
+    actions: options.actions ?? [],
     createdAt: now,
     updatedAt: now,
   };

@@ -33,7 +33,7 @@ export class InMemoryRateLimiter implements RateLimiter {
 
 /**
  * A circuit breaker whose open models a test chooses. It counts consecutive failures per model as
- * the gateway's release and settle transactions report them (through InMemoryGatewayStore).
+ * the gateway reports them (best effort, beside its money transactions).
  */
 export class FakeCircuitBreaker implements CircuitBreaker {
   readonly open = new Set<string>();
@@ -50,13 +50,15 @@ export class FakeCircuitBreaker implements CircuitBreaker {
     return Promise.resolve({ open: this.open.has(model), failures: this.consecutive.get(model) ?? 0 });
   }
 
-  recordFailure(model: string): void {
+  recordFailure(model: string): Promise<void> {
     this.failures.push(model);
     this.consecutive.set(model, (this.consecutive.get(model) ?? 0) + 1);
+    return Promise.resolve();
   }
 
-  clearFailures(model: string): void {
+  clearFailures(model: string): Promise<void> {
     this.successes.push(model);
     this.consecutive.set(model, 0);
+    return Promise.resolve();
   }
 }

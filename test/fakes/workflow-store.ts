@@ -1,20 +1,19 @@
+import type { ActionExecution, ActionRecord } from '#shared/domain/actions.ts';
 import type { ContextObject } from '#shared/domain/context.ts';
 import type { Draft, DraftStatus } from '#shared/domain/draft.ts';
 import { roundUsd } from '#shared/domain/pricing.ts';
 import { TERMINAL_RUN_STATUSES, type Run } from '#shared/domain/run.ts';
 import type {
+  ActionStore,
   AttemptRecord,
   DraftListQuery,
   DraftStore,
   IdempotencyRecord,
+  RunListQuery,
   RunStore,
 } from '#shared/ports/index.ts';
 
 /** The key a charge is counted under on the run: the attempt key and the invocation that got it. */
-function chargeKeyOf(record: AttemptRecord): string {
-  return `${record.billing.reservation.attemptKey}#${record.billing.reservation.owner}`;
-}
-
 type HookedMethod = 'saveTaskToken' | 'updateDraft' | 'getTaskToken';
 
 /**
@@ -26,7 +25,7 @@ type HookedMethod = 'saveTaskToken' | 'updateDraft' | 'getTaskToken';
  * `interleave` runs a function once just before a method does its work, so tests can stage the
  * races the real store would see between concurrent Lambdas.
  */
-export class InMemoryWorkflowStore implements RunStore, DraftStore {
+export class InMemoryWorkflowStore implements RunStore, DraftStore, ActionStore {
   private readonly runs = new Map<string, Run>();
   private readonly costedAttempts = new Map<string, Set<string>>();
   private readonly idempotency = new Map<string, IdempotencyRecord & { expiresAt: number }>();
@@ -105,6 +104,7 @@ export class InMemoryWorkflowStore implements RunStore, DraftStore {
     if (guarded && TERMINAL_RUN_STATUSES.includes(run.status)) return null;
     if (changes.status !== undefined) run.status = changes.status;
     if (changes.draftId !== undefined) run.draftId = changes.draftId;
+    if (changes.expiresAt !== undefined) run.expiresAt = changes.expiresAt;
     if (changes.error !== undefined) run.error = structuredClone(changes.error);
     run.updatedAt = now.toISOString();
     return structuredClone(run);
@@ -131,35 +131,33 @@ export class InMemoryWorkflowStore implements RunStore, DraftStore {
    * and model on the run once per charge key (attempt key and invocation). Returns false, writing
    * nothing, when the run does not exist or the key was costed already (the real transaction's condition).
    */
-  canRecordAnsweredAttempt(tenantId: string, runId: string, record: AttemptRecord): boolean {
+  /** Whether the run exists and was not charged for `key` yet (the run-cost condition of a settle). */
+  canChargeRun(tenantId: string, runId: string, key: string): boolean {
     const runKey = `${tenantId}#${runId}`;
-    return this.runs.has(runKey) && !(this.costedAttempts.get(runKey)?.has(chargeKeyOf(record)) ?? false);
+    return this.runs.has(runKey) && !(this.costedAttempts.get(runKey)?.has(key) ?? false);
   }
 
-  /**
-   * The attempt record only if none exists (an attempt another invocation recorded stays as it is),
-   * and the run cost. Returns whether the record was written.
-   */
-  recordAnsweredAttempt(tenantId: string, runId: string, record: AttemptRecord, now: Date): boolean {
-    if (!this.canRecordAnsweredAttempt(tenantId, runId, record)) return false;
-    const key = `${tenantId}#${runId}#${record.attempt}`;
-    const written = !this.attempts.has(key);
-    if (written) this.attempts.set(key, structuredClone(record));
-    this.addRunCost(tenantId, runId, record, now);
-    return written;
-  }
-
-  /** The run-cost half alone (a late settlement: the attempt record belongs to another invocation). */
-  addRunCost(tenantId: string, runId: string, record: AttemptRecord, now: Date): void {
+  /** Adds a charge to the run's cost and model, once per key (the gateway's run-cost write). */
+  chargeRun(
+    tenantId: string,
+    runId: string,
+    charge: { key: string; costUsd: number; model: string },
+    now: Date,
+  ): void {
     const runKey = `${tenantId}#${runId}`;
     const run = this.runs.get(runKey);
-    if (!run || !this.canRecordAnsweredAttempt(tenantId, runId, record)) return;
+    if (!run || !this.canChargeRun(tenantId, runId, charge.key)) return;
     const costed = this.costedAttempts.get(runKey) ?? new Set<string>();
-    costed.add(chargeKeyOf(record));
+    costed.add(charge.key);
     this.costedAttempts.set(runKey, costed);
-    run.costUsd = roundUsd(run.costUsd + record.costUsd);
-    run.model = record.model;
+    run.costUsd = roundUsd(run.costUsd + charge.costUsd);
+    run.model = charge.model;
     run.updatedAt = now.toISOString();
+  }
+
+  /** The run's current cost, synchronously (the run-cost check of a reservation). */
+  runCostOf(tenantId: string, runId: string): number | null {
+    return this.runs.get(`${tenantId}#${runId}`)?.costUsd ?? null;
   }
 
   async getAttempt(tenantId: string, runId: string, attempt: number): Promise<AttemptRecord | null> {
@@ -207,9 +205,34 @@ export class InMemoryWorkflowStore implements RunStore, DraftStore {
     const matching = [...this.drafts.values()]
       .filter((d) => d.tenantId === tenantId)
       .filter((d) => query.ownerId === undefined || d.ownerId === query.ownerId)
-      .filter((d) => query.status === undefined || d.status === query.status)
+      .filter((d) => query.statuses === undefined || query.statuses.includes(d.status))
+      .filter((d) => query.accountId === undefined || d.accountId === query.accountId)
       .sort((a, b) => (sortKey(a) < sortKey(b) ? 1 : -1))
       .filter((d) => after === null || sortKey(d) < after);
+    const items = matching.slice(0, query.limit);
+    const last = items.at(-1);
+    const nextCursor =
+      matching.length > items.length && last
+        ? Buffer.from(sortKey(last), 'utf8').toString('base64url')
+        : null;
+    return { items: structuredClone(items), nextCursor };
+  }
+
+  async listRuns(
+    tenantId: string,
+    query: RunListQuery,
+  ): Promise<{ items: Run[]; nextCursor: string | null }> {
+    await this.enter('listRuns');
+    const sortKey = (r: Run) => `${r.createdAt}#${r.runId}`;
+    const after = query.cursor === undefined ? null : Buffer.from(query.cursor, 'base64url').toString('utf8');
+    const matching = [...this.runs.values()]
+      .filter((r) => r.tenantId === tenantId && r.createdAt >= query.fromIso && r.createdAt < query.toIso)
+      .filter((r) => query.requestedBy === undefined || r.requestedBy === query.requestedBy)
+      .filter((r) => query.statuses === undefined || query.statuses.includes(r.status))
+      .filter((r) => query.workflowId === undefined || r.workflowId === query.workflowId)
+      .filter((r) => query.accountId === undefined || r.accountId === query.accountId)
+      .sort((a, b) => (sortKey(a) < sortKey(b) ? 1 : -1))
+      .filter((r) => after === null || sortKey(r) < after);
     const items = matching.slice(0, query.limit);
     const last = items.at(-1);
     const nextCursor =
@@ -245,7 +268,48 @@ export class InMemoryWorkflowStore implements RunStore, DraftStore {
     if (changes.content !== undefined) draft.content = structuredClone(changes.content);
     if (changes.outcome !== undefined) draft.outcome = structuredClone(changes.outcome);
     if (changes.escalation !== undefined) draft.escalation = structuredClone(changes.escalation);
+    if (changes.actions !== undefined) draft.actions = structuredClone(changes.actions);
     return { ok: true, draft: structuredClone(draft) };
+  }
+
+  async claimAction(
+    tenantId: string,
+    draftId: string,
+    actionId: string,
+    leaseUntil: Date,
+    now: Date,
+  ): Promise<ActionRecord | null> {
+    await this.enter('claimAction');
+    const action = this.drafts.get(`${tenantId}#${draftId}`)?.actions.find((a) => a.actionId === actionId);
+    if (!action) return null;
+    const expiredLease =
+      action.status === 'executing' && (action.execution?.leaseUntil ?? '') < now.toISOString();
+    if (action.status !== 'approved' && !expiredLease) return null;
+    action.status = 'executing';
+    action.execution = {
+      attempts: 0,
+      leaseUntil: leaseUntil.toISOString(),
+      finishedAt: null,
+      lastStatus: null,
+      responseId: null,
+      error: null,
+    };
+    return structuredClone(action);
+  }
+
+  async finishAction(
+    tenantId: string,
+    draftId: string,
+    actionId: string,
+    claim: { leaseUntil: string },
+    outcome: { status: 'executed' | 'failed'; execution: ActionExecution },
+  ): Promise<boolean> {
+    await this.enter('finishAction');
+    const action = this.drafts.get(`${tenantId}#${draftId}`)?.actions.find((a) => a.actionId === actionId);
+    if (action?.status !== 'executing' || action.execution?.leaseUntil !== claim.leaseUntil) return false;
+    action.status = outcome.status;
+    action.execution = structuredClone(outcome.execution);
+    return true;
   }
 
   async saveTaskToken(tenantId: string, draftId: string, taskToken: string): Promise<void> {

@@ -16,6 +16,7 @@ const reinApp = buildApp();
 /** The settings each function reads (shared/config.ts), and no others. */
 const EXPECTED_VARIABLES: Record<FunctionName, string[]> = {
   api: [
+    'ACTION_SECRETS_PREFIX',
     'AUTH_ROLES_CLAIM',
     'AUTH_TENANT_CLAIM',
     'DEFAULT_MONTHLY_BUDGET_USD',
@@ -41,7 +42,7 @@ const EXPECTED_VARIABLES: Record<FunctionName, string[]> = {
     'TRACE_TTL_DAYS',
     'WORKFLOW_TABLE',
   ],
-  validate: ['TRACE_TABLE', 'TRACE_TTL_DAYS', 'WORKFLOW_TABLE'],
+  validate: ['REVIEW_TIMEOUT_SECONDS', 'TRACE_TABLE', 'TRACE_TTL_DAYS', 'WORKFLOW_TABLE'],
   review: [
     'DEFAULT_MONTHLY_BUDGET_USD',
     'LEDGER_TABLE',
@@ -52,6 +53,7 @@ const EXPECTED_VARIABLES: Record<FunctionName, string[]> = {
     'TRACE_TTL_DAYS',
     'WORKFLOW_TABLE',
   ],
+  actions: ['ACTION_SECRETS_PREFIX', 'TRACE_TABLE', 'TRACE_TTL_DAYS', 'WORKFLOW_TABLE'],
 };
 const COMMON_VARIABLES = ['NODE_OPTIONS', 'REIN_ENV'];
 
@@ -59,7 +61,7 @@ describe.each(ENV_NAMES)('the %s functions', (env) => {
   const { stateless } = templatesOf(reinApp, env);
   const config = reinApp.stages[env].config;
 
-  it('are exactly the five entries, each marked with its rein:entry, besides the console deployment handler', () => {
+  it('are exactly the six entries, each marked with its rein:entry, besides the console deployment handler', () => {
     const functions = Object.entries(resourcesOf(stateless, 'AWS::Lambda::Function'));
     // The one function that is not Rein's: CDK's BucketDeployment handler, which uploads the console.
     const others = functions.filter(([logicalId]) => !logicalId.startsWith('CustomCDKBucketDeployment'));

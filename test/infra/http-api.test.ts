@@ -2,6 +2,8 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { ROUTES } from '#shared/http/routes.ts';
 import { ENV_NAMES } from '../../infra/config/types.ts';
+import { corsOfTemplates } from '../../infra/local/cors.ts';
+import { TemplateSet } from '../../infra/local/template.ts';
 import { buildApp, functionByEntry, onlyResource, resourcesOf, templatesOf } from './support.ts';
 
 const reinApp = buildApp();
@@ -129,6 +131,19 @@ describe('an environment configured for an external OIDC issuer', () => {
         AUTH_TENANT_CLAIM: 'https://rein.example.com/tenant',
         AUTH_ROLES_CLAIM: 'https://rein.example.com/roles',
       },
+    });
+  });
+});
+
+describe('CORS on the local stack', () => {
+  it.each(ENV_NAMES)('comes from the %s HTTP API CDK synthesizes', (env) => {
+    const templates = new TemplateSet({
+      stateless: templatesOf(reinApp, env).stateless.toJSON(),
+    });
+    expect(corsOfTemplates(templates)).toMatchObject({
+      AllowOrigins: reinApp.stages[env].config.corsAllowOrigins,
+      AllowMethods: ['GET', 'POST', 'PUT', 'PATCH', 'OPTIONS'],
+      MaxAge: 3600,
     });
   });
 });

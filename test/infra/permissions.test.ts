@@ -36,6 +36,12 @@ const EXPECTED: Record<FunctionName, Record<string, string[]>> = {
     LedgerTable: READ_WRITE,
     'LedgerTable/index': QUERY,
     StateMachine: ['states:SendTaskFailure', 'states:SendTaskSuccess', 'states:StartExecution'],
+    // Creates a target's signing secret when an admin configures the target.
+    SigningSecrets: [
+      'secretsmanager:CreateSecret',
+      'secretsmanager:GetSecretValue',
+      'secretsmanager:PutSecretValue',
+    ],
   },
   context: {
     LogGroup: LOGS,
@@ -73,6 +79,15 @@ const EXPECTED: Record<FunctionName, Record<string, string[]>> = {
     'LedgerTable/index': QUERY,
     // AwaitReview completes the task itself when the draft was decided before the token was stored.
     StateMachine: ['states:SendTaskSuccess'],
+  },
+  actions: {
+    LogGroup: LOGS,
+    '*': XRAY,
+    WorkflowTable: WORKFLOW_READ_WRITE,
+    'WorkflowTable/index': QUERY,
+    TraceTable: TRACE_WRITE,
+    // Only the execution step reads the signing secrets of action targets.
+    SigningSecrets: ['secretsmanager:GetSecretValue'],
   },
 };
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ENV_NAMES } from '../../infra/config/types.ts';
+import { failureCodeOf } from '#shared/usecases/review.ts';
 import { buildApp, functionByEntry, onlyResource, resolveDefinition, templatesOf } from './support.ts';
 
 const reinApp = buildApp();
@@ -14,6 +15,16 @@ const FN = {
   modelCall: arnOf('functions/model-call/handler.ts'),
   validate: arnOf('functions/validate/handler.ts'),
   review: arnOf('functions/review/handler.ts'),
+  actions: arnOf('functions/actions/handler.ts'),
+};
+/** Each function's Lambda timeout in seconds, as the template declares it. */
+const timeoutOf = (entry: string): unknown => functionByEntry(stateless, entry)[1].Properties?.['Timeout'];
+const TIMEOUT = {
+  context: timeoutOf('functions/context/handler.ts'),
+  modelCall: timeoutOf('functions/model-call/handler.ts'),
+  validate: timeoutOf('functions/validate/handler.ts'),
+  review: timeoutOf('functions/review/handler.ts'),
+  actions: timeoutOf('functions/actions/handler.ts'),
 };
 const IDS = { 'tenantId.$': '$.tenantId', 'runId.$': '$.runId' };
 const LAMBDA_SERVICE_RETRY = [
@@ -29,11 +40,31 @@ const LAMBDA_SERVICE_RETRY = [
     BackoffRate: 2,
   },
 ];
-/** RecordOutcome and ExpireReview end the run, then sweep its reservations: a refused sweep is retried. */
-const RUN_ENDING_RETRY = [
+/**
+ * CallModel is retried, besides, while another invocation holds the attempt's live lease and while
+ * an answer waits on its hold for a settle the store refused: both end within a lease.
+ */
+const CALL_MODEL_RETRY = [
   ...LAMBDA_SERVICE_RETRY,
-  { ErrorEquals: ['Rein.reservations_stranded'], IntervalSeconds: 10, MaxAttempts: 8, BackoffRate: 2 },
+  {
+    ErrorEquals: ['Rein.LeaseHeld', 'Rein.SettlePending'],
+    IntervalSeconds: 2,
+    MaxAttempts: 8,
+    BackoffRate: 2,
+    MaxDelaySeconds: 30,
+  },
 ];
+/** ExecuteActions is retried on any error: every action is claimed by a conditional write, so nothing is sent twice. */
+const EXECUTE_ACTIONS_RETRY = [
+  ...LAMBDA_SERVICE_RETRY,
+  { ErrorEquals: ['States.ALL'], IntervalSeconds: 5, MaxAttempts: 3, BackoffRate: 2 },
+];
+const retryOf = (name: string) =>
+  name === 'CallModel'
+    ? CALL_MODEL_RETRY
+    : name === 'ExecuteActions'
+      ? EXECUTE_ACTIONS_RETRY
+      : LAMBDA_SERVICE_RETRY;
 const CATCH_ALL = { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'MarkFailed' };
 
 function state(name: string): Record<string, unknown> {
@@ -67,10 +98,12 @@ describe('the workflow state machine', () => {
         'CanRepair',
         'PrepareRepair',
         'InvalidOutput',
+        'ModelTimedOut',
         'StoreDraft',
         'AwaitReview',
         'ExpireReview',
         'RecordOutcome',
+        'ExecuteActions',
         'MarkFailed',
         'Done',
         'Failed',
@@ -78,12 +111,50 @@ describe('the workflow state machine', () => {
     );
   });
 
+  it('gives every Lambda task an explicit TimeoutSeconds equal to its Lambda timeout', () => {
+    const byResource = new Map<string, unknown>([
+      [FN.context, TIMEOUT.context],
+      [FN.modelCall, TIMEOUT.modelCall],
+      [FN.validate, TIMEOUT.validate],
+      [FN.review, TIMEOUT.review],
+      [FN.actions, TIMEOUT.actions],
+    ]);
+    for (const [name, value] of Object.entries(states)) {
+      if (value['Type'] !== 'Task' || name === 'AwaitReview') continue;
+      const expected = byResource.get(String(value['Resource']));
+      expect(typeof expected, name).toBe('number');
+      expect(value['TimeoutSeconds'], name).toBe(expected);
+    }
+  });
+
+  it('ends a model step that runs out of its deadline as model_unavailable, not internal_error', () => {
+    const catches = state('CallModel')['Catch'] as { ErrorEquals: string[]; Next: string }[];
+    expect(catches[0]).toEqual({
+      ErrorEquals: ['States.Timeout'],
+      ResultPath: '$.timeout',
+      Next: 'ModelTimedOut',
+    });
+    expect(state('ModelTimedOut')).toEqual({
+      Type: 'Pass',
+      Result: { Error: 'Rein.model_unavailable', Cause: 'The model step ran out of its deadline.' },
+      ResultPath: '$.error',
+      Next: 'MarkFailed',
+    });
+    expect(failureCodeOf('Rein.model_unavailable')).toBe('model_unavailable');
+  });
+
   it.each([
     ['FetchContext', FN.context, { action: 'fetchContext', ...IDS }, '$.context', 'CallModel'],
     [
       'CallModel',
       FN.modelCall,
-      { action: 'callModel', ...IDS, 'attempt.$': '$.attempt' },
+      {
+        action: 'callModel',
+        ...IDS,
+        'attempt.$': '$.attempt',
+        'workflowId.$': '$.context.workflowId',
+        'inputTokens.$': '$.context.inputTokens',
+      },
       '$.model',
       'ValidateOutput',
     ],
@@ -106,6 +177,13 @@ describe('the workflow state machine', () => {
       FN.review,
       { action: 'recordOutcome', ...IDS, 'draftId.$': '$.draft.draftId' },
       '$.outcome',
+      'ExecuteActions',
+    ],
+    [
+      'ExecuteActions',
+      FN.actions,
+      { action: 'executeActions', ...IDS, 'draftId.$': '$.draft.draftId' },
+      '$.actions',
       'Done',
     ],
     [
@@ -124,8 +202,12 @@ describe('the workflow state machine', () => {
         Parameters: parameters,
         ResultPath: resultPath,
         Next: next,
-        Retry: name === 'RecordOutcome' || name === 'ExpireReview' ? RUN_ENDING_RETRY : LAMBDA_SERVICE_RETRY,
-        Catch: [CATCH_ALL],
+        TimeoutSeconds: expect.any(Number) as number,
+        Retry: retryOf(name),
+        Catch:
+          name === 'CallModel'
+            ? [{ ErrorEquals: ['States.Timeout'], ResultPath: '$.timeout', Next: 'ModelTimedOut' }, CATCH_ALL]
+            : [CATCH_ALL],
       });
     },
   );
@@ -185,6 +267,7 @@ describe('the workflow state machine', () => {
         'CallModel',
         'ExpireReview',
         'FetchContext',
+        'ExecuteActions',
         'MarkFailed',
         'RecordOutcome',
         'StoreDraft',
@@ -200,12 +283,10 @@ describe('the workflow state machine', () => {
     }
   });
 
-  it('retries only Lambda service errors: model retries belong to the gateway', () => {
+  it("retries only Lambda service errors (and the gateway's not-yet errors): model retries belong to the gateway", () => {
     for (const [name, value] of Object.entries(states)) {
       if (value['Type'] !== 'Task' || name === 'MarkFailed') continue;
-      expect(value['Retry']).toEqual(
-        name === 'RecordOutcome' || name === 'ExpireReview' ? RUN_ENDING_RETRY : LAMBDA_SERVICE_RETRY,
-      );
+      expect(value['Retry']).toEqual(retryOf(name));
     }
   });
 
@@ -215,9 +296,9 @@ describe('the workflow state machine', () => {
       Resource: FN.review,
       Parameters: { action: 'markFailed', ...IDS, 'error.$': '$.error' },
       ResultPath: null,
+      TimeoutSeconds: TIMEOUT.review,
       Next: 'Failed',
-      // Idempotent, so retried on any error (a store outage, Rein.reservations_stranded): a failed
-      // run must not keep budget held.
+      // Idempotent, so retried on any error (a store outage): a failed run is always recorded.
       Retry: [
         ...LAMBDA_SERVICE_RETRY,
         { ErrorEquals: ['States.ALL'], IntervalSeconds: 10, MaxAttempts: 8, BackoffRate: 2 },

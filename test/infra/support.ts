@@ -65,6 +65,7 @@ export const FUNCTION_ENTRIES = {
   modelCall: 'functions/model-call/handler.ts',
   validate: 'functions/validate/handler.ts',
   review: 'functions/review/handler.ts',
+  actions: 'functions/actions/handler.ts',
 } as const;
 export type FunctionName = keyof typeof FUNCTION_ENTRIES;
 
@@ -102,6 +103,7 @@ function resourceLabel(resource: unknown): string {
   if (kind && /\/index\//.test(text)) return `${kind}/index`;
   if (kind) return kind;
   if (text.includes('WorkflowStateMachine') || text.includes(':stateMachine:')) return 'StateMachine';
+  if (/:secret:rein\/[a-z]+\/action-targets\/\*/.test(text)) return 'SigningSecrets';
   if (text.includes('Function')) return 'Function';
   return text;
 }

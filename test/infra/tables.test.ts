@@ -84,9 +84,12 @@ describe.each(ENV_NAMES)('the %s stateful stack', (env) => {
     expect(table.Properties?.['GlobalSecondaryIndexes']).toBeUndefined();
   });
 
-  it('indexes the ledger by day and lets TTL remove expired rate-limit windows', () => {
+  it('indexes the ledger by day and holds by lease end, and lets TTL remove expired rate-limit windows', () => {
     const [, table] = tableNamed(stateful, 'LedgerTable');
-    expect(table.Properties?.['GlobalSecondaryIndexes']).toEqual([gsi('byDay', 'gsi1pk', 'gsi1sk')]);
+    expect(table.Properties?.['GlobalSecondaryIndexes']).toEqual([
+      gsi('byDay', 'gsi1pk', 'gsi1sk'),
+      gsi('byLease', 'gsi2pk', 'gsi2sk'),
+    ]);
     expect(table.Properties?.['TimeToLiveSpecification']).toEqual({
       AttributeName: 'expiresAt',
       Enabled: true,

@@ -1,6 +1,8 @@
-import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { copyFile, cp, mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { parseDocument } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../infra/local/stack.ts';
@@ -9,7 +11,14 @@ import { appendCaseToSuite } from '../../evals/promote.ts';
 import { runSuite } from '../../evals/runner.ts';
 import { startLocalTarget } from '../../evals/targets.ts';
 import { EvalCaseSchema } from '../../evals/schema.ts';
-import { clientsFor, startTestStack, waitForRun, type ApiClient, type UserName } from './local-stack.ts';
+import {
+  approvalFor,
+  clientsFor,
+  startTestStack,
+  waitForRun,
+  type ApiClient,
+  type UserName,
+} from './local-stack.ts';
 
 let stack: LocalStack;
 let users: Record<UserName, ApiClient>;
@@ -40,7 +49,12 @@ async function reviewedDraft(decide: 'approve' | 'none'): Promise<string> {
       (await users.alice.patch(`/v1/drafts/${draftId}`, { content }, { 'if-match': '"1"' })).status,
     ).toBe(200);
     expect(
-      (await users.alice.post(`/v1/drafts/${draftId}/approve`, { reason: 'usage gap noted' })).status,
+      (
+        await users.alice.post(
+          `/v1/drafts/${draftId}/approve`,
+          await approvalFor(users.alice, draftId, { reason: 'usage gap noted' }),
+        )
+      ).status,
     ).toBe(200);
   }
   return draftId;
@@ -93,4 +107,84 @@ describe('promoting a reviewed draft into an eval case', () => {
     await expect(appendCaseToSuite(file, first)).rejects.toThrow(/duplicate case id/);
     expect(await readFile(file, 'utf8')).toBe(before);
   });
+
+  it('follows the README loop (promote, record, update the baseline) and leaves files that pass the format check', async () => {
+    const draftId = await reviewedDraft('approve');
+    // A copy of the repository, so the commands write where they would in a checkout.
+    const repo = join(dir, 'repo');
+    await cp(process.cwd(), repo, {
+      recursive: true,
+      filter: (source) => !/[/\\](node_modules|\.git|reports|\.rein|cdk\.out)$/.test(source),
+    });
+    await symlink(join(process.cwd(), 'node_modules'), join(repo, 'node_modules'));
+    const token = await stack.token({ sub: 'admin-dave', tenantId: 'acme', roles: ['admin'] });
+    const tsx = (args: string[]) =>
+      run(process.execPath, [join(repo, 'node_modules', 'tsx', 'dist', 'cli.mjs'), ...args], repo);
+
+    const promoted = await tsx([
+      'evals/promote.ts',
+      draftId,
+      '--url',
+      stack.url,
+      '--token',
+      token,
+      '--category',
+      'common',
+    ]);
+    expect(promoted.code, promoted.stderr).toBe(0);
+    expect(promoted.stdout).toMatch(/Replaced \d+ personal or customer-identifying values/);
+    expect(promoted.stdout).toContain('(common)');
+    const suite = await readFile(join(repo, 'evals', 'renewal-brief', 'suite.yaml'), 'utf8');
+    const added = (parseDocument(suite).toJS() as { cases: unknown[] }).cases.at(-1);
+    expect(JSON.stringify(added)).toContain('Customer A');
+    expect(JSON.stringify(added)).not.toContain('Hooli');
+    const reports = join(dir, 'reports');
+    const recorded = await tsx([
+      'evals/run.ts',
+      '--suite',
+      'renewal-brief',
+      '--record',
+      '--reports-dir',
+      reports,
+    ]);
+    expect(recorded.stdout, recorded.stderr).toContain('recordings in');
+    const updated = await tsx([
+      'evals/run.ts',
+      '--suite',
+      'renewal-brief',
+      '--update-baseline',
+      '--reports-dir',
+      reports,
+    ]);
+    expect(updated.code, updated.stdout + updated.stderr).toBe(0);
+
+    const check = await run(
+      process.execPath,
+      [join(repo, 'node_modules', 'prettier', 'bin', 'prettier.cjs'), '--check', '.'],
+      repo,
+    );
+    expect(check.code, check.stdout + check.stderr).toBe(0);
+  });
 });
+
+async function run(
+  command: string,
+  args: string[],
+  cwd: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(command, args, {
+      cwd,
+      env: { ...process.env, OPENAI_API_KEY: '' },
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code?: unknown; stdout?: unknown; stderr?: unknown };
+    return {
+      code: typeof failed.code === 'number' ? failed.code : -1,
+      stdout: String(failed.stdout),
+      stderr: String(failed.stderr),
+    };
+  }
+}

@@ -151,16 +151,20 @@ describe('ledger report', () => {
     expect(csv.headers.get('content-type')).toMatch(/^text\/csv\b/);
     expect(csv.headers.get('content-disposition')).toMatch(/^attachment; filename=".+\.csv"$/);
     expect(csv.text.trimEnd().split('\n')).toEqual([
-      'model,cost_usd,attempts,runs,input_tokens,cached_input_tokens,output_tokens',
+      'model,currency,period_from,period_to,cost,attempts,runs,input_tokens,cached_input_tokens,output_tokens,estimated_cost',
       ...json.rows.map((row) =>
         [
           row.key,
+          'USD',
+          json.from,
+          json.to,
           row.costUsd.toFixed(6),
           row.attempts,
           row.runs,
           row.inputTokens,
           row.cachedInputTokens,
           row.outputTokens,
+          row.estimatedUsd.toFixed(6),
         ].join(','),
       ),
     ]);
@@ -194,7 +198,8 @@ describe('ledger report', () => {
     for (const query of [
       `from=${today}&to=${yesterday}`,
       'from=2026-1-1&to=2026-01-31',
-      `from=${today}`,
+      'month=2026-13',
+      `month=2026-01&from=${today}`,
       'from=2026-01-01&to=2026-06-30',
       `${range}&groupBy=account`,
       `${range}&cursor=x`,
@@ -205,6 +210,17 @@ describe('ledger report', () => {
         expect.arrayContaining([expect.objectContaining({ message: expect.any(String) as string })]),
       );
     }
+  });
+  it('defaults the period to the current month, and reads month=YYYY-MM as that month', async () => {
+    const month = today.slice(0, 7);
+    const current = report(await users.erin.get('/v1/ledger'));
+    expect([current.from.slice(0, 7), current.to.slice(0, 7), current.from.slice(8)]).toEqual([
+      month,
+      month,
+      '01',
+    ]);
+    const february = report(await users.erin.get('/v1/ledger?month=2028-02'));
+    expect([february.from, february.to]).toEqual(['2028-02-01', '2028-02-29']);
   });
   it('answers 400 to a date that does not exist', async () => {
     for (const query of ['from=2026-02-31&to=2026-03-05', 'from=2026-04-01&to=2026-04-31']) {
@@ -255,7 +271,7 @@ describe('monthly budgets', () => {
   it('lets an operator set a budget, keeping what was spent and reserved', async () => {
     const before = budgetOf(await users.erin.get('/v1/tenants/globex/budget'));
     const set = budgetOf(
-      await users.frank.request('PUT', '/v1/tenants/globex/budget', { body: { monthlyBudgetUsd: 150 } }),
+      await users.frank.request('PUT', '/v1/tenants/globex/budget', { body: { limitUsd: 150 } }),
     );
     expect(set).toEqual({
       ...before,
@@ -266,7 +282,7 @@ describe('monthly budgets', () => {
 
     const future = budgetOf(
       await users.frank.request('PUT', '/v1/tenants/globex/budget', {
-        body: { monthlyBudgetUsd: 80, month: '2031-01' },
+        body: { limitUsd: 80, month: '2031-01' },
       }),
     );
     expect(future).toEqual({
@@ -284,7 +300,7 @@ describe('monthly budgets', () => {
   it('lets nobody but an operator set a budget', async () => {
     for (const user of ['erin', 'dave', 'carol', 'alice'] as const) {
       const result = await users[user].request('PUT', '/v1/tenants/acme/budget', {
-        body: { monthlyBudgetUsd: 1 },
+        body: { limitUsd: 1 },
       });
       expectError(result, 403, 'forbidden');
     }
@@ -294,17 +310,17 @@ describe('monthly budgets', () => {
   it('answers 400 to an invalid budget body', async () => {
     for (const body of [
       {},
-      { monthlyBudgetUsd: -5 },
-      { monthlyBudgetUsd: '100' },
-      { monthlyBudgetUsd: 100, extra: true },
-      { monthlyBudgetUsd: 100, month: '2026-1' },
-      { monthlyBudgetUsd: 2_000_000 },
+      { limitUsd: -5 },
+      { limitUsd: '100' },
+      { limitUsd: 100, extra: true },
+      { limitUsd: 100, month: '2026-1' },
+      { limitUsd: 2_000_000 },
     ]) {
       const result = await users.frank.request('PUT', '/v1/tenants/acme/budget', { body });
       expectError(result, 400, 'invalid_request');
     }
     const malformed = await users.frank.request('PUT', '/v1/tenants/acme/budget', {
-      rawBody: '{"monthlyBudgetUsd":',
+      rawBody: '{"limitUsd":',
       headers: { 'content-type': 'application/json' },
     });
     expectError(malformed, 400, 'invalid_request');
@@ -313,7 +329,7 @@ describe('monthly budgets', () => {
 
   it('answers 400 to a budget for a month that does not exist', async () => {
     const result = await users.frank.request('PUT', '/v1/tenants/acme/budget', {
-      body: { monthlyBudgetUsd: 100, month: '2026-13' },
+      body: { limitUsd: 100, month: '2026-13' },
     });
     expectError(result, 400, 'invalid_request');
   });

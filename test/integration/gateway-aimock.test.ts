@@ -2,6 +2,7 @@ import { LLMock, type ErrorResponse } from '@copilotkit/aimock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { RenewalBriefSchema, type RenewalBrief } from '#shared/domain/brief.ts';
+import { RenewalBriefOutputSchema, type RenewalBriefOutput } from '#shared/workflows/renewal-brief.ts';
 import { costOf, priceFor } from '#shared/domain/pricing.ts';
 import { RunSchema, type Run } from '#shared/domain/run.ts';
 import type { Budget, LedgerEntry } from '#shared/ports/index.ts';
@@ -26,9 +27,12 @@ let mock: LLMock;
 let stack: LocalStack;
 let users: Record<UserName, ApiClient>;
 
-/** A brief that satisfies the schema and cites the account's CRM record, which is in its context. */
-function briefFor(accountId: string, dataGaps: RenewalBrief['dataGaps'] = []): RenewalBrief {
-  return RenewalBriefSchema.parse({
+/**
+ * A model answer that satisfies the output schema and cites the account's CRM record, which is in
+ * its context. It proposes no action.
+ */
+function briefFor(accountId: string, dataGaps: RenewalBrief['dataGaps'] = []): RenewalBriefOutput {
+  return RenewalBriefOutputSchema.parse({
     summary: `Renewal brief for ${accountId}: steady usage, renewal on track.`,
     health: 'healthy',
     risks: [
@@ -38,6 +42,7 @@ function briefFor(accountId: string, dataGaps: RenewalBrief['dataGaps'] = []): R
     nextSteps: [{ action: 'Schedule the renewal call', owner: 'Account CSM', dueBy: null }],
     dataGaps,
     escalation: { recommended: false, reason: null },
+    proposedActions: [],
   });
 }
 
@@ -201,7 +206,9 @@ describe('model gateway against @copilotkit/aimock', () => {
     });
     const draft = await users.carol.get(`/v1/drafts/${String(outcome.run.draftId)}`);
     expect(draft.status, draft.text).toBe(200);
-    expect(draft.body['content']).toEqual(briefFor('acct-northwind'));
+    // The draft holds the brief; the (empty) proposed actions became the draft's action list.
+    expect(draft.body['content']).toEqual(RenewalBriefSchema.parse(briefFor('acct-northwind')));
+    expect(draft.body['actions']).toEqual([]);
     expect((draft.body['evidence'] as { id: string }[]).map((item) => item.id)).toEqual([
       'crm:acct-northwind',
     ]);

@@ -17,8 +17,11 @@ const TENANT = 'acme';
 const ACCOUNTS = ['acct-northwind', 'acct-contoso', 'acct-initech', 'acct-vandelay', 'acct-hooli'] as const;
 const RUNS = 20;
 // A renewal-brief attempt reserves about $0.004 (the whole input uncached plus 2,000 output tokens
-// of gpt-4.1-mini) and costs about a third of that: enough for roughly five attempts at once.
-const SMALL_BUDGET_USD = 0.02;
+// of gpt-4.1-mini) and costs about a third of that: roughly three holds at once, and fewer answered
+// attempts in all than there are runs.
+const SMALL_BUDGET_USD = 0.012;
+/** More than any renewal-brief attempt reserves. */
+const MAX_HOLD_USD = 0.005;
 
 let stack: LocalStack;
 let server: ModelServer;
@@ -90,7 +93,7 @@ function servedCostUsd(stats: ModelServerStats): number {
 describe('model gateway budgets under concurrency', () => {
   it('keeps many concurrent runs within a small budget, and the ledger adds up to the cent', async () => {
     const set = await users.frank.request('PUT', `/v1/tenants/${TENANT}/budget`, {
-      body: { monthlyBudgetUsd: SMALL_BUDGET_USD },
+      body: { limitUsd: SMALL_BUDGET_USD },
     });
     expect(set.status, set.text).toBe(200);
     expect(set.body).toMatchObject({
@@ -128,6 +131,9 @@ describe('model gateway budgets under concurrency', () => {
     const stats = server.stats();
 
     expect(budget.spentUsd).toBeLessThanOrEqual(SMALL_BUDGET_USD);
+    // No over-blocking: runs were refused only once settled spend left no room for their own hold
+    // (other runs' in-flight holds only made them wait).
+    expect(SMALL_BUDGET_USD - budget.spentUsd).toBeLessThan(MAX_HOLD_USD);
     expect(budget.reservedUsd).toBe(0);
     expect(budget.availableUsd).toBeCloseTo(SMALL_BUDGET_USD - budget.spentUsd, 6);
     // The ledger, the budget and the provider's usage agree to the cent.
@@ -148,7 +154,7 @@ describe('model gateway budgets under concurrency', () => {
   it('answers 402 budget_exceeded to a run requested once the month is spent', async () => {
     const spent = (await budgetOf(users.erin)).spentUsd;
     const set = await users.frank.request('PUT', `/v1/tenants/${TENANT}/budget`, {
-      body: { monthlyBudgetUsd: spent },
+      body: { limitUsd: spent },
     });
     expect(set.status, set.text).toBe(200);
     expect(set.body).toMatchObject({ limitUsd: spent, availableUsd: 0, reservedUsd: 0 });

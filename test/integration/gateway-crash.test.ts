@@ -2,6 +2,7 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createDocumentClient } from '#shared/adapters/dynamodb/client.ts';
 import { costOf, priceFor } from '#shared/domain/pricing.ts';
+import { HOLD, LEASE_MARGIN_MS } from '#shared/domain/hold.ts';
 import type { Budget, GatewayStore, LedgerEntry } from '#shared/ports/index.ts';
 import type { Deps } from '#shared/usecases/deps.ts';
 import { callModel } from '#shared/usecases/model-call.ts';
@@ -22,10 +23,12 @@ import {
  * transaction, so:
  * - killed after that transaction committed, the retry finds the attempt: no second provider call,
  *   no second charge;
- * - killed before it (the answer existed only in the dead Lambda's memory): if Step Functions
- *   retries the task, the retry releases what the dead invocation left held, asks again and charges
- *   that answer once; if it does not (a crash or Lambda timeout is not a Lambda service error), the
- *   run goes to MarkFailed, which releases the hold.
+ * - killed before it (the answer existed only in the dead Lambda's memory): the dead invocation's
+ *   hold keeps its lease until that Lambda could no longer be alive; a retry after that sweeps it,
+ *   asks again and charges that answer once; with no retry (the run went to MarkFailed), the
+ *   tenant's next model call sweeps the expired hold.
+ * And a slow invocation is never pre-empted: a retry started alongside it waits, and the provider
+ * is called once.
  */
 
 const TENANT = 'acme';
@@ -69,9 +72,9 @@ class LambdaKilledError extends Error {
 function gatewayKilledOnFirstSettle(inner: GatewayStore, when: 'before' | 'after'): GatewayStore {
   let settles = 0;
   return {
-    reserve: (reservation, tokens, now) => inner.reserve(reservation, tokens, now),
-    release: (reservation, failedModel, now) => inner.release(reservation, failedModel, now),
-    releaseHeld: (tenantId, runId, now) => inner.releaseHeld(tenantId, runId, now),
+    reserve: (reservation, limit, tokens, now) => inner.reserve(reservation, limit, tokens, now),
+    release: (release, now) => inner.release(release, now),
+    sweepExpired: (tenantId, now) => inner.sweepExpired(tenantId, now),
     settle: async (settlement, now) => {
       settles += 1;
       if (settles > 1) return inner.settle(settlement, now);
@@ -96,18 +99,31 @@ async function entriesOf(deps: Deps, runId: string): Promise<LedgerEntry[]> {
   return entries.filter((entry) => entry.runId === runId);
 }
 
-/** The reservation items of an attempt key, one per invocation that reserved it, oldest first. */
-async function reservationsOf(runId: string, attemptKey: string): Promise<Record<string, unknown>[]> {
+/** The hold items of a run (one per attempt), as stored. */
+async function holdsOf(runId: string): Promise<Record<string, unknown>[]> {
   const doc = createDocumentClient({ region: 'us-east-1', endpoint: stack.dynamo.endpoint });
   const result = await doc.send(
     new QueryCommand({
       TableName: tableNamed('LedgerTable'),
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :key)',
-      ExpressionAttributeValues: { ':pk': `${TENANT}#RUN#${runId}`, ':key': `RES#${attemptKey}#` },
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :hold)',
+      ExpressionAttributeValues: { ':pk': `${TENANT}#RUN#${runId}`, ':hold': 'HOLD#' },
       ConsistentRead: true,
     }),
   );
-  return (result.Items ?? []).sort((a, b) => String(a['createdAt']).localeCompare(String(b['createdAt'])));
+  return result.Items ?? [];
+}
+
+/** A container whose clock runs `ms` ahead: a later invocation, after a dead one's lease ended. */
+function laterContainer(ms: number): Deps {
+  return { ...modelCallContainer(), clock: { now: () => new Date(Date.now() + ms) } };
+}
+
+/** How far past a dead invocation's lease (given `leaseMs: 0`) a later one must be. */
+const AFTER_LEASE_MS = LEASE_MARGIN_MS + 1_000;
+
+async function waitUntil(check: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !check(); i += 1) await new Promise((resolve) => setTimeout(resolve, 10));
+  if (!check()) throw new Error('The condition never held.');
 }
 
 function primaryCalls(): number {
@@ -142,14 +158,16 @@ function servedCostUsd(before: Served = { inputTokens: 0, cachedInputTokens: 0, 
 }
 
 describe('model-call Lambda killed after the provider answered', () => {
-  it('killed before the settle transaction: the retry sweeps the dead hold, asks again and charges once', async () => {
+  it('killed before the settle transaction: the retry sweeps the dead hold once its lease ended, asks again and charges once', async () => {
     const first = modelCallContainer();
     const run = await runWithContext(first, TENANT, 'acct-contoso');
     const task = { tenantId: TENANT, runId: run.runId, attempt: 1 };
     const budgetBefore = await budget(first);
 
     await expect(
-      callModel({ ...first, gateway: gatewayKilledOnFirstSettle(first.gateway, 'before') }, task),
+      callModel({ ...first, gateway: gatewayKilledOnFirstSettle(first.gateway, 'before') }, task, {
+        leaseMs: 0,
+      }),
     ).rejects.toThrow(LambdaKilledError);
     // The provider answered; the answer died with the Lambda, its reservation is still held.
     expect(primaryCalls()).toBe(1);
@@ -158,9 +176,12 @@ describe('model-call Lambda killed after the provider answered', () => {
     expect(await first.runs.getAttempt(TENANT, run.runId, 1)).toBeNull();
     expect((await budget(first)).reservedUsd).toBeGreaterThan(budgetBefore.reservedUsd);
 
-    // Step Functions retries the task, possibly in a new container; then once more for good measure.
-    expect(await callModel(modelCallContainer(), task)).toEqual({ attempt: 1, model: PRIMARY });
-    expect(await callModel(modelCallContainer(), task)).toEqual({ attempt: 1, model: PRIMARY });
+    // While the dead invocation's lease lasts, a retry calls nothing and asks to be retried.
+    await expect(callModel(modelCallContainer(), task)).rejects.toMatchObject({ name: 'Rein.LeaseHeld' });
+    expect(primaryCalls()).toBe(1);
+    // Step Functions retries the task after the lease ended, possibly in a new container; then once more.
+    expect(await callModel(laterContainer(AFTER_LEASE_MS), task)).toEqual({ attempt: 1, model: PRIMARY });
+    expect(await callModel(laterContainer(AFTER_LEASE_MS), task)).toEqual({ attempt: 1, model: PRIMARY });
 
     expect(primaryCalls()).toBe(2);
     const entries = await entriesOf(first, run.runId);
@@ -172,17 +193,14 @@ describe('model-call Lambda killed after the provider answered', () => {
     const stored = await first.runs.getRun(TENANT, run.runId);
     expect(stored?.costUsd).toBe(entry?.costUsd);
     expect(stored?.model).toBe(PRIMARY);
-    // The dead invocation's hold was swept by the retry; the retry's own was settled.
-    expect(await reservationsOf(run.runId, `1.${PRIMARY}.1`)).toMatchObject([
-      { state: 'swept' },
-      { state: 'settled', settledUsd: entry?.costUsd },
-    ]);
+    // The dead invocation's hold was swept by the retry, which held the attempt again and settled it.
+    expect(await holdsOf(run.runId)).toMatchObject([{ state: HOLD.settled, settledUsd: entry?.costUsd }]);
     const budgetAfter = await budget(first);
     expect(budgetAfter.reservedUsd).toBe(budgetBefore.reservedUsd);
     expect(budgetAfter.spentUsd - budgetBefore.spentUsd).toBeCloseTo(entry?.costUsd ?? Number.NaN, 6);
   });
 
-  it('killed and not retried (a Lambda timeout): MarkFailed releases the held reservation and fails the run', async () => {
+  it("killed and not retried (a Lambda timeout): MarkFailed fails the run, and the tenant's next model call sweeps the expired hold", async () => {
     const first = modelCallContainer();
     const run = await runWithContext(first, TENANT, 'acct-vandelay');
     const budgetBefore = await budget(first);
@@ -190,6 +208,7 @@ describe('model-call Lambda killed after the provider answered', () => {
       callModel(
         { ...first, gateway: gatewayKilledOnFirstSettle(first.gateway, 'before') },
         { tenantId: TENANT, runId: run.runId, attempt: 1 },
+        { leaseMs: 0 },
       ),
     ).rejects.toThrow(LambdaKilledError);
 
@@ -199,10 +218,48 @@ describe('model-call Lambda killed after the provider answered', () => {
       runId: run.runId,
       error: { Error: 'Sandbox.Timedout' },
     });
-
-    expect(await reservationsOf(run.runId, `1.${PRIMARY}.1`)).toMatchObject([{ state: 'swept' }]);
-    expect((await budget(first)).reservedUsd).toBe(budgetBefore.reservedUsd);
     expect((await first.runs.getRun(TENANT, run.runId))?.status).toBe('failed');
+
+    // Another run of the tenant, once the dead lease ended.
+    const later = laterContainer(AFTER_LEASE_MS);
+    const other = await runWithContext(later, TENANT, 'acct-hooli');
+    await callModel(later, { tenantId: TENANT, runId: other.runId, attempt: 1 });
+
+    expect(await holdsOf(run.runId)).toMatchObject([{ state: HOLD.released }]);
+    expect((await budget(first)).reservedUsd).toBe(budgetBefore.reservedUsd);
+  });
+
+  it('a slow first invocation is not pre-empted: the retry alongside it waits, and the provider is called once', async () => {
+    const first = modelCallContainer();
+    const run = await runWithContext(first, TENANT, 'acct-northwind');
+    const task = { tenantId: TENANT, runId: run.runId, attempt: 1 };
+    const budgetBefore = await budget(first);
+    // The first invocation's answer is slow to come back; Step Functions starts a retry while it is
+    // on its way (a Lambda service error on the invoke, say), then retries that retry on Rein.LeaseHeld.
+    let answerArrives = (): void => undefined;
+    const arrival = new Promise<void>((resolve) => (answerArrives = resolve));
+    const slowModel: Deps['model'] = {
+      generate: async (request) => {
+        const response = await first.model.generate(request);
+        await arrival;
+        return response;
+      },
+    };
+    const slow = callModel({ ...first, model: slowModel }, task, { leaseMs: 60_000 });
+    await waitUntil(() => primaryCalls() === 1);
+
+    await expect(callModel(modelCallContainer(), task)).rejects.toMatchObject({ name: 'Rein.LeaseHeld' });
+    answerArrives();
+    expect(await slow).toEqual({ attempt: 1, model: PRIMARY });
+    expect(await callModel(modelCallContainer(), task)).toEqual({ attempt: 1, model: PRIMARY });
+
+    expect(primaryCalls()).toBe(1);
+    const entries = await entriesOf(first, run.runId);
+    expect(entries).toHaveLength(1);
+    const budgetAfter = await budget(first);
+    expect(budgetAfter.reservedUsd).toBe(budgetBefore.reservedUsd);
+    expect(budgetAfter.spentUsd - budgetBefore.spentUsd).toBeCloseTo(entries[0]?.costUsd ?? Number.NaN, 6);
+    expect((await first.runs.getRun(TENANT, run.runId))?.costUsd).toBe(entries[0]?.costUsd);
   });
 
   it('killed after the settle transaction: the retry finds the attempt, calls nothing and charges nothing', async () => {

@@ -152,20 +152,31 @@ function sumUsd(values: readonly number[]): number {
 }
 
 /**
- * The ledger charged exactly what the provider billed: one entry per answered attempt (per model as
- * `billed` says), the tokens of those entries are the tokens the server reported, their cost is that
- * usage at the price table, the run's cost and the month's spend grew by the same amount, and every
- * reservation was settled or released.
+ * The ledger charged exactly what the provider billed: one reported entry per answered attempt (per
+ * model as `billed` says), the tokens of those entries are the tokens the server reported, their
+ * cost is that usage at the price table; attempts with no usage (timeouts, resets) are charged at
+ * their reservation as `estimated` entries (as many per model as `estimated` says); the run's cost
+ * and the month's spend grew by the sum of both, and every hold was settled or released.
  */
-function expectChargedExactlyWhatWasBilled(outcome: Outcome, billed: Record<string, number>): void {
+function expectChargedExactlyWhatWasBilled(
+  outcome: Outcome,
+  billed: Record<string, number>,
+  estimated: Record<string, number> = {},
+): void {
   const { entries, served, run, budgetBefore, budgetAfter } = outcome;
-  const entriesPerModel: Record<string, number> = {};
-  for (const entry of entries) entriesPerModel[entry.model] = (entriesPerModel[entry.model] ?? 0) + 1;
-  expect(entriesPerModel).toEqual(billed);
+  const reported = entries.filter((entry) => !entry.estimated);
+  const guessed = entries.filter((entry) => entry.estimated);
+  const perModel = (list: LedgerEntry[]) => {
+    const counts: Record<string, number> = {};
+    for (const entry of list) counts[entry.model] = (counts[entry.model] ?? 0) + 1;
+    return counts;
+  };
+  expect(perModel(reported)).toEqual(billed);
+  expect(perModel(guessed)).toEqual(estimated);
 
   let expectedCost = 0;
   for (const [model, usage] of Object.entries(served)) {
-    const charged = entries.filter((entry) => entry.model === model);
+    const charged = reported.filter((entry) => entry.model === model);
     expect({
       model,
       inputTokens: sumUsd(charged.map((e) => e.inputTokens)),
@@ -179,8 +190,8 @@ function expectChargedExactlyWhatWasBilled(outcome: Outcome, billed: Record<stri
     });
     expectedCost += costOf({ ...usage, reasoningTokens: 0 }, priceFor(model, new Date()));
   }
+  expect(sumUsd(reported.map((entry) => entry.costUsd))).toBeCloseTo(expectedCost, 5);
   const charged = sumUsd(entries.map((entry) => entry.costUsd));
-  expect(charged).toBeCloseTo(expectedCost, 5);
   expect(run.costUsd).toBeCloseTo(charged, 6);
   expect(budgetAfter.spentUsd - budgetBefore.spentUsd).toBeCloseTo(charged, 6);
   expect(budgetAfter.reservedUsd).toBe(budgetBefore.reservedUsd);
@@ -227,21 +238,24 @@ describe('model gateway under provider faults (local model server)', () => {
     expectChargedExactlyWhatWasBilled(outcome, { [FALLBACK]: 1 });
   });
 
-  it('gives up on a hung response at the attempt timeout and retries the same model', async () => {
+  it('gives up on a hung response at the attempt timeout, charges it at its reservation as estimated, and retries the same model', async () => {
     const outcome = await briefWithFaults('acct-hooli', [{ kind: 'timeout', delayMs: 20_000 }]);
 
     expect(outcome.calls).toEqual({ [PRIMARY]: 2 });
     expect(outcome.run).toMatchObject({ status: 'awaiting_review', model: PRIMARY });
-    expect(outcome.entries.map((entry) => entry.attemptKey)).toEqual([`1.${PRIMARY}.2`]);
-    expectChargedExactlyWhatWasBilled(outcome, { [PRIMARY]: 1 });
+    expect(outcome.entries.map((entry) => [entry.attemptKey, entry.estimated])).toEqual([
+      [`1.${PRIMARY}.1`, true],
+      [`1.${PRIMARY}.2`, false],
+    ]);
+    expectChargedExactlyWhatWasBilled(outcome, { [PRIMARY]: 1 }, { [PRIMARY]: 1 });
   });
 
-  it('retries after the provider resets the connection', async () => {
+  it('retries after the provider resets the connection, charging the reset attempt as estimated', async () => {
     const outcome = await briefWithFaults('acct-northwind', [{ kind: 'connection_reset' }]);
 
     expect(outcome.calls).toEqual({ [PRIMARY]: 2 });
     expect(outcome.run).toMatchObject({ status: 'awaiting_review', model: PRIMARY });
-    expectChargedExactlyWhatWasBilled(outcome, { [PRIMARY]: 1 });
+    expectChargedExactlyWhatWasBilled(outcome, { [PRIMARY]: 1 }, { [PRIMARY]: 1 });
   });
 
   it('fails the run model_unavailable after one call when the provider account has no quota, charging nothing', async () => {

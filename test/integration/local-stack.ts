@@ -1,3 +1,23 @@
+/**
+ * The integration tests' harness: the real local stack over loopback.
+ *
+ * One DynamoDB Local per `vitest run`: `global-setup.ts` (vitest `globalSetup` of the integration
+ * project) starts it once and every file's stack uses it with tables of its own (a unique table
+ * prefix, deleted on `stop`), so files never see each other's data and no file pays for a JVM start.
+ *
+ *   let stack: LocalStack;
+ *   beforeAll(async () => { stack = await startTestStack({ ...options }); });
+ *   afterAll(async () => { await stack.stop(); });
+ *
+ * `startTestStack` takes every `LocalStackOptions` (rate limits, review timeout, model server or a
+ * fake provider, seed…); the API, engine and model server run in the test's own process, so tests
+ * can inject faults and inspect stores. A stack with a `dataDir` (restart tests) starts its own
+ * DynamoDB Local on that directory, since it must outlive a stop. Time-based behaviour (review
+ * expiry, model deadlines) is tested with short configured timeouts, never with real long waits:
+ * a test that needs a short review timeout starts a second stack with `reviewTimeoutSeconds`.
+ */
+import { randomBytes } from 'node:crypto';
+import { inject } from 'vitest';
 import { newId } from '#shared/domain/ids.ts';
 import type { Run } from '#shared/domain/run.ts';
 import { fetchContext } from '#shared/usecases/context.ts';
@@ -75,12 +95,21 @@ export async function runWithContext(deps: Deps, tenantId: string, accountId: st
   return run;
 }
 
-/** Starts the real local stack (in-memory DynamoDB Local, local model server) with the demo data. */
+/**
+ * Starts the real local stack (local model server, the CDK state machine, the API) with the demo
+ * data, on the run's shared DynamoDB Local with tables of its own; with a `dataDir`, on a DynamoDB
+ * Local of its own that keeps the data across a stop and start.
+ */
 export async function startTestStack(overrides: Partial<LocalStackOptions> = {}): Promise<LocalStack> {
+  const endpoint = inject('reinDynamoEndpoint') as string | undefined;
+  const persistent = overrides.dataDir !== undefined && overrides.dataDir !== null;
   return startLocalStack({
     port: 0,
     dataDir: null,
     seed: await readSeedFile(DEMO_SEED_PATH),
+    ...(endpoint && !persistent
+      ? { sharedDynamo: { endpoint, tablePrefix: `rein-test-${randomBytes(4).toString('hex')}-` } }
+      : {}),
     ...overrides,
   });
 }
@@ -180,4 +209,19 @@ export async function waitForRun(
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/**
+ * An approval body that decides every action the draft proposes (rejecting them by default, so
+ * nothing is sent anywhere): approving a draft with undecided actions is a 400.
+ */
+export async function approvalFor(
+  client: ApiClient,
+  draftId: string,
+  extra: Record<string, unknown> = {},
+  decision: 'approve' | 'reject' = 'reject',
+): Promise<Record<string, unknown>> {
+  const draft = await client.get(`/v1/drafts/${draftId}`);
+  const actions = (draft.body['actions'] as { actionId: string }[] | undefined) ?? [];
+  return { ...extra, actions: actions.map(({ actionId }) => ({ actionId, decision })) };
 }

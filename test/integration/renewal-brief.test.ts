@@ -1,16 +1,24 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RenewalBriefSchema } from '#shared/domain/brief.ts';
 import type { LocalStack } from '../../infra/local/stack.ts';
-import { ApiClient, clientsFor, startTestStack, waitForRun, type UserName } from './local-stack.ts';
+import {
+  approvalFor,
+  ApiClient,
+  clientsFor,
+  startTestStack,
+  waitForRun,
+  type UserName,
+} from './local-stack.ts';
 
 // Short enough for the expiry test, long enough for every other test to decide first.
-const REVIEW_TIMEOUT_SECONDS = 12;
+/** The review timeout of the expiry test's own stack: short, so the test waits seconds, not a day. */
+const REVIEW_TIMEOUT_SECONDS = 2;
 
 let stack: LocalStack;
 let users: Record<UserName, ApiClient>;
 
 beforeAll(async () => {
-  stack = await startTestStack({ reviewTimeoutSeconds: REVIEW_TIMEOUT_SECONDS });
+  stack = await startTestStack();
   users = await clientsFor(stack);
 });
 
@@ -54,7 +62,10 @@ describe('renewal brief on the local stack', () => {
     expect(patched.status, patched.text).toBe(200);
     expect(patched.body['version']).toBe(2);
 
-    const approved = await users.alice.post(`/v1/drafts/${draftId}/approve`, { reason: 'Looks right' });
+    const approved = await users.alice.post(
+      `/v1/drafts/${draftId}/approve`,
+      await approvalFor(users.alice, draftId, { reason: 'Looks right' }),
+    );
     expect(approved.status, approved.text).toBe(200);
     expect(approved.body['status']).toBe('approved');
     const outcome = approved.body['outcome'] as Record<string, unknown>;
@@ -66,7 +77,7 @@ describe('renewal brief on the local stack', () => {
 
     const run = await waitForRun(users.alice, runId, ['approved']);
     expect(run['costUsd']).toBeGreaterThan(0);
-    expect(run['promptVersion']).toBe('v1');
+    expect(run['promptVersion']).toBe('v2');
     expect(run['model']).toBe('gpt-4.1-mini');
 
     const trace = await users.dave.get(`/v1/runs/${runId}/trace`);
@@ -103,18 +114,33 @@ describe('renewal brief on the local stack', () => {
 
     const byCsm = await users.alice.post(`/v1/drafts/${draftId}/approve`);
     expect(byCsm.status).toBe(403);
-    const byManager = await users.carol.post(`/v1/drafts/${draftId}/approve`);
+    const byManager = await users.carol.post(
+      `/v1/drafts/${draftId}/approve`,
+      await approvalFor(users.carol, draftId),
+    );
     expect(byManager.status, byManager.text).toBe(200);
     await waitForRun(users.alice, runId, ['approved']);
   });
 
   it('expires a draft nobody decides within the review timeout', async () => {
-    const { runId, draftId } = await briefAwaitingReview(users.bob, 'acct-vandelay');
-    const run = await waitForRun(users.bob, runId, ['expired'], (REVIEW_TIMEOUT_SECONDS + 15) * 1000);
-    expect(run['status']).toBe('expired');
-    const draft = await users.bob.get(`/v1/drafts/${draftId}`);
-    expect(draft.body['status']).toBe('expired');
-    expect((await users.bob.post(`/v1/drafts/${draftId}/approve`)).status).toBe(409);
+    // A stack of its own with a short review timeout (cheap: it shares the run's DynamoDB Local).
+    const short = await startTestStack({ reviewTimeoutSeconds: REVIEW_TIMEOUT_SECONDS });
+    try {
+      const bob = (await clientsFor(short)).bob;
+      const { runId, draftId } = await briefAwaitingReview(bob, 'acct-vandelay');
+      const run = await waitForRun(bob, runId, ['expired'], (REVIEW_TIMEOUT_SECONDS + 15) * 1000);
+      expect(run['status']).toBe('expired');
+      const draft = await bob.get(`/v1/drafts/${draftId}`);
+      expect(draft.body['status']).toBe('expired');
+      expect((await bob.post(`/v1/drafts/${draftId}/approve`)).status).toBe(409);
+      const today = new Date().toISOString().slice(0, 10);
+      const manager = (await clientsFor(short)).carol;
+      const metrics = await manager.get(`/v1/metrics?workflowId=renewal-brief&from=${today}&to=${today}`);
+      const groups = metrics.body['groups'] as Record<string, unknown>[];
+      expect(Number(groups[0]?.['expiryRate'])).toBe(1);
+    } finally {
+      await short.stop();
+    }
   });
 
   it('turns a double approve into one decision and one SendTaskSuccess', async () => {
@@ -126,9 +152,10 @@ describe('renewal brief on the local stack', () => {
       return original(token, output);
     };
     try {
+      const body = await approvalFor(users.alice, draftId);
       const results = await Promise.all([
-        users.alice.post(`/v1/drafts/${draftId}/approve`),
-        users.carol.post(`/v1/drafts/${draftId}/approve`),
+        users.alice.post(`/v1/drafts/${draftId}/approve`, body),
+        users.carol.post(`/v1/drafts/${draftId}/approve`, body),
       ]);
       expect(results.map((r) => r.status).sort()).toEqual([200, 409]);
       await waitForRun(users.alice, runId, ['approved']);
@@ -272,9 +299,9 @@ describe('renewal brief on the local stack', () => {
     const groups = metrics.body['groups'] as Record<string, unknown>[];
     expect(groups).toHaveLength(1);
     const group = groups[0] ?? {};
-    expect(group).toMatchObject({ workflowId: 'renewal-brief', promptVersion: 'v1' });
-    // By now this file approved, rejected, escalated, edited and let a draft expire.
-    for (const rate of ['approvalRate', 'rejectionRate', 'expiryRate', 'escalationRate', 'editRate']) {
+    expect(group).toMatchObject({ workflowId: 'renewal-brief', promptVersion: 'v2' });
+    // By now this file approved, rejected, escalated and edited drafts (the expiry has its own stack).
+    for (const rate of ['approvalRate', 'rejectionRate', 'escalationRate', 'editRate']) {
       expect(Number(group[rate])).toBeGreaterThan(0);
     }
     expect(Number(group['costPerApprovedDraftUsd'])).toBeGreaterThan(0);

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { matchRoute, ROUTES } from '#shared/http/routes.ts';
 import type { LocalStack } from '../../infra/local/stack.ts';
 import {
+  approvalFor,
   clientsFor,
   startTestStack,
   USERS,
@@ -435,7 +436,7 @@ const refusedBodyArb: fc.Arbitrary<{ body: Buffer; contentType: string | null }>
           notes: fc.oneof(textArb, fc.constant(null)),
           reason: textArb,
           content: fc.jsonValue({ maxDepth: 3 }),
-          monthlyBudgetUsd: fc.oneof(fc.double(), fc.integer(), fc.constant(5)),
+          limitUsd: fc.oneof(fc.double(), fc.integer(), fc.constant(5)),
           month: fc.constantFrom('2026-11', '9999-99', 'x'),
         },
         { requiredKeys: [] },
@@ -580,7 +581,10 @@ beforeAll(async () => {
     briefAwaitingReview(users.gina, 'acct-cyberdyne'),
     briefAwaitingReview(users.alice, 'acct-northwind'),
   ]);
-  const approved = await users.alice.post(`/v1/drafts/${decided.draftId}/approve`);
+  const approved = await users.alice.post(
+    `/v1/drafts/${decided.draftId}/approve`,
+    await approvalFor(users.alice, decided.draftId),
+  );
   expect(approved.status).toBe(200);
   await waitForRun(users.alice, decided.runId, ['approved']);
   // The decided execution records its review span after the run turns approved: let it finish, so
@@ -693,7 +697,7 @@ describe('hostile input, case by case', () => {
       [users.alice, 'POST', `${draft}/approve`, { reason: 'ok', reviewer: 'mgr-carol' }, {}],
       [users.alice, 'POST', `${draft}/reject`, { reason: 'ok', status: 'approved' }, {}],
       [users.alice, 'POST', `${draft}/escalate`, { reason: 'ok', to: 'admin-dave' }, {}],
-      [users.frank, 'PUT', '/v1/tenants/acme/budget', { monthlyBudgetUsd: 5, spentUsd: 0 }, {}],
+      [users.frank, 'PUT', '/v1/tenants/acme/budget', { limitUsd: 5, spentUsd: 0 }, {}],
     ];
     for (const [client, method, path, body, headers] of cases) {
       const error = await refuses(client, method, path, { body, headers }, 400);

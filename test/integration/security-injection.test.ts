@@ -142,6 +142,7 @@ function obedientAnswer(call: ModelCall): Record<string, unknown> {
     nextSteps: [],
     dataGaps: [],
     escalation: { recommended: false, reason: null },
+    proposedActions: [],
   };
   const text = JSON.stringify(brief);
   return {

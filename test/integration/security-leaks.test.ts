@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startModelServer, type ModelServer } from '../../infra/local/model-server/index.ts';
 import type { LocalStack } from '../../infra/local/stack.ts';
 import {
+  approvalFor,
   ApiClient,
   clientsFor,
   startTestStack,
@@ -257,8 +258,11 @@ describe('leak sweep: the API key and task tokens', () => {
         ).status,
       ).toBe(200);
       expect(
-        (await call(users.alice, 'POST', `/v1/drafts/${run.draftId}/approve`, { body: { reason: 'ok' } }))
-          .status,
+        (
+          await call(users.alice, 'POST', `/v1/drafts/${run.draftId}/approve`, {
+            body: await approvalFor(users.alice, run.draftId, { reason: 'ok' }),
+          })
+        ).status,
       ).toBe(200);
       await waitForRun(users.alice, run.runId, ['approved']);
       finished.push({ ...run, owner: 'alice' });
@@ -283,7 +287,13 @@ describe('leak sweep: the API key and task tokens', () => {
       ).toBe(200);
       await waitForRun(users.alice, run.runId, ['escalated']);
       await collectStoredTokens();
-      expect((await call(users.carol, 'POST', `/v1/drafts/${run.draftId}/approve`)).status).toBe(200);
+      expect(
+        (
+          await call(users.carol, 'POST', `/v1/drafts/${run.draftId}/approve`, {
+            body: await approvalFor(users.carol, run.draftId),
+          })
+        ).status,
+      ).toBe(200);
       await waitForRun(users.alice, run.runId, ['approved']);
       finished.push({ ...run, owner: 'alice' });
     };

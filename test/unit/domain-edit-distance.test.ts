@@ -43,3 +43,46 @@ describe('canonicalJson', () => {
     );
   });
 });
+
+describe('normalizedEditDistance on large inputs', () => {
+  it('counts an edit appended to a long text without comparing the untouched part', () => {
+    const original = 'a'.repeat(8 * 1024);
+    const edited = `${original}${'b'.repeat(56 * 1024)}`;
+    // 56 KiB inserted into a 64 KiB result.
+    expect(normalizedEditDistance(original, edited)).toBe(0.875);
+  });
+
+  it('never reports a changed text as unchanged, however small the change', () => {
+    const text = 'x'.repeat(50_000);
+    expect(normalizedEditDistance(text, `${text}y`)).toBeGreaterThan(0);
+  });
+
+  it('agrees with the plain dynamic-programming distance on short strings', () => {
+    const reference = (s: string, t: string): number => {
+      let previous = Array.from({ length: t.length + 1 }, (_, j) => j);
+      for (let i = 1; i <= s.length; i += 1) {
+        const current = [i];
+        for (let j = 1; j <= t.length; j += 1) {
+          const cost = s[i - 1] === t[j - 1] ? 0 : 1;
+          current[j] = Math.min(
+            (previous[j] ?? 0) + 1,
+            (current[j - 1] ?? 0) + 1,
+            (previous[j - 1] ?? 0) + cost,
+          );
+        }
+        previous = current;
+      }
+      return previous[t.length] ?? 0;
+    };
+    fc.assert(
+      fc.property(fc.string({ maxLength: 30 }), fc.string({ maxLength: 30 }), (a, b) => {
+        const longer = Math.max(a.length, b.length);
+        const expected =
+          longer === 0
+            ? 0
+            : Math.max(a === b ? 0 : 0.0001, Math.round((reference(a, b) / longer) * 10_000) / 10_000);
+        expect(normalizedEditDistance(a, b)).toBe(expected);
+      }),
+    );
+  });
+});

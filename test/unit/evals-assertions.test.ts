@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { RenewalBriefSchema, type RenewalBrief } from '#shared/domain/brief.ts';
 import type { ContextObject } from '#shared/domain/context.ts';
+import { RENEWAL_ACTIONS } from '#shared/workflows/renewal-brief.ts';
 import {
+  assertActions,
   assertCites,
   assertCost,
   assertDataGaps,
@@ -330,5 +332,44 @@ describe('eval assertions', () => {
     });
     expect(gradeRubric({ score: 1.4, reason: 'Out of range.' }, 0.7).score).toBe(1);
     expect(gradeRubric({ score: 0.5, reason: 'Repeats the figure.' }, 0.7).pass).toBe(false);
+  });
+});
+
+describe('assertActions', () => {
+  const task = {
+    type: 'crm.create_task',
+    arguments: { title: 'Fix SSO', owner: 'CSM', dueDate: '2026-12-08' },
+    rationale: 'Outage.',
+    evidence: ['ticket:CT-1'],
+  };
+  const withActions = (proposedActions: unknown[]) => subject({ output: { ...brief, proposedActions } });
+
+  it('passes declared types with valid arguments and the expected ones present', () => {
+    expect(assertActions(withActions([task]), RENEWAL_ACTIONS, { include: ['crm.create_task'] })).toEqual({
+      pass: true,
+      score: 1,
+      reason: 'proposed: crm.create_task',
+    });
+  });
+
+  it('fails a type outside the workflow list, invalid arguments, an excluded type and too many actions', () => {
+    const outside = { ...task, type: 'crm.close_account' };
+    const invalid = { ...task, arguments: { ...task.arguments, dueDate: 'tomorrow' } };
+    const email = {
+      type: 'email.customer_followup',
+      arguments: { subject: 'Hi', body: 'Discount!' },
+      rationale: 'Asked for it.',
+      evidence: ['ticket:CT-1'],
+    };
+    const result = assertActions(withActions([outside, invalid, email]), RENEWAL_ACTIONS, {
+      exclude: ['email.customer_followup'],
+      max: 2,
+    });
+    expect(result.pass).toBe(false);
+    expect(result.reason).toBe(
+      'proposedActions[0] has type crm.close_account, which the workflow does not declare; ' +
+        'proposedActions[1] (crm.create_task) has arguments its schema refuses; ' +
+        'email.customer_followup was proposed but must not be; 3 actions proposed, at most 2 expected',
+    );
   });
 });

@@ -73,6 +73,7 @@ function caseOf(
 
 function resultOf(cases: CaseResult[], overrides: Partial<SuiteResult> = {}): SuiteResult {
   return {
+    reRecordCommand: 'npm run eval -- --suite renewal-brief --record',
     suite: 'renewal-brief',
     description: 'Renewal briefs.',
     workflow: 'renewal-brief',

@@ -90,6 +90,7 @@ const cases = [
   caseResult('common-other', true, 'common'),
 ];
 const result: SuiteResult = {
+  reRecordCommand: 'npm run eval -- --suite renewal-brief --record',
   suite: 'renewal-brief',
   description: 'Renewal briefs.',
   workflow: 'renewal-brief',

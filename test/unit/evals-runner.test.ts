@@ -9,12 +9,19 @@ import { buildModelInput } from '#shared/usecases/prompt.ts';
 import { livePrompt } from '#shared/workflows/definition.ts';
 import { renewalBrief } from '#shared/workflows/renewal-brief.ts';
 import type { AnyWorkflow } from '#shared/workflows/registry.ts';
-import { composeRenewalBrief } from '#infra/local/model-server/brief.ts';
+import { composeRenewalBriefWithActions } from '#infra/local/model-server/brief.ts';
 import { extractContext } from '#infra/local/model-server/context.ts';
 import { buildCaseContext, hiddenFacts } from '../../evals/context.ts';
 import type { Judge } from '../../evals/judge.ts';
 import { parseSuite, type LoadedSuite } from '../../evals/load.ts';
-import { MissingRecordingError, RecordingModelClient, ReplayModelClient } from '../../evals/recordings.ts';
+import {
+  MissingRecordingError,
+  promptHashOf,
+  RecordingModelClient,
+  reRecordCommand,
+  ReplayModelClient,
+  staleRecordings,
+} from '../../evals/recordings.ts';
 import { p95, runSuite, type RunSuiteOptions } from '../../evals/runner.ts';
 import { clientTarget } from '../../evals/targets.ts';
 
@@ -43,6 +50,12 @@ class ScriptedModel implements ModelClient {
       ...answer,
     });
   }
+}
+
+/** The brief with the actions the local model proposes, as the live output schema asks. */
+function composeRenewalBrief(context: unknown) {
+  const { brief, proposedActions } = composeRenewalBriefWithActions(context);
+  return { ...brief, proposedActions };
 }
 
 /** What the well-behaved local model would answer, as JSON text. */
@@ -200,7 +213,7 @@ describe('runSuite', () => {
     );
     expect(result.prompt).toEqual({
       id: 'renewal-brief',
-      version: 'v1',
+      version: 'v2',
       contentHash: LIVE.contentHash,
       modified: false,
     });
@@ -248,7 +261,7 @@ describe('runSuite', () => {
       fromDefaults: true,
       skipped: false,
       pass: false,
-      score: 0.75,
+      score: 0.9,
       reason: 'risks[0].evidence cites "ticket:T-9001", which is not in the context',
     });
   });
@@ -416,7 +429,42 @@ describe('record and replay', () => {
       /^No recording in suite unit-suite for this request \(model gpt-4\.1-mini, prompt sha256:.*Re-record with: npm run eval -- --suite unit-suite --record$/,
     );
     expect(changed.notes[0]).toMatch(
-      /^2 of 2 cases have no recording for prompt renewal-brief v1 .*Re-record with: npm run eval -- --suite unit-suite --record$/,
+      /^2 of 2 cases have no recording for prompt renewal-brief v2 .*Re-record with: npm run eval -- --suite unit-suite --record$/,
+    );
+  });
+
+  it('keeps the recordings of other prompt versions when another version is recorded, until it leaves the manifest', async () => {
+    const live = new ScriptedModel((request) => ({ outputText: groundedAnswer(request) }));
+    const v1 = new RecordingModelClient(live, 'unit-suite', 'scripted');
+    await run(v1);
+    await v1.save(dir, { prune: true });
+    const v2Instructions = `${LIVE.instructions}\n- A second version.`;
+    const v2 = new RecordingModelClient(live, 'unit-suite', 'scripted');
+    const recordedV2 = await run(v2, { prompt: { instructions: v2Instructions } });
+    const bothVersions = new Set([promptHashOf(LIVE.instructions), promptHashOf(v2Instructions)]);
+    const recorded = { promptHash: recordedV2.prompt.contentHash, model: recordedV2.model };
+
+    const kept = await v2.save(dir, {
+      prune: staleRecordings({ manifestPromptHashes: bothVersions, recorded }),
+    });
+    const replayedV1 = await run(new ReplayModelClient(dir, 'unit-suite'));
+    const v1Removed = await v2.save(dir, {
+      prune: staleRecordings({ manifestPromptHashes: new Set([recorded.promptHash]), recorded }),
+    });
+
+    expect(kept).toEqual({ written: 2, unchanged: 0, pruned: 0 });
+    expect(replayedV1.summary.missingRecordings).toBe(0);
+    expect(v1Removed).toEqual({ written: 0, unchanged: 2, pruned: 2 });
+  });
+
+  it('names the exact re-record command: the prompt version and model when they are not the defaults', async () => {
+    const other = await run(new ReplayModelClient(dir, 'unit-suite'), { model: 'gpt-4o-mini' });
+    expect(other.reRecordCommand).toBe('npm run eval -- --suite unit-suite --record --model gpt-4o-mini');
+    expect(other.cases[0]?.runs[0]?.error?.message).toMatch(
+      /Re-record with: npm run eval -- --suite unit-suite --record --model gpt-4o-mini$/,
+    );
+    expect(reRecordCommand('renewal-brief', { promptVersion: 'v2' })).toBe(
+      'npm run eval -- --suite renewal-brief --record --prompt-version v2',
     );
   });
 

@@ -1,49 +1,44 @@
 import { describe, expect, it } from 'vitest';
 import { BudgetExceededError } from '#shared/domain/errors.ts';
-import type { LedgerEntryTags, Reservation } from '#shared/ports/index.ts';
+import type { Reservation } from '#shared/ports/index.ts';
+import { FakeClock } from '../fakes/clock.ts';
 import { makeDeps } from '../fakes/deps.ts';
 import { InMemoryLedger } from '../fakes/ledger.ts';
 import { seedDraft, seedRun, TENANT } from '../fakes/fixtures.ts';
 
 // The use-case tests lean on these fakes behaving like the DynamoDB adapters; these pin that down.
 
-const reservation: Reservation = {
-  tenantId: TENANT,
-  runId: 'run_1',
-  attemptKey: '1.m.1',
-  amountUsd: 0.4,
-  month: '2026-10',
-  owner: 'inv_1',
-};
-const tags: LedgerEntryTags = {
-  tenantId: TENANT,
-  workflowId: 'renewal-brief',
-  runId: 'run_1',
-  userId: 'csm-alice',
-  model: 'gpt-4.1-mini',
-  promptId: 'renewal-brief',
-  promptVersion: 'v1',
-  environment: 'test',
-};
-const actual = {
-  costUsd: 0.1,
-  inputTokens: 10,
-  cachedInputTokens: 0,
-  outputTokens: 10,
-  reasoningTokens: 0,
-  priceVersion: 'p',
-};
 const NOW = new Date('2026-10-01T09:00:00Z');
+const tokens = { key: `${TENANT}#tpm`, tokens: 10, limitPerMinute: 1_000_000 };
 
-describe('InMemoryLedger', () => {
-  it('refuses a reservation that does not fit the available budget', async () => {
-    const ledger = new InMemoryLedger(1);
-    await ledger.reserve({ ...reservation, amountUsd: 0.8 }, NOW);
+function reservationOf(runId: string, amountUsd: number, attemptKey = '1.m.1'): Reservation {
+  return {
+    tenantId: TENANT,
+    runId,
+    attempt: 1,
+    attemptKey,
+    model: 'm',
+    amountUsd,
+    month: '2026-10',
+    owner: 'inv_1',
+    leaseUntil: NOW.getTime() + 60_000,
+  };
+}
 
-    await expect(
-      ledger.reserve({ ...reservation, attemptKey: '1.m.2', amountUsd: 0.3 }, NOW),
-    ).rejects.toThrow(BudgetExceededError);
-    expect(ledger.budget(TENANT, '2026-10')).toEqual({
+describe('InMemoryGatewayStore', () => {
+  it("refuses a hold only when settled spend plus the hold passes the limit, and waits on others' holds", async () => {
+    const deps = makeDeps({ ledger: new InMemoryLedger(1), clock: new FakeClock(NOW) });
+    const [first, second] = [await seedRun(deps), await seedRun(deps)];
+    await deps.gateway.reserve(reservationOf(first.runId, 0.8), 10, tokens, NOW);
+
+    expect(await deps.gateway.reserve(reservationOf(second.runId, 0.3), 10, tokens, NOW)).toEqual({
+      reserved: false,
+      heldByOthers: true,
+    });
+    await expect(deps.gateway.reserve(reservationOf(second.runId, 1.1), 10, tokens, NOW)).rejects.toThrow(
+      BudgetExceededError,
+    );
+    expect(deps.ledger.budget(TENANT, '2026-10')).toEqual({
       tenantId: TENANT,
       month: '2026-10',
       limitUsd: 1,
@@ -53,32 +48,25 @@ describe('InMemoryLedger', () => {
     });
   });
 
-  it('settles once per run and attempt key and returns the unused reservation', async () => {
-    const ledger = new InMemoryLedger(1);
-    await ledger.reserve(reservation, NOW);
+  it("reports another invocation's live lease, and sweeps it only once expired", async () => {
+    const deps = makeDeps({ clock: new FakeClock(NOW) });
+    const run = await seedRun(deps);
+    const mine = reservationOf(run.runId, 0.4);
+    await deps.gateway.reserve(mine, 10, tokens, NOW);
+    const retry = { ...mine, owner: 'inv_2' };
 
-    const results = [
-      await ledger.settle(reservation, actual, tags, NOW),
-      await ledger.settle(reservation, actual, tags, NOW),
-    ];
-
-    expect(results).toEqual([true, false]);
-    expect(ledger.entries).toHaveLength(1);
-    expect(ledger.budget(TENANT, '2026-10')).toMatchObject({
-      spentUsd: 0.1,
-      reservedUsd: 0,
-      availableUsd: 0.9,
+    expect(await deps.gateway.reserve(retry, 10, tokens, NOW)).toEqual({
+      reserved: false,
+      leaseUntil: mine.leaseUntil,
     });
-  });
-
-  it('releases once and never after settling', async () => {
-    const ledger = new InMemoryLedger(1);
-    await ledger.reserve(reservation, NOW);
-    await ledger.release(reservation);
-    await ledger.release(reservation);
-
-    expect(ledger.budget(TENANT, '2026-10')).toMatchObject({ reservedUsd: 0, availableUsd: 1 });
-    expect(await ledger.settle(reservation, actual, tags, NOW)).toBe(false);
+    const later = new Date(mine.leaseUntil + 1);
+    expect(
+      await deps.gateway.reserve({ ...retry, leaseUntil: later.getTime() + 60_000 }, 10, tokens, later),
+    ).toEqual({
+      reserved: true,
+    });
+    expect(deps.gateway.holdOf(TENANT, run.runId, 1)?.reservation.owner).toBe('inv_2');
+    expect(deps.ledger.budget(TENANT, '2026-10').reservedUsd).toBe(0.4);
   });
 });
 

@@ -2,6 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { createApiRouter } from '#shared/http/api.ts';
+import { draftView } from '#shared/domain/draft.ts';
 import { errorResponse } from '#shared/http/middleware.ts';
 import { FakeAccountDirectory } from '../fakes/accounts.ts';
 import { apiEvent, claimsFor, ROLES_CLAIM, TENANT_CLAIM } from '../fakes/api-events.ts';
@@ -154,7 +155,8 @@ describe('API router', () => {
         body: {
           error: {
             code: 'invalid_request',
-            message: 'Idempotency-Key must be 1 to 128 printable ASCII characters.',
+            message: 'The Idempotency-Key header is invalid.',
+            details: [{ path: 'idempotency-key', message: 'must be 1 to 128 printable ASCII characters' }],
             requestId: 'req-test',
           },
         },
@@ -195,7 +197,7 @@ describe('API router', () => {
     expect({ status: own.statusCode, etag: own.headers?.['etag'], body: bodyOf(own) }).toEqual({
       status: 200,
       etag: '"1"',
-      body: draft,
+      body: draftView(draft),
     });
     expect(other.statusCode).toBe(404);
   });
@@ -222,7 +224,7 @@ describe('API router', () => {
         error: {
           code: 'conflict',
           message: 'The draft is already approved.',
-          details: { status: 'approved' },
+          details: [{ path: 'status', message: 'is approved' }],
           requestId: 'req-test',
         },
       },

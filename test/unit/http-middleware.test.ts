@@ -111,7 +111,7 @@ describe('errorResponse', () => {
 
   it('keeps the code, message, details and request id of a caller error', () => {
     const response = errorResponse(
-      new ConflictError('The draft is already approved.', { status: 'approved' }),
+      new ConflictError('The draft is already approved.', [{ path: 'status', message: 'is approved' }]),
       'req-1',
       logger,
     );
@@ -122,7 +122,7 @@ describe('errorResponse', () => {
         error: {
           code: 'conflict',
           message: 'The draft is already approved.',
-          details: { status: 'approved' },
+          details: [{ path: 'status', message: 'is approved' }],
           requestId: 'req-1',
         },
       }),

@@ -4,7 +4,7 @@ import { matchRoute, routeKey, ROUTES } from '#shared/http/routes.ts';
 describe('matchRoute', () => {
   it('matches a concrete path and extracts its parameters', () => {
     const match = matchRoute('POST', '/v1/drafts/drf_01jd0000000000000000000000/approve');
-    expect(match).toEqual({
+    expect(match).toMatchObject({
       route: { method: 'POST', path: '/v1/drafts/{draftId}/approve', auth: true, operation: 'approveDraft' },
       pathParameters: { draftId: 'drf_01jd0000000000000000000000' },
     });

@@ -4,8 +4,12 @@ import { z } from 'zod';
 import { RenewalBriefSchema, type RenewalBrief } from '#shared/domain/brief.ts';
 import type { ContextObject, EvidenceItem } from '#shared/domain/context.ts';
 import { buildModelInput } from '#shared/usecases/prompt.ts';
-import { validateRenewalBrief } from '#shared/workflows/renewal-brief.ts';
-import { composeRenewalBrief, looksLikeInstruction } from '#infra/local/model-server/brief.ts';
+import { RenewalBriefOutputSchema, validateRenewalBrief } from '#shared/workflows/renewal-brief.ts';
+import {
+  composeRenewalBrief,
+  composeRenewalBriefWithActions,
+  looksLikeInstruction,
+} from '#infra/local/model-server/brief.ts';
 import { extractContext } from '#infra/local/model-server/context.ts';
 import { sampleFromJsonSchema } from '#infra/local/model-server/json-schema.ts';
 
@@ -407,5 +411,24 @@ describe('sampleFromJsonSchema', () => {
       maybe: 'xxx',
       typed: 5,
     });
+  });
+});
+
+describe('the local model server proposes actions', () => {
+  it('proposes none for a healthy account', () => {
+    const { proposedActions } = composeRenewalBriefWithActions(context([crm, healthyUsage, farContract]));
+    expect(proposedActions).toEqual([]);
+  });
+
+  it('proposes grounded, schema-valid actions that cite only the context for a risky account', () => {
+    const ctx = context([crm, decliningUsage, nearContract, urgentTicket]);
+    const { brief, proposedActions } = composeRenewalBriefWithActions(ctx);
+    const answer = { ...brief, proposedActions };
+
+    expect(RenewalBriefOutputSchema.parse(answer)).toEqual(answer);
+    expect(validateRenewalBrief(answer, ctx)).toEqual([]);
+    expect(proposedActions.map((action) => action.type)).toEqual(
+      expect.arrayContaining(['crm.create_task', 'crm.update_renewal_risk', 'email.customer_followup']),
+    );
   });
 });

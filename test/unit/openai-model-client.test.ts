@@ -330,12 +330,14 @@ describe('OpenAiModelClient', () => {
     expect(error).toBeInstanceOf(ModelTimeoutError);
   });
 
-  it('maps a connection failure to an unavailable error', async () => {
+  it('maps a connection failure to an unavailable error whose usage is unknown (it may have been billed)', async () => {
     const { client } = clientWith([]);
 
     const error = await failureOf(client.generate(REQUEST));
 
-    expect(error).toEqual(new ModelUnavailableError('The model provider could not be reached.', null));
+    expect(error).toEqual(
+      new ModelUnavailableError('The model provider could not be reached.', null, undefined, true),
+    );
   });
 });
 

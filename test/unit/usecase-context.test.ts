@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { WorkflowStepError } from '#shared/domain/errors.ts';
 import { canonicalJson } from '#shared/domain/edit-distance.ts';
 import { fetchContext } from '#shared/usecases/context.ts';
+import { estimateInputTokens } from '#shared/usecases/prompt.ts';
+import { renewalBrief } from '#shared/workflows/renewal-brief.ts';
 import { sha256 } from '#shared/usecases/tracing.ts';
 import { ScriptedContextSource, sourceMap, ThrowingContextSource } from '../fakes/context-sources.ts';
 import { makeDeps } from '../fakes/deps.ts';
@@ -40,7 +42,13 @@ describe('fetchContext', () => {
   it('copies only allow-listed fields of each record and keeps only open tickets', async () => {
     const { result, context } = await runContext();
 
-    expect(result).toEqual({ items: 5, dataGaps: 0 });
+    // The first model attempt's input estimate travels to CallModel with the workflow id.
+    expect(result).toEqual({
+      items: 5,
+      dataGaps: 0,
+      workflowId: 'renewal-brief',
+      inputTokens: context ? estimateInputTokens(renewalBrief, context, null) : -1,
+    });
     expect(context).toEqual({
       workflowId: 'renewal-brief',
       accountId: ACCOUNT,
@@ -126,7 +134,7 @@ describe('fetchContext', () => {
       ),
     );
 
-    expect(result).toEqual({ items: 4, dataGaps: 1 });
+    expect(result).toMatchObject({ items: 4, dataGaps: 1, workflowId: 'renewal-brief' });
     expect(context?.dataGaps).toEqual([
       { source: 'invoices', reason: 'error', detail: 'The invoices source failed: upstream timed out' },
     ]);

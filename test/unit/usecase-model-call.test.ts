@@ -1,16 +1,17 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { RenewalBriefSchema } from '#shared/domain/brief.ts';
+import { RenewalBriefOutputSchema } from '#shared/workflows/renewal-brief.ts';
 import {
   ModelQuotaExceededError,
   ModelRateLimitedError,
   ModelRequestRejectedError,
   ModelTimeoutError,
   ModelUnavailableError,
-  type ModelRequest,
 } from '#shared/domain/model.ts';
-import { costOf, priceFor, PRICE_TABLE_VERSION } from '#shared/domain/pricing.ts';
+import { HOLD, LEASE_MARGIN_MS } from '#shared/domain/hold.ts';
+import { costOf, priceFor, PRICE_TABLE_VERSION, roundUsd } from '#shared/domain/pricing.ts';
+import type { Reservation } from '#shared/ports/index.ts';
+import { buildSpan } from '#shared/usecases/tracing.ts';
 import { backoffMs, callModel, MAX_RETRY_AFTER_MS } from '#shared/usecases/model-call.ts';
-import { markFailed } from '#shared/usecases/review.ts';
 import { buildModelInput } from '#shared/usecases/prompt.ts';
 import { livePrompt } from '#shared/workflows/definition.ts';
 import { renewalBrief } from '#shared/workflows/renewal-brief.ts';
@@ -26,13 +27,13 @@ import {
   seedAttempt,
   seedRun,
   TENANT,
-  validBrief,
+  validAnswer,
 } from '../fakes/fixtures.ts';
 
 const PRIMARY = 'gpt-4.1-mini';
 const FALLBACK = 'gpt-4o-mini';
 const MONTH = '2026-10';
-const ANSWER = completedResponse(JSON.stringify(validBrief()));
+const ANSWER = completedResponse(JSON.stringify(validAnswer()));
 const PRIMARY_COST = costOf(ANSWER.usage, priceFor(PRIMARY, new Date('2026-10-01T09:00:00Z')));
 const FALLBACK_COST = costOf(ANSWER.usage, priceFor(FALLBACK, new Date('2026-10-01T09:00:00Z')));
 
@@ -42,8 +43,24 @@ async function setup(answers: ScriptedAnswer[], overrides: DepsOverrides = {}, r
   return { deps, run, task: { tenantId: TENANT, runId: run.runId, attempt: 1 } };
 }
 
-function ledgerStep(operation: 'reserve' | 'settle' | 'release', attemptKey: string, applied = true) {
+function ledgerStep(
+  operation: 'reserve' | 'settle' | 'release' | 'sweep',
+  attemptKey: string,
+  applied = true,
+) {
   return { operation, attemptKey, applied };
+}
+
+function spanFor(runId: string) {
+  const at = new Date('2026-10-01T09:00:00Z');
+  return buildSpan(TENANT, runId, {
+    name: 'chat',
+    kind: 'model_attempt',
+    start: at,
+    end: at,
+    status: 'error',
+    attributes: {},
+  });
 }
 
 beforeEach(() => {
@@ -67,13 +84,13 @@ describe('callModel', () => {
         model: PRIMARY,
         instructions: livePrompt(renewalBrief.prompts).instructions,
         input: buildModelInput(sampleContext(), null),
-        outputSchema: RenewalBriefSchema,
+        outputSchema: RenewalBriefOutputSchema,
         outputName: 'renewal_brief',
         maxOutputTokens: 2000,
         timeoutMs: 30_000,
       },
     ]);
-    expect(deps.ledger.calls).toEqual([
+    expect(deps.gateway.calls).toEqual([
       ledgerStep('reserve', '1.gpt-4.1-mini.1'),
       ledgerStep('settle', '1.gpt-4.1-mini.1'),
     ]);
@@ -96,6 +113,7 @@ describe('callModel', () => {
         outputTokens: 400,
         reasoningTokens: 0,
         priceVersion: PRICE_TABLE_VERSION,
+        estimated: false,
       },
     ]);
     expect(deps.ledger.budget(TENANT, MONTH)).toEqual({
@@ -123,10 +141,13 @@ describe('callModel', () => {
         reservation: {
           tenantId: TENANT,
           runId: run.runId,
+          attempt: 1,
           attemptKey: '1.gpt-4.1-mini.1',
+          model: PRIMARY,
           amountUsd: expect.any(Number) as number,
           month: MONTH,
           owner: expect.stringMatching(/^inv_/) as string,
+          leaseUntil: expect.any(Number) as number,
         },
         usage: ANSWER.usage,
         priceVersion: PRICE_TABLE_VERSION,
@@ -159,7 +180,7 @@ describe('callModel', () => {
           'gen_ai.response.model': ANSWER.model,
           'gen_ai.request.max_tokens': 2000,
           'gen_ai.prompt.id': 'renewal-brief',
-          'gen_ai.prompt.version': 'v1',
+          'gen_ai.prompt.version': 'v2',
           'gen_ai.prompt.hash': prompt.contentHash,
           'gen_ai.usage.input_tokens': 1200,
           'gen_ai.usage.cached_input_tokens': 200,
@@ -186,7 +207,7 @@ describe('callModel', () => {
     expect(result).toEqual({ attempt: 1, model: PRIMARY });
     expect(deps.sleeps).toEqual([2000]);
     expect(deps.model.modelsCalled).toEqual([PRIMARY, PRIMARY]);
-    expect(deps.ledger.calls).toEqual([
+    expect(deps.gateway.calls).toEqual([
       ledgerStep('reserve', '1.gpt-4.1-mini.1'),
       ledgerStep('release', '1.gpt-4.1-mini.1'),
       ledgerStep('reserve', '1.gpt-4.1-mini.2'),
@@ -239,11 +260,22 @@ describe('callModel', () => {
     });
   });
 
-  it('retries a timed-out attempt', async () => {
-    const { deps, task } = await setup([new ModelTimeoutError(), ANSWER]);
+  it('retries a timed-out attempt, charging the timed-out one at its reservation, flagged estimated', async () => {
+    const { deps, run, task } = await setup([new ModelTimeoutError(), ANSWER]);
 
     expect(await callModel(deps, task)).toEqual({ attempt: 1, model: PRIMARY });
     expect(deps.model.modelsCalled).toEqual([PRIMARY, PRIMARY]);
+    const [timedOut, answered] = deps.ledger.entries;
+    expect(timedOut).toMatchObject({ attemptKey: '1.gpt-4.1-mini.1', estimated: true, outputTokens: 0 });
+    expect(timedOut?.costUsd).toBeGreaterThan(PRIMARY_COST);
+    expect(answered).toMatchObject({
+      attemptKey: '1.gpt-4.1-mini.2',
+      estimated: false,
+      costUsd: PRIMARY_COST,
+    });
+    const charged = roundUsd((timedOut?.costUsd ?? 0) + PRIMARY_COST);
+    expect(deps.ledger.budget(TENANT, MONTH)).toMatchObject({ spentUsd: charged, reservedUsd: 0 });
+    expect((await deps.runs.getRun(TENANT, run.runId))?.costUsd).toBeCloseTo(charged, 6);
   });
 
   it('fails at once with Rein.model_unavailable on a quota error, releasing the reservation', async () => {
@@ -258,7 +290,7 @@ describe('callModel', () => {
       message: 'The model provider account has no quota left.',
     });
     expect(deps.model.modelsCalled).toEqual([PRIMARY]);
-    expect(deps.ledger.calls).toEqual([
+    expect(deps.gateway.calls).toEqual([
       ledgerStep('reserve', '1.gpt-4.1-mini.1'),
       ledgerStep('release', '1.gpt-4.1-mini.1'),
     ]);
@@ -321,13 +353,13 @@ describe('callModel', () => {
       'Rein.budget_exceeded',
       'The next model attempt would exceed the run cost limit.',
     ]);
-    expect([deps.ledger.calls, deps.model.requests]).toEqual([[], []]);
+    expect([deps.gateway.calls, deps.model.requests]).toEqual([[], []]);
   });
 
   it('makes no second provider call and no second charge when a retried invocation finds the settled attempt', async () => {
     const { deps, run, task } = await setup([ANSWER]);
     // The first invocation dies after the settle transaction committed, before returning.
-    deps.gateway.failAfterNext('settle', new Error('Task timed out after 30.00 seconds'));
+    deps.gateway.failNext('settle', new Error('Task timed out after 30.00 seconds'), 'after');
     await expect(callModel(deps, task)).rejects.toThrow('Task timed out');
 
     const retried = await callModel(deps, task);
@@ -338,140 +370,51 @@ describe('callModel', () => {
       { attempt: 1, model: PRIMARY },
     ]);
     expect(deps.model.requests).toHaveLength(1);
-    expect(deps.ledger.calls).toEqual([
+    expect(deps.gateway.calls).toEqual([
       ledgerStep('reserve', '1.gpt-4.1-mini.1'),
       ledgerStep('settle', '1.gpt-4.1-mini.1'),
+      ledgerStep('reserve', '1.gpt-4.1-mini.1', false),
+      ledgerStep('reserve', '1.gpt-4.1-mini.1', false),
     ]);
     expect(deps.ledger.entries).toHaveLength(1);
     expect((await deps.runs.getRun(TENANT, run.runId))?.costUsd).toBe(PRIMARY_COST);
     expect(deps.ledger.budget(TENANT, MONTH).spentUsd).toBe(PRIMARY_COST);
   });
 
-  it('releases what a dead invocation left held, then asks again and charges that answer once', async () => {
+  it('never takes over a live lease: a retry fails with the retryable Rein.LeaseHeld and calls nothing', async () => {
     const { deps, run, task } = await setup([ANSWER, ANSWER]);
-    deps.ledger.failNext('settle', new Error('Task timed out after 30.00 seconds'));
-    await expect(callModel(deps, task)).rejects.toThrow('Task timed out');
-    expect(await deps.runs.getAttempt(TENANT, run.runId, 1)).toBeNull();
+    // The first invocation dies between the provider's answer and the settle (its lease lives on).
+    deps.gateway.failNext('settle', new Error('Runtime exited with error: signal: killed'));
+    await expect(callModel(deps, task, { leaseMs: 60_000 })).rejects.toThrow('signal: killed');
+
+    const error = await rejectionOf(callModel(deps, task));
+
+    expect([error.name, deps.model.requests.length]).toEqual(['Rein.LeaseHeld', 1]);
+    expect(deps.gateway.holdOf(TENANT, run.runId, 1)?.state).toBe(HOLD.held);
+    expect(deps.ledger.budget(TENANT, MONTH).reservedUsd).toBeGreaterThan(0);
+  });
+
+  it("sweeps a dead invocation's hold once its lease expired, then asks again and charges that answer once", async () => {
+    const { deps, run, task } = await setup([ANSWER, ANSWER]);
+    deps.gateway.failNext('settle', new Error('Runtime exited with error: signal: killed'));
+    await expect(callModel(deps, task, { leaseMs: 60_000 })).rejects.toThrow('signal: killed');
+    deps.clock.advance(60_000 + LEASE_MARGIN_MS + 1);
 
     expect(await callModel(deps, task)).toEqual({ attempt: 1, model: PRIMARY });
 
     // The answer was lost with the first Lambda, so the provider is asked again.
     expect(deps.model.requests).toHaveLength(2);
-    expect(deps.ledger.calls).toEqual([
+    expect(deps.gateway.calls).toEqual([
       ledgerStep('reserve', '1.gpt-4.1-mini.1'),
-      ledgerStep('release', '1.gpt-4.1-mini.1'),
+      ledgerStep('sweep', '1.gpt-4.1-mini.1'),
       ledgerStep('reserve', '1.gpt-4.1-mini.1'),
       ledgerStep('settle', '1.gpt-4.1-mini.1'),
     ]);
     expect(deps.ledger.budget(TENANT, MONTH)).toMatchObject({ spentUsd: PRIMARY_COST, reservedUsd: 0 });
     expect((await deps.runs.getRun(TENANT, run.runId))?.costUsd).toBe(PRIMARY_COST);
-    expect(
-      deps.traces.spansOf(TENANT, run.runId).map((span) => span.attributes['rein.stranded_released']),
-    ).toEqual(['1.gpt-4.1-mini.1']);
   });
 
-  it('releases a reservation stranded at a later try even when the retry is answered at its first', async () => {
-    const unavailable = new ModelUnavailableError('The model provider answered 503.', null);
-    const { deps, task } = await setup([unavailable, ANSWER, ANSWER]);
-    deps.ledger.failNext('settle', new Error('Runtime exited with error: signal: killed'));
-    await expect(callModel(deps, task)).rejects.toThrow('signal: killed');
-    expect(deps.ledger.reservationState(TENANT, task.runId, '1.gpt-4.1-mini.2')).toBe('reserved');
-
-    await callModel(deps, task);
-
-    expect(deps.ledger.reservationState(TENANT, task.runId, '1.gpt-4.1-mini.2')).toBe('swept');
-    expect(deps.ledger.budget(TENANT, MONTH)).toMatchObject({ spentUsd: PRIMARY_COST, reservedUsd: 0 });
-  });
-
-  it('keeps an answer the store could not settle on its reservation, and MarkFailed charges it', async () => {
-    const { deps, run, task } = await setup([ANSWER]);
-    deps.gateway.failSettleTransaction(new Error('TransactionCanceledException: ThrottlingError'));
-
-    await expect(callModel(deps, task)).rejects.toThrow('ThrottlingError');
-    expect(deps.ledger.reservationState(TENANT, run.runId, '1.gpt-4.1-mini.1')).toBe('answered');
-
-    // The error is not retried by Step Functions: the run goes to MarkFailed.
-    await markFailed(deps, {
-      tenantId: TENANT,
-      runId: run.runId,
-      error: { Error: 'TransactionCanceledException' },
-    });
-
-    expect(deps.ledger.entries.map((e) => [e.attemptKey, e.costUsd])).toEqual([
-      ['1.gpt-4.1-mini.1', PRIMARY_COST],
-    ]);
-    expect(deps.ledger.budget(TENANT, MONTH)).toMatchObject({ spentUsd: PRIMARY_COST, reservedUsd: 0 });
-    expect((await deps.runs.getRun(TENANT, run.runId))?.costUsd).toBe(PRIMARY_COST);
-    expect(deps.model.requests).toHaveLength(1);
-  });
-
-  it('settles a kept answer on retry and returns it without calling the provider again', async () => {
-    const { deps, run, task } = await setup([ANSWER]);
-    deps.gateway.failSettleTransaction(new Error('TransactionCanceledException: ThrottlingError'));
-    await expect(callModel(deps, task)).rejects.toThrow('ThrottlingError');
-
-    expect(await callModel(deps, task)).toEqual({ attempt: 1, model: PRIMARY });
-
-    expect(deps.model.requests).toHaveLength(1);
-    expect(deps.ledger.entries).toHaveLength(1);
-    expect(await deps.runs.getAttempt(TENANT, run.runId, 1)).not.toBeNull();
-  });
-
-  it('never releases a hold of another invocation running alongside it, and stops once taken over', async () => {
-    // A slow first invocation (A) and a retry Step Functions started alongside it (B).
-    const { deps, run, task } = await setup([]);
-    let bInsideModel!: () => void;
-    const bReachedModel = new Promise<void>((resolve) => (bInsideModel = resolve));
-    let aHasReleased!: () => void;
-    const aReleased = new Promise<void>((resolve) => (aHasReleased = resolve));
-    const retried: { b: Promise<unknown> | null } = { b: null };
-    const bModel = new ScriptedModelClient([ANSWER]);
-    // B's answer arrives only after A got its 503 and released what it thinks it holds.
-    const bDeps = {
-      ...deps,
-      model: {
-        generate: async (request: ModelRequest) => {
-          bInsideModel();
-          await aReleased;
-          return bModel.generate(request);
-        },
-      },
-    };
-    const aDeps = {
-      ...deps,
-      model: {
-        generate: async () => {
-          retried.b = callModel(bDeps, task);
-          await bReachedModel;
-          throw new ModelUnavailableError('The model provider answered 503.', null);
-        },
-      },
-      gateway: {
-        reserve: deps.gateway.reserve.bind(deps.gateway),
-        settle: deps.gateway.settle.bind(deps.gateway),
-        releaseHeld: deps.gateway.releaseHeld.bind(deps.gateway),
-        release: async (...args: Parameters<typeof deps.gateway.release>) => {
-          const stillMine = await deps.gateway.release(...args);
-          aHasReleased();
-          return stillMine;
-        },
-      },
-    };
-
-    // A's 503 finds its hold swept by B: A stops instead of trying again under B's feet.
-    await expect(callModel(aDeps, task)).rejects.toThrow('Another invocation took this model call over.');
-    expect(await retried.b).toEqual({ attempt: 1, model: PRIMARY });
-
-    // B's hold survived A's release: B settled it.
-    expect(deps.ledger.entries.map((e) => [e.attemptKey, e.costUsd])).toEqual([
-      ['1.gpt-4.1-mini.1', PRIMARY_COST],
-    ]);
-    expect(deps.ledger.budget(TENANT, MONTH)).toMatchObject({ spentUsd: PRIMARY_COST, reservedUsd: 0 });
-    expect(await deps.runs.getAttempt(TENANT, run.runId, 1)).not.toBeNull();
-  });
-
-  it('charges both answers when a retry took over while the first invocation was still being answered', async () => {
-    // A is waiting on the provider when Step Functions starts B; B's sweep releases A's hold.
+  it('is not pre-empted when slow: a retry started alongside waits for it, and the provider is called once', async () => {
     const { deps, run, task } = await setup([]);
     const retried: { b: Promise<unknown> | null } = { b: null };
     const bDeps = { ...deps, model: new ScriptedModelClient([ANSWER]) };
@@ -479,47 +422,132 @@ describe('callModel', () => {
       ...deps,
       model: {
         generate: async () => {
-          retried.b = callModel(bDeps, task);
+          // Step Functions starts B while A waits on the provider.
+          retried.b = callModel(bDeps, task).catch((error: unknown) => error);
           await retried.b;
           return structuredClone(ANSWER);
         },
       },
     };
 
-    const a = await callModel(aDeps, task);
+    expect(await callModel(aDeps, task, { leaseMs: 60_000 })).toEqual({ attempt: 1, model: PRIMARY });
+    const bError = (await retried.b) as Error;
+    expect(bError.name).toBe('Rein.LeaseHeld');
+    // Step Functions retries B: it finds the attempt settled and calls nothing.
+    expect(await callModel(bDeps, task)).toEqual({ attempt: 1, model: PRIMARY });
 
-    // B answered and settled first; A's answer was billed too and is charged late.
-    expect(await retried.b).toEqual({ attempt: 1, model: PRIMARY });
-    expect(a).toEqual({ attempt: 1, model: PRIMARY });
+    expect(bDeps.model.requests).toEqual([]);
     expect(deps.ledger.entries.map((e) => [e.attemptKey, e.costUsd])).toEqual([
       ['1.gpt-4.1-mini.1', PRIMARY_COST],
-      ['1.gpt-4.1-mini.1', PRIMARY_COST],
     ]);
-    expect(deps.ledger.budget(TENANT, MONTH)).toMatchObject({ spentUsd: 2 * PRIMARY_COST, reservedUsd: 0 });
-    expect((await deps.runs.getRun(TENANT, run.runId))?.costUsd).toBe(2 * PRIMARY_COST);
+    expect(deps.ledger.budget(TENANT, MONTH)).toMatchObject({ spentUsd: PRIMARY_COST, reservedUsd: 0 });
+    expect((await deps.runs.getRun(TENANT, run.runId))?.costUsd).toBe(PRIMARY_COST);
   });
 
-  it('stops before asking the provider when an earlier hold of the run could not be ended', async () => {
+  it('fails with the retryable Rein.SettlePending when the store refuses the settle, keeping the answer on its hold', async () => {
     const { deps, run, task } = await setup([ANSWER]);
-    await deps.ledger.reserve(
-      {
-        tenantId: TENANT,
-        runId: run.runId,
-        attemptKey: '1.gpt-4.1-mini.1',
-        amountUsd: 0.2,
-        month: MONTH,
-        owner: 'inv_dead',
-      },
-      deps.clock.now(),
-    );
-    deps.ledger.failNext('release', new Error('ThrottlingException'));
+    deps.gateway.failSettleTransiently();
 
     const error = await rejectionOf(callModel(deps, task));
 
-    expect([error.name, deps.model.requests]).toEqual(['Rein.internal_error', []]);
+    expect(error.name).toBe('Rein.SettlePending');
+    expect(deps.gateway.holdOf(TENANT, run.runId, 1)?.state).toBe(HOLD.answered);
+    expect(deps.ledger.entries).toEqual([]);
   });
 
-  it("clears a model's breaker failures in the settle of its next answered attempt", async () => {
+  it('settles a kept answer first on retry and returns it without calling the provider again', async () => {
+    const { deps, run, task } = await setup([ANSWER]);
+    deps.gateway.failSettleTransiently();
+    await expect(callModel(deps, task)).rejects.toThrow('could not settle it yet');
+
+    expect(await callModel(deps, task)).toEqual({ attempt: 1, model: PRIMARY });
+
+    expect(deps.model.requests).toHaveLength(1);
+    expect(deps.ledger.entries.map((e) => [e.attemptKey, e.costUsd])).toEqual([
+      ['1.gpt-4.1-mini.1', PRIMARY_COST],
+    ]);
+    expect(deps.ledger.budget(TENANT, MONTH)).toMatchObject({ spentUsd: PRIMARY_COST, reservedUsd: 0 });
+    expect(await deps.runs.getAttempt(TENANT, run.runId, 1)).not.toBeNull();
+  });
+
+  it("settles a kept answer of a run nobody retried when the tenant's next model call sweeps expired leases", async () => {
+    const { deps, run, task } = await setup([ANSWER, ANSWER]);
+    deps.gateway.failSettleTransiently();
+    await expect(callModel(deps, task, { leaseMs: 1_000 })).rejects.toThrow('could not settle it yet');
+    deps.clock.advance(1_000 + LEASE_MARGIN_MS + 1);
+
+    const other = await seedRun(deps);
+    await callModel(deps, { tenantId: TENANT, runId: other.runId, attempt: 1 });
+
+    expect(deps.gateway.holdOf(TENANT, run.runId, 1)?.state).toBe(HOLD.settled);
+    expect((await deps.runs.getRun(TENANT, run.runId))?.costUsd).toBe(PRIMARY_COST);
+    expect(deps.ledger.budget(TENANT, MONTH)).toMatchObject({ spentUsd: 2 * PRIMARY_COST, reservedUsd: 0 });
+  });
+
+  it("waits for other runs' in-flight holds instead of failing when settled spend leaves room", async () => {
+    const { deps, task } = await setup([ANSWER], { ledger: new InMemoryLedger(0.03) });
+    // Another run of the tenant holds most of the budget; it is released while this one waits.
+    const other = await seedRun(deps);
+    const held: Reservation = {
+      tenantId: TENANT,
+      runId: other.runId,
+      attempt: 1,
+      attemptKey: '1.gpt-4.1-mini.1',
+      model: PRIMARY,
+      amountUsd: 0.0299,
+      month: MONTH,
+      owner: 'inv_other',
+      leaseUntil: deps.clock.now().getTime() + 60_000,
+    };
+    await deps.gateway.reserve(
+      held,
+      1,
+      { key: `${TENANT}#tpm`, tokens: 1, limitPerMinute: 1e9 },
+      deps.clock.now(),
+    );
+    const sleep = deps.sleep.bind(deps);
+    deps.sleep = async (ms) => {
+      await deps.gateway.release(
+        { reservation: held, span: spanFor(other.runId), estimatedCharge: null },
+        deps.clock.now(),
+      );
+      return sleep(ms);
+    };
+
+    expect(await callModel(deps, task)).toEqual({ attempt: 1, model: PRIMARY });
+
+    expect(deps.sleeps).toHaveLength(1);
+    expect(deps.ledger.budget(TENANT, MONTH)).toMatchObject({ spentUsd: PRIMARY_COST, reservedUsd: 0 });
+  });
+
+  it("fails with Rein.budget_exceeded when other runs' holds never leave room before the deadline", async () => {
+    const { deps, task } = await setup([ANSWER], { ledger: new InMemoryLedger(0.03) });
+    const other = await seedRun(deps);
+    await deps.gateway.reserve(
+      {
+        tenantId: TENANT,
+        runId: other.runId,
+        attempt: 1,
+        attemptKey: '1.gpt-4.1-mini.1',
+        model: PRIMARY,
+        amountUsd: 0.0299,
+        month: MONTH,
+        owner: 'inv_other',
+        leaseUntil: deps.clock.now().getTime() + 600_000,
+      },
+      1,
+      { key: `${TENANT}#tpm`, tokens: 1, limitPerMinute: 1e9 },
+      deps.clock.now(),
+    );
+
+    const error = await rejectionOf(callModel(deps, task));
+
+    expect(error.name).toBe('Rein.budget_exceeded');
+    expect(deps.sleeps.length).toBeGreaterThan(1);
+    expect(deps.model.requests).toEqual([]);
+  });
+
+  it("clears a model's breaker failures after its next answered attempt", async () => {
     const { deps, task } = await setup([new ModelTimeoutError(), ANSWER]);
 
     await callModel(deps, task);
@@ -595,7 +623,7 @@ describe('callModel', () => {
       'Rein.model_unavailable',
       'No model of the workflow policy is allowed in this environment.',
     ]);
-    expect([deps.model.requests, deps.ledger.calls]).toEqual([[], []]);
+    expect([deps.model.requests, deps.gateway.calls]).toEqual([[], []]);
   });
 
   it('skips a model whose circuit is open', async () => {
@@ -631,7 +659,7 @@ describe('callModel', () => {
     const { deps, task } = await setup([new TypeError('fetch is not a function')]);
 
     await expect(callModel(deps, task)).rejects.toThrow(new TypeError('fetch is not a function'));
-    expect(deps.ledger.calls.map((c) => c.operation)).toEqual(['reserve', 'release']);
+    expect(deps.gateway.calls.map((c) => c.operation)).toEqual(['reserve', 'release']);
   });
 
   it('waits for the next token window when this one is full, then reserves and answers', async () => {
@@ -670,7 +698,7 @@ describe('callModel', () => {
 
     const error = await rejectionOf(callModel(deps, task));
 
-    expect([error.name, deps.sleeps, deps.model.requests, deps.ledger.calls]).toEqual([
+    expect([error.name, deps.sleeps, deps.model.requests, deps.gateway.calls]).toEqual([
       'Rein.rate_limited',
       [],
       [],

@@ -9,7 +9,7 @@ import {
 } from '#shared/domain/errors.ts';
 import { ID_PATTERN } from '#shared/domain/ids.ts';
 import type { Principal } from '#shared/domain/principal.ts';
-import { getRun, getRunTrace, startRun } from '#shared/usecases/runs.ts';
+import { getRun, getRunTrace, listRuns, ListRunsQuerySchema, startRun } from '#shared/usecases/runs.ts';
 import { FakeAccountDirectory } from '../fakes/accounts.ts';
 import { makeDeps, type DepsOverrides } from '../fakes/deps.ts';
 import { RecordingEngine } from '../fakes/engine.ts';
@@ -55,7 +55,7 @@ describe('startRun', () => {
       error: null,
       costUsd: 0,
       promptId: 'renewal-brief',
-      promptVersion: 'v1',
+      promptVersion: 'v2',
       model: null,
       createdAt: '2026-10-01T09:00:00.000Z',
       updatedAt: '2026-10-01T09:00:00.000Z',
@@ -230,14 +230,16 @@ describe('getRun and getRunTrace', () => {
     const deps = depsWithAccounts();
     const run = await startRun(deps, command(alice, { accountId: ACCOUNT }));
 
-    expect(await getRun(deps, alice, run.runId, undefined)).toEqual(run);
-    expect(await getRun(deps, maria, run.runId, undefined)).toEqual(run);
-    expect(await getRun(deps, olga, run.runId, TENANT)).toEqual(run);
+    // No draft yet, so no action counts.
+    const view = { ...run, actions: null };
+    expect(await getRun(deps, alice, run.runId, undefined)).toEqual(view);
+    expect(await getRun(deps, maria, run.runId, undefined)).toEqual(view);
+    expect(await getRun(deps, olga, run.runId, TENANT)).toEqual(view);
     expect(await rejectionOf(getRun(deps, bob, run.runId, undefined))).toEqual(new NotFoundError('Run'));
     expect(await rejectionOf(getRun(deps, olga, run.runId, undefined))).toEqual(new NotFoundError('Run'));
   });
 
-  it('serves the trace to admins and operators only', async () => {
+  it('serves the trace of a run of the tenant', async () => {
     const deps = depsWithAccounts();
     const run = await startRun(deps, command(alice, { accountId: ACCOUNT }));
 
@@ -248,6 +250,77 @@ describe('getRun and getRunTrace', () => {
       traceId: deps.traces.spansOf(TENANT, run.runId)[0]?.traceId,
       spans: deps.traces.spansOf(TENANT, run.runId),
     });
-    expect(await rejectionOf(getRunTrace(deps, alice, run.runId, undefined))).toBeInstanceOf(ForbiddenError);
+  });
+});
+
+describe('listRuns', () => {
+  async function tenantWithRuns() {
+    const deps = depsWithAccounts();
+    const alices = await startRun(deps, command(alice, { accountId: ACCOUNT }));
+    const bobs = await startRun(deps, command(bob, { accountId: BOBS_ACCOUNT }));
+    await deps.runs.updateRun(
+      TENANT,
+      bobs.runId,
+      { status: 'failed', error: { code: 'model_unavailable', message: 'x' } },
+      deps.clock.now(),
+    );
+    return { deps, alices, bobs };
+  }
+  const query = (raw: Record<string, string> = {}) => ListRunsQuerySchema.parse(raw);
+
+  it("shows a CSM only the runs they requested, and a manager the tenant's", async () => {
+    const { deps, alices, bobs } = await tenantWithRuns();
+
+    const own = await listRuns(deps, alice, query());
+    const all = await listRuns(deps, maria, query());
+
+    expect(own.items.map((run) => run.runId)).toEqual([alices.runId]);
+    expect(all.items.map((run) => run.runId).sort()).toEqual([alices.runId, bobs.runId].sort());
+  });
+
+  it('finds failed runs by status, several statuses at once, and by account', async () => {
+    const { deps, alices, bobs } = await tenantWithRuns();
+
+    const failed = await listRuns(deps, maria, query({ status: 'failed' }));
+    const either = await listRuns(deps, maria, query({ status: 'failed,running' }));
+    const byAccount = await listRuns(deps, maria, query({ accountId: ACCOUNT }));
+
+    expect(failed.items.map((run) => [run.runId, run.error?.code])).toEqual([
+      [bobs.runId, 'model_unavailable'],
+    ]);
+    expect(either.items).toHaveLength(2);
+    expect(byAccount.items.map((run) => run.runId)).toEqual([alices.runId]);
+  });
+
+  it("lets finance read a tenant's run costs without their input, and operators the whole run", async () => {
+    const { deps } = await tenantWithRuns();
+
+    const forFinance = await listRuns(deps, fiona, query({ tenantId: TENANT }));
+    const forOperator = await listRuns(deps, olga, query({ tenantId: TENANT }));
+
+    expect(forFinance.items.map((run) => ['input' in run, typeof run.costUsd])).toEqual([
+      [false, 'number'],
+      [false, 'number'],
+    ]);
+    expect(forOperator.items.every((run) => run.input !== undefined)).toBe(true);
+  });
+
+  it("refuses another tenant's runs to tenant users, and pages with a cursor", async () => {
+    const { deps } = await tenantWithRuns();
+
+    expect(await rejectionOf(listRuns(deps, maria, query({ tenantId: OTHER_TENANT })))).toBeInstanceOf(
+      ForbiddenError,
+    );
+    const first = await listRuns(deps, maria, query({ limit: '1' }));
+    const second = await listRuns(deps, maria, query({ limit: '1', cursor: first.nextCursor ?? '' }));
+    expect([first.items.length, second.items.length, second.nextCursor]).toEqual([1, 1, null]);
+    expect(second.items[0]?.runId).not.toBe(first.items[0]?.runId);
+  });
+
+  it('rejects an unknown status with the field it came from', () => {
+    const parsed = ListRunsQuerySchema.safeParse({ status: 'failed,finished' });
+    expect(parsed.success ? [] : parsed.error.issues.map((issue) => issue.path.join('.'))).toEqual([
+      'status',
+    ]);
   });
 });

@@ -9,6 +9,7 @@ import {
   seedAttempt,
   seedRun,
   TENANT,
+  validAnswer,
   validBrief,
 } from '../fakes/fixtures.ts';
 
@@ -59,7 +60,7 @@ describe('validateOutput', () => {
 
   it('lists schema violations by path', async () => {
     const { deps, run, task } = await withAttempt({
-      outputText: JSON.stringify({ ...validBrief(), health: 'great', risks: 'none' }),
+      outputText: JSON.stringify({ ...validAnswer(), health: 'great', risks: 'none' }),
     });
 
     expect(await validateOutput(deps, task)).toEqual({
@@ -74,8 +75,28 @@ describe('validateOutput', () => {
     ]);
   });
 
+  it('sends an action of an undeclared type, invalid arguments or uncited evidence to the repair round', async () => {
+    const task = { title: 'Call the champion', owner: 'CSM', dueDate: '2026-10-15' };
+    const answer = validAnswer({}, [
+      { type: 'crm.delete_account', arguments: {}, rationale: 'Asked to.', evidence: ['ticket:T-100'] },
+      { type: 'crm.create_task', arguments: { ...task, dueDate: 'soon' }, rationale: 'x', evidence: [] },
+    ] as never);
+    const { deps, task: validation } = await withAttempt({ outputText: JSON.stringify(answer) });
+
+    expect(await validateOutput(deps, validation)).toMatchObject({ valid: false, canRepair: true });
+
+    const uncited = validAnswer({}, [
+      { type: 'crm.create_task', arguments: task, rationale: 'x', evidence: ['invoice:INV-999'] },
+    ]);
+    const second = await withAttempt({ outputText: JSON.stringify(uncited) });
+    expect(await validateOutput(second.deps, second.task)).toMatchObject({ valid: false, problems: 1 });
+    expect((await second.deps.runs.getAttempt(TENANT, second.run.runId, 1))?.validationErrors).toEqual([
+      'proposedActions[0].evidence cites "invoice:INV-999", which is not in the context',
+    ]);
+  });
+
   it('rejects evidence ids the context does not hold', async () => {
-    const invented = validBrief({
+    const invented = validAnswer({
       risks: [{ title: 'Late payment', severity: 'high', evidence: ['invoice:INV-999'] }],
     });
     const { deps, run, task } = await withAttempt({ outputText: JSON.stringify(invented) });
@@ -176,14 +197,28 @@ describe('storeDraft', () => {
       // The brief cites usage and the ticket, not the CRM record.
       evidence: [context.items[1], context.items[2]],
       promptId: 'renewal-brief',
-      promptVersion: 'v1',
+      promptVersion: 'v2',
       model: 'gpt-4.1-mini',
       escalation: null,
       outcome: null,
+      expiresAt: null,
+      actions: [],
       createdAt: '2026-10-01T09:00:00.000Z',
       updatedAt: '2026-10-01T09:00:00.000Z',
     });
     expect((await deps.runs.getRun(TENANT, run.runId))?.draftId).toBe(draftId);
+  });
+
+  it('starts the review with an absolute deadline on the draft and the run, kept by a retried call', async () => {
+    const { deps, run, task } = await withAttempt({});
+    deps.settings.reviewTimeoutSeconds = 40;
+
+    const { draftId } = await storeDraft(deps, task);
+    deps.clock.advance(5_000);
+    await storeDraft(deps, task);
+
+    expect((await deps.drafts.getDraft(TENANT, draftId))?.expiresAt).toBe('2026-10-01T09:00:40.000Z');
+    expect((await deps.runs.getRun(TENANT, run.runId))?.expiresAt).toBe('2026-10-01T09:00:40.000Z');
   });
 
   it('returns the same draft on a retried call and writes no second one', async () => {

@@ -2,11 +2,17 @@ import { readFile } from 'node:fs/promises';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { RenewalBriefSchema } from '#shared/domain/brief.ts';
-import { ROUTE_ROLES } from '#shared/domain/permissions.ts';
-import { API_TYPES_PATH, generateApiTypes } from '../../web/scripts/api-types.ts';
+import { ROUTES } from '#shared/http/routes.ts';
+import {
+  ACCESS_PATH,
+  API_TYPES_PATH,
+  generateAccess,
+  generateApiTypes,
+} from '../../web/scripts/api-types.ts';
 import { asBrief, briefToText } from '../../web/src/brief.ts';
 import { parseRuntimeConfig } from '../../web/src/config.ts';
 import { VIEWS, viewsFor } from '../../web/src/nav.ts';
+import { actionDecisions, initialChoices, type ProposedAction } from '../../web/src/actions.ts';
 import { href, parseRoute, type Route } from '../../web/src/routes.ts';
 
 describe('console API types', () => {
@@ -14,14 +20,21 @@ describe('console API types', () => {
     const committed = await readFile(API_TYPES_PATH, 'utf8');
     expect(committed, 'stale: run `npm run web:api`').toBe(await generateApiTypes());
   });
+
+  it("web/src/api/access.gen.ts is the route records' access today", async () => {
+    const committed = await readFile(ACCESS_PATH, 'utf8');
+    expect(committed, 'stale: run `npm run web:api`').toBe(await generateAccess());
+  });
 });
 
 describe('role-aware navigation', () => {
   it('shows a view only to roles the API allows on every operation the view calls', () => {
     for (const view of VIEWS) {
       for (const operation of view.operations) {
-        const allowed: readonly string[] = ROUTE_ROLES[operation as keyof typeof ROUTE_ROLES];
-        expect(allowed, `${view.id} calls unknown operation ${operation}`).toBeDefined();
+        const route = ROUTES.find((candidate) => candidate.operation === operation);
+        expect(route, `${view.id} calls unknown operation ${operation}`).toBeDefined();
+        const allowed = route?.access ?? [];
+        if (allowed === 'public') continue;
         for (const role of view.roles) expect(allowed, `${role} on ${view.id}/${operation}`).toContain(role);
       }
     }
@@ -131,5 +144,55 @@ describe('console routes', () => {
     ];
     for (const route of routes) expect(parseRoute(href(route))).toEqual(route);
     expect(parseRoute('#/nowhere')).toEqual({ name: 'home' });
+  });
+});
+
+describe('proposed action decisions sent on Approve', () => {
+  const action = (actionId: string, args: Record<string, unknown>, status = 'proposed'): ProposedAction => ({
+    actionId,
+    type: 'crm.create_task',
+    targetId: 'crm',
+    args,
+    proposedArgs: args,
+    rationale: 'Follow up.',
+    evidence: ['ev_1'],
+    status: status as ProposedAction['status'],
+    decision: null,
+    edited: false,
+    execution: null,
+  });
+
+  it('names every proposed action left undecided instead of sending', () => {
+    const actions = [action('a1', { title: 'x' }), action('a2', { title: 'y' })];
+    const choices = initialChoices(actions);
+    choices['a1'] = { decision: 'reject', args: { title: 'x' } };
+    expect(actionDecisions(actions, choices)).toEqual({
+      problem: 'Approve or reject every proposed action first: 2. crm.create_task.',
+    });
+  });
+
+  it('sends edited arguments only when they changed, keeping non-text values typed', () => {
+    const actions = [
+      action('a1', { title: 'x', priority: 2 }),
+      action('a2', { title: 'y' }),
+      action('a3', { title: 'z' }, 'executed'),
+    ];
+    const choices = initialChoices(actions);
+    choices['a1'] = { decision: 'approve', args: { title: 'edited', priority: '3' } };
+    choices['a2'] = { decision: 'approve', args: { title: 'y' } };
+    expect(actionDecisions(actions, choices)).toEqual({
+      actions: [
+        { actionId: 'a1', decision: 'approve', args: { title: 'edited', priority: 3 } },
+        { actionId: 'a2', decision: 'approve' },
+      ],
+    });
+  });
+
+  it('refuses an edited non-text argument that is not JSON', () => {
+    const actions = [action('a1', { priority: 2 })];
+    const choices = { a1: { decision: 'approve' as const, args: { priority: 'high' } } };
+    expect(actionDecisions(actions, choices)).toEqual({
+      problem: 'Action 1 (crm.create_task): priority is not valid JSON.',
+    });
   });
 });

@@ -1,15 +1,24 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { API_TYPES_PATH, generateApiTypes } from './api-types.ts';
+import { ACCESS_PATH, API_TYPES_PATH, generateAccess, generateApiTypes } from './api-types.ts';
 
-/** `npm run web:api`: regenerates the console's API types; `--check` fails when the file is stale. */
-const source = await generateApiTypes();
+/** `npm run web:api`: regenerates the console's API types and access table; `--check` fails when stale. */
+const files = [
+  { path: API_TYPES_PATH, source: await generateApiTypes() },
+  { path: ACCESS_PATH, source: await generateAccess() },
+];
 if (process.argv.includes('--check')) {
-  const current = await readFile(API_TYPES_PATH, 'utf8').catch(() => '');
-  if (current !== source) {
-    process.stderr.write('web/src/api/schema.gen.ts is stale: run `npm run web:api`.\n');
-    process.exit(1);
+  let stale = false;
+  for (const { path, source } of files) {
+    const current = await readFile(path, 'utf8').catch(() => '');
+    if (current !== source) {
+      process.stderr.write(`${path.pathname} is stale: run \`npm run web:api\`.\n`);
+      stale = true;
+    }
   }
+  if (stale) process.exit(1);
 } else {
-  await writeFile(API_TYPES_PATH, source);
-  process.stdout.write(`Wrote ${API_TYPES_PATH.pathname}\n`);
+  for (const { path, source } of files) {
+    await writeFile(path, source);
+    process.stdout.write(`Wrote ${path.pathname}\n`);
+  }
 }

@@ -1,7 +1,10 @@
 import type { components } from './api/schema.gen.ts';
 
-/** The renewal brief as the API documents it (components.schemas.RenewalBrief). */
-export type Brief = components['schemas']['RenewalBrief'];
+/**
+ * The renewal brief as the API documents it (components.schemas.RenewalBrief, the model's output)
+ * without `proposedActions`: a draft keeps those apart, as its `actions`.
+ */
+export type Brief = Omit<components['schemas']['RenewalBrief'], 'proposedActions'>;
 export type Risk = Brief['risks'][number];
 export type Severity = Risk['severity'];
 export type Health = Brief['health'];

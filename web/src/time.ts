@@ -1,8 +1,11 @@
-import type { Draft } from './api/client.ts';
+import type { DraftSummary } from './api/client.ts';
 
 /** When a draft's review times out: its `expiresAt` when the API sends one, else created + the stage's timeout. */
-export function expiresAt(draft: Draft, reviewTimeoutSeconds: number): number {
-  const sent = 'expiresAt' in draft ? draft.expiresAt : undefined;
+export function expiresAt(
+  draft: Pick<DraftSummary, 'createdAt' | 'expiresAt'>,
+  reviewTimeoutSeconds: number,
+): number {
+  const sent = draft.expiresAt;
   if (typeof sent === 'string' && !Number.isNaN(Date.parse(sent))) return Date.parse(sent);
   return Date.parse(draft.createdAt) + reviewTimeoutSeconds * 1000;
 }

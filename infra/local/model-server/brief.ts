@@ -578,8 +578,84 @@ function briefWithoutContext(): RenewalBrief {
  * `fetchedAt`. Risks cite only ids of the context's items; every data gap is declared.
  */
 export function composeRenewalBrief(contextLike: unknown): RenewalBrief {
+  return composeRenewalBriefWithActions(contextLike).brief;
+}
+
+/** A proposed action as the renewal brief's structured output carries it. */
+export interface ProposedAction {
+  type: 'crm.create_task' | 'crm.update_renewal_risk' | 'email.customer_followup';
+  arguments: Record<string, string>;
+  rationale: string;
+  evidence: string[];
+}
+
+/** At most this many follow-up tasks are proposed, for the most pressing risks. */
+const MAX_PROPOSED_TASKS = 2;
+
+/**
+ * The actions a careful model would propose, derived only from the structured signals (never from
+ * what customer text asks for): a CRM task for each of the most pressing risks, the renewal risk
+ * level when the account is not healthy, and a customer follow-up e-mail about open high-priority
+ * tickets unless a sensitive matter needs a manager first. Every action cites the evidence behind it.
+ */
+function proposeActions(facts: Facts, signals: readonly Signal[], health: Health): ProposedAction[] {
+  const actions: ProposedAction[] = [];
+  for (const signal of signals.slice(0, MAX_PROPOSED_TASKS)) {
+    const due =
+      dueBy(facts, signal.step.inDays) ??
+      (facts.today === null ? null : formatDay(facts.today + signal.step.inDays));
+    if (due === null) continue;
+    actions.push({
+      type: 'crm.create_task',
+      arguments: {
+        title: signal.step.action.slice(0, 200),
+        owner: signal.step.owner === 'finance' ? 'Finance' : facts.owner,
+        dueDate: due,
+      },
+      rationale: `Follow up on: ${signal.title}.`.slice(0, 500),
+      evidence: signal.evidence,
+    });
+  }
+  if (health !== 'healthy') {
+    const high = signals.filter((signal) => signal.severity === 'high');
+    const basis = high.length > 0 ? high : signals;
+    actions.push({
+      type: 'crm.update_renewal_risk',
+      arguments: {
+        level: health === 'critical' ? 'high' : 'medium',
+        reason: `Renewal ${health === 'critical' ? 'in critical condition' : 'at risk'}: ${basis
+          .map((signal) => signal.short)
+          .join('; ')}.`.slice(0, 500),
+      },
+      rationale: 'The CRM risk level should reflect the risks found in this brief.',
+      evidence: [...new Set(basis.flatMap((signal) => signal.evidence))],
+    });
+  }
+  const tickets = signals.find((signal) => signal.kind === 'tickets');
+  if (tickets && !signals.some((signal) => signal.kind === 'sensitive')) {
+    actions.push({
+      type: 'email.customer_followup',
+      arguments: {
+        subject: `Your open support requests with us`,
+        body:
+          `Hello,\n\nWe see ${tickets.short} on your account and want to make sure they are resolved. ` +
+          `Could we schedule a short call this week to agree a plan with our support team?\n\nBest regards,\n${facts.owner}`,
+      },
+      rationale:
+        'The customer has open high-priority tickets; a personal follow-up shows they are being handled.',
+      evidence: tickets.evidence,
+    });
+  }
+  return actions;
+}
+
+/** The brief and the actions proposed with it (see `proposeActions`). */
+export function composeRenewalBriefWithActions(contextLike: unknown): {
+  brief: RenewalBrief;
+  proposedActions: ProposedAction[];
+} {
   const context = readGroundingContext(contextLike);
-  if (context === null) return briefWithoutContext();
+  if (context === null) return { brief: briefWithoutContext(), proposedActions: [] };
 
   const byKind = new Map<Kind, GroundingItem[]>();
   for (const item of context.items) {
@@ -642,7 +718,7 @@ export function composeRenewalBrief(contextLike: unknown): RenewalBrief {
   if (note !== null) openQuestions.push(`How does the requester's note bear on the renewal: "${note}"?`);
   openQuestions.push('Who is the economic buyer for the renewal, and have they confirmed the budget?');
 
-  return {
+  const brief: RenewalBrief = {
     summary: summarise(facts, health, signals, gapSources),
     health,
     risks: signals.map((signal) => ({
@@ -661,4 +737,5 @@ export function composeRenewalBrief(contextLike: unknown): RenewalBrief {
     })),
     escalation: escalationOf(health, signals),
   };
+  return { brief, proposedActions: proposeActions(facts, signals, health) };
 }

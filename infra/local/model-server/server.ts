@@ -24,7 +24,7 @@ import type {
 } from 'openai/resources/responses/responses';
 import { z } from 'zod';
 import type { RenewalBrief } from '#shared/domain/brief.ts';
-import { composeRenewalBrief } from './brief.ts';
+import { composeRenewalBrief, composeRenewalBriefWithActions, type ProposedAction } from './brief.ts';
 import { extractContext } from './context.ts';
 import { FaultQueue, FaultRuleSchema, type FaultKind, type FaultRule, type ResolvedFault } from './faults.ts';
 import { sampleFromJsonSchema } from './json-schema.ts';
@@ -187,9 +187,12 @@ function parseRequest(raw: string): ResponsesRequest {
   return result.data;
 }
 
+/** The brief, with the proposed actions when the requested format has room for them. */
+type BriefAnswer = RenewalBrief & { proposedActions?: ProposedAction[] };
+
 /** What the "model" means to answer, before faults and truncation. */
 type Composed =
-  | { kind: 'brief'; brief: RenewalBrief; evidenceIds: ReadonlySet<string> }
+  | { kind: 'brief'; brief: BriefAnswer; evidenceIds: ReadonlySet<string> }
   | { kind: 'json'; value: unknown }
   | { kind: 'text'; text: string };
 
@@ -198,9 +201,15 @@ function compose(format: TextFormat | undefined, userText: string): Composed {
   if (format?.type === 'json_schema') {
     if (format.name !== RENEWAL_BRIEF_FORMAT)
       return { kind: 'json', value: sampleFromJsonSchema(format.schema) };
+    // Actions are proposed only when the requested format has room for them (prompt v2 and later).
+    const properties = (format.schema as { properties?: Record<string, unknown> }).properties;
+    const composed = composeRenewalBriefWithActions(context);
     return {
       kind: 'brief',
-      brief: composeRenewalBrief(context),
+      brief:
+        properties && 'proposedActions' in properties
+          ? { ...composed.brief, proposedActions: composed.proposedActions }
+          : composed.brief,
       evidenceIds: new Set((context?.items ?? []).map((item) => item.id)),
     };
   }
@@ -221,7 +230,7 @@ function inventEvidenceId(known: ReadonlySet<string>): string {
 }
 
 /** The brief with an evidence id that is not in the context added to its first risk. */
-function withInventedEvidence(brief: RenewalBrief, known: ReadonlySet<string>): RenewalBrief {
+function withInventedEvidence(brief: BriefAnswer, known: ReadonlySet<string>): BriefAnswer {
   const invented = inventEvidenceId(known);
   const [first, ...rest] = brief.risks;
   return {

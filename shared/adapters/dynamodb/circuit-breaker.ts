@@ -1,4 +1,4 @@
-import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { CircuitBreaker } from '../../ports/index.ts';
 
 export interface BreakerPolicy {
@@ -12,7 +12,7 @@ export function breakerKey(environment: string, model: string) {
   return { pk: `BREAKER#${environment}#${model}`, sk: 'STATE' };
 }
 
-/** One more consecutive failure of `model`; part of the gateway's release transaction. */
+/** One more consecutive failure of `model`. */
 export function breakerFailureUpdate(table: string, environment: string, model: string, now: Date) {
   return {
     TableName: table,
@@ -22,7 +22,7 @@ export function breakerFailureUpdate(table: string, environment: string, model: 
   };
 }
 
-/** A success clears the failures; part of the gateway's settle transaction. */
+/** A success clears the failures. */
 export function breakerResetUpdate(table: string, environment: string, model: string) {
   return {
     TableName: table,
@@ -39,9 +39,9 @@ export function breakerResetUpdate(table: string, environment: string, model: st
  *
  * The item holds the consecutive failures and the time of the last one. The circuit is open while
  * failures ≥ threshold and the last failure is younger than the cool-down. After the cool-down calls
- * go through again (half-open): one more failure re-opens it at once, a success clears it. Failures
- * are counted in the release transaction and cleared in the settle transaction of the attempt
- * itself (see DynamoGatewayStore), so the breaker adds one read per model and no write of its own.
+ * go through again (half-open): one more failure re-opens it at once, a success clears it. Its writes
+ * are best effort and never part of a money transaction: the item is shared by every tenant, and a
+ * conflict on it must never cost a settlement. The gateway sends them alongside its own transaction.
  *
  * "Consecutive" is approximate across containers: a success clears the count only when its
  * invocation read a non-zero count before calling (so successes of a healthy model never write the
@@ -69,5 +69,13 @@ export class DynamoCircuitBreaker implements CircuitBreaker {
     const open =
       failures >= this.policy.failureThreshold && now.getTime() < lastFailureAt + this.policy.coolDownMs;
     return { open, failures };
+  }
+
+  async recordFailure(model: string, now: Date): Promise<void> {
+    await this.doc.send(new UpdateCommand(breakerFailureUpdate(this.table, this.environment, model, now)));
+  }
+
+  async clearFailures(model: string): Promise<void> {
+    await this.doc.send(new UpdateCommand(breakerResetUpdate(this.table, this.environment, model)));
   }
 }

@@ -1,47 +1,69 @@
+import { createHash } from 'node:crypto';
 import {
-  GetCommand,
   QueryCommand,
   TransactWriteCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import { BudgetExceededError } from '../../domain/errors.ts';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import {
+  BudgetExceededError,
+  InternalError,
+  NotFoundError,
+  RetryableStepError,
+  SETTLE_PENDING_ERROR,
+} from '../../domain/errors.ts';
+import { canTransition, HOLD, HOLD_TRANSITIONS, type HoldEvent, type HoldState } from '../../domain/hold.ts';
 import { roundUsd } from '../../domain/pricing.ts';
 import type {
   GatewayStore,
-  ReserveOutcome,
+  LedgerEntryTags,
+  Release,
   Reservation,
+  ReserveOutcome,
   Settlement,
-  SweepResult,
   TokenCharge,
 } from '../../ports/index.ts';
-import { breakerFailureUpdate, breakerResetUpdate } from './circuit-breaker.ts';
-import { isConditionFailure } from './client.ts';
-import { budgetKey, ensureBudget, reservationKey } from './ledger.ts';
+import {
+  budgetKey,
+  chargeKey,
+  ensureBudget,
+  holdKey,
+  leaseIndexKeys,
+  LEASE_INDEX,
+  ledgerEntryKeys,
+} from './ledger.ts';
 import { windowRetryAfterMs, windowUpdate } from './rate-limiter.ts';
-import { attemptRecordPut, runCostUpdate } from './workflow-store.ts';
+import { spanItem } from './trace-sink.ts';
+import { attemptRecordPut, runCostUpdate, runKey } from './workflow-store.ts';
 
 type TransactItems = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>;
+type Item = Record<string, unknown>;
 
 /** How often a transaction cancelled only by contention (conflicts, throttling) is sent, in all. */
-const CONTENTION_TRIES = 8;
-/** From this try on, a conflicting advisory item (the breaker) is left out so the money goes through. */
-const ADVISORY_DROP_TRY = 3;
-const CONTENTION_BACKOFF_MS = 25;
-const CONTENTION_BACKOFF_CAP_MS = 1_000;
-/** Cancellation reasons that say "try again", as opposed to a failed condition or a bad request. */
+const CONTENTION_TRIES = 6;
+const CONTENTION_BACKOFF_MS = 20;
+const CONTENTION_BACKOFF_CAP_MS = 500;
 const CONTENTION_CODES = new Set(['TransactionConflict', 'ThrottlingError', 'ProvisionedThroughputExceeded']);
 
-/** The cancellation codes of a cancelled transaction, one per item, or null for any other error. */
-function cancellationCodes(error: unknown): (string | undefined)[] | null {
-  if (!(error instanceof Error) || error.name !== 'TransactionCanceledException') return null;
-  const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
-  return reasons.map((reason) => reason.Code);
+/** One cancellation reason of a cancelled transaction: its code and the item as it was (ALL_OLD). */
+interface Reason {
+  code: string | undefined;
+  item: Item | null;
 }
 
-function conditionFailed(error: unknown): boolean {
-  return cancellationCodes(error)?.includes('ConditionalCheckFailed') ?? false;
+/** The reasons of a cancelled transaction, one per item in order, or null for any other error. */
+function cancellation(error: unknown): Reason[] | null {
+  if (!(error instanceof Error) || error.name !== 'TransactionCanceledException') return null;
+  const reasons = (error as { CancellationReasons?: { Code?: string; Item?: Record<string, never> }[] })
+    .CancellationReasons;
+  return (reasons ?? []).map((reason) => ({
+    code: reason.Code,
+    item: reason.Item ? (unmarshall(reason.Item) as Item) : null,
+  }));
 }
+
+const failed = (reason: Reason | undefined) => reason?.code === 'ConditionalCheckFailed';
 
 const TRANSIENT_ERRORS = new Set([
   'ThrottlingException',
@@ -50,241 +72,234 @@ const TRANSIENT_ERRORS = new Set([
   'InternalServerError',
   'ServiceUnavailable',
   'TransactionInProgressException',
-]);
-
-/** Errors of the connection itself, by name or code: the request may not have reached the store. */
-const NETWORK_ERRORS = new Set([
   'TimeoutError',
   'RequestTimeout',
   'ECONNRESET',
   'ECONNREFUSED',
   'ETIMEDOUT',
   'EPIPE',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EAI_AGAIN',
 ]);
 
-/** An error worth keeping an answer for: contention, throttling, a 5xx or no response at all. */
-function isTransient(error: unknown): boolean {
-  const codes = cancellationCodes(error);
-  if (codes !== null) {
-    return (
-      !codes.includes('ConditionalCheckFailed') &&
-      codes.some((c) => c !== undefined && CONTENTION_CODES.has(c))
-    );
+/** Contention, throttling, a 5xx or no answer at all: the same write may succeed later. */
+export function isTransientStoreError(error: unknown): boolean {
+  const reasons = cancellation(error);
+  if (reasons !== null) {
+    return !reasons.some(failed) && reasons.some((r) => r.code !== undefined && CONTENTION_CODES.has(r.code));
   }
   if (!(error instanceof Error)) return false;
-  if (TRANSIENT_ERRORS.has(error.name) || NETWORK_ERRORS.has(error.name)) return true;
   const { $metadata, code } = error as { $metadata?: { httpStatusCode?: number }; code?: string };
-  if (code !== undefined && NETWORK_ERRORS.has(code)) return true;
-  // A service answer with a 5xx; an error with no service answer at all (a bug, a marshalling
-  // failure) is not worth keeping an answer for: it would fail the same way at every sweep.
+  if (TRANSIENT_ERRORS.has(error.name) || (code !== undefined && TRANSIENT_ERRORS.has(code))) return true;
   return $metadata?.httpStatusCode !== undefined && $metadata.httpStatusCode >= 500;
 }
 
-/** Where the attempt record sits in the settle transaction. */
-const ATTEMPT_RECORD_INDEX = 3;
-
-/** True when the only failed condition of a cancelled settle is the attempt record's (it exists). */
-function onlyAttemptRecordExists(error: unknown): boolean {
-  const codes = cancellationCodes(error);
-  return (
-    codes !== null &&
-    codes[ATTEMPT_RECORD_INDEX] === 'ConditionalCheckFailed' &&
-    codes.every((code, index) => index === ATTEMPT_RECORD_INDEX || code !== 'ConditionalCheckFailed')
-  );
-}
-
-/** Structured warnings the adapter cannot raise as errors (a best-effort write that failed). */
+/** Structured warnings for best-effort work that failed (logged by the composition root). */
 export type GatewayWarn = (message: string, details: Record<string, unknown>) => void;
 
-/** The charge key of an answer on the run: its attempt key and the invocation that got it. */
-function chargeKey(reservation: Reservation): string {
-  return `${reservation.attemptKey}#${reservation.owner}`;
+/** The `from` states of a transition, as a DynamoDB condition on `#state`. */
+function fromCondition(event: HoldEvent): { expression: string; values: Record<string, HoldState> } {
+  const states = HOLD_TRANSITIONS[event].from.filter((s): s is HoldState => s !== 'absent');
+  const values = Object.fromEntries(states.map((state, i) => [`:from${i}`, state]));
+  const expression = `#state IN (${Object.keys(values).join(', ')})`;
+  return { expression, values };
 }
 
 /**
- * The model gateway's writes, one DynamoDB transaction each, across the ledger table (budget,
- * reservation, ledger entry, token window, breaker) and the workflow table (attempt, run cost):
+ * The DynamoDB side of the hold-and-capture protocol of `domain/hold.ts`: every write of the model
+ * gateway, each one transaction across the ledger table (budget, hold, ledger entry, token window),
+ * the workflow table (attempt record, run cost) and the trace table (the attempt's span).
  *
- * - reserve: token window + budget + reservation (1 write)
- * - settle: reservation + budget + ledger entry + attempt + run cost [+ breaker reset] (1 write)
- * - release: reservation + budget [+ breaker failure] (1 write)
+ * - reserve: token window + budget + hold + a check of the run's cost (1 round trip)
+ * - settle: hold + budget + ledger entry + attempt record + run cost + span (1 round trip)
+ * - release: hold + budget + span [+ estimated ledger entry + run cost] (1 round trip)
  *
- * With the trace span, an attempt costs three writes. The month's first reservation also creates
- * the budget item (one extra conditional put per tenant and month).
- *
- * Retries: the SDK retries throttled and failed requests (see client.ts). A transaction cancelled
- * only by contention (`TransactionConflict` or throttling of one of its items, which the SDK does
- * not retry) is sent again here, up to CONTENTION_TRIES with capped, jittered backoff: the budget
- * and token window are per-tenant items every concurrent run of a tenant writes, and the breaker
- * item is shared by every tenant. The breaker update is advisory: when it is still the item in
- * conflict from the third try on, the transaction is sent without it, so an outage never costs a
- * settlement or a fallback (and costs the breaker a few counts at most).
- *
- * Reservations are one item per attempt key *and* invocation (`owner`), so a retry Step Functions
- * starts alongside a slow first invocation never shares an item with it. A reservation's states:
- *
- *   reserved ─settle→ settled            (the normal path)
- *   reserved ─release→ released          (no answer: an error status, a timeout)
- *   reserved ─store refuses settle→ answered ─sweep→ settled
- *   reserved ─sweep→ swept ─late settle→ settled   (its invocation was taken over, then answered)
- *   swept ─store refuses late settle→ answered_late ─sweep→ settled
- *
- * The sweep (`releaseHeld`) runs at the start of every model call of a run, in MarkFailed and when
- * the run ends; it is what makes a dead or taken-over invocation's reservation end.
+ * Failed conditions come back with the item as it was (ReturnValuesOnConditionCheckFailure), so
+ * telling "another invocation holds it" from "the budget is spent" needs no extra read. A hold's
+ * lease is indexed (sparse GSI `byLease`, only while it reserves money), so `sweepExpired` reads only
+ * expired holds. Settle and release carry a ClientRequestToken: an SDK retry of a transaction that
+ * had committed is not applied twice.
  */
 export class DynamoGatewayStore implements GatewayStore {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
-    private readonly tables: { ledger: string; workflow: string },
-    private readonly environment: string,
+    private readonly tables: { ledger: string; workflow: string; trace: string },
+    private readonly traceTtlDays: number,
     private readonly defaultMonthlyBudgetUsd: number,
     private readonly sleep: (ms: number) => Promise<void> = (ms) =>
       new Promise((resolve) => setTimeout(resolve, ms)),
     private readonly warn: GatewayWarn = () => undefined,
   ) {}
 
-  /** Sends the transaction; `advisory` is the index of an item that is dropped when it conflicts. */
-  private async transact(items: TransactItems, advisory: number | null = null): Promise<void> {
-    let current = items;
-    let advisoryIndex = advisory;
+  /** Sends a transaction, again (capped, jittered backoff) while it is cancelled only by contention. */
+  private async transact(items: TransactItems, token?: string): Promise<void> {
     for (let tryNumber = 1; ; tryNumber += 1) {
       try {
-        await this.doc.send(new TransactWriteCommand({ TransactItems: current }));
+        await this.doc.send(
+          new TransactWriteCommand({
+            TransactItems: items,
+            ...(token === undefined ? {} : { ClientRequestToken: token }),
+          }),
+        );
         return;
       } catch (error) {
-        const codes = cancellationCodes(error);
+        const reasons = cancellation(error);
         const contentionOnly =
-          codes !== null &&
-          codes.some((code) => code !== undefined && CONTENTION_CODES.has(code)) &&
-          codes.every((code) => code === undefined || code === 'None' || CONTENTION_CODES.has(code));
+          reasons !== null &&
+          reasons.some((r) => r.code !== undefined && CONTENTION_CODES.has(r.code)) &&
+          reasons.every((r) => r.code === undefined || r.code === 'None' || CONTENTION_CODES.has(r.code));
         if (!contentionOnly || tryNumber >= CONTENTION_TRIES) throw error;
-        const advisoryCode = advisoryIndex === null ? undefined : codes[advisoryIndex];
-        if (
-          tryNumber + 1 >= ADVISORY_DROP_TRY &&
-          advisoryIndex !== null &&
-          advisoryCode !== undefined &&
-          CONTENTION_CODES.has(advisoryCode)
-        ) {
-          current = current.filter((_item, index) => index !== advisoryIndex);
-          advisoryIndex = null;
-        }
         const ceiling = Math.min(CONTENTION_BACKOFF_CAP_MS, CONTENTION_BACKOFF_MS * 2 ** tryNumber);
         await this.sleep(Math.floor(Math.random() * ceiling));
       }
     }
   }
 
-  /** The stored reservation, read consistently, or null. */
-  private async stored(reservation: Reservation): Promise<Record<string, unknown> | null> {
-    const result = await this.doc.send(
-      new GetCommand({
-        TableName: this.tables.ledger,
-        Key: reservationKey(reservation),
-        ConsistentRead: true,
-      }),
-    );
-    return result.Item ?? null;
+  /** An idempotency token per transaction kind and try (at most 36 characters). */
+  private static token(kind: string, reservation: Reservation): string {
+    return createHash('sha256')
+      .update(
+        `${kind}#${reservation.tenantId}#${reservation.runId}#${reservation.attemptKey}#${reservation.owner}`,
+      )
+      .digest('hex')
+      .slice(0, 36);
   }
 
-  /** Whether a key whose reservation condition failed is held by this very invocation. */
-  private async heldByMe(reservation: Reservation): Promise<boolean> {
-    const item = await this.stored(reservation);
-    return item?.['state'] === 'reserved' && item['owner'] === reservation.owner;
-  }
-
-  async reserve(reservation: Reservation, tokens: TokenCharge, now: Date): Promise<ReserveOutcome> {
-    const retryAfterMs = windowRetryAfterMs(now);
+  async reserve(
+    reservation: Reservation,
+    runCostLimitUsd: number,
+    tokens: TokenCharge,
+    now: Date,
+  ): Promise<ReserveOutcome> {
+    const { tenantId, runId, month, amountUsd } = reservation;
+    const from = fromCondition('hold');
     const items: TransactItems = [
       { Update: windowUpdate(this.tables.ledger, tokens.key, tokens.tokens, tokens.limitPerMinute, now) },
       {
         Update: {
           TableName: this.tables.ledger,
-          Key: budgetKey(reservation.tenantId, reservation.month),
+          Key: budgetKey(tenantId, month),
           UpdateExpression: 'SET availableUsd = availableUsd - :amount, reservedUsd = reservedUsd + :amount',
           ConditionExpression: 'availableUsd >= :amount',
-          ExpressionAttributeValues: { ':amount': reservation.amountUsd },
+          ExpressionAttributeValues: { ':amount': amountUsd },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         },
       },
       {
         Put: {
           TableName: this.tables.ledger,
           Item: {
-            ...reservationKey(reservation),
-            state: 'reserved',
+            ...holdKey(tenantId, runId, reservation.attempt),
+            ...leaseIndexKeys(reservation),
+            state: HOLD_TRANSITIONS.hold.to,
+            reservation: JSON.stringify(reservation),
             owner: reservation.owner,
             attemptKey: reservation.attemptKey,
-            amountUsd: reservation.amountUsd,
-            month: reservation.month,
+            model: reservation.model,
+            amountUsd,
+            leaseUntil: reservation.leaseUntil,
             createdAt: now.toISOString(),
           },
-          // A released key may be reserved again: a retried invocation restarts its tries.
-          ConditionExpression: 'attribute_not_exists(pk) OR #state = :released',
+          ConditionExpression: `attribute_not_exists(pk) OR ${from.expression}`,
           ExpressionAttributeNames: { '#state': 'state' },
-          ExpressionAttributeValues: { ':released': 'released' },
+          ExpressionAttributeValues: from.values,
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        },
+      },
+      {
+        ConditionCheck: {
+          TableName: this.tables.workflow,
+          Key: runKey(tenantId, runId),
+          ConditionExpression: 'attribute_exists(pk) AND costUsd <= :room',
+          ExpressionAttributeValues: { ':room': roundUsd(runCostLimitUsd - amountUsd) },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         },
       },
     ];
-    for (let pass = 1; ; pass += 1) {
+    let budgetCreated = false;
+    for (;;) {
+      let reasons: Reason[] | null;
       try {
         await this.transact(items);
         return { reserved: true };
       } catch (error) {
-        const codes = cancellationCodes(error);
-        if (codes === null || !codes.includes('ConditionalCheckFailed')) throw error;
-        const [window, budget, key] = codes;
-        if (key === 'ConditionalCheckFailed') {
-          return (await this.heldByMe(reservation)) ? { reserved: true } : { reserved: false, taken: true };
-        }
-        if (budget === 'ConditionalCheckFailed') {
-          if (pass > 1) {
-            // Should DynamoDB report only the first failed condition, a taken key would hide behind
-            // the budget's: tell the two apart before refusing.
-            const item = await this.stored(reservation);
-            if (item !== null && item['state'] !== 'released') {
-              return item['state'] === 'reserved' && item['owner'] === reservation.owner
-                ? { reserved: true }
-                : { reserved: false, taken: true };
-            }
-            throw new BudgetExceededError("The tenant's monthly budget cannot cover this model attempt.");
-          }
-          // The month's budget item may not exist yet: create it from the default, then try once more.
-          await ensureBudget(
-            this.doc,
-            this.tables.ledger,
-            reservation.tenantId,
-            reservation.month,
-            this.defaultMonthlyBudgetUsd,
-          );
+        reasons = cancellation(error);
+        if (reasons === null || !reasons.some(failed)) throw error;
+      }
+      const [window, budget, hold, run] = reasons;
+      if (failed(hold) && hold?.item) {
+        const outcome = await this.blockedByHold(hold.item, now);
+        if (outcome === 'tryAgain') continue;
+        return outcome;
+      }
+      if (failed(run)) {
+        if (!run?.item) throw new NotFoundError('Run');
+        throw new BudgetExceededError('The next model attempt would exceed the run cost limit.');
+      }
+      if (failed(budget)) {
+        if (!budget?.item) {
+          if (budgetCreated) throw new InternalError('The month budget could not be created.');
+          await ensureBudget(this.doc, this.tables.ledger, tenantId, month, this.defaultMonthlyBudgetUsd);
+          budgetCreated = true;
           continue;
         }
-        if (window === 'ConditionalCheckFailed') return { reserved: false, retryAfterMs };
-        throw error;
+        // Over-blocking is a refusal only when settled spend plus this very hold passes the limit;
+        // otherwise other runs' in-flight holds are in the way, and they end soon.
+        const limit = Number(budget.item['limitUsd'] ?? 0);
+        const spent = Number(budget.item['spentUsd'] ?? 0);
+        if (roundUsd(spent + amountUsd) > limit) {
+          throw new BudgetExceededError("The tenant's monthly budget cannot cover this model attempt.");
+        }
+        return { reserved: false, heldByOthers: true };
       }
+      if (failed(window)) return { reserved: false, retryAfterMs: windowRetryAfterMs(now) };
+      throw new InternalError('The reservation was refused for no known reason.');
     }
   }
 
-  /** The ledger entry of an answer: one per attempt key and invocation. */
-  private entryPut(settlement: Settlement, now: Date) {
-    const { attempt, tags } = settlement;
-    const { reservation, usage, priceVersion } = attempt.billing;
-    const day = now.toISOString().slice(0, 10);
+  /** What to do about an attempt's hold another invocation took: wait, sweep it, or it is done. */
+  private async blockedByHold(item: Item, now: Date): Promise<ReserveOutcome | 'tryAgain'> {
+    const state = item['state'] as HoldState;
+    if (state === HOLD.settled) return { reserved: false, done: { model: String(item['model']) } };
+    if (state === HOLD.answered) {
+      await this.settleKept(item, now);
+      return { reserved: false, done: { model: String(item['model']) } };
+    }
+    const leaseUntil = Number(item['leaseUntil'] ?? 0);
+    const current = { state, owner: String(item['owner']), leaseUntil };
+    if (!canTransition('sweep', current, '', now.getTime())) return { reserved: false, leaseUntil };
+    await this.sweepHold(item);
+    return 'tryAgain';
+  }
+
+  /** The ledger entry of a try: one per run and try, `estimated` when usage was unknown. */
+  private entryPut(
+    reservation: Reservation,
+    charge: {
+      costUsd: number;
+      usage: {
+        inputTokens: number;
+        cachedInputTokens: number;
+        outputTokens: number;
+        reasoningTokens: number;
+      };
+      priceVersion: string;
+      estimated: boolean;
+    },
+    tags: LedgerEntryTags,
+    now: Date,
+  ) {
     return {
       Put: {
         TableName: this.tables.ledger,
         Item: {
-          pk: `${reservation.tenantId}#LEDGER#${reservation.month}`,
-          sk: `${reservation.runId}#${chargeKey(reservation)}`,
-          gsi1pk: `DAY#${day}`,
-          gsi1sk: `${reservation.tenantId}#${now.toISOString()}#${reservation.runId}#${chargeKey(reservation)}`,
+          ...ledgerEntryKeys(reservation, now),
           at: now.toISOString(),
-          day,
+          day: now.toISOString().slice(0, 10),
           attemptKey: reservation.attemptKey,
-          costUsd: roundUsd(attempt.costUsd),
-          ...usage,
-          priceVersion,
+          owner: reservation.owner,
+          costUsd: roundUsd(charge.costUsd),
+          ...charge.usage,
+          priceVersion: charge.priceVersion,
+          estimated: charge.estimated,
           ...tags,
         },
         ConditionExpression: 'attribute_not_exists(pk)',
@@ -292,49 +307,56 @@ export class DynamoGatewayStore implements GatewayStore {
     };
   }
 
-  private runCost(settlement: Settlement, now: Date) {
-    const { reservation } = settlement.attempt.billing;
-    return runCostUpdate(
-      this.tables.workflow,
-      reservation.tenantId,
-      reservation.runId,
-      { key: chargeKey(reservation), costUsd: settlement.attempt.costUsd, model: settlement.attempt.model },
-      now,
-    );
+  private spanPut(reservation: Reservation, span: Settlement['span']) {
+    return {
+      Put: {
+        TableName: this.tables.trace,
+        Item: spanItem(reservation.tenantId, reservation.runId, span, this.traceTtlDays),
+      },
+    };
   }
 
-  /**
-   * The settle transaction, from a reservation its owner holds or from one marked answered. Item 3 is
-   * the attempt record (see ATTEMPT_RECORD_INDEX).
-   */
-  private settleItems(
-    settlement: Settlement,
-    now: Date,
-    from: 'reserved' | 'answered',
-    key: Record<string, unknown> = reservationKey(settlement.attempt.billing.reservation),
-  ): TransactItems {
-    const { attempt } = settlement;
-    const { reservation } = attempt.billing;
+  /** The hold's own update for `event`, conditioned on its `from` states (and owner and try). */
+  private holdUpdate(
+    reservation: Reservation,
+    event: HoldEvent,
+    set: Record<string, unknown>,
+    remove: string[],
+  ) {
+    const from = fromCondition(event);
+    const by = HOLD_TRANSITIONS[event].by;
+    // The owner's own transitions name it; a sweep names the very owner and lease it saw expire.
+    const byOwner = by === 'owner' || by === 'anyoneAfterExpiry';
+    const lease = by === 'anyoneAfterExpiry' ? ' AND leaseUntil = :lease' : '';
+    const setNames = Object.keys(set);
+    return {
+      Update: {
+        TableName: this.tables.ledger,
+        Key: holdKey(reservation.tenantId, reservation.runId, reservation.attempt),
+        UpdateExpression:
+          `SET #state = :to${setNames.map((name) => `, ${name} = :${name}`).join('')}` +
+          (remove.length > 0 ? ` REMOVE ${remove.join(', ')}` : ''),
+        ConditionExpression: `${from.expression} AND attemptKey = :attemptKey${byOwner ? ' AND #owner = :owner' : ''}${lease}`,
+        ExpressionAttributeNames: { '#state': 'state', ...(byOwner ? { '#owner': 'owner' } : {}) },
+        ExpressionAttributeValues: {
+          ...from.values,
+          ':to': HOLD_TRANSITIONS[event].to,
+          ':attemptKey': reservation.attemptKey,
+          ...(byOwner ? { ':owner': reservation.owner } : {}),
+          ...(lease ? { ':lease': reservation.leaseUntil } : {}),
+          ...Object.fromEntries(setNames.map((name) => [`:${name}`, set[name]])),
+        },
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+      },
+    };
+  }
+
+  private settleItems(settlement: Settlement, event: 'settle' | 'settleKept', now: Date): TransactItems {
+    const { attempt, tags, span } = settlement;
+    const { reservation, usage, priceVersion } = attempt.billing;
     const costUsd = roundUsd(attempt.costUsd);
     return [
-      {
-        Update: {
-          TableName: this.tables.ledger,
-          Key: key,
-          UpdateExpression: 'SET #state = :settled, settledUsd = :cost REMOVE settlement, answeredAt',
-          ConditionExpression: from === 'reserved' ? '#state = :from AND #owner = :owner' : '#state = :from',
-          ExpressionAttributeNames: {
-            '#state': 'state',
-            ...(from === 'reserved' ? { '#owner': 'owner' } : {}),
-          },
-          ExpressionAttributeValues: {
-            ':settled': 'settled',
-            ':from': from,
-            ':cost': costUsd,
-            ...(from === 'reserved' ? { ':owner': reservation.owner } : {}),
-          },
-        },
-      },
+      this.holdUpdate(reservation, event, { settledUsd: costUsd }, [...LEASE_INDEX, 'settlement']),
       {
         Update: {
           TableName: this.tables.ledger,
@@ -344,315 +366,208 @@ export class DynamoGatewayStore implements GatewayStore {
           ExpressionAttributeValues: {
             ':reserved': reservation.amountUsd,
             ':cost': costUsd,
-            // One operator per SET action: the unused part of the reservation goes back to the budget.
             ':unused': roundUsd(reservation.amountUsd - costUsd),
           },
         },
       },
-      this.entryPut(settlement, now),
-      // Only if none exists: an attempt another invocation recorded (and validated) stays as it is.
-      {
-        Put: {
-          ...attemptRecordPut(this.tables.workflow, reservation.tenantId, reservation.runId, attempt).Put,
-          ConditionExpression: 'attribute_not_exists(pk)',
-        },
-      },
-      this.runCost(settlement, now),
-      ...(settlement.clearBreakerOf === null
-        ? []
-        : [{ Update: breakerResetUpdate(this.tables.ledger, this.environment, settlement.clearBreakerOf) }]),
+      this.entryPut(reservation, { costUsd, usage, priceVersion, estimated: false }, tags, now),
+      attemptRecordPut(this.tables.workflow, reservation.tenantId, reservation.runId, attempt),
+      runCostUpdate(
+        this.tables.workflow,
+        reservation.tenantId,
+        reservation.runId,
+        { key: chargeKey(reservation), costUsd: attempt.costUsd, model: attempt.model },
+        now,
+      ),
+      this.spanPut(reservation, span),
     ];
   }
 
-  /**
-   * A late settlement: the sweep released this invocation's hold (its reserved amount is back in the
-   * budget) while the provider was answering. The answer was billed, so it is charged all the same —
-   * spend, ledger entry and run cost — without the attempt record, which belongs to the invocation
-   * that took over.
-   */
-  private lateSettleItems(
-    settlement: Settlement,
-    now: Date,
-    from: 'swept' | 'answered_late',
-    key: Record<string, unknown> = reservationKey(settlement.attempt.billing.reservation),
-  ): TransactItems {
-    const { reservation } = settlement.attempt.billing;
-    const costUsd = roundUsd(settlement.attempt.costUsd);
-    return [
-      {
-        Update: {
-          TableName: this.tables.ledger,
-          Key: key,
-          UpdateExpression:
-            'SET #state = :settled, settledUsd = :cost, settledLate = :true REMOVE settlement, answeredAt',
-          ConditionExpression: '#state = :from AND #owner = :owner',
-          ExpressionAttributeNames: { '#state': 'state', '#owner': 'owner' },
-          ExpressionAttributeValues: {
-            ':settled': 'settled',
-            ':from': from,
-            ':owner': reservation.owner,
-            ':cost': costUsd,
-            ':true': true,
-          },
-        },
-      },
-      {
-        Update: {
-          TableName: this.tables.ledger,
-          Key: budgetKey(reservation.tenantId, reservation.month),
-          UpdateExpression: 'SET spentUsd = spentUsd + :cost, availableUsd = availableUsd - :cost',
-          ExpressionAttributeValues: { ':cost': costUsd },
-        },
-      },
-      this.entryPut(settlement, now),
-      this.runCost(settlement, now),
-    ];
+  /** Whether a failed settle or release finds the try ended already as `to` (a repeated call). */
+  private static endedAs(error: unknown, reservation: Reservation, to: HoldState): boolean {
+    const hold = cancellation(error)?.[0];
+    return failed(hold) && hold?.item?.['state'] === to && hold.item['attemptKey'] === reservation.attemptKey;
   }
 
-  /** Sends a settle transaction; when only the attempt record existed, sends it again without it. */
-  private async sendSettle(items: TransactItems, withBreaker: boolean): Promise<'settled' | 'late'> {
-    try {
-      await this.transact(items, withBreaker ? items.length - 1 : null);
-      return 'settled';
-    } catch (error) {
-      if (!onlyAttemptRecordExists(error)) throw error;
-      const rest = items.filter((_item, index) => index !== ATTEMPT_RECORD_INDEX);
-      await this.transact(rest, withBreaker ? rest.length - 1 : null);
-      return 'late';
-    }
-  }
-
-  /**
-   * Charges an answer whose hold a sweep released; 'already' when it was charged before. When the
-   * store cannot write it now, the answer is kept on the swept item (`answered_late`) for the sweep.
-   */
-  private async settleLate(settlement: Settlement, now: Date): Promise<'late' | 'already'> {
-    try {
-      await this.transact(this.lateSettleItems(settlement, now, 'swept'));
-      return 'late';
-    } catch (error) {
-      if (conditionFailed(error)) return 'already';
-      if (isTransient(error)) {
-        const reservation = settlement.attempt.billing.reservation;
-        await this.keepAnswer(settlement, now, 'swept', 'answered_late').catch((keepError: unknown) => {
-          this.warn('A late answer could not be settled nor kept on its reservation', {
-            runId: reservation.runId,
-            attemptKey: reservation.attemptKey,
-            keepError: keepError instanceof Error ? keepError.name : 'unknown',
-          });
-        });
-      }
-      throw error;
-    }
-  }
-
-  /** Keeps an answer that cannot be settled now on its owner's reservation item, for the sweep. */
-  private async keepAnswer(
-    settlement: Settlement,
-    now: Date,
-    from: 'reserved' | 'swept',
-    to: 'answered' | 'answered_late',
-  ): Promise<void> {
-    const reservation = settlement.attempt.billing.reservation;
-    await this.doc.send(
-      new UpdateCommand({
-        TableName: this.tables.ledger,
-        Key: reservationKey(reservation),
-        UpdateExpression: 'SET #state = :to, settlement = :settlement, answeredAt = :at',
-        ConditionExpression: '#state = :from AND #owner = :owner',
-        ExpressionAttributeNames: { '#state': 'state', '#owner': 'owner' },
-        ExpressionAttributeValues: {
-          ':to': to,
-          ':from': from,
-          ':owner': reservation.owner,
-          ':settlement': JSON.stringify({ ...settlement, clearBreakerOf: null }),
-          ':at': now.toISOString(),
-        },
-      }),
-    );
-  }
-
-  async settle(settlement: Settlement, now: Date): Promise<'settled' | 'late' | 'already'> {
+  async settle(settlement: Settlement, now: Date): Promise<void> {
     const reservation = settlement.attempt.billing.reservation;
     try {
-      return await this.sendSettle(
-        this.settleItems(settlement, now, 'reserved'),
-        settlement.clearBreakerOf !== null,
+      await this.transact(
+        this.settleItems(settlement, 'settle', now),
+        DynamoGatewayStore.token('settle', reservation),
       );
     } catch (error) {
-      if (conditionFailed(error)) {
-        const item = await this.stored(reservation);
-        return item?.['state'] === 'swept' ? this.settleLate(settlement, now) : 'already';
-      }
-      if (!isTransient(error)) throw error;
-      // The provider answered and billed, but the settlement cannot be written now: keep the answer
-      // on the reservation (one small write to an uncontended item), so releaseHeld charges it when
-      // the run is swept instead of releasing it as unanswered.
+      if (DynamoGatewayStore.endedAs(error, reservation, HOLD.settled)) return;
+      if (!isTransientStoreError(error)) throw error;
+      // Billed but not charged yet: keep the answer on the hold (a small write to an item nobody
+      // else writes), so the next invocation or a sweep settles it, then ask to be retried.
       try {
-        await this.keepAnswer(settlement, now, 'reserved', 'answered');
+        await this.doc.send(
+          new UpdateCommand({
+            ...this.holdUpdate(
+              reservation,
+              'keepAnswer',
+              { settlement: JSON.stringify(settlement), answeredAt: now.toISOString() },
+              [],
+            ).Update,
+            ReturnValuesOnConditionCheckFailure: undefined,
+          }),
+        );
       } catch (keepError) {
-        // Swept in the meantime: the late settlement is the only way left to charge the answer.
-        if (isConditionFailure(keepError) && (await this.stored(reservation))?.['state'] === 'swept') {
-          const late = await this.settleLate(settlement, now).catch(() => null);
-          if (late !== null) return late;
-        }
-        this.warn('An answered attempt could not be settled nor kept on its reservation', {
+        this.warn('An answered attempt could not be settled nor kept on its hold', {
           runId: reservation.runId,
           attemptKey: reservation.attemptKey,
           settleError: error instanceof Error ? error.name : 'unknown',
           keepError: keepError instanceof Error ? keepError.name : 'unknown',
         });
       }
+      throw new RetryableStepError(
+        SETTLE_PENDING_ERROR,
+        'The answer is kept on its hold; the store could not settle it yet.',
+        error,
+      );
+    }
+  }
+
+  /** Settles an answer an earlier invocation kept on its hold; SettlePending when it cannot yet. */
+  private async settleKept(item: Item, now: Date): Promise<void> {
+    if (typeof item['settlement'] !== 'string') throw new InternalError('A kept answer has no settlement.');
+    const settlement = JSON.parse(item['settlement']) as Settlement;
+    const at = typeof item['answeredAt'] === 'string' ? new Date(item['answeredAt']) : now;
+    try {
+      await this.transact(
+        this.settleItems(settlement, 'settleKept', at),
+        DynamoGatewayStore.token('settleKept', settlement.attempt.billing.reservation),
+      );
+    } catch (error) {
+      if (DynamoGatewayStore.endedAs(error, settlement.attempt.billing.reservation, HOLD.settled)) return;
+      if (isTransientStoreError(error)) {
+        throw new RetryableStepError(SETTLE_PENDING_ERROR, 'A kept answer could not be settled yet.', error);
+      }
       throw error;
     }
   }
 
-  private releaseItems(
-    reservation: Reservation,
-    failedModel: string | null,
-    now: Date,
-    anyOwner: boolean,
-    key: Record<string, unknown> = reservationKey(reservation),
-  ) {
+  async release(release: Release, now: Date): Promise<void> {
+    const { reservation, span, estimatedCharge } = release;
+    const amount = reservation.amountUsd;
     const items: TransactItems = [
-      {
-        Update: {
-          TableName: this.tables.ledger,
-          Key: key,
-          // A sweep marks the hold `swept`: its owner may still be answered, and charges it late.
-          UpdateExpression: 'SET #state = :released',
-          ConditionExpression: anyOwner ? '#state = :reserved' : '#state = :reserved AND #owner = :owner',
-          ExpressionAttributeNames: { '#state': 'state', ...(anyOwner ? {} : { '#owner': 'owner' }) },
-          ExpressionAttributeValues: {
-            ':released': anyOwner ? 'swept' : 'released',
-            ':reserved': 'reserved',
-            ...(anyOwner ? {} : { ':owner': reservation.owner }),
-          },
-        },
-      },
+      this.holdUpdate(reservation, 'release', { settledUsd: estimatedCharge ? amount : 0 }, [...LEASE_INDEX]),
       {
         Update: {
           TableName: this.tables.ledger,
           Key: budgetKey(reservation.tenantId, reservation.month),
-          UpdateExpression: 'SET reservedUsd = reservedUsd - :amount, availableUsd = availableUsd + :amount',
-          ExpressionAttributeValues: { ':amount': reservation.amountUsd },
+          UpdateExpression: estimatedCharge
+            ? 'SET reservedUsd = reservedUsd - :amount, spentUsd = spentUsd + :amount'
+            : 'SET reservedUsd = reservedUsd - :amount, availableUsd = availableUsd + :amount',
+          ExpressionAttributeValues: { ':amount': amount },
         },
       },
-      ...(failedModel === null
-        ? []
-        : [{ Update: breakerFailureUpdate(this.tables.ledger, this.environment, failedModel, now) }]),
+      this.spanPut(reservation, span),
+      ...(estimatedCharge
+        ? [
+            this.entryPut(
+              reservation,
+              {
+                costUsd: amount,
+                usage: { inputTokens: 0, cachedInputTokens: 0, outputTokens: 0, reasoningTokens: 0 },
+                priceVersion: 'estimated',
+                estimated: true,
+              },
+              estimatedCharge,
+              now,
+            ),
+            runCostUpdate(
+              this.tables.workflow,
+              reservation.tenantId,
+              reservation.runId,
+              { key: chargeKey(reservation), costUsd: amount, model: reservation.model },
+              now,
+            ),
+          ]
+        : []),
     ];
-    return items;
-  }
-
-  async release(reservation: Reservation, failedModel: string | null, now: Date): Promise<boolean> {
-    const items = this.releaseItems(reservation, failedModel, now, false);
     try {
-      await this.transact(items, failedModel === null ? null : items.length - 1);
-      return true;
+      await this.transact(items, DynamoGatewayStore.token('release', reservation));
     } catch (error) {
-      if (!conditionFailed(error)) throw error;
-      // Released before by this invocation changes nothing; swept means it was taken over.
-      return (await this.stored(reservation))?.['state'] !== 'swept';
-    }
-  }
-
-  /** Ends one stranded reservation item: settles a kept answer, or releases a bare hold. */
-  private async endStranded(
-    tenantId: string,
-    runId: string,
-    item: Record<string, unknown>,
-    attemptKey: string,
-    now: Date,
-  ): Promise<'settled' | 'released' | 'none'> {
-    const key = { pk: item['pk'], sk: item['sk'] };
-    const kept = (): { settlement: Settlement; at: Date } => {
-      if (typeof item['settlement'] !== 'string') throw new Error('A kept answer has no settlement.');
-      const at = typeof item['answeredAt'] === 'string' ? new Date(item['answeredAt']) : now;
-      return { settlement: JSON.parse(item['settlement']) as Settlement, at };
-    };
-    try {
-      if (item['state'] === 'answered') {
-        const { settlement, at } = kept();
-        await this.sendSettle(this.settleItems(settlement, at, 'answered', key), false);
-        return 'settled';
-      }
-      if (item['state'] === 'answered_late') {
-        const { settlement, at } = kept();
-        await this.transact(this.lateSettleItems(settlement, at, 'answered_late', key));
-        return 'settled';
-      }
-      const reservation: Reservation = {
-        tenantId,
-        runId,
-        attemptKey,
-        amountUsd: Number(item['amountUsd']),
-        month: String(item['month']),
-        owner: typeof item['owner'] === 'string' ? item['owner'] : '',
-      };
-      // The item's own key, whatever format it was written in.
-      await this.transact(this.releaseItems(reservation, null, now, true, key));
-      return 'released';
-    } catch (error) {
-      if (!conditionFailed(error)) throw error;
-      // Changed since the query: its owner ended it, or kept an answer on it meanwhile.
-      const current = await this.doc.send(
-        new GetCommand({ TableName: this.tables.ledger, Key: key, ConsistentRead: true }),
-      );
-      const state: unknown = current.Item?.['state'];
-      if (state !== 'reserved' && state !== 'answered' && state !== 'answered_late') return 'none';
-      // Its owner kept an answer on it meanwhile: end it as that, once. A condition that fails on an
-      // unchanged item (its run is gone, say) cannot be ended by trying again.
-      if (current.Item && state !== item['state'] && item['state'] === 'reserved') {
-        return this.endStranded(tenantId, runId, current.Item, attemptKey, now);
-      }
+      if (DynamoGatewayStore.endedAs(error, reservation, HOLD.released)) return;
       throw error;
     }
   }
 
-  async releaseHeld(tenantId: string, runId: string, now: Date): Promise<SweepResult> {
-    const result: SweepResult = { released: [], settled: [], failed: [] };
-    let startKey: Record<string, unknown> | undefined;
+  /** Releases a hold whose lease expired: its owner is dead, and no answer is known. */
+  private async sweepHold(item: Item): Promise<void> {
+    const reservation = JSON.parse(String(item['reservation'])) as Reservation;
+    try {
+      await this.transact([
+        this.holdUpdate(reservation, 'sweep', { settledUsd: 0 }, [...LEASE_INDEX]),
+        {
+          Update: {
+            TableName: this.tables.ledger,
+            Key: budgetKey(reservation.tenantId, reservation.month),
+            UpdateExpression:
+              'SET reservedUsd = reservedUsd - :amount, availableUsd = availableUsd + :amount',
+            ExpressionAttributeValues: { ':amount': reservation.amountUsd },
+          },
+        },
+      ]);
+    } catch (error) {
+      // Ended by someone else meanwhile (its owner, another sweep): nothing left to do.
+      if (cancellation(error)?.some(failed)) return;
+      throw error;
+    }
+  }
+
+  async sweepExpired(tenantId: string, now: Date): Promise<string[]> {
+    const ended: string[] = [];
+    const [indexName, partitionKey, sortKey] = ['byLease', LEASE_INDEX[0], LEASE_INDEX[1]];
+    let startKey: Item | undefined;
     do {
       const page = await this.doc.send(
         new QueryCommand({
           TableName: this.tables.ledger,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :res)',
-          FilterExpression: '#state IN (:reserved, :answered, :answeredLate)',
-          ExpressionAttributeNames: { '#state': 'state' },
+          IndexName: indexName,
+          KeyConditionExpression: `${partitionKey} = :pk AND ${sortKey} < :now`,
           ExpressionAttributeValues: {
-            ':pk': `${tenantId}#RUN#${runId}`,
-            ':res': 'RES#',
-            ':reserved': 'reserved',
-            ':answered': 'answered',
-            ':answeredLate': 'answered_late',
+            ':pk': leaseIndexKeys({ tenantId, leaseUntil: 0, runId: '', attempt: 0 })[partitionKey],
+            ':now': leaseIndexKeys({ tenantId, leaseUntil: now.getTime(), runId: '', attempt: 0 })[sortKey],
           },
-          ConsistentRead: true,
           ...(startKey ? { ExclusiveStartKey: startKey } : {}),
         }),
       );
       for (const item of page.Items ?? []) {
-        const sk = String(item['sk']);
-        const attemptKey =
-          typeof item['attemptKey'] === 'string'
-            ? item['attemptKey']
-            : (sk.slice('RES#'.length).split('#')[0] ?? sk);
-        // One reservation that cannot be ended now must not keep the others held.
         try {
-          const outcome = await this.endStranded(tenantId, runId, item, attemptKey, now);
-          if (outcome === 'settled') result.settled.push(attemptKey);
-          if (outcome === 'released') result.released.push(attemptKey);
+          const state = item['state'] as HoldState;
+          const current = { state, owner: String(item['owner']), leaseUntil: Number(item['leaseUntil']) };
+          if (state === HOLD.answered) await this.settleKept(item, now);
+          else if (canTransition('sweep', current, '', now.getTime())) await this.sweepHold(item);
+          else continue;
+          ended.push(String(item['attemptKey']));
         } catch (error) {
-          result.failed.push(attemptKey);
-          this.warn('A stranded reservation could not be ended', {
-            runId,
-            attemptKey,
+          // One hold that cannot be ended now must not keep the others held; the next sweep tries again.
+          this.warn('An expired hold could not be ended', {
+            tenantId,
+            attemptKey: item['attemptKey'],
             errorName: error instanceof Error ? error.name : 'unknown',
           });
         }
       }
       startKey = page.LastEvaluatedKey;
     } while (startKey);
-    return result;
+    return ended;
+  }
+
+  /** The holds of a run as stored, for tests and operators (one consistent query). */
+  async holdsOf(tenantId: string, runId: string): Promise<Item[]> {
+    const key = holdKey(tenantId, runId, 0);
+    const result = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tables.ledger,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :hold)',
+        ExpressionAttributeValues: { ':pk': key.pk, ':hold': 'HOLD#' },
+        ConsistentRead: true,
+      }),
+    );
+    return result.Items ?? [];
   }
 }

@@ -13,9 +13,41 @@ export function budgetKey(tenantId: string, month: string) {
   return { pk: `${tenantId}#BUDGET`, sk: `MONTH#${month}` };
 }
 
-/** One reservation item per attempt key and invocation, so overlapping invocations never share one. */
-export function reservationKey(r: Pick<Reservation, 'tenantId' | 'runId' | 'attemptKey' | 'owner'>) {
-  return { pk: `${r.tenantId}#RUN#${r.runId}`, sk: `RES#${r.attemptKey}#${r.owner}` };
+/** One hold item per run and attempt: every try and every invocation of the attempt uses the same one. */
+export function holdKey(tenantId: string, runId: string, attempt: number) {
+  return { pk: `${tenantId}#RUN#${runId}`, sk: `HOLD#${String(attempt).padStart(3, '0')}` };
+}
+
+/** The sparse lease index (`byLease`): present on a hold only while it reserves money. */
+export const LEASE_INDEX = ['gsi2pk', 'gsi2sk'] as const;
+
+/** A hold's lease index keys: the tenant's holds sorted by lease end, so a sweep reads only expired ones. */
+export function leaseIndexKeys(r: Pick<Reservation, 'tenantId' | 'leaseUntil' | 'runId' | 'attempt'>) {
+  return {
+    gsi2pk: `${r.tenantId}#LEASES`,
+    gsi2sk: `${String(r.leaseUntil).padStart(15, '0')}#${r.runId}#${String(r.attempt).padStart(3, '0')}`,
+  };
+}
+
+/**
+ * What a charge is idempotent per: the try and the invocation that made it (a retried invocation
+ * starts its tries again, and each of its provider calls is a charge of its own).
+ */
+export function chargeKey(r: Pick<Reservation, 'attemptKey' | 'owner'>): string {
+  return `${r.attemptKey}#${r.owner}`;
+}
+
+/** A ledger entry's keys: one per run and charge key; the byDay index lists a day's entries. */
+export function ledgerEntryKeys(
+  r: Pick<Reservation, 'tenantId' | 'month' | 'runId' | 'attemptKey' | 'owner'>,
+  at: Date,
+) {
+  return {
+    pk: `${r.tenantId}#LEDGER#${r.month}`,
+    sk: `${r.runId}#${chargeKey(r)}`,
+    gsi1pk: `DAY#${at.toISOString().slice(0, 10)}`,
+    gsi1sk: `${r.tenantId}#${at.toISOString()}#${r.runId}#${chargeKey(r)}`,
+  };
 }
 
 /** Creates the month's budget item from the default if it does not exist yet. */
@@ -54,8 +86,8 @@ export async function ensureBudget(
  * | item        | pk                        | sk                          |
  * |-------------|---------------------------|-----------------------------|
  * | budget      | `<t>#BUDGET`              | `MONTH#<yyyy-mm>`           | limitUsd, spentUsd, reservedUsd, availableUsd
- * | reservation | `<t>#RUN#<runId>`         | `RES#<attemptKey>#<owner>`  | amountUsd, owner, state reserved → settled | released | answered | swept
- * | entry       | `<t>#LEDGER#<yyyy-mm>`    | `<runId>#<attemptKey>#<owner>` | attemptKey, cost, tokens, tags; GSI byDay `DAY#<yyyy-mm-dd>`
+ * | hold        | `<t>#RUN#<runId>`         | `HOLD#<attempt>`            | state (domain/hold.ts), owner, leaseUntil, amountUsd; GSI byLease `<t>#LEASES` while it reserves
+ * | entry       | `<t>#LEDGER#<yyyy-mm>`    | `<runId>#<attemptKey>#<owner>` | attemptKey, cost, tokens, estimated, tags; GSI byDay `DAY#<yyyy-mm-dd>`
  *
  * DynamoDB conditions cannot add numbers, so the budget keeps `availableUsd = limit − spent − reserved`
  * and a reservation is the single condition `availableUsd >= amount`. That one conditional write
@@ -161,6 +193,7 @@ function toEntry(item: Record<string, unknown>): LedgerEntry {
     outputTokens: Number(item['outputTokens'] ?? 0),
     reasoningTokens: Number(item['reasoningTokens'] ?? 0),
     priceVersion: text('priceVersion'),
+    estimated: item['estimated'] === true,
     tenantId: text('tenantId'),
     workflowId: text('workflowId'),
     runId: text('runId'),

@@ -2,6 +2,16 @@ import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/
 import { SpanSchema, type Span } from '../../domain/trace.ts';
 import type { TraceSink } from '../../ports/index.ts';
 
+/** A span's item in the trace table (also written inside the gateway's settle and release transactions). */
+export function spanItem(tenantId: string, runId: string, span: Span, ttlDays: number) {
+  return {
+    pk: `${tenantId}#RUN#${runId}`,
+    sk: `SPAN#${span.startTime}#${span.spanId}`,
+    expiresAt: Math.floor(Date.parse(span.endTime) / 1000) + ttlDays * 86_400,
+    ...span,
+  };
+}
+
 /** Spans in the trace table under `<tenant>#RUN#<runId>`, sorted by start time, expiring by TTL. */
 export class DynamoTraceSink implements TraceSink {
   constructor(
@@ -14,12 +24,7 @@ export class DynamoTraceSink implements TraceSink {
     await this.doc.send(
       new PutCommand({
         TableName: this.table,
-        Item: {
-          pk: `${tenantId}#RUN#${runId}`,
-          sk: `SPAN#${span.startTime}#${span.spanId}`,
-          expiresAt: Math.floor(Date.parse(span.endTime) / 1000) + this.ttlDays * 86_400,
-          ...span,
-        },
+        Item: spanItem(tenantId, runId, span, this.ttlDays),
       }),
     );
   }

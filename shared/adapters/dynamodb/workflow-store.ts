@@ -17,12 +17,24 @@ import type {
   DraftListQuery,
   DraftStore,
   IdempotencyRecord,
+  RunListQuery,
   RunStore,
 } from '../../ports/index.ts';
 import { isConditionFailure, isTransactionConditionFailure } from './client.ts';
 
-function runKey(tenantId: string, runId: string) {
+export function runKey(tenantId: string, runId: string) {
   return { pk: `${tenantId}#RUN#${runId}`, sk: 'RUN' };
+}
+
+/** Index keys that list a tenant's runs (and one requester's) by creation time. */
+export function runIndexKeys(run: Pick<Run, 'tenantId' | 'runId' | 'requestedBy' | 'createdAt'>) {
+  const sort = `${run.createdAt}#${run.runId}`;
+  return {
+    gsi1pk: `${run.tenantId}#RUNS`,
+    gsi1sk: sort,
+    gsi2pk: `${run.tenantId}#RUNS_BY#${run.requestedBy}`,
+    gsi2sk: sort,
+  };
 }
 
 function attemptKey(tenantId: string, runId: string, attempt: number) {
@@ -30,6 +42,21 @@ function attemptKey(tenantId: string, runId: string, attempt: number) {
 }
 
 /** The attempt record of an answered model attempt, for the gateway's settle transaction. */
+/** The key of a draft item; the action store updates the actions inside it. */
+export function draftKey(tenantId: string, draftId: string) {
+  return { pk: `${tenantId}#DRAFT#${draftId}`, sk: 'DRAFT' };
+}
+
+/** The key of an action target's settings. */
+export function actionTargetKey(tenantId: string, targetId: string) {
+  return { pk: `${tenantId}#TARGET#${targetId}`, sk: 'TARGET' };
+}
+
+/** The key of a target's signing secret in the local stand-in for Secrets Manager (local stage only). */
+export function localSigningSecretKey(tenantId: string, targetId: string) {
+  return { pk: `${tenantId}#TARGET#${targetId}`, sk: 'SIGNING_SECRET' };
+}
+
 export function attemptRecordPut(table: string, tenantId: string, runId: string, record: AttemptRecord) {
   return {
     Put: {
@@ -78,12 +105,13 @@ export function runCostUpdate(
  *
  * | item        | pk                         | sk            |
  * |-------------|----------------------------|---------------|
- * | run         | `<t>#RUN#<runId>`          | `RUN`         |
+ * | run         | `<t>#RUN#<runId>`          | `RUN` (GSI byTenant `<t>#RUNS`, byOwner `<t>#RUNS_BY#<sub>`, sort `<createdAt>#<runId>`) |
  * | context     | `<t>#RUN#<runId>`          | `CONTEXT`     |
  * | attempt     | `<t>#RUN#<runId>`          | `ATTEMPT#001` |
  * | draft       | `<t>#DRAFT#<draftId>`      | `DRAFT` (GSI byTenant `<t>#DRAFTS`, byOwner `<t>#OWNER#<sub>`) |
  * | task token  | `<t>#DRAFT#<draftId>`      | `TASK_TOKEN`  |
  * | idempotency | `<t>#IDEM#<sha256(key)>`   | `IDEM`        |
+ * | action target | `<t>#TARGET#<targetId>`  | `TARGET` (`SIGNING_SECRET` locally: see action-store.ts) |
  */
 export class DynamoWorkflowStore implements RunStore, DraftStore {
   constructor(
@@ -95,14 +123,14 @@ export class DynamoWorkflowStore implements RunStore, DraftStore {
     return runKey(tenantId, runId);
   }
   private draftKey(tenantId: string, draftId: string) {
-    return { pk: `${tenantId}#DRAFT#${draftId}`, sk: 'DRAFT' };
+    return draftKey(tenantId, draftId);
   }
 
   async createRun(
     run: Run,
     idempotency?: { key: string; requestHash: string; expiresAt: number },
   ): Promise<{ created: true } | { created: false; existing: IdempotencyRecord }> {
-    const runItem = { ...this.runKey(run.tenantId, run.runId), ...run };
+    const runItem = { ...this.runKey(run.tenantId, run.runId), ...runIndexKeys(run), ...run };
     if (!idempotency) {
       await this.doc.send(
         new PutCommand({
@@ -191,6 +219,10 @@ export class DynamoWorkflowStore implements RunStore, DraftStore {
     if (changes.draftId !== undefined) {
       sets.push('draftId = :draftId');
       values[':draftId'] = changes.draftId;
+    }
+    if (changes.expiresAt !== undefined) {
+      sets.push('expiresAt = :expiresAt');
+      values[':expiresAt'] = changes.expiresAt;
     }
     if (changes.error !== undefined) {
       sets.push('#error = :error');
@@ -356,6 +388,7 @@ export class DynamoWorkflowStore implements RunStore, DraftStore {
         throw new ValidationError('The cursor is invalid.');
       }
     }
+    const filter = draftFilter(query);
     const items: Draft[] = [];
     let lastKey: Record<string, unknown> | undefined = startKey;
     // With a status filter DynamoDB may return short pages; keep reading until the page is full.
@@ -365,12 +398,9 @@ export class DynamoWorkflowStore implements RunStore, DraftStore {
           TableName: this.table,
           IndexName: byOwner ? 'byOwner' : 'byTenant',
           KeyConditionExpression: byOwner ? 'gsi2pk = :p' : 'gsi1pk = :p',
-          ExpressionAttributeValues: {
-            ':p': partition,
-            ...(query.status ? { ':status': query.status } : {}),
-          },
-          ...(query.status
-            ? { FilterExpression: '#status = :status', ExpressionAttributeNames: { '#status': 'status' } }
+          ExpressionAttributeValues: { ':p': partition, ...filter.values },
+          ...(filter.expression
+            ? { FilterExpression: filter.expression, ExpressionAttributeNames: filter.names }
             : {}),
           ScanIndexForward: false,
           Limit: query.limit - items.length,
@@ -378,6 +408,70 @@ export class DynamoWorkflowStore implements RunStore, DraftStore {
         }),
       );
       for (const item of result.Items ?? []) items.push(this.toDraft(item));
+      lastKey = result.LastEvaluatedKey;
+    } while (lastKey && items.length < query.limit);
+    return { items, nextCursor: lastKey ? encodeCursor(lastKey) : null };
+  }
+
+  async listRuns(
+    tenantId: string,
+    query: RunListQuery,
+  ): Promise<{ items: Run[]; nextCursor: string | null }> {
+    const byRequester = query.requestedBy !== undefined;
+    const partition = byRequester ? `${tenantId}#RUNS_BY#${query.requestedBy ?? ''}` : `${tenantId}#RUNS`;
+    const [pkName, skName] = byRequester ? ['gsi2pk', 'gsi2sk'] : ['gsi1pk', 'gsi1sk'];
+    let lastKey: Record<string, unknown> | undefined;
+    if (query.cursor !== undefined) {
+      lastKey = decodeCursor(query.cursor);
+      // A cursor is only valid within the partition it came from: it cannot cross tenants or requesters.
+      const pk = lastKey['pk'];
+      if (
+        JSON.stringify(Object.keys(lastKey).sort()) !== JSON.stringify(['pk', 'sk', pkName, skName].sort()) ||
+        lastKey[pkName] !== partition ||
+        typeof pk !== 'string' ||
+        !pk.startsWith(`${tenantId}#RUN#`) ||
+        lastKey['sk'] !== 'RUN'
+      ) {
+        throw new ValidationError('The cursor is invalid.', [
+          { path: 'cursor', message: 'not a cursor of this list' },
+        ]);
+      }
+    }
+    const filters: string[] = [];
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = { ':p': partition, ':from': query.fromIso, ':to': query.toIso };
+    if (query.statuses && query.statuses.length > 0) {
+      names['#status'] = 'status';
+      const placeholders = query.statuses.map((status, index) => {
+        values[`:s${String(index)}`] = status;
+        return `:s${String(index)}`;
+      });
+      filters.push(`#status IN (${placeholders.join(', ')})`);
+    }
+    if (query.workflowId !== undefined) {
+      filters.push('workflowId = :workflowId');
+      values[':workflowId'] = query.workflowId;
+    }
+    if (query.accountId !== undefined) {
+      filters.push('accountId = :accountId');
+      values[':accountId'] = query.accountId;
+    }
+    const items: Run[] = [];
+    do {
+      const result = await this.doc.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: byRequester ? 'byOwner' : 'byTenant',
+          KeyConditionExpression: `${pkName} = :p AND ${skName} BETWEEN :from AND :to`,
+          ExpressionAttributeValues: values,
+          ...(filters.length > 0 ? { FilterExpression: filters.join(' AND ') } : {}),
+          ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
+          ScanIndexForward: false,
+          Limit: query.limit - items.length,
+          ...(lastKey ? { ExclusiveStartKey: lastKey } : {}),
+        }),
+      );
+      for (const item of result.Items ?? []) items.push(RunSchema.parse(item));
       lastKey = result.LastEvaluatedKey;
     } while (lastKey && items.length < query.limit);
     return { items, nextCursor: lastKey ? encodeCursor(lastKey) : null };
@@ -433,6 +527,10 @@ export class DynamoWorkflowStore implements RunStore, DraftStore {
     if (changes.escalation !== undefined) {
       sets.push('escalation = :escalation');
       values[':escalation'] = changes.escalation;
+    }
+    if (changes.actions !== undefined) {
+      sets.push('actions = :actions');
+      values[':actions'] = changes.actions;
     }
     expected.statuses.forEach((status, index) => {
       values[`:s${index}`] = status;
@@ -495,6 +593,31 @@ export class DynamoWorkflowStore implements RunStore, DraftStore {
       }),
     );
   }
+}
+
+/** The filter of a draft list: any of the statuses, and the account. */
+function draftFilter(query: DraftListQuery): {
+  expression: string | undefined;
+  names: Record<string, string>;
+  values: Record<string, unknown>;
+} {
+  const parts: string[] = [];
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = {};
+  if (query.statuses && query.statuses.length > 0) {
+    names['#status'] = 'status';
+    const placeholders = query.statuses.map((status, index) => {
+      values[`:s${String(index)}`] = status;
+      return `:s${String(index)}`;
+    });
+    parts.push(`#status IN (${placeholders.join(', ')})`);
+  }
+  if (query.accountId !== undefined) {
+    names['#account'] = 'accountId';
+    values[':account'] = query.accountId;
+    parts.push('#account = :account');
+  }
+  return { expression: parts.length > 0 ? parts.join(' AND ') : undefined, names, values };
 }
 
 function encodeCursor(key: Record<string, unknown>): string {

@@ -155,7 +155,8 @@ export class OpenAiModelClient implements ModelClient {
 export function toModelError(error: unknown): Error {
   if (error instanceof OpenAI.APIConnectionTimeoutError) return new ModelTimeoutError(error);
   if (error instanceof OpenAI.APIConnectionError) {
-    return new ModelUnavailableError('The model provider could not be reached.', null, error);
+    // The connection failed or was cut: the request may have been answered (and billed) all the same.
+    return new ModelUnavailableError('The model provider could not be reached.', null, error, true);
   }
   if (error instanceof OpenAI.APIError) {
     const requestId = error.requestID ?? null;

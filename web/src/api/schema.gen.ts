@@ -2,6 +2,26 @@
  * Generated from Rein's OpenAPI document (shared/http/openapi.ts) by `npm run web:api`. Do not edit.
  */
 export interface paths {
+  '/v1/action-targets/{targetId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    /**
+     * Create or replace an action target
+     * @description Where the tenant’s approved actions of this target are sent (`POST {url}`, Standard Webhooks signature, `Idempotency-Key: {actionId}`). The URL must pass the outbound policy. The signing secret is in the 201 answer that creates the target, and never again.
+     */
+    put: operations['putActionTarget'];
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/drafts': {
     parameters: {
       query?: never;
@@ -9,6 +29,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
+    /**
+     * List drafts
+     * @description A CSM sees own drafts; managers and admins all of the tenant’s. Newest first.
+     */
     get: operations['listDrafts'];
     put?: never;
     post?: never;
@@ -25,12 +49,17 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
+    /** Read a draft */
     get: operations['getDraft'];
     put?: never;
     post?: never;
     delete?: never;
     options?: never;
     head?: never;
+    /**
+     * Edit a draft
+     * @description With `application/json` the body’s `content` replaces the draft’s; with `application/merge-patch+json` (RFC 7396) it is merged into it (`null` removes a field). The result must match the workflow’s output schema and rules.
+     */
     patch: operations['editDraft'];
     trace?: never;
   };
@@ -43,6 +72,10 @@ export interface paths {
     };
     get?: never;
     put?: never;
+    /**
+     * Approve a draft
+     * @description Decides the draft with one conditional write, then resumes the waiting run. `If-Match` makes the decision apply only to the version the reviewer read.
+     */
     post: operations['approveDraft'];
     delete?: never;
     options?: never;
@@ -59,6 +92,10 @@ export interface paths {
     };
     get?: never;
     put?: never;
+    /**
+     * Escalate a draft
+     * @description Hands the draft to managers and admins; the run keeps waiting.
+     */
     post: operations['escalateDraft'];
     delete?: never;
     options?: never;
@@ -75,6 +112,7 @@ export interface paths {
     };
     get?: never;
     put?: never;
+    /** Turn a decided draft into an eval case */
     post: operations['promoteDraft'];
     delete?: never;
     options?: never;
@@ -91,6 +129,10 @@ export interface paths {
     };
     get?: never;
     put?: never;
+    /**
+     * Reject a draft
+     * @description Decides the draft with one conditional write, then resumes the waiting run. `If-Match` makes the decision apply only to the version the reviewer read.
+     */
     post: operations['rejectDraft'];
     delete?: never;
     options?: never;
@@ -105,6 +147,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
+    /** Health check */
     get: operations['getHealth'];
     put?: never;
     post?: never;
@@ -121,6 +164,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
+    /**
+     * Cost report
+     * @description Finance and operators see every tenant (or one with `tenantId`); an admin only their own. JSON, or CSV with `format=csv` or `Accept: text/csv`.
+     */
     get: operations['getLedger'];
     put?: never;
     post?: never;
@@ -137,6 +184,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
+    /** Review metrics */
     get: operations['getMetrics'];
     put?: never;
     post?: never;
@@ -153,7 +201,48 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
+    /** This API document */
     get: operations['getOpenApi'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/prices': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Model prices in force
+     * @description The price table the ledger charges with: each model’s row in force now, and the table’s version.
+     */
+    get: operations['getPrices'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/runs': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * List runs
+     * @description Newest first, over an index on creation time. A CSM sees the runs they requested; managers and admins the tenant’s; operators and finance a tenant’s with `tenantId` (finance without the input). Failed runs carry their error.
+     */
+    get: operations['listRuns'];
     put?: never;
     post?: never;
     delete?: never;
@@ -169,6 +258,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
+    /** Read a run */
     get: operations['getRun'];
     put?: never;
     post?: never;
@@ -185,6 +275,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
+    /** Read a run’s trace */
     get: operations['getRunTrace'];
     put?: never;
     post?: never;
@@ -201,7 +292,9 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
+    /** Read a tenant’s monthly budget */
     get: operations['getBudget'];
+    /** Set a tenant’s monthly budget */
     put: operations['putBudget'];
     post?: never;
     delete?: never;
@@ -217,6 +310,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
+    /** List workflows */
     get: operations['listWorkflows'];
     put?: never;
     post?: never;
@@ -235,6 +329,10 @@ export interface paths {
     };
     get?: never;
     put?: never;
+    /**
+     * Start a run
+     * @description Checks the caller may request this workflow for this record, reserves nothing yet and starts the run. The same `Idempotency-Key` with the same body returns the same run; with another body, 409.
+     */
     post: operations['startRun'];
     delete?: never;
     options?: never;
@@ -246,6 +344,30 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
   schemas: {
+    ActionTarget: {
+      /** Format: date-time */
+      createdAt: string;
+      createdBy: string;
+      description: string | null;
+      /** @description Shown once, when the secret is created: verify the webhook-signature header with it. */
+      signingSecret?: string;
+      targetId: string;
+      tenantId: string;
+      /** Format: date-time */
+      updatedAt: string;
+      url: string;
+    };
+    ApproveRequest: {
+      actions?: {
+        actionId: string;
+        args?: {
+          [key: string]: unknown;
+        };
+        /** @enum {string} */
+        decision: 'approve' | 'reject';
+      }[];
+      reason?: string;
+    };
     Budget: {
       availableUsd: number;
       limitUsd: number;
@@ -259,9 +381,53 @@ export interface components {
     };
     Draft: {
       accountId: string;
-      content: {
-        [key: string]: unknown;
+      actionCounts: {
+        approved: number;
+        executed: number;
+        executing: number;
+        expired: number;
+        failed: number;
+        proposed: number;
+        rejected: number;
+        total: number;
       };
+      /** @default [] */
+      actions: {
+        actionId: string;
+        args: {
+          [key: string]: unknown;
+        };
+        decision: {
+          argsHash: string;
+          /** Format: date-time */
+          at: string;
+          by: string;
+          /** @enum {string} */
+          decision: 'approve' | 'reject';
+        } | null;
+        edited: boolean;
+        evidence: string[];
+        execution: {
+          attempts: number;
+          error: {
+            code: string;
+            message: string;
+          } | null;
+          finishedAt: string | null;
+          lastStatus: number | null;
+          leaseUntil: string | null;
+          responseId: string | null;
+        } | null;
+        proposedArgs: {
+          [key: string]: unknown;
+        };
+        rationale: string;
+        /** @enum {string} */
+        status: 'proposed' | 'approved' | 'rejected' | 'expired' | 'executing' | 'executed' | 'failed';
+        targetId: string;
+        type: string;
+      }[];
+      content: components['schemas']['RenewalBrief'];
       /** Format: date-time */
       createdAt: string;
       draftId: string;
@@ -285,10 +451,9 @@ export interface components {
         /** @enum {string} */
         source: 'crm' | 'usage' | 'tickets' | 'invoices' | 'contract';
       }[];
+      expiresAt?: string | null;
       model: string;
-      original: {
-        [key: string]: unknown;
-      };
+      original: components['schemas']['RenewalBrief'];
       outcome: {
         /** Format: date-time */
         decidedAt: string;
@@ -312,61 +477,79 @@ export interface components {
       workflowId: string;
     };
     DraftPage: {
-      items: {
-        accountId: string;
-        content: {
+      items: components['schemas']['DraftSummary'][];
+      nextCursor: string | null;
+    };
+    DraftSummary: {
+      accountId: string;
+      /** @default [] */
+      actions: {
+        actionId: string;
+        args: {
           [key: string]: unknown;
         };
-        /** Format: date-time */
-        createdAt: string;
-        draftId: string;
-        escalation: {
+        decision: {
+          argsHash: string;
           /** Format: date-time */
           at: string;
           by: string;
-          reason: string | null;
-        } | null;
-        evidence: {
-          fields: {
-            [key: string]: string | number | boolean | null;
-          };
-          id: string;
-          provenance: {
-            contentHash: string;
-            /** Format: date-time */
-            fetchedAt: string;
-          };
-          recordId: string;
           /** @enum {string} */
-          source: 'crm' | 'usage' | 'tickets' | 'invoices' | 'contract';
-        }[];
-        model: string;
-        original: {
+          decision: 'approve' | 'reject';
+        } | null;
+        edited: boolean;
+        evidence: string[];
+        execution: {
+          attempts: number;
+          error: {
+            code: string;
+            message: string;
+          } | null;
+          finishedAt: string | null;
+          lastStatus: number | null;
+          leaseUntil: string | null;
+          responseId: string | null;
+        } | null;
+        proposedArgs: {
           [key: string]: unknown;
         };
-        outcome: {
-          /** Format: date-time */
-          decidedAt: string;
-          /** @enum {string} */
-          decision: 'approved' | 'rejected' | 'expired';
-          editDistance: number;
-          reason: string | null;
-          reviewer: string | null;
-          timeToDecisionMs: number;
-        } | null;
-        ownerId: string;
-        promptId: string;
-        promptVersion: string;
-        runId: string;
+        rationale: string;
         /** @enum {string} */
-        status: 'awaiting_review' | 'escalated' | 'approved' | 'rejected' | 'expired';
-        tenantId: string;
-        /** Format: date-time */
-        updatedAt: string;
-        version: number;
-        workflowId: string;
+        status: 'proposed' | 'approved' | 'rejected' | 'expired' | 'executing' | 'executed' | 'failed';
+        targetId: string;
+        type: string;
       }[];
-      nextCursor: string | null;
+      /** Format: date-time */
+      createdAt: string;
+      draftId: string;
+      escalation: {
+        /** Format: date-time */
+        at: string;
+        by: string;
+        reason: string | null;
+      } | null;
+      expiresAt?: string | null;
+      model: string;
+      outcome: {
+        /** Format: date-time */
+        decidedAt: string;
+        /** @enum {string} */
+        decision: 'approved' | 'rejected' | 'expired';
+        editDistance: number;
+        reason: string | null;
+        reviewer: string | null;
+        timeToDecisionMs: number;
+      } | null;
+      ownerId: string;
+      promptId: string;
+      promptVersion: string;
+      runId: string;
+      /** @enum {string} */
+      status: 'awaiting_review' | 'escalated' | 'approved' | 'rejected' | 'expired';
+      tenantId: string;
+      /** Format: date-time */
+      updatedAt: string;
+      version: number;
+      workflowId: string;
     };
     EditDraftRequest: {
       content: {
@@ -375,12 +558,24 @@ export interface components {
     };
     Error: {
       error: {
+        /** @example invalid_request */
         code: string;
-        details?: unknown;
+        details?: components['schemas']['ErrorDetail'][];
         message: string;
         requestId: string;
       };
     };
+    ErrorDetail: {
+      message: string;
+      /** @description Dotted path of the field (body, query or state); empty for the whole request. */
+      path: string;
+    };
+    /**
+     * @example {
+     *       "status": "ok",
+     *       "environment": "local"
+     *     }
+     */
     Health: {
       environment: string;
       /** @constant */
@@ -389,12 +584,14 @@ export interface components {
     LedgerReport: {
       /** @constant */
       currency: 'USD';
+      estimatedUsd: number;
       from: string;
       groupBy: string;
       rows: {
         attempts: number;
         cachedInputTokens: number;
         costUsd: number;
+        estimatedUsd: number;
         inputTokens: number;
         key: string;
         outputTokens: number;
@@ -427,16 +624,70 @@ export interface components {
       tenantId: string;
       to: string;
     };
-    OpenApiDocument: Record<string, never>;
-    /** @description An eval case (evals/eval-suite.schema.json, cases[]) with workflowId. */
-    PromotedCase: Record<string, never>;
-    PutBudgetRequest: {
-      month?: string;
-      monthlyBudgetUsd: number;
+    /** @description This document (OpenAPI 3.1). */
+    OpenApiDocument: {
+      [key: string]: unknown;
     };
-    'renewal-brief:input': {
-      accountId: string;
-      notes?: string | null;
+    PriceList: {
+      /** @constant */
+      currency: 'USD';
+      prices: {
+        cachedInputPerMTok: number;
+        effectiveFrom: string;
+        inputPerMTok: number;
+        model: string;
+        outputPerMTok: number;
+      }[];
+      /** @constant */
+      unit: 'per million tokens';
+      version: string;
+    };
+    PromotedCase: {
+      /** @description An eval case as in evals/eval-suite.schema.json (cases[]). */
+      case: {
+        assert: {
+          [key: string]: unknown;
+        }[];
+        /** @enum {string} */
+        category: 'common' | 'missing_data' | 'tool_failure' | 'should_escalate';
+        description: string;
+        fixture: {
+          contract?: {
+            [key: string]: unknown;
+          };
+          crm?: {
+            [key: string]: unknown;
+          };
+          failingSources: ('crm' | 'usage' | 'tickets' | 'invoices' | 'contract')[];
+          fetchedAt: string;
+          invoices: {
+            [key: string]: unknown;
+          }[];
+          tickets: {
+            [key: string]: unknown;
+          }[];
+          usage?: {
+            [key: string]: unknown;
+          };
+        };
+        id: string;
+        reference: {
+          [key: string]: unknown;
+        };
+        request: {
+          [key: string]: unknown;
+        };
+      };
+      workflowId: string;
+    };
+    PutActionTargetRequest: {
+      description?: string;
+      /** @description The https URL approved actions are POSTed to. */
+      url: string;
+    };
+    PutBudgetRequest: {
+      limitUsd: number;
+      month?: string;
     };
     RenewalBrief: {
       dataGaps: {
@@ -458,6 +709,51 @@ export interface components {
         owner: string;
       }[];
       openQuestions: string[];
+      /** @description Actions for a person to approve; empty when none is warranted. */
+      proposedActions: (
+        | {
+            arguments: {
+              /** @description Due date, YYYY-MM-DD. */
+              dueDate: string;
+              /** @description Who should do it: a name or role from the context. */
+              owner: string;
+              /** @description What has to be done, in one line. */
+              title: string;
+            };
+            /** @description Evidence ids from the context that support this action. */
+            evidence: string[];
+            /** @description Why this action, in one or two sentences, grounded in the context. */
+            rationale: string;
+            /** @constant */
+            type: 'crm.create_task';
+          }
+        | {
+            arguments: {
+              /** @enum {string} */
+              level: 'low' | 'medium' | 'high';
+              /** @description Why, citing the facts from the context. */
+              reason: string;
+            };
+            /** @description Evidence ids from the context that support this action. */
+            evidence: string[];
+            /** @description Why this action, in one or two sentences, grounded in the context. */
+            rationale: string;
+            /** @constant */
+            type: 'crm.update_renewal_risk';
+          }
+        | {
+            arguments: {
+              body: string;
+              subject: string;
+            };
+            /** @description Evidence ids from the context that support this action. */
+            evidence: string[];
+            /** @description Why this action, in one or two sentences, grounded in the context. */
+            rationale: string;
+            /** @constant */
+            type: 'email.customer_followup';
+          }
+      )[];
       risks: {
         /** @description Evidence ids from the context that support this risk. */
         evidence: string[];
@@ -468,8 +764,45 @@ export interface components {
       }[];
       summary: string;
     };
+    RenewalBriefInput: {
+      accountId: string;
+      notes?: string | null;
+    };
+    /**
+     * @example {
+     *       "runId": "run_01jd0000000000000000000000",
+     *       "tenantId": "acme",
+     *       "workflowId": "renewal-brief",
+     *       "requestedBy": "csm-alice",
+     *       "accountId": "acct-northwind",
+     *       "input": {
+     *         "accountId": "acct-northwind"
+     *       },
+     *       "status": "awaiting_review",
+     *       "draftId": "drf_01jd0000000000000000000000",
+     *       "error": null,
+     *       "costUsd": 0.0021,
+     *       "promptId": "renewal-brief",
+     *       "promptVersion": "v1",
+     *       "model": "gpt-4.1-mini",
+     *       "expiresAt": "2026-12-02T10:00:04.000Z",
+     *       "actions": null,
+     *       "createdAt": "2026-11-30T10:00:00.000Z",
+     *       "updatedAt": "2026-11-30T10:00:04.000Z"
+     *     }
+     */
     Run: {
       accountId: string;
+      actions: {
+        approved: number;
+        executed: number;
+        executing: number;
+        expired: number;
+        failed: number;
+        proposed: number;
+        rejected: number;
+        total: number;
+      } | null;
       costUsd: number;
       /** Format: date-time */
       createdAt: string;
@@ -483,9 +816,11 @@ export interface components {
           | 'budget_exceeded'
           | 'rate_limited'
           | 'context_unavailable'
-          | 'internal_error';
+          | 'internal_error'
+          | 'interrupted';
         message: string;
       } | null;
+      expiresAt?: string | null;
       input: {
         [key: string]: unknown;
       };
@@ -501,25 +836,67 @@ export interface components {
       updatedAt: string;
       workflowId: string;
     };
+    RunPage: {
+      items: components['schemas']['RunSummary'][];
+      nextCursor: string | null;
+    };
+    RunSummary: {
+      accountId: string;
+      costUsd: number;
+      /** Format: date-time */
+      createdAt: string;
+      draftId: string | null;
+      error: {
+        /** @enum {string} */
+        code:
+          | 'model_unavailable'
+          | 'invalid_model_output'
+          | 'model_refused'
+          | 'budget_exceeded'
+          | 'rate_limited'
+          | 'context_unavailable'
+          | 'internal_error'
+          | 'interrupted';
+        message: string;
+      } | null;
+      expiresAt?: string | null;
+      /** @description Left out for finance (cost fields only). */
+      input?: {
+        [key: string]: unknown;
+      };
+      model: string | null;
+      promptId: string;
+      promptVersion: string;
+      requestedBy: string;
+      runId: string;
+      /** @enum {string} */
+      status: 'running' | 'awaiting_review' | 'escalated' | 'approved' | 'rejected' | 'expired' | 'failed';
+      tenantId: string;
+      /** Format: date-time */
+      updatedAt: string;
+      workflowId: string;
+    };
+    Span: {
+      attributes: {
+        [key: string]: string | number | boolean | string[] | null;
+      };
+      durationMs: number;
+      /** Format: date-time */
+      endTime: string;
+      /** @enum {string} */
+      kind:
+        'request' | 'context_source' | 'model_attempt' | 'validation' | 'draft' | 'review' | 'action' | 'run';
+      name: string;
+      spanId: string;
+      /** Format: date-time */
+      startTime: string;
+      /** @enum {string} */
+      status: 'ok' | 'error';
+      traceId: string;
+    };
     Trace: {
       runId: string;
-      spans: {
-        attributes: {
-          [key: string]: string | number | boolean | string[] | null;
-        };
-        durationMs: number;
-        /** Format: date-time */
-        endTime: string;
-        /** @enum {string} */
-        kind: 'request' | 'context_source' | 'model_attempt' | 'validation' | 'draft' | 'review' | 'run';
-        name: string;
-        spanId: string;
-        /** Format: date-time */
-        startTime: string;
-        /** @enum {string} */
-        status: 'ok' | 'error';
-        traceId: string;
-      }[];
+      spans: components['schemas']['Span'][];
       traceId: string | null;
     };
     WorkflowList: {
@@ -538,29 +915,47 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-  listDrafts: {
+  putActionTarget: {
     parameters: {
-      query?: {
-        cursor?: string;
-        limit?: number;
-        status?: 'awaiting_review' | 'escalated' | 'approved' | 'rejected' | 'expired';
-      };
+      query?: never;
       header?: never;
-      path?: never;
+      path: {
+        /** @description The target id: 2 to 32 lower-case letters, digits or dashes. */
+        targetId: string;
+      };
       cookie?: never;
     };
-    requestBody?: never;
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "url": "https://crm.example.com/rein/actions",
+         *       "description": "Our CRM"
+         *     }
+         */
+        'application/json': components['schemas']['PutActionTargetRequest'];
+      };
+    };
     responses: {
-      /** @description Success */
+      /** @description The target, replaced (no signing secret). */
       200: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          'application/json': components['schemas']['DraftPage'];
+          'application/json': components['schemas']['ActionTarget'];
         };
       };
-      /** @description Error */
+      /** @description The target, created, with its signing secret (shown once). */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ActionTarget'];
+        };
+      };
+      /** @description The request is invalid (malformed JSON, schema or business-rule violation); `details` lists each problem. */
       400: {
         headers: {
           [name: string]: unknown;
@@ -569,25 +964,18 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
+      /** @description No valid bearer token. */
       401: {
         headers: {
+          /** @description The bearer challenge. */
+          'www-authenticate': string;
           [name: string]: unknown;
         };
         content: {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
-      402: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
+      /** @description The caller’s roles do not allow this operation. */
       403: {
         headers: {
           [name: string]: unknown;
@@ -596,43 +984,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
-      406: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
-      409: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
-      412: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
+      /** @description The request body is too large. */
       413: {
         headers: {
           [name: string]: unknown;
@@ -641,7 +993,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
+      /** @description The request body is not JSON. */
       415: {
         headers: {
           [name: string]: unknown;
@@ -650,8 +1002,8 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
-      428: {
+      /** @description An internal error; the body carries only the request id. */
+      500: {
         headers: {
           [name: string]: unknown;
         };
@@ -659,8 +1011,34 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
-      429: {
+    };
+  };
+  listDrafts: {
+    parameters: {
+      query?: {
+        accountId?: string;
+        cursor?: string;
+        limit?: number;
+        /** @description One or several statuses, comma-separated: `awaiting_review,escalated`. */
+        status?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description A page of draft summaries (no content). */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['DraftPage'];
+        };
+      };
+      /** @description The request is invalid (malformed JSON, schema or business-rule violation); `details` lists each problem. */
+      400: {
         headers: {
           [name: string]: unknown;
         };
@@ -668,7 +1046,27 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
+      /** @description No valid bearer token. */
+      401: {
+        headers: {
+          /** @description The bearer challenge. */
+          'www-authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The caller’s roles do not allow this operation. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An internal error; the body carries only the request id. */
       500: {
         headers: {
           [name: string]: unknown;
@@ -684,49 +1082,36 @@ export interface operations {
       query?: never;
       header?: never;
       path: {
+        /** @description The draft id (`drf_…`). */
         draftId: string;
       };
       cookie?: never;
     };
     requestBody?: never;
     responses: {
-      /** @description Success */
+      /** @description The draft with content, evidence, version and status. */
       200: {
         headers: {
+          /** @description The draft version, e.g. `"3"`. */
+          etag: string;
           [name: string]: unknown;
         };
         content: {
           'application/json': components['schemas']['Draft'];
         };
       };
-      /** @description Error */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
+      /** @description No valid bearer token. */
       401: {
         headers: {
+          /** @description The bearer challenge. */
+          'www-authenticate': string;
           [name: string]: unknown;
         };
         content: {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
-      402: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
+      /** @description The caller’s roles do not allow this operation. */
       403: {
         headers: {
           [name: string]: unknown;
@@ -735,7 +1120,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
+      /** @description The resource does not exist or belongs to another tenant. */
       404: {
         headers: {
           [name: string]: unknown;
@@ -744,70 +1129,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
-      406: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
-      409: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
-      412: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
-      428: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
+      /** @description An internal error; the body carries only the request id. */
       500: {
         headers: {
           [name: string]: unknown;
@@ -821,30 +1143,49 @@ export interface operations {
   editDraft: {
     parameters: {
       query?: never;
-      header: {
-        'If-Match': string;
+      header?: {
+        /** @description Required: the ETag of the version being edited; stale → 412, missing → 428. */
+        'if-match'?: string;
       };
       path: {
+        /** @description The draft id (`drf_…`). */
         draftId: string;
       };
       cookie?: never;
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "content": {
+         *         "summary": "Renewal at risk: usage down 30% since March."
+         *       }
+         *     }
+         */
         'application/json': components['schemas']['EditDraftRequest'];
+        /**
+         * @example {
+         *       "content": {
+         *         "summary": "Renewal at risk: usage down 30% since March."
+         *       }
+         *     }
+         */
+        'application/merge-patch+json': components['schemas']['EditDraftRequest'];
       };
     };
     responses: {
-      /** @description Success */
+      /** @description The new version. */
       200: {
         headers: {
+          /** @description The draft version, e.g. `"3"`. */
+          etag: string;
           [name: string]: unknown;
         };
         content: {
           'application/json': components['schemas']['Draft'];
         };
       };
-      /** @description Error */
+      /** @description The request is invalid (malformed JSON, schema or business-rule violation); `details` lists each problem. */
       400: {
         headers: {
           [name: string]: unknown;
@@ -853,25 +1194,18 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
+      /** @description No valid bearer token. */
       401: {
         headers: {
+          /** @description The bearer challenge. */
+          'www-authenticate': string;
           [name: string]: unknown;
         };
         content: {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
-      402: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
+      /** @description The caller’s roles do not allow this operation. */
       403: {
         headers: {
           [name: string]: unknown;
@@ -880,7 +1214,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
+      /** @description The resource does not exist or belongs to another tenant. */
       404: {
         headers: {
           [name: string]: unknown;
@@ -889,16 +1223,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
-      406: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
+      /** @description The resource is not in a state that allows this (illegal transition, idempotency key reuse). */
       409: {
         headers: {
           [name: string]: unknown;
@@ -907,7 +1232,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
+      /** @description The `If-Match` version is stale. */
       412: {
         headers: {
           [name: string]: unknown;
@@ -916,7 +1241,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
+      /** @description The request body is too large. */
       413: {
         headers: {
           [name: string]: unknown;
@@ -925,7 +1250,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
+      /** @description The request body is not JSON. */
       415: {
         headers: {
           [name: string]: unknown;
@@ -934,7 +1259,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
+      /** @description The operation requires `If-Match`. */
       428: {
         headers: {
           [name: string]: unknown;
@@ -943,16 +1268,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
+      /** @description An internal error; the body carries only the request id. */
       500: {
         headers: {
           [name: string]: unknown;
@@ -966,28 +1282,45 @@ export interface operations {
   approveDraft: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description The ETag of the version the decision is based on; stale → 412. */
+        'if-match'?: string;
+      };
       path: {
+        /** @description The draft id (`drf_…`). */
         draftId: string;
       };
       cookie?: never;
     };
     requestBody?: {
       content: {
-        'application/json': components['schemas']['DecisionRequest'];
+        /**
+         * @example {
+         *       "reason": "Numbers checked with finance.",
+         *       "actions": [
+         *         {
+         *           "actionId": "act_01jd0000000000000000000000_0",
+         *           "decision": "approve"
+         *         }
+         *       ]
+         *     }
+         */
+        'application/json': components['schemas']['ApproveRequest'];
       };
     };
     responses: {
-      /** @description Success */
+      /** @description The approved draft. */
       200: {
         headers: {
+          /** @description The draft version, e.g. `"3"`. */
+          etag: string;
           [name: string]: unknown;
         };
         content: {
           'application/json': components['schemas']['Draft'];
         };
       };
-      /** @description Error */
+      /** @description The request is invalid (malformed JSON, schema or business-rule violation); `details` lists each problem. */
       400: {
         headers: {
           [name: string]: unknown;
@@ -996,25 +1329,18 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
+      /** @description No valid bearer token. */
       401: {
         headers: {
+          /** @description The bearer challenge. */
+          'www-authenticate': string;
           [name: string]: unknown;
         };
         content: {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
-      402: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
+      /** @description The caller’s roles do not allow this operation. */
       403: {
         headers: {
           [name: string]: unknown;
@@ -1023,7 +1349,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
+      /** @description The resource does not exist or belongs to another tenant. */
       404: {
         headers: {
           [name: string]: unknown;
@@ -1032,16 +1358,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
-      406: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
+      /** @description The resource is not in a state that allows this (illegal transition, idempotency key reuse). */
       409: {
         headers: {
           [name: string]: unknown;
@@ -1050,7 +1367,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
+      /** @description The `If-Match` version is stale. */
       412: {
         headers: {
           [name: string]: unknown;
@@ -1059,7 +1376,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
+      /** @description The request body is too large. */
       413: {
         headers: {
           [name: string]: unknown;
@@ -1068,7 +1385,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
+      /** @description The request body is not JSON. */
       415: {
         headers: {
           [name: string]: unknown;
@@ -1077,25 +1394,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
-      428: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
+      /** @description An internal error; the body carries only the request id. */
       500: {
         headers: {
           [name: string]: unknown;
@@ -1109,28 +1408,39 @@ export interface operations {
   escalateDraft: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description The ETag of the version the decision is based on; stale → 412. */
+        'if-match'?: string;
+      };
       path: {
+        /** @description The draft id (`drf_…`). */
         draftId: string;
       };
       cookie?: never;
     };
-    requestBody: {
+    requestBody?: {
       content: {
+        /**
+         * @example {
+         *       "reason": "Numbers checked with finance."
+         *     }
+         */
         'application/json': components['schemas']['DecisionRequest'];
       };
     };
     responses: {
-      /** @description Success */
+      /** @description The escalated draft. */
       200: {
         headers: {
+          /** @description The draft version, e.g. `"3"`. */
+          etag: string;
           [name: string]: unknown;
         };
         content: {
           'application/json': components['schemas']['Draft'];
         };
       };
-      /** @description Error */
+      /** @description The request is invalid (malformed JSON, schema or business-rule violation); `details` lists each problem. */
       400: {
         headers: {
           [name: string]: unknown;
@@ -1139,25 +1449,18 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
+      /** @description No valid bearer token. */
       401: {
         headers: {
+          /** @description The bearer challenge. */
+          'www-authenticate': string;
           [name: string]: unknown;
         };
         content: {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
-      402: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
+      /** @description The caller’s roles do not allow this operation. */
       403: {
         headers: {
           [name: string]: unknown;
@@ -1166,7 +1469,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
+      /** @description The resource does not exist or belongs to another tenant. */
       404: {
         headers: {
           [name: string]: unknown;
@@ -1175,16 +1478,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
-      406: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
+      /** @description The resource is not in a state that allows this (illegal transition, idempotency key reuse). */
       409: {
         headers: {
           [name: string]: unknown;
@@ -1193,7 +1487,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
+      /** @description The `If-Match` version is stale. */
       412: {
         headers: {
           [name: string]: unknown;
@@ -1202,7 +1496,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
+      /** @description The request body is too large. */
       413: {
         headers: {
           [name: string]: unknown;
@@ -1211,7 +1505,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
+      /** @description The request body is not JSON. */
       415: {
         headers: {
           [name: string]: unknown;
@@ -1220,25 +1514,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
-      428: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
+      /** @description An internal error; the body carries only the request id. */
       500: {
         headers: {
           [name: string]: unknown;
@@ -1254,13 +1530,14 @@ export interface operations {
       query?: never;
       header?: never;
       path: {
+        /** @description The draft id (`drf_…`). */
         draftId: string;
       };
       cookie?: never;
     };
     requestBody?: never;
     responses: {
-      /** @description Success */
+      /** @description The eval case. */
       200: {
         headers: {
           [name: string]: unknown;
@@ -1269,7 +1546,7 @@ export interface operations {
           'application/json': components['schemas']['PromotedCase'];
         };
       };
-      /** @description Error */
+      /** @description The request is invalid (malformed JSON, schema or business-rule violation); `details` lists each problem. */
       400: {
         headers: {
           [name: string]: unknown;
@@ -1278,25 +1555,18 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
+      /** @description No valid bearer token. */
       401: {
         headers: {
+          /** @description The bearer challenge. */
+          'www-authenticate': string;
           [name: string]: unknown;
         };
         content: {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
-      402: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
+      /** @description The caller’s roles do not allow this operation. */
       403: {
         headers: {
           [name: string]: unknown;
@@ -1305,7 +1575,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
+      /** @description The resource does not exist or belongs to another tenant. */
       404: {
         headers: {
           [name: string]: unknown;
@@ -1314,16 +1584,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
-      406: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
+      /** @description The resource is not in a state that allows this (illegal transition, idempotency key reuse). */
       409: {
         headers: {
           [name: string]: unknown;
@@ -1332,25 +1593,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
-      412: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
+      /** @description The request body is not JSON. */
       415: {
         headers: {
           [name: string]: unknown;
@@ -1359,25 +1602,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
-      428: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
+      /** @description An internal error; the body carries only the request id. */
       500: {
         headers: {
           [name: string]: unknown;
@@ -1391,28 +1616,39 @@ export interface operations {
   rejectDraft: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description The ETag of the version the decision is based on; stale → 412. */
+        'if-match'?: string;
+      };
       path: {
+        /** @description The draft id (`drf_…`). */
         draftId: string;
       };
       cookie?: never;
     };
-    requestBody: {
+    requestBody?: {
       content: {
+        /**
+         * @example {
+         *       "reason": "Numbers checked with finance."
+         *     }
+         */
         'application/json': components['schemas']['DecisionRequest'];
       };
     };
     responses: {
-      /** @description Success */
+      /** @description The rejected draft. */
       200: {
         headers: {
+          /** @description The draft version, e.g. `"3"`. */
+          etag: string;
           [name: string]: unknown;
         };
         content: {
           'application/json': components['schemas']['Draft'];
         };
       };
-      /** @description Error */
+      /** @description The request is invalid (malformed JSON, schema or business-rule violation); `details` lists each problem. */
       400: {
         headers: {
           [name: string]: unknown;
@@ -1421,25 +1657,18 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
+      /** @description No valid bearer token. */
       401: {
         headers: {
+          /** @description The bearer challenge. */
+          'www-authenticate': string;
           [name: string]: unknown;
         };
         content: {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
-      402: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
+      /** @description The caller’s roles do not allow this operation. */
       403: {
         headers: {
           [name: string]: unknown;
@@ -1448,7 +1677,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
+      /** @description The resource does not exist or belongs to another tenant. */
       404: {
         headers: {
           [name: string]: unknown;
@@ -1457,16 +1686,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
-      406: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
+      /** @description The resource is not in a state that allows this (illegal transition, idempotency key reuse). */
       409: {
         headers: {
           [name: string]: unknown;
@@ -1475,7 +1695,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
+      /** @description The `If-Match` version is stale. */
       412: {
         headers: {
           [name: string]: unknown;
@@ -1484,7 +1704,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
+      /** @description The request body is too large. */
       413: {
         headers: {
           [name: string]: unknown;
@@ -1493,7 +1713,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
+      /** @description The request body is not JSON. */
       415: {
         headers: {
           [name: string]: unknown;
@@ -1502,25 +1722,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
-      428: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
+      /** @description An internal error; the body carries only the request id. */
       500: {
         headers: {
           [name: string]: unknown;
@@ -1540,7 +1742,7 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description Success */
+      /** @description The API is up. */
       200: {
         headers: {
           [name: string]: unknown;
@@ -1549,115 +1751,7 @@ export interface operations {
           'application/json': components['schemas']['Health'];
         };
       };
-      /** @description Error */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
-      402: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
-      406: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
-      409: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
-      412: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
-      428: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
+      /** @description An internal error; the body carries only the request id. */
       500: {
         headers: {
           [name: string]: unknown;
@@ -1670,19 +1764,27 @@ export interface operations {
   };
   getLedger: {
     parameters: {
-      query: {
-        from: string;
+      query?: {
+        /** @description Answer as CSV (`csv`) or JSON; overrides `Accept`. */
+        format?: 'json' | 'csv';
+        /** @description First day (UTC), inclusive. Default: the month’s first day. */
+        from?: string;
         groupBy?: 'tenant' | 'workflow' | 'model' | 'day';
+        /** @description A calendar month instead of from/to. */
+        month?: string;
         tenantId?: string;
-        to: string;
+        /** @description Last day (UTC), inclusive. Default: the month’s last day. */
+        to?: string;
       };
-      header?: never;
+      header?: {
+        accept?: string;
+      };
       path?: never;
       cookie?: never;
     };
     requestBody?: never;
     responses: {
-      /** @description Success */
+      /** @description The cost report. */
       200: {
         headers: {
           [name: string]: unknown;
@@ -1692,7 +1794,7 @@ export interface operations {
           'text/csv': string;
         };
       };
-      /** @description Error */
+      /** @description The request is invalid (malformed JSON, schema or business-rule violation); `details` lists each problem. */
       400: {
         headers: {
           [name: string]: unknown;
@@ -1701,25 +1803,18 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
+      /** @description No valid bearer token. */
       401: {
         headers: {
+          /** @description The bearer challenge. */
+          'www-authenticate': string;
           [name: string]: unknown;
         };
         content: {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
-      402: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
+      /** @description The caller’s roles do not allow this operation. */
       403: {
         headers: {
           [name: string]: unknown;
@@ -1728,7 +1823,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
+      /** @description The resource does not exist or belongs to another tenant. */
       404: {
         headers: {
           [name: string]: unknown;
@@ -1737,7 +1832,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
+      /** @description The requested media type is not served. */
       406: {
         headers: {
           [name: string]: unknown;
@@ -1746,61 +1841,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
-      409: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
-      412: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
-      428: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
+      /** @description An internal error; the body carries only the request id. */
       500: {
         headers: {
           [name: string]: unknown;
@@ -1825,7 +1866,7 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description Success */
+      /** @description Review outcomes per workflow and prompt version. */
       200: {
         headers: {
           [name: string]: unknown;
@@ -1834,7 +1875,7 @@ export interface operations {
           'application/json': components['schemas']['MetricsReport'];
         };
       };
-      /** @description Error */
+      /** @description The request is invalid (malformed JSON, schema or business-rule violation); `details` lists each problem. */
       400: {
         headers: {
           [name: string]: unknown;
@@ -1843,25 +1884,18 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
+      /** @description No valid bearer token. */
       401: {
         headers: {
+          /** @description The bearer challenge. */
+          'www-authenticate': string;
           [name: string]: unknown;
         };
         content: {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
-      402: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
+      /** @description The caller’s roles do not allow this operation. */
       403: {
         headers: {
           [name: string]: unknown;
@@ -1870,79 +1904,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
-      406: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
-      409: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
-      412: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
-      428: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
+      /** @description An internal error; the body carries only the request id. */
       500: {
         headers: {
           [name: string]: unknown;
@@ -1962,7 +1924,7 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description Success */
+      /** @description The OpenAPI 3.1 document. */
       200: {
         headers: {
           [name: string]: unknown;
@@ -1971,8 +1933,8 @@ export interface operations {
           'application/json': components['schemas']['OpenApiDocument'];
         };
       };
-      /** @description Error */
-      400: {
+      /** @description An internal error; the body carries only the request id. */
+      500: {
         headers: {
           [name: string]: unknown;
         };
@@ -1980,25 +1942,38 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
+    };
+  };
+  getPrices: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The prices in force. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PriceList'];
+        };
+      };
+      /** @description No valid bearer token. */
       401: {
         headers: {
+          /** @description The bearer challenge. */
+          'www-authenticate': string;
           [name: string]: unknown;
         };
         content: {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
-      402: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
+      /** @description The caller’s roles do not allow this operation. */
       403: {
         headers: {
           [name: string]: unknown;
@@ -2007,8 +1982,8 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
-      404: {
+      /** @description An internal error; the body carries only the request id. */
+      500: {
         headers: {
           [name: string]: unknown;
         };
@@ -2016,8 +1991,41 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
-      406: {
+    };
+  };
+  listRuns: {
+    parameters: {
+      query?: {
+        accountId?: string;
+        cursor?: string;
+        /** @description Created on or after this day (UTC). Default: 30 days ago. */
+        from?: string;
+        limit?: number;
+        /** @description One or several statuses, comma-separated: `failed` or `awaiting_review,escalated`. */
+        status?: string;
+        /** @description Operators and finance: the tenant whose runs to list. */
+        tenantId?: string;
+        /** @description Created on or before this day (UTC). Default: today. */
+        to?: string;
+        workflowId?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description A page of runs. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['RunPage'];
+        };
+      };
+      /** @description The request is invalid (malformed JSON, schema or business-rule violation); `details` lists each problem. */
+      400: {
         headers: {
           [name: string]: unknown;
         };
@@ -2025,8 +2033,19 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
-      409: {
+      /** @description No valid bearer token. */
+      401: {
+        headers: {
+          /** @description The bearer challenge. */
+          'www-authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The caller’s roles do not allow this operation. */
+      403: {
         headers: {
           [name: string]: unknown;
         };
@@ -2034,52 +2053,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
-      412: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
-      428: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
+      /** @description An internal error; the body carries only the request id. */
       500: {
         headers: {
           [name: string]: unknown;
@@ -2093,17 +2067,19 @@ export interface operations {
   getRun: {
     parameters: {
       query?: {
+        /** @description Operators and finance: the tenant to act on (default: the caller’s own). */
         tenantId?: string;
       };
       header?: never;
       path: {
+        /** @description The run id (`run_…`). */
         runId: string;
       };
       cookie?: never;
     };
     requestBody?: never;
     responses: {
-      /** @description Success */
+      /** @description The run. */
       200: {
         headers: {
           [name: string]: unknown;
@@ -2112,7 +2088,7 @@ export interface operations {
           'application/json': components['schemas']['Run'];
         };
       };
-      /** @description Error */
+      /** @description The request is invalid (malformed JSON, schema or business-rule violation); `details` lists each problem. */
       400: {
         headers: {
           [name: string]: unknown;
@@ -2121,25 +2097,18 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
+      /** @description No valid bearer token. */
       401: {
         headers: {
+          /** @description The bearer challenge. */
+          'www-authenticate': string;
           [name: string]: unknown;
         };
         content: {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
-      402: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
+      /** @description The caller’s roles do not allow this operation. */
       403: {
         headers: {
           [name: string]: unknown;
@@ -2148,7 +2117,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
+      /** @description The resource does not exist or belongs to another tenant. */
       404: {
         headers: {
           [name: string]: unknown;
@@ -2157,70 +2126,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
-      406: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
-      409: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
-      412: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
-      428: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
+      /** @description An internal error; the body carries only the request id. */
       500: {
         headers: {
           [name: string]: unknown;
@@ -2234,17 +2140,19 @@ export interface operations {
   getRunTrace: {
     parameters: {
       query?: {
+        /** @description Operators and finance: the tenant to act on (default: the caller’s own). */
         tenantId?: string;
       };
       header?: never;
       path: {
+        /** @description The run id (`run_…`). */
         runId: string;
       };
       cookie?: never;
     };
     requestBody?: never;
     responses: {
-      /** @description Success */
+      /** @description The spans of the run. */
       200: {
         headers: {
           [name: string]: unknown;
@@ -2253,7 +2161,7 @@ export interface operations {
           'application/json': components['schemas']['Trace'];
         };
       };
-      /** @description Error */
+      /** @description The request is invalid (malformed JSON, schema or business-rule violation); `details` lists each problem. */
       400: {
         headers: {
           [name: string]: unknown;
@@ -2262,25 +2170,18 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
+      /** @description No valid bearer token. */
       401: {
         headers: {
+          /** @description The bearer challenge. */
+          'www-authenticate': string;
           [name: string]: unknown;
         };
         content: {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
-      402: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
+      /** @description The caller’s roles do not allow this operation. */
       403: {
         headers: {
           [name: string]: unknown;
@@ -2289,7 +2190,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
+      /** @description The resource does not exist or belongs to another tenant. */
       404: {
         headers: {
           [name: string]: unknown;
@@ -2298,70 +2199,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
-      406: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
-      409: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
-      412: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
-      428: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
+      /** @description An internal error; the body carries only the request id. */
       500: {
         headers: {
           [name: string]: unknown;
@@ -2375,6 +2213,7 @@ export interface operations {
   getBudget: {
     parameters: {
       query?: {
+        /** @description Default: the current month. */
         month?: string;
       };
       header?: never;
@@ -2385,7 +2224,7 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description Success */
+      /** @description The budget with spent and reserved. */
       200: {
         headers: {
           [name: string]: unknown;
@@ -2394,7 +2233,7 @@ export interface operations {
           'application/json': components['schemas']['Budget'];
         };
       };
-      /** @description Error */
+      /** @description The request is invalid (malformed JSON, schema or business-rule violation); `details` lists each problem. */
       400: {
         headers: {
           [name: string]: unknown;
@@ -2403,25 +2242,18 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
+      /** @description No valid bearer token. */
       401: {
         headers: {
+          /** @description The bearer challenge. */
+          'www-authenticate': string;
           [name: string]: unknown;
         };
         content: {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
-      402: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
+      /** @description The caller’s roles do not allow this operation. */
       403: {
         headers: {
           [name: string]: unknown;
@@ -2430,7 +2262,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
+      /** @description The resource does not exist or belongs to another tenant. */
       404: {
         headers: {
           [name: string]: unknown;
@@ -2439,70 +2271,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
-      406: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
-      409: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
-      412: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
-      428: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
+      /** @description An internal error; the body carries only the request id. */
       500: {
         headers: {
           [name: string]: unknown;
@@ -2524,11 +2293,16 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "limitUsd": 250
+         *     }
+         */
         'application/json': components['schemas']['PutBudgetRequest'];
       };
     };
     responses: {
-      /** @description Success */
+      /** @description The new budget. */
       200: {
         headers: {
           [name: string]: unknown;
@@ -2537,7 +2311,7 @@ export interface operations {
           'application/json': components['schemas']['Budget'];
         };
       };
-      /** @description Error */
+      /** @description The request is invalid (malformed JSON, schema or business-rule violation); `details` lists each problem. */
       400: {
         headers: {
           [name: string]: unknown;
@@ -2546,25 +2320,18 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
+      /** @description No valid bearer token. */
       401: {
         headers: {
+          /** @description The bearer challenge. */
+          'www-authenticate': string;
           [name: string]: unknown;
         };
         content: {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
-      402: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
+      /** @description The caller’s roles do not allow this operation. */
       403: {
         headers: {
           [name: string]: unknown;
@@ -2573,7 +2340,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
+      /** @description The resource does not exist or belongs to another tenant. */
       404: {
         headers: {
           [name: string]: unknown;
@@ -2582,34 +2349,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
-      406: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
-      409: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
-      412: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
+      /** @description The request body is too large. */
       413: {
         headers: {
           [name: string]: unknown;
@@ -2618,7 +2358,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
+      /** @description The request body is not JSON. */
       415: {
         headers: {
           [name: string]: unknown;
@@ -2627,25 +2367,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
-      428: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
+      /** @description An internal error; the body carries only the request id. */
       500: {
         headers: {
           [name: string]: unknown;
@@ -2665,7 +2387,7 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description Success */
+      /** @description The workflows this deployment runs. */
       200: {
         headers: {
           [name: string]: unknown;
@@ -2674,34 +2396,18 @@ export interface operations {
           'application/json': components['schemas']['WorkflowList'];
         };
       };
-      /** @description Error */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
+      /** @description No valid bearer token. */
       401: {
         headers: {
+          /** @description The bearer challenge. */
+          'www-authenticate': string;
           [name: string]: unknown;
         };
         content: {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
-      402: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
+      /** @description The caller’s roles do not allow this operation. */
       403: {
         headers: {
           [name: string]: unknown;
@@ -2710,79 +2416,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
-      406: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
-      409: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
-      412: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
-      428: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
+      /** @description An internal error; the body carries only the request id. */
       500: {
         headers: {
           [name: string]: unknown;
@@ -2797,7 +2431,8 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        'Idempotency-Key'?: string;
+        /** @description Replays within 24 h return the same run. */
+        'idempotency-key'?: string;
       };
       path: {
         workflowId: string;
@@ -2806,20 +2441,27 @@ export interface operations {
     };
     requestBody: {
       content: {
-        'application/json': components['schemas']['renewal-brief:input'];
+        /**
+         * @example {
+         *       "accountId": "acct-northwind"
+         *     }
+         */
+        'application/json': components['schemas']['RenewalBriefInput'];
       };
     };
     responses: {
-      /** @description Success */
+      /** @description The run was accepted; poll `Location`. */
       202: {
         headers: {
+          /** @description The run’s URL. */
+          location: string;
           [name: string]: unknown;
         };
         content: {
           'application/json': components['schemas']['Run'];
         };
       };
-      /** @description Error */
+      /** @description The request is invalid (malformed JSON, schema or business-rule violation); `details` lists each problem. */
       400: {
         headers: {
           [name: string]: unknown;
@@ -2828,16 +2470,18 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
+      /** @description No valid bearer token. */
       401: {
         headers: {
+          /** @description The bearer challenge. */
+          'www-authenticate': string;
           [name: string]: unknown;
         };
         content: {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
+      /** @description The tenant’s budget is spent (`budget_exceeded`). */
       402: {
         headers: {
           [name: string]: unknown;
@@ -2846,7 +2490,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
+      /** @description The caller’s roles do not allow this operation. */
       403: {
         headers: {
           [name: string]: unknown;
@@ -2855,7 +2499,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
+      /** @description The resource does not exist or belongs to another tenant. */
       404: {
         headers: {
           [name: string]: unknown;
@@ -2864,16 +2508,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
-      406: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
+      /** @description The resource is not in a state that allows this (illegal transition, idempotency key reuse). */
       409: {
         headers: {
           [name: string]: unknown;
@@ -2882,16 +2517,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
-      412: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
+      /** @description The request body is too large. */
       413: {
         headers: {
           [name: string]: unknown;
@@ -2900,7 +2526,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
+      /** @description The request body is not JSON. */
       415: {
         headers: {
           [name: string]: unknown;
@@ -2909,25 +2535,18 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
-      428: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Error'];
-        };
-      };
-      /** @description Error */
+      /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
       429: {
         headers: {
+          /** @description Seconds to wait before retrying. */
+          'retry-after': string;
           [name: string]: unknown;
         };
         content: {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Error */
+      /** @description An internal error; the body carries only the request id. */
       500: {
         headers: {
           [name: string]: unknown;

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState, type SyntheticEvent } from 'react';
-import { errorMessage, type Draft, type Run } from '../api/client.ts';
+import { errorMessage, type Draft, type DraftSummary, type Run, type RunPage } from '../api/client.ts';
 import { asBrief, topSeverity } from '../brief.ts';
 import { useConsole } from '../context.ts';
 import { href, navigate } from '../router.ts';
@@ -7,7 +7,17 @@ import { useShortcuts } from '../shortcuts.ts';
 import { expiresAt, formatAge, formatDuration } from '../time.ts';
 
 const POLL_MS = 3000;
+
+/** A listed draft: the full draft, or its summary when the draft could not be read. */
+type Listed = Draft | (DraftSummary & { content: null });
+
+/** A run as GET /v1/runs lists it or GET /v1/runs/{runId} answers it. */
+type RunRow = Run | RunPage['items'][number];
 const severityLabel = ['none', 'low', 'medium', 'high'];
+
+function proposedCount(draft: Listed): number {
+  return draft.actions.filter((action) => action.status === 'proposed').length;
+}
 
 /** Runs this browser started, per user: the inbox follows them until they reach review or fail. */
 function runsKey(tenantId: string, sub: string): string {
@@ -29,7 +39,7 @@ function storedRuns(key: string): string[] {
  */
 export function DraftList({ mode }: { mode: 'inbox' | 'escalations' }) {
   const { api, session, config } = useConsole();
-  const [drafts, setDrafts] = useState<Draft[] | null>(null);
+  const [drafts, setDrafts] = useState<Listed[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [selected, setSelected] = useState(0);
   const [now, setNow] = useState(() => Date.now());
@@ -43,9 +53,18 @@ export function DraftList({ mode }: { mode: 'inbox' | 'escalations' }) {
       setError(errorMessage(failure, 'The drafts could not be loaded.'));
       return;
     }
+    // The list answers summaries; each draft's brief (risks, health, escalation advice) ranks it.
+    const full = await Promise.all(
+      data.items.map(async (summary) => {
+        const { data: draft } = await api.GET('/v1/drafts/{draftId}', {
+          params: { path: { draftId: summary.draftId } },
+        });
+        return draft ?? { ...summary, content: null };
+      }),
+    );
     setError(null);
     setDrafts(
-      [...data.items].sort(
+      full.sort(
         (a, b) =>
           topSeverity(asBrief(b.content)) - topSeverity(asBrief(a.content)) ||
           Date.parse(b.createdAt) - Date.parse(a.createdAt),
@@ -109,6 +128,7 @@ export function DraftList({ mode }: { mode: 'inbox' | 'escalations' }) {
                 <th scope="col">{mode === 'inbox' ? 'Owner' : 'Escalated by'}</th>
                 <th scope="col">Created</th>
                 <th scope="col">Time left</th>
+                <th scope="col">Actions</th>
               </tr>
             </thead>
             <tbody>
@@ -147,6 +167,7 @@ export function DraftList({ mode }: { mode: 'inbox' | 'escalations' }) {
                     </td>
                     <td>{formatAge(draft.createdAt, now)}</td>
                     <td>{formatDuration(expiresAt(draft, config.reviewTimeoutSeconds) - now)}</td>
+                    <td>{proposedCount(draft) > 0 ? `${proposedCount(draft)} to decide` : '—'}</td>
                   </tr>
                 );
               })}
@@ -166,17 +187,23 @@ function RequestedRuns({ onDraftReady }: { onDraftReady: () => void }) {
   const { api, session } = useConsole();
   const key = runsKey(session.tenantId, session.sub);
   const [runIds, setRunIds] = useState<string[]>(() => storedRuns(key));
-  const [runs, setRuns] = useState<Record<string, Run>>({});
+  const [runs, setRuns] = useState<Record<string, RunRow>>({});
   const [accountId, setAccountId] = useState('');
   const [message, setMessage] = useState<string | null>(null);
 
   const refresh = useCallback(async () => {
-    const found: Record<string, Run> = {};
+    const found: Record<string, RunRow> = {};
+    // Runs still running or failed (the API lists a CSM's own, a manager's the tenant's) ...
+    const listed = await api.GET('/v1/runs', { params: { query: { status: 'running,failed', limit: 50 } } });
+    for (const run of listed.data?.items ?? []) found[run.runId] = run;
+    // ... and those asked for from this browser, followed until their draft is ready.
     await Promise.all(
-      runIds.map(async (runId) => {
-        const { data } = await api.GET('/v1/runs/{runId}', { params: { path: { runId } } });
-        if (data) found[runId] = data;
-      }),
+      runIds
+        .filter((runId) => !(runId in found))
+        .map(async (runId) => {
+          const { data } = await api.GET('/v1/runs/{runId}', { params: { path: { runId } } });
+          if (data) found[runId] = data;
+        }),
     );
     setRuns((previous) => {
       const becameReady = Object.values(found).some(
@@ -202,7 +229,7 @@ function RequestedRuns({ onDraftReady }: { onDraftReady: () => void }) {
     event.preventDefault();
     setMessage(null);
     const { data, error } = await api.POST('/v1/workflows/{workflowId}/runs', {
-      params: { path: { workflowId: 'renewal-brief' }, header: { 'Idempotency-Key': crypto.randomUUID() } },
+      params: { path: { workflowId: 'renewal-brief' }, header: { 'idempotency-key': crypto.randomUUID() } },
       body: { accountId: accountId.trim() },
     });
     if (!data) {
@@ -217,15 +244,18 @@ function RequestedRuns({ onDraftReady }: { onDraftReady: () => void }) {
     setMessage(`Brief requested for ${data.accountId}.`);
   };
 
-  const shown = runIds
-    .map((id) => runs[id])
+  const shown = Object.values(runs)
     .filter(
-      (run): run is Run => run !== undefined && ['running', 'failed', 'awaiting_review'].includes(run.status),
-    );
+      (run) =>
+        run.status === 'running' ||
+        run.status === 'failed' ||
+        (run.status === 'awaiting_review' && runIds.includes(run.runId)),
+    )
+    .sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt));
 
   return (
     <section aria-labelledby="runs-title">
-      <h2 id="runs-title">Your briefs in progress</h2>
+      <h2 id="runs-title">Runs running or failed</h2>
       <form className="inline" onSubmit={(event) => void request(event)}>
         <label>
           Account id{' '}

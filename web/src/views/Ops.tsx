@@ -1,7 +1,7 @@
 import { useEffect, useState, type SyntheticEvent } from 'react';
-import { errorMessage, type Run, type Span } from '../api/client.ts';
+import { errorMessage, type Run, type RunPage, type Span } from '../api/client.ts';
 import { useConsole } from '../context.ts';
-import { navigate } from '../router.ts';
+import { href, navigate } from '../router.ts';
 import { formatAge, usd } from '../time.ts';
 
 /** Ops: a run's status and error code, and its trace as a waterfall. */
@@ -114,7 +114,126 @@ export function Ops({ runId, tenantId }: { runId: string | null; tenantId: strin
         </section>
       ) : null}
       {spans ? <Waterfall spans={spans} /> : null}
+      <RunList tenantId={tenantId} />
     </>
+  );
+}
+
+const RUN_FILTERS = [
+  { label: 'All statuses', value: '' },
+  { label: 'Running', value: 'running' },
+  { label: 'Failed', value: 'failed' },
+  { label: 'In review', value: 'awaiting_review,escalated' },
+  { label: 'Decided', value: 'approved,rejected,expired' },
+] as const;
+
+/** The tenant's runs (GET /v1/runs), newest first, by status; each opens its trace. */
+function RunList({ tenantId }: { tenantId: string | null }) {
+  const { api, session } = useConsole();
+  const [tenant, setTenant] = useState(tenantId ?? session.tenantId);
+  const [status, setStatus] = useState('');
+  const [page, setPage] = useState<RunPage | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  const load = async (cursor: string | null) => {
+    setError(null);
+    const query = {
+      limit: 25,
+      ...(tenant.trim() ? { tenantId: tenant.trim() } : {}),
+      ...(status ? { status } : {}),
+      ...(cursor ? { cursor } : {}),
+    };
+    const { data, error: failure } = await api.GET('/v1/runs', { params: { query } });
+    if (!data) {
+      setError(errorMessage(failure, 'The runs could not be listed.'));
+      return;
+    }
+    setPage((previous) =>
+      cursor && previous ? { items: [...previous.items, ...data.items], nextCursor: data.nextCursor } : data,
+    );
+  };
+
+  useEffect(() => {
+    void load(null);
+    // Reload when the filters change; `load` reads them.
+  }, [api, tenant, status]);
+
+  return (
+    <section className="card" aria-labelledby="runs-list-title">
+      <h2 id="runs-list-title">Runs</h2>
+      <div className="inline">
+        <label>
+          Runs of tenant{' '}
+          <input
+            value={tenant}
+            onChange={(event) => {
+              setTenant(event.target.value);
+            }}
+          />
+        </label>
+        <label>
+          Status{' '}
+          <select
+            value={status}
+            onChange={(event) => {
+              setStatus(event.target.value);
+            }}
+          >
+            {RUN_FILTERS.map((filter) => (
+              <option key={filter.value} value={filter.value}>
+                {filter.label}
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
+      {error ? (
+        <p role="alert" className="error">
+          {error}
+        </p>
+      ) : null}
+      {page === null ? (
+        <p>Loading…</p>
+      ) : page.items.length === 0 ? (
+        <p className="muted">No runs.</p>
+      ) : (
+        <table className="list">
+          <thead>
+            <tr>
+              <th scope="col">Run</th>
+              <th scope="col">Account</th>
+              <th scope="col">Status</th>
+              <th scope="col">Error code</th>
+              <th scope="col">Cost</th>
+              <th scope="col">Created</th>
+            </tr>
+          </thead>
+          <tbody>
+            {page.items.map((item) => (
+              <tr key={item.runId}>
+                <td>
+                  <a href={href({ name: 'ops', runId: item.runId, tenantId: item.tenantId })}>
+                    <code>{item.runId}</code>
+                  </a>
+                </td>
+                <td>{item.accountId}</td>
+                <td>
+                  <span className={`status status-${item.status}`}>{item.status}</span>
+                </td>
+                <td>{item.error?.code ?? '—'}</td>
+                <td>{usd(item.costUsd)}</td>
+                <td>{formatAge(item.createdAt)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {page?.nextCursor ? (
+        <button type="button" className="secondary" onClick={() => void load(page.nextCursor)}>
+          More runs
+        </button>
+      ) : null}
+    </section>
   );
 }
 

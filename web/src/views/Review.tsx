@@ -1,6 +1,8 @@
 import { diffWordsWithSpace } from 'diff';
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { errorMessage, type Draft, type Evidence } from '../api/client.ts';
+import { actionDecisions, initialChoices, type ActionChoices } from '../actions.ts';
+import { ActionsPanel } from './Actions.tsx';
 import { asBrief, briefToText, type Brief } from '../brief.ts';
 import { useConsole } from '../context.ts';
 import { href, navigate } from '../router.ts';
@@ -26,9 +28,11 @@ export function Review({ draftId, from }: { draftId: string; from: 'inbox' | 'es
   const [notice, setNotice] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [conflict, setConflict] = useState<{ mine: Brief; theirs: Draft } | null>(null);
+  const [choices, setChoices] = useState<ActionChoices>({});
 
   const show = useCallback((loaded: Draft) => {
     setDraft(loaded);
+    setChoices(initialChoices(loaded.actions));
     setBrief(asBrief(loaded.content));
     setDirty(false);
   }, []);
@@ -67,7 +71,7 @@ export function Review({ draftId, from }: { draftId: string; from: 'inbox' | 'es
       error: failure,
       response,
     } = await api.PATCH('/v1/drafts/{draftId}', {
-      params: { path: { draftId }, header: { 'If-Match': `"${draft.version}"` } },
+      params: { path: { draftId }, header: { 'if-match': `"${draft.version}"` } },
       body: { content: brief },
     });
     if (response.status === 412) {
@@ -84,9 +88,15 @@ export function Review({ draftId, from }: { draftId: string; from: 'inbox' | 'es
 
   const act = async (decision: Decision) => {
     if (!draft || busy || conflict) return;
-    setBusy(true);
     setError(null);
     setNotice(null);
+    // Approving decides every proposed action (the API answers 400 naming any left undecided).
+    const decided = decision === 'approve' ? actionDecisions(draft.actions, choices) : null;
+    if (decided && 'problem' in decided) {
+      setError(decided.problem);
+      return;
+    }
+    setBusy(true);
     try {
       const current = dirty ? await save() : draft;
       if (!current) return;
@@ -97,7 +107,10 @@ export function Review({ draftId, from }: { draftId: string; from: 'inbox' | 'es
       };
       const result =
         decision === 'approve'
-          ? await api.POST('/v1/drafts/{draftId}/approve', options)
+          ? await api.POST('/v1/drafts/{draftId}/approve', {
+              ...options,
+              body: { ...options.body, actions: decided?.actions ?? [] },
+            })
           : decision === 'reject'
             ? await api.POST('/v1/drafts/{draftId}/reject', options)
             : await api.POST('/v1/drafts/{draftId}/escalate', options);
@@ -203,6 +216,13 @@ export function Review({ draftId, from }: { draftId: string; from: 'inbox' | 'es
           ) : null}
         </p>
       ) : null}
+
+      <ActionsPanel
+        actions={draft.actions}
+        choices={choices}
+        readOnly={!open || busy || !!conflict}
+        onChange={setChoices}
+      />
 
       <section className="decide card" aria-labelledby="decide-title">
         <h2 id="decide-title">Decision</h2>
