@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../infra/local/stack.ts';
 import {
@@ -35,6 +35,16 @@ async function draftReadyFor(
   const runId = String(started.body['runId']);
   const run = await waitForRun(user, runId, ['awaiting_review']);
   return { runId, draftId: String(run['draftId']) };
+}
+
+/** Chooses "Don't send" on every proposed action not decided yet. */
+async function rejectUndecided(page: Page): Promise<void> {
+  const groups = page.getByRole('radiogroup');
+  for (let index = 0; index < (await groups.count()); index += 1) {
+    const group = groups.nth(index);
+    if (await group.getByLabel('Send', { exact: true }).isChecked()) continue;
+    await group.getByLabel("Don't send", { exact: true }).check();
+  }
 }
 
 beforeAll(async () => {
@@ -85,6 +95,23 @@ describe('review console in headless Chromium on the local stack', () => {
     await page.getByRole('button', { name: 'Save', exact: true }).click();
     await page.getByText('Saved version 2.').waitFor();
     await page.getByLabel('Reason (optional)').fill('Accurate after edit');
+    // Approving with a proposed action undecided is refused on screen, naming it.
+    const proposed = await page.getByRole('radiogroup').count();
+    expect(proposed).toBeGreaterThan(0);
+    await page.getByRole('button', { name: 'Approve', exact: true }).click();
+    await page
+      .getByRole('alert')
+      .filter({ hasText: 'Approve or reject every proposed action first' })
+      .waitFor();
+    // Send the first CRM task with an edited title; reject the rest.
+    const task = page.locator('fieldset.action', { hasText: 'crm.create_task' }).first();
+    const taskLegend = (await task.locator('legend').innerText()).split(' ').slice(0, 3).join(' ');
+    const title = task.getByRole('textbox', { name: `${taskLegend} title` });
+    await title.fill('Call the sponsor about the renewal (edited)');
+    await task.getByLabel('Send', { exact: true }).check();
+    await rejectUndecided(page);
+    await screenshot(page, '03b-review-actions-decided');
+    await expectAccessible(page, 'review with actions decided');
     await page.getByRole('button', { name: 'Approve', exact: true }).click();
     await page.getByText(/Approved\. The draft is now approved\./).waitFor();
     await screenshot(page, '04-review-approved');
@@ -94,6 +121,18 @@ describe('review console in headless Chromium on the local stack', () => {
     expect(String((draft.body['content'] as Record<string, unknown>)['summary'])).toContain(
       'Checked with the account team.',
     );
+    const actions = draft.body['actions'] as {
+      type: string;
+      args: Record<string, unknown>;
+      decision: { decision: string } | null;
+    }[];
+    expect(actions.filter((action) => action.decision?.decision === 'approve')).toEqual([
+      expect.objectContaining({
+        type: 'crm.create_task',
+        args: expect.objectContaining({ title: 'Call the sponsor about the renewal (edited)' }),
+      }),
+    ]);
+    expect(actions.every((action) => action.decision !== null)).toBe(true);
     approvedRunId = String(draft.body['runId']);
     const run = await waitForRun(api.alice, approvedRunId, ['approved']);
     expect(run['status']).toBe('approved');
@@ -140,6 +179,8 @@ describe('review console in headless Chromium on the local stack', () => {
     await expectAccessible(manager.page, 'shortcuts dialog');
     await manager.page.keyboard.press('Escape');
     await manager.page.getByRole('dialog').waitFor({ state: 'hidden' });
+    await rejectUndecided(manager.page);
+    await manager.page.getByRole('heading', { name: /Renewal brief: acct-northwind/ }).click();
     await manager.page.keyboard.press('a');
     await manager.page.getByText(/Approved\. The draft is now approved\./).waitFor();
     await screenshot(manager.page, '08-manager-approved');
@@ -206,8 +247,9 @@ describe('review console in headless Chromium on the local stack', () => {
     const path = await download.path();
     const csv = await readFile(path, 'utf8');
     const [header, ...rows] = csv.trim().split('\n');
-    expect(header?.split(',')[1]).toBe('cost_usd');
-    const csvTotal = rows.reduce((sum, row) => sum + Number(row.split(',')[1]), 0);
+    const costColumn = header?.split(',').indexOf('cost') ?? -1;
+    expect(costColumn).toBeGreaterThan(0);
+    const csvTotal = rows.reduce((sum, row) => sum + Number(row.split(',')[costColumn]), 0);
 
     const today = new Date().toISOString().slice(0, 10);
     const ledger = await api.erin.get(`/v1/ledger?from=${today.slice(0, 8)}01&to=${today}&groupBy=day`);
@@ -227,9 +269,10 @@ describe('review console in headless Chromium on the local stack', () => {
     expect(await nav.getByRole('link').allTextContents()).toEqual(['Finance', 'Ops']);
     await nav.getByRole('link', { name: 'Ops' }).click();
     await page.getByRole('heading', { name: 'Ops' }).waitFor();
-    await page.getByLabel('Run id').fill(approvedRunId);
-    await page.getByLabel('Tenant').fill('acme');
-    await page.getByRole('button', { name: 'Open trace' }).click();
+    // The runs list (GET /v1/runs) of the tenant opens the run's trace.
+    await page.getByRole('textbox', { name: 'Runs of tenant' }).fill('acme');
+    await page.getByRole('combobox', { name: 'Status' }).selectOption({ label: 'Decided' });
+    await page.getByRole('link', { name: approvedRunId }).click();
     const trace = page.getByRole('region', { name: /Trace/ });
     await trace.waitFor();
     await trace.getByRole('cell', { name: 'model_attempt' }).first().waitFor();
