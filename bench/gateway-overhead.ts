@@ -53,6 +53,7 @@ function memoryDeps(
       environment: 'bench',
       modelAllowList: ['gpt-4.1-mini'],
       traceTtlDays: 1,
+      outbound: STRICT_OUTBOUND_POLICY,
       rateLimits: { requestsPerMinute: 1e9, tokensPerMinute: 1e12 },
       attemptTimeoutCapMs: null,
       reviewTimeoutSeconds: null,

@@ -5,6 +5,7 @@
  * does for a real run. Nothing here re-implements those rules.
  */
 import type { ContextObject, SourceId } from '#shared/domain/context.ts';
+import { STRICT_OUTBOUND_POLICY } from '#shared/outbound/address-policy.ts';
 import { ReinError } from '#shared/domain/errors.ts';
 import type { Run } from '#shared/domain/run.ts';
 import type { Span } from '#shared/domain/trace.ts';
@@ -123,7 +124,20 @@ export async function buildCaseContext(input: {
   const now = new Date(input.fetchedAt);
   try {
     await fetchContext(
-      { clock: { now: () => now }, runs: store, sources, traces: discardTraces },
+      {
+        clock: { now: () => now },
+        runs: store,
+        sources,
+        traces: discardTraces,
+        // Eval fixtures are stored records: no tenant connector replaces them.
+        connectors: {
+          get: () => Promise.resolve(null),
+          list: () => Promise.resolve([]),
+          put: () => Promise.resolve(),
+        },
+        connectorSecrets: { get: () => Promise.resolve(null), put: () => Promise.resolve() },
+        settings: { outbound: STRICT_OUTBOUND_POLICY },
+      },
       { tenantId: EVAL_TENANT, runId },
     );
   } catch (error) {
@@ -221,13 +235,13 @@ export function hiddenFacts(
   const failing = new Set(fixture.failingSources);
   const facts: HiddenFact[] = [];
   for (const spec of specs) {
-    const allowed = new Set(failing.has(spec.source) ? [] : spec.allowFields);
-    for (const record of records.get(spec.source) ?? []) {
+    const allowed = new Set(failing.has(spec.source.id) ? [] : spec.allowFields);
+    for (const record of records.get(spec.source.id) ?? []) {
       if (typeof record.data !== 'object' || record.data === null) continue;
       for (const [field, value] of Object.entries(record.data)) {
         if (allowed.has(field)) continue;
         const found: { path: string; value: unknown }[] = [];
-        leaves(value, `${spec.source}.${field}`, found);
+        leaves(value, `${spec.source.id}.${field}`, found);
         for (const leaf of found) {
           const needles = valueNeedles(leaf.value).filter(
             (needle) => !visible.includes(needle.text.toLowerCase()),
@@ -236,7 +250,7 @@ export function hiddenFacts(
         }
         if (/[a-z][A-Z]/.test(field) && !visible.includes(field.toLowerCase())) {
           facts.push({
-            path: `${spec.source}.${field} (field name)`,
+            path: `${spec.source.id}.${field} (field name)`,
             needles: [{ text: field, kind: 'name' }],
           });
         }

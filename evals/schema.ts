@@ -5,7 +5,10 @@
  * (regenerate with `npx tsx evals/write-schema.ts`; a unit test checks it is up to date).
  */
 import { z } from 'zod';
-import { SourceIdSchema } from '#shared/domain/context.ts';
+import { SOURCES } from '#shared/sources/catalogue.ts';
+
+/** A source the catalogue declares (`shared/sources/`). */
+const CatalogueSourceIdSchema = z.enum([...SOURCES.keys()] as [string, ...string[]]);
 import { RUN_FAILURE_CODES } from '#shared/domain/errors.ts';
 import { FaultSchema } from '#infra/local/model-server/faults.ts';
 
@@ -52,7 +55,7 @@ export const FixtureSchema = z
     tickets: z.array(RawRecordSchema).default([]),
     invoices: z.array(RawRecordSchema).default([]),
     failingSources: z
-      .array(SourceIdSchema)
+      .array(CatalogueSourceIdSchema)
       .default([])
       .describe('Sources whose fetch throws, as an outage of the upstream system would.'),
   })

@@ -27,6 +27,7 @@ import { STRICT_OUTBOUND_POLICY, type OutboundPolicy } from './outbound/address-
  * | RATE_LIMIT_TPM         | model tokens (estimated in + max out) a tenant may use per minute | required where used |
  * | MODEL_ATTEMPT_TIMEOUT_MS | caps every workflow's per-attempt model timeout, ms         | the workflow's own |
  * | DYNAMODB_ENDPOINT      | endpoint override (DynamoDB Local)                              | unset |
+ * | CONNECTOR_SECRET_PREFIX | Secrets Manager name prefix of tenants' connector secrets (`rein/<env>/connectors`) | required where used |
  * | ACTION_SECRETS_PREFIX  | Secrets Manager name prefix of action targets' signing secrets (AWS), e.g. `rein/dev/action-targets/` | unset locally (the local stand-in is used) |
  * | OUTBOUND_ALLOW_LOOPBACK | `true` lets connectors, action targets and webhooks reach http://127.0.0.1 (local stage only; refused elsewhere) | false |
  * | AWS_REGION             | AWS region, set by Lambda                                       | required where used |
@@ -62,6 +63,10 @@ export const EnvSchema = z.object({
   MODEL_ATTEMPT_TIMEOUT_MS: z.coerce.number().int().positive().optional(),
   DYNAMODB_ENDPOINT: z.url().optional(),
   OUTBOUND_ALLOW_LOOPBACK: z.enum(['true', 'false']).optional(),
+  CONNECTOR_SECRET_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9/_+=.@-]+$/)
+    .optional(),
   ACTION_SECRETS_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9/_+=.@-]{1,200}\/$/)

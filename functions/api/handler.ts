@@ -6,6 +6,7 @@ import { httpErrors } from '#shared/http/middleware.ts';
 import type { Deps } from '#shared/usecases/deps.ts';
 import { createLogger } from '../commons/logger.ts';
 import { lambdaDeps, type SdkAdapters } from '../commons/deps.ts';
+import { connectorSecrets } from '../commons/connector-secrets.ts';
 import { stepFunctions } from '../commons/step-functions.ts';
 import { signingSecrets } from '../commons/signing-secrets.ts';
 
@@ -30,6 +31,6 @@ export function createHandler(deps: () => Deps, env = () => parseEnv()) {
 }
 
 /** The SDK adapters this function uses (the local stack builds it from the same list). */
-export const adapters: SdkAdapters = { ...stepFunctions, ...signingSecrets };
+export const adapters: SdkAdapters = { ...stepFunctions, ...connectorSecrets, ...signingSecrets };
 
 export const handler = createHandler(lambdaDeps(adapters));

@@ -6,7 +6,13 @@ import { DynamoGatewayStore } from '#shared/adapters/dynamodb/gateway-store.ts';
 import { DynamoLedger } from '#shared/adapters/dynamodb/ledger.ts';
 import { DynamoCircuitBreaker, type BreakerPolicy } from '#shared/adapters/dynamodb/circuit-breaker.ts';
 import { DynamoRateLimiter } from '#shared/adapters/dynamodb/rate-limiter.ts';
-import { createRecordSources, DynamoAccountDirectory } from '#shared/adapters/dynamodb/records-source.ts';
+import {
+  createRecordSources,
+  DynamoAccountDirectory,
+  DynamoConnectorStore,
+  DynamoRecordStore,
+} from '#shared/adapters/dynamodb/records-source.ts';
+import { SOURCES } from '#shared/sources/catalogue.ts';
 import { DynamoTraceSink } from '#shared/adapters/dynamodb/trace-sink.ts';
 import { DynamoWorkflowStore } from '#shared/adapters/dynamodb/workflow-store.ts';
 import { StaticSecretSource } from '#shared/adapters/secrets/static-secret-source.ts';
@@ -16,11 +22,14 @@ import type {
   ActionTargetStore,
   SigningSecretStore,
   CircuitBreaker,
+  ConnectorSecrets,
+  ConnectorStore,
   RateLimiter,
   DraftStore,
   GatewayStore,
   Ledger,
   ModelClient,
+  RecordStore,
   RunStore,
   SecretSource,
   TraceSink,
@@ -56,6 +65,8 @@ export interface SdkAdapters {
   engine?: (env: Readonly<Env>) => WorkflowEngine | undefined;
   secrets?: (env: Readonly<Env>) => SecretSource | undefined;
   model?: (env: Readonly<Env>, secrets: SecretSource) => ModelClient;
+  /** Tenants' connector secrets (Secrets Manager), for the API (writes) and the context task (reads). */
+  connectorSecrets?: (env: Readonly<Env>) => ConnectorSecrets | undefined;
   /** Action targets' signing secrets (Secrets Manager); the local stage uses its stand-in instead. */
   signingSecrets?: (env: Readonly<Env>) => SigningSecretStore | undefined;
 }
@@ -68,13 +79,14 @@ export interface SdkAdapters {
 export function buildDeps(
   env: Readonly<Env>,
   adapters: SdkAdapters,
-  overrides: { engine?: WorkflowEngine; secrets?: SecretSource } = {},
+  overrides: { engine?: WorkflowEngine; secrets?: SecretSource; connectorSecrets?: ConnectorSecrets } = {},
 ): Deps {
   const doc = createDocumentClient({
     region: env.AWS_REGION ?? 'us-east-1',
     endpoint: env.DYNAMODB_ENDPOINT,
   });
   const store = env.WORKFLOW_TABLE ? new DynamoWorkflowStore(doc, env.WORKFLOW_TABLE) : null;
+  const records = env.RECORDS_TABLE ? new DynamoRecordStore(doc, env.RECORDS_TABLE) : null;
 
   let secrets = overrides.secrets ?? adapters.secrets?.(env);
   if (!secrets && env.OPENAI_API_KEY && env.REIN_ENV === 'local')
@@ -100,7 +112,15 @@ export function buildDeps(
     accounts: env.RECORDS_TABLE
       ? new DynamoAccountDirectory(doc, env.RECORDS_TABLE)
       : (unavailable('RECORDS_TABLE') as AccountDirectory),
-    sources: env.RECORDS_TABLE ? createRecordSources(doc, env.RECORDS_TABLE) : new Map(),
+    sources: records ? createRecordSources(records, SOURCES.keys()) : new Map(),
+    records: records ?? (unavailable('RECORDS_TABLE') as RecordStore),
+    connectors: env.RECORDS_TABLE
+      ? new DynamoConnectorStore(doc, env.RECORDS_TABLE)
+      : (unavailable('RECORDS_TABLE') as ConnectorStore),
+    connectorSecrets:
+      overrides.connectorSecrets ??
+      adapters.connectorSecrets?.(env) ??
+      (unavailable('CONNECTOR_SECRET_PREFIX') as ConnectorSecrets),
     model:
       secretSource && adapters.model
         ? adapters.model(env, secretSource)
@@ -137,6 +157,7 @@ export function buildDeps(
       modelAllowList: env.MODEL_ALLOW_LIST ?? [],
       traceTtlDays: env.TRACE_TTL_DAYS ?? 0,
       attemptTimeoutCapMs: env.MODEL_ATTEMPT_TIMEOUT_MS ?? null,
+      outbound: outboundPolicy(env),
       reviewTimeoutSeconds: env.REVIEW_TIMEOUT_SECONDS ?? null,
       outboundPolicy: policy,
       // Functions that touch the ledger enforce rate limits, so they must be configured there.

@@ -14,6 +14,11 @@ import type { EnvironmentConfig } from '../config/types.ts';
 /** The repository root: entries, the lockfile and `package.json` `imports` resolve from here. */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
+/** The Secrets Manager name prefix of a stage's connector secrets. */
+export function connectorSecretPrefix(envName: string): string {
+  return `rein/${envName}/connectors`;
+}
+
 /** A table together with the names of its global secondary indexes (queries need their ARNs). */
 export interface IndexedTable {
   readonly table: dynamodb.ITable;
@@ -144,9 +149,15 @@ export class ReinFunction extends Construct {
     return this;
   }
 
-  /** Source records (RECORDS_TABLE); always read-only: records are loaded out of band. */
-  bindRecordsTable(target: IndexedTable): this {
-    this.allowTable(target, READ_ACTIONS);
+  /**
+   * Source records and per-source stats (RECORDS_TABLE). Readers (the context task) only read; the
+   * API writes them for the ingestion routes (conditional puts, deletes, stats updates in one transaction).
+   */
+  bindRecordsTable(target: IndexedTable, access: TableAccess = 'read'): this {
+    this.allowTable(
+      target,
+      access === 'read' ? READ_ACTIONS : [...READ_ACTIONS, ...WRITE_ACTIONS, 'dynamodb:DeleteItem'],
+    );
     this.setEnv('RECORDS_TABLE', target.table.tableName);
     return this;
   }
@@ -217,6 +228,45 @@ export class ReinFunction extends Construct {
         "Signing secrets are created per tenant and target at run time under the stage's own prefix (rein/<env>/action-targets/); Secrets Manager adds a random suffix to each ARN, so the grant must end in a wildcard.",
     });
     this.setEnv('ACTION_SECRETS_PREFIX', prefix);
+    return this;
+  }
+
+  /**
+   * Tenants' connector secrets (CONNECTOR_SECRET_PREFIX = `rein/<env>/connectors`): one secret per
+   * tenant connector, created by the API when a tenant admin configures a connector, read by the
+   * API (connector test) and the context task. The policy reaches only this stage's prefix.
+   */
+  bindConnectorSecrets(access: 'read' | 'readWrite'): this {
+    const prefix = connectorSecretPrefix(this.config.envName);
+    const stack = Stack.of(this);
+    const actions =
+      access === 'read'
+        ? ['secretsmanager:GetSecretValue']
+        : [
+            'secretsmanager:CreateSecret',
+            'secretsmanager:PutSecretValue',
+            'secretsmanager:GetSecretValue',
+            'secretsmanager:DescribeSecret',
+          ];
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions,
+        resources: [
+          stack.formatArn({
+            service: 'secretsmanager',
+            resource: 'secret',
+            resourceName: `${prefix}/*`,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ],
+      }),
+    );
+    Validations.of(this.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${prefix}/*]`,
+      reason:
+        "Connector secrets are created at run time, one per tenant connector, so their names are not known at deploy time; the policy is limited to this stage's connector prefix.",
+    });
+    this.setEnv('CONNECTOR_SECRET_PREFIX', prefix);
     return this;
   }
 

@@ -11,6 +11,8 @@ import { z } from 'zod';
  * | OPENAI_API_KEY               | use real OpenAI instead of the local model server (empty = unset) | unset |
  * | OPENAI_BASE_URL              | OpenAI-compatible endpoint, as the SDK honours it (empty = unset) | unset |
  * | REIN_REVIEW_TIMEOUT_SECONDS  | override the review timeout of the dev stage           | dev config (1 day) |
+ * | REIN_API_URL                 | base URL `npm run import` pushes to                    | http://127.0.0.1:PORT |
+ * | REIN_TOKEN                   | bearer token `npm run import` sends                    | unset |
  * | REIN_ACTION_RECEIVER_PORT    | port of the demo CRM's action receiver (loopback)      | 3001 |
  */
 /** Set but empty counts as unset, as the OpenAI SDK and most tools read these variables. */
@@ -23,6 +25,8 @@ export const LocalEnvSchema = z.object({
   OPENAI_API_KEY: z.preprocess(unsetIfEmpty, z.string().min(1).optional()),
   OPENAI_BASE_URL: z.preprocess(unsetIfEmpty, z.url().optional()),
   REIN_REVIEW_TIMEOUT_SECONDS: z.coerce.number().int().positive().optional(),
+  REIN_API_URL: z.url().optional(),
+  REIN_TOKEN: z.string().min(1).optional(),
   REIN_ACTION_RECEIVER_PORT: z.coerce.number().int().min(0).max(65535).default(3001),
 });
 

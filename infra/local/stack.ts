@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -25,6 +26,9 @@ import {
 import { corsOfTemplates } from './cors.ts';
 import { createLocalHttpServer, type RequestLogEntry } from './http-server.ts';
 import { createConsoleFiles } from './console-files.ts';
+import { startDemoCrm, type DemoCrm } from './demo-crm/server.ts';
+import { LocalConnectorSecrets } from '#shared/adapters/secrets/connector-secrets.ts';
+import { putConnector } from '#shared/usecases/connectors.ts';
 import { startModelServer, type ModelServer } from './model-server/server.ts';
 import type { Seed } from './seed/schema.ts';
 import { loadSeed } from './seed/load.ts';
@@ -66,6 +70,8 @@ export interface LocalStack {
   url: string;
   issuer: DevIssuer;
   modelServer: ModelServer | null;
+  /** The demo CRM service the demo tenant `globex` reads its `crm` source from, through a connector. */
+  demoCrm: DemoCrm;
   engine: LocalWorkflowEngine;
   dynamo: LocalDynamo;
   tables: Record<string, string>;
@@ -82,6 +88,8 @@ export interface LocalStack {
 /** The dev issuer's identity; the dev/staging/prod stages configure their own issuers in CDK. */
 export const LOCAL_ISSUER = 'https://rein.local/issuer';
 export const LOCAL_AUDIENCE = 'rein-local';
+/** The demo tenant whose `crm` source is read live from the demo CRM service. */
+export const DEMO_CONNECTOR_TENANT = 'globex';
 
 type LambdaHandler = (event: unknown, context: unknown) => Promise<unknown>;
 
@@ -165,6 +173,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     if (modelServer) cleanups.push(() => modelServer.close());
     const openAiBaseUrl = modelServer ? modelServer.url : options.openAiBaseUrl;
     const secrets = new StaticSecretSource(options.openAiApiKey ?? 'local-model-server-key');
+    // The Secrets Manager port for tenants' connector secrets: one store shared by every function.
+    const connectorSecrets = new LocalConnectorSecrets(
+      dataDir === null ? null : join(dataDir, 'connector-secrets.json'),
+    );
+    // The demo "CRM" a demo tenant reads through a pull connector; its token is that connector's secret.
+    const demoCrm = await startDemoCrm({ token: `demo-crm-${randomBytes(12).toString('hex')}` });
+    cleanups.push(() => demoCrm.close());
 
     // Lambda functions: environment from the template, handler module from `rein:entry`.
     const handlersByArn = new Map<string, { handler: LambdaHandler; deps: Deps }>();
@@ -197,7 +212,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       delete env['ACTION_SECRETS_PREFIX'];
       Object.assign(env, {
         REIN_ENV: 'local',
-        // The local stage may send actions to receivers on loopback (the demo CRM); deployed stages never.
+        // Actions and connectors may reach the demo services on loopback (the demo CRM, its action
+        // receiver): the local stage's explicit opt-in; deployed stages never.
         OUTBOUND_ALLOW_LOOPBACK: 'true',
         AWS_REGION: 'us-east-1',
         DYNAMODB_ENDPOINT: dynamo.endpoint,
@@ -216,6 +232,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       const deps = buildDeps(config, module.adapters, {
         ...(module.adapters.engine ? { engine } : {}),
         ...(module.adapters.secrets ? { secrets } : {}),
+        ...(module.adapters.connectorSecrets ? { connectorSecrets } : {}),
       });
       handlersByArn.set(templates.physicalName(logicalId), {
         handler: module.createHandler(
@@ -270,7 +287,22 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     if (!recordsTable || !ledgerTable || !workflowTable)
       throw new Error('The templates lack a records, ledger or workflow table.');
     if (options.seed) {
-      await loadSeed(doc, recordsTable, options.seed);
+      // Through the ingestion use case, as a tenant's machine client would push them.
+      await loadSeed(api.deps, options.seed);
+      if (options.seed.tenants.some((tenant) => tenant.tenantId === DEMO_CONNECTOR_TENANT)) {
+        // Configured through the connectors use case, as the tenant's admin would with PUT /v1/connectors/crm.
+        await putConnector(
+          api.deps,
+          { sub: 'local-stack', tenantId: DEMO_CONNECTOR_TENANT, roles: ['admin'] },
+          'crm',
+          {
+            kind: 'http',
+            url: `${demoCrm.url}/crm/accounts/{accountId}`,
+            auth: { type: 'bearer', secret: demoCrm.token },
+            timeoutMs: 2000,
+          },
+        );
+      }
       const month = new Date().toISOString().slice(0, 7);
       for (const tenant of options.seed.tenants) {
         // The seed's monthly budget, unless an operator already set one for this month.
@@ -368,6 +400,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       url: `http://127.0.0.1:${port}`,
       issuer,
       modelServer,
+      demoCrm,
       engine,
       dynamo,
       tables,

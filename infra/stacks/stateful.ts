@@ -152,7 +152,8 @@ export class StatefulStack extends Stack {
       });
     }
 
-    for (const role of [...TENANT_ROLES, ...PLATFORM_ROLES]) {
+    // `integration` belongs to machine clients (OAuth client credentials), never to a person: no group.
+    for (const role of [...TENANT_ROLES, ...PLATFORM_ROLES].filter((r) => r !== 'integration')) {
       userPool.addGroup(`Group-${role}`, {
         groupName: role,
         description: `Rein role ${role}; the API reads roles from cognito:groups.`,

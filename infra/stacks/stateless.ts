@@ -84,7 +84,8 @@ export class StatelessStack extends Stack {
       timeout: Duration.seconds(29),
     })
       .bindWorkflowTable(stateful.workflowTable, 'readWrite')
-      .bindRecordsTable(stateful.recordsTable)
+      .bindRecordsTable(stateful.recordsTable, 'readWrite')
+      .bindConnectorSecrets('readWrite')
       .bindTraceTable(stateful.traceTable, 'readWrite')
       .bindLedgerTable(stateful.ledgerTable, 'readWrite')
       .withEnvironment('AUTH_TENANT_CLAIM', claims.tenantClaim)
@@ -100,6 +101,7 @@ export class StatelessStack extends Stack {
     })
       .bindWorkflowTable(stateful.workflowTable, 'readWrite')
       .bindRecordsTable(stateful.recordsTable)
+      .bindConnectorSecrets('read')
       .bindTraceTable(stateful.traceTable, 'write');
 
     const modelCall = new ReinFunction(this, 'ModelCall', {

@@ -1,11 +1,12 @@
 import { z } from 'zod';
+import { SourceIdSchema } from '../sources/definition.ts';
 
 /** A scalar value copied from an approved source field. Nested objects never reach the model. */
 export const FieldValueSchema = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 export type FieldValue = z.infer<typeof FieldValueSchema>;
 
-export const SourceIdSchema = z.enum(['crm', 'usage', 'tickets', 'invoices', 'contract']);
-export type SourceId = z.infer<typeof SourceIdSchema>;
+/** Source ids are open: any source the catalogue (`shared/sources/`) declares. */
+export { SourceIdSchema, type SourceId } from '../sources/definition.ts';
 
 /**
  * One piece of evidence the model may cite. `id` is what a brief's `evidence[]` refers to;
@@ -17,15 +18,36 @@ export const EvidenceItemSchema = z.object({
   recordId: z.string(),
   fields: z.record(z.string(), FieldValueSchema),
   provenance: z.object({
+    /** When the context layer read the record for this run. */
     fetchedAt: z.iso.datetime(),
+    /** When the record last changed at its source, as the source says. */
+    updatedAt: z.iso.datetime().nullable().optional(),
+    /** When Rein received the record: its push, or the connector's read. */
+    receivedAt: z.iso.datetime().nullable().optional(),
     contentHash: z.string(),
   }),
 });
 export type EvidenceItem = z.infer<typeof EvidenceItemSchema>;
 
+/**
+ * Why a source gave nothing usable: no record, a failing or invalid source, a record older than the
+ * source's maximum age, or a connector's failure (timeout, HTTP error, invalid response, refused
+ * by the outbound policy).
+ */
+export const DataGapReasonSchema = z.enum([
+  'not_found',
+  'error',
+  'stale',
+  'timeout',
+  'http_error',
+  'invalid_response',
+  'blocked',
+]);
+export type DataGapReason = z.infer<typeof DataGapReasonSchema>;
+
 export const DataGapSchema = z.object({
   source: SourceIdSchema,
-  reason: z.enum(['not_found', 'error']),
+  reason: DataGapReasonSchema,
   detail: z.string(),
 });
 export type DataGap = z.infer<typeof DataGapSchema>;
@@ -40,3 +62,19 @@ export const ContextObjectSchema = z.object({
   dataGaps: z.array(DataGapSchema),
 });
 export type ContextObject = z.infer<typeof ContextObjectSchema>;
+
+/**
+ * Thrown by a context source that failed in a known way (a connector's timeout, HTTP error, invalid
+ * answer or an address the outbound policy refused); the context layer records its reason as the
+ * source's data gap. Any other error becomes a gap with reason `error`.
+ */
+export class SourceUnavailableError extends Error {
+  constructor(
+    readonly reason: Exclude<DataGapReason, 'not_found' | 'stale'>,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'SourceUnavailableError';
+  }
+}

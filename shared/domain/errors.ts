@@ -76,8 +76,8 @@ export class PreconditionRequiredError extends ReinError {
   }
 }
 export class PayloadTooLargeError extends ReinError {
-  constructor(limitBytes: number) {
-    super('payload_too_large', 413, `The request body exceeds ${limitBytes} bytes.`);
+  constructor(limitBytes: number, message = `The request body exceeds ${limitBytes} bytes.`) {
+    super('payload_too_large', 413, message);
   }
 }
 export class UnsupportedMediaTypeError extends ReinError {

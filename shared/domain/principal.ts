@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
-export const TENANT_ROLES = ['csm', 'manager', 'admin'] as const;
+/** `integration` is a tenant's machine client: it may call the ingestion routes and nothing else. */
+export const TENANT_ROLES = ['csm', 'manager', 'admin', 'integration'] as const;
 export const PLATFORM_ROLES = ['finance', 'operator'] as const;
 export const RoleSchema = z.enum([...TENANT_ROLES, ...PLATFORM_ROLES]);
 export type Role = z.infer<typeof RoleSchema>;

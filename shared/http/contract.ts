@@ -20,6 +20,8 @@ export const TAGS = {
   finance: 'Cost reports, budgets and prices.',
   metrics: 'Review outcomes and cost per approved draft.',
   actions: 'Action targets: where a tenant’s approved actions are sent, signed.',
+  sources: 'The source catalogue and the records a tenant’s integration pushes.',
+  connectors: 'Pull connectors: a tenant’s own HTTP endpoint per source, with its secret.',
 } as const;
 export type Tag = keyof typeof TAGS;
 
@@ -96,10 +98,13 @@ interface RecordFields<P, Q, H, B, R> {
     /** Media types the body may come in; the first is the default. */
     mediaTypes?: readonly string[];
     required: boolean;
+    /** A larger body limit than the default, for operations that take batches. */
+    maxBytes?: number;
     example?: unknown;
   };
   response: {
-    status: 200 | 201 | 202;
+    /** 204: no content; the handler answers `{ body: undefined }` and `schema` is not documented. */
+    status: 200 | 201 | 202 | 204;
     description: string;
     schema: R;
     headers?: z.ZodObject;
@@ -226,10 +231,10 @@ function mediaTypeOf(event: APIGatewayProxyEventV2): string | undefined {
 }
 
 function parseBody(
-  spec: { schema: z.ZodType | undefined; required: boolean } | undefined,
+  spec: { schema: z.ZodType | undefined; required: boolean; maxBytes?: number } | undefined,
   event: APIGatewayProxyEventV2,
 ): unknown {
-  const raw = parseRequestBody(event);
+  const raw = parseRequestBody(event, spec?.maxBytes);
   if (!spec?.schema) {
     // A JSON `{}` is tolerated (clients that always send a body); anything else is refused.
     if (raw !== undefined && (typeof raw !== 'object' || raw === null || Object.keys(raw).length > 0)) {
@@ -258,6 +263,7 @@ function toResult(status: number, reply: JsonReply<unknown> | TextReply): APIGat
       body: reply.text,
     };
   }
+  if (status === 204) return { statusCode: 204, headers: { ...SECURITY_HEADERS, ...reply.headers } };
   return jsonResponse(reply.created === true ? 201 : status, reply.body, reply.headers);
 }
 

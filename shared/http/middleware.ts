@@ -57,10 +57,10 @@ function depthOf(value: unknown, depth = 0): number {
  * Reads the request body: size limit before parsing (413), JSON content type (415), valid UTF-8,
  * well-formed and not too deeply nested JSON (400). An empty body parses as `undefined`.
  */
-export function parseRequestBody(event: APIGatewayProxyEventV2): unknown {
+export function parseRequestBody(event: APIGatewayProxyEventV2, maxBytes: number = MAX_BODY_BYTES): unknown {
   if (event.body === undefined || event.body === null || event.body === '') return undefined;
   const bytes = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
-  if (bytes.byteLength > MAX_BODY_BYTES) throw new PayloadTooLargeError(MAX_BODY_BYTES);
+  if (bytes.byteLength > maxBytes) throw new PayloadTooLargeError(maxBytes);
   const contentType = header(event, 'content-type');
   if (!contentType || !/^application\/(?:[a-z.+-]*\+)?json\s*(?:;.*)?$/i.test(contentType.trim())) {
     throw new UnsupportedMediaTypeError();

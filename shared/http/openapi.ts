@@ -34,26 +34,29 @@ function errorResponses(statuses: readonly ErrorStatus[]): ZodOpenApiOperationOb
 
 function operationOf(route: Route): ZodOpenApiOperationObject {
   const { response, body, params } = route;
-  const content: ZodOpenApiResponseObject = {
-    description: response.description,
-    ...(response.headers ? { headers: response.headers } : {}),
-    content: {
-      'application/json': {
-        schema: response.schema,
-        ...(response.example === undefined ? {} : { example: response.example }),
-      },
-      ...(response.alternative
-        ? {
-            [response.alternative.mediaType]: {
-              schema: response.alternative.schema,
-              ...(response.alternative.example === undefined
-                ? {}
-                : { example: response.alternative.example }),
+  const content: ZodOpenApiResponseObject =
+    response.status === 204
+      ? { description: response.description, ...(response.headers ? { headers: response.headers } : {}) }
+      : {
+          description: response.description,
+          ...(response.headers ? { headers: response.headers } : {}),
+          content: {
+            'application/json': {
+              schema: response.schema,
+              ...(response.example === undefined ? {} : { example: response.example }),
             },
-          }
-        : {}),
-    },
-  };
+            ...(response.alternative
+              ? {
+                  [response.alternative.mediaType]: {
+                    schema: response.alternative.schema,
+                    ...(response.alternative.example === undefined
+                      ? {}
+                      : { example: response.alternative.example }),
+                  },
+                }
+              : {}),
+          },
+        };
   return {
     operationId: route.operation,
     summary: route.summary,

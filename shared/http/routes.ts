@@ -27,6 +27,25 @@ import { z } from 'zod';
 import { draftView } from '../domain/draft.ts';
 import { PutActionTargetBodySchema, PutActionTargetResultSchema } from '../domain/action-targets.ts';
 import { putActionTarget } from '../usecases/actions.ts';
+import {
+  ConnectorSettingsSchema,
+  ConnectorTestRequestSchema,
+  ConnectorTestResultSchema,
+  ConnectorViewSchema,
+  getConnector,
+  putConnector,
+  testConnector,
+} from '../usecases/connectors.ts';
+import {
+  deleteRecord,
+  listSources,
+  PUSH_MAX_BYTES,
+  PUSH_MAX_RECORDS,
+  PushRequestSchema,
+  PushResultSchema,
+  pushRecords,
+  SourceSummarySchema,
+} from '../usecases/ingestion.ts';
 import { NotAcceptableError, NotFoundError } from '../domain/errors.ts';
 import type { Role } from '../domain/principal.ts';
 import {
@@ -79,6 +98,12 @@ import {
 const TENANT_USERS: readonly Role[] = ['csm', 'manager', 'admin'];
 const REVIEWERS: readonly Role[] = ['csm', 'manager', 'admin'];
 const EVERYONE: readonly Role[] = ['csm', 'manager', 'admin', 'finance', 'operator'];
+/** The ingestion routes are the only ones a tenant's `integration` machine client may call. */
+const INGESTION: readonly Role[] = ['integration', 'admin'];
+const SourcePath = z.object({
+  sourceId: z.string().meta({ description: 'The source id from the catalogue (`GET /v1/sources`).' }),
+});
+const ConnectorSchema = ConnectorViewSchema.meta({ id: 'Connector' });
 
 const DraftPath = z.object({ draftId: IdParam.meta({ description: 'The draft id (`drf_…`).' }) });
 const RunPath = z.object({ runId: IdParam.meta({ description: 'The run id (`run_…`).' }) });
@@ -512,6 +537,145 @@ export const ROUTES: readonly Route[] = [
     errors: [400, 401, 403, 404, 413, 415],
     handler: async ({ deps, principal, path, body }) => ({
       body: await putBudget(deps, principal, path.tenantId, body),
+    }),
+  }),
+  defineRoute({
+    operation: 'listSources',
+    method: 'GET',
+    path: '/v1/sources',
+    summary: 'List the source catalogue with the tenant’s record counts',
+    description:
+      'Each source with the JSON Schema its records must match, and how many records the caller’s tenant holds.',
+    tag: 'sources',
+    access: INGESTION,
+    response: {
+      status: 200,
+      description: 'The catalogue.',
+      schema: z.object({ items: z.array(SourceSummarySchema) }).meta({ id: 'SourceList' }),
+    },
+    errors: [400, 401, 403],
+    handler: async ({ deps, principal }) => ({ body: await listSources(deps, principal) }),
+  }),
+  defineRoute({
+    operation: 'pushRecords',
+    method: 'PUT',
+    path: '/v1/sources/{sourceId}/records',
+    summary: 'Push records of one source',
+    description: `Up to ${PUSH_MAX_RECORDS} records (${PUSH_MAX_BYTES / 1024} KiB) per push. Each record is checked against the source’s schema and upserted on its own (newest \`updatedAt\` wins); per-record problems are in \`results\`. Ids that are not ids refuse the whole batch.`,
+    tag: 'sources',
+    access: INGESTION,
+    params: { path: SourcePath },
+    body: {
+      schema: PushRequestSchema.meta({ id: 'PushRequest' }),
+      required: true,
+      maxBytes: PUSH_MAX_BYTES,
+      example: {
+        records: [
+          {
+            accountId: 'acct-northwind',
+            recordId: 'note-1',
+            updatedAt: '2026-11-01T09:00:00Z',
+            data: { body: 'Asked about the renewal date.' },
+          },
+        ],
+      },
+    },
+    response: {
+      status: 200,
+      description: 'What happened to each record, in request order.',
+      schema: PushResultSchema.meta({ id: 'PushResult' }),
+    },
+    errors: [400, 401, 403, 404, 413, 415],
+    handler: async ({ deps, principal, path, body }) => ({
+      body: await pushRecords(deps, principal, path.sourceId, body),
+    }),
+  }),
+  defineRoute({
+    operation: 'deleteRecord',
+    method: 'DELETE',
+    path: '/v1/sources/{sourceId}/records/{accountId}/{recordId}',
+    summary: 'Delete one pushed record',
+    tag: 'sources',
+    access: INGESTION,
+    params: {
+      path: SourcePath.extend({
+        accountId: z.string().meta({ description: 'The account id, URL-encoded.' }),
+        recordId: z.string().meta({ description: 'The record id, URL-encoded.' }),
+      }),
+    },
+    response: { status: 204, description: 'The record is deleted.', schema: z.undefined() },
+    errors: [400, 401, 403, 404],
+    handler: async ({ deps, principal, path }) => {
+      await deleteRecord(deps, principal, path);
+      return { body: undefined };
+    },
+  }),
+  defineRoute({
+    operation: 'putConnector',
+    method: 'PUT',
+    path: '/v1/connectors/{sourceId}',
+    summary: 'Configure the tenant’s pull connector for a source',
+    description:
+      'The URL must pass the outbound policy. A bearer secret goes to the secrets store and is never answered.',
+    tag: 'connectors',
+    access: ['admin'],
+    params: { path: SourcePath },
+    body: {
+      schema: ConnectorSettingsSchema.meta({ id: 'ConnectorSettings' }),
+      required: true,
+      example: {
+        kind: 'http',
+        url: 'https://crm.example.com/rein/accounts/{accountId}/notes',
+        auth: { type: 'bearer', secret: 'crm-token' },
+      },
+    },
+    response: {
+      status: 200,
+      description: 'The connector, without its secret.',
+      schema: ConnectorSchema,
+    },
+    errors: [400, 401, 403, 404, 413, 415],
+    handler: async ({ deps, principal, path, body }) => ({
+      body: await putConnector(deps, principal, path.sourceId, body),
+    }),
+  }),
+  defineRoute({
+    operation: 'getConnector',
+    method: 'GET',
+    path: '/v1/connectors/{sourceId}',
+    summary: 'Read the tenant’s pull connector for a source',
+    tag: 'connectors',
+    access: ['admin'],
+    params: { path: SourcePath },
+    response: { status: 200, description: 'The connector, without its secret.', schema: ConnectorSchema },
+    errors: [400, 401, 403, 404],
+    handler: async ({ deps, principal, path }) => ({
+      body: await getConnector(deps, principal, path.sourceId),
+    }),
+  }),
+  defineRoute({
+    operation: 'testConnector',
+    method: 'POST',
+    path: '/v1/connectors/{sourceId}/test',
+    summary: 'Test the pull connector for one account',
+    description:
+      'What the context layer would get for that account: the field names, or the data gap and why. No secret, no values.',
+    tag: 'connectors',
+    access: ['admin'],
+    params: { path: SourcePath },
+    body: {
+      schema: ConnectorTestRequestSchema.meta({ id: 'ConnectorTestRequest' }),
+      required: true,
+      example: { accountId: 'acct-northwind' },
+    },
+    response: {
+      status: 200,
+      description: 'The outcome of one pull.',
+      schema: ConnectorTestResultSchema.meta({ id: 'ConnectorTestResult' }),
+    },
+    errors: [400, 401, 403, 404, 413, 415],
+    handler: async ({ deps, principal, path, body }) => ({
+      body: await testConnector(deps, principal, path.sourceId, body),
     }),
   }),
   defineRoute({

@@ -46,10 +46,10 @@ export const ErrorBodySchema = z
 export const IdParam = z.string().regex(ID_PATTERN);
 export const TenantIdSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/);
 
-/** Every workflow's output schema, named after the workflow (`RenewalBrief`). */
+/** Every workflow's draft content schema (its output without `proposedActions`), named after the workflow (`RenewalBrief`). */
 export const WORKFLOW_OUTPUTS = [...WORKFLOWS.values()].map((workflow) => ({
   id: componentName(workflow.id),
-  schema: workflow.outputSchema,
+  schema: workflow.contentSchema,
 }));
 /** Every workflow's input schema (`RenewalBriefInput`). */
 export const WORKFLOW_INPUTS = [...WORKFLOWS.values()].map((workflow) => ({

@@ -127,12 +127,92 @@ export interface WorkflowEngine {
 export interface SourceRecord {
   recordId: string;
   data: unknown;
+  /** When the record last changed at its source (ISO), when known. */
+  updatedAt?: string | null;
+  /** When Rein received it (a push, or a connector's read), when known. */
+  receivedAt?: string | null;
+}
+
+/** One record as a tenant's machine client pushes it. `data` is checked against the source's schema. */
+export interface IncomingRecord {
+  accountId: string;
+  recordId: string;
+  /** ISO timestamp at the source; the newest one wins. */
+  updatedAt: string;
+  data: Record<string, unknown>;
+}
+
+/** What storing one pushed record did. */
+export type UpsertOutcome = 'created' | 'updated' | 'unchanged' | 'stale';
+
+/** A tenant's record count and last update for one source, kept flat beside the records. */
+export interface SourceStats {
+  sourceId: string;
+  recordCount: number;
+  lastUpdatedAt: string | null;
+}
+
+/**
+ * The records tenants push, keyed by (tenant, source, account, record). Each write is atomic on its
+ * own and updates the tenant's per-source stats in the same transaction.
+ */
+export interface RecordStore {
+  /**
+   * Upserts one record: created when new; stale (nothing written) when the stored one has a newer
+   * `updatedAt`; unchanged when the stored one has the same `updatedAt` and content; else updated.
+   */
+  upsert(tenantId: string, sourceId: string, record: IncomingRecord, now: Date): Promise<UpsertOutcome>;
+  /** Deletes one record; false when there was none. */
+  delete(
+    tenantId: string,
+    sourceId: string,
+    accountId: string,
+    recordId: string,
+    now: Date,
+  ): Promise<boolean>;
+  /** Every stored record of the source for the account (bounded). */
+  list(tenantId: string, sourceId: string, accountId: string): Promise<SourceRecord[]>;
+  /** The tenant's stats per source that has ever had a record. */
+  stats(tenantId: string): Promise<SourceStats[]>;
 }
 
 export interface ContextSource {
   readonly source: SourceId;
   /** Returns the records for the account; `[]` when there are none. Throws when the source fails. */
   fetch(tenantId: string, accountId: string): Promise<SourceRecord[]>;
+}
+
+/** A tenant's pull connector for one source, as stored: never its secret. */
+export interface ConnectorConfig {
+  tenantId: string;
+  sourceId: string;
+  kind: 'http';
+  /** `https://…`, where `{accountId}` is replaced by the account's id (URL-encoded). */
+  url: string;
+  authType: 'bearer' | 'none';
+  /** When the secret was last set (null without auth). */
+  secretSetAt: string | null;
+  timeoutMs: number;
+  maxBytes: number;
+  updatedAt: string;
+}
+
+/** Tenants' connectors, one per tenant and source. */
+export interface ConnectorStore {
+  put(config: ConnectorConfig): Promise<void>;
+  get(tenantId: string, sourceId: string): Promise<ConnectorConfig | null>;
+  /** Every connector of the tenant (one query: the context layer reads them once per run). */
+  list(tenantId: string): Promise<ConnectorConfig[]>;
+}
+
+/**
+ * Connector secrets: one secret per tenant connector (Secrets Manager in AWS). The only place a
+ * connector's secret is kept; nothing else stores, returns, logs or traces it.
+ */
+export interface ConnectorSecrets {
+  put(tenantId: string, sourceId: string, secret: string): Promise<void>;
+  /** The secret, or null when none was set. */
+  get(tenantId: string, sourceId: string): Promise<string | null>;
 }
 
 export interface AccountDirectory {

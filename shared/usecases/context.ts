@@ -1,10 +1,17 @@
 import { createHash } from 'node:crypto';
 import { NotFoundError, WorkflowStepError } from '../domain/errors.ts';
-import type { ContextObject, DataGap, EvidenceItem, FieldValue } from '../domain/context.ts';
+import {
+  SourceUnavailableError,
+  type ContextObject,
+  type DataGap,
+  type EvidenceItem,
+  type FieldValue,
+} from '../domain/context.ts';
 import { canonicalJson } from '../domain/edit-distance.ts';
 import { getWorkflow } from '../workflows/registry.ts';
 import type { SourceSpec } from '../workflows/definition.ts';
 import type { RunStore } from '../ports/index.ts';
+import { ConnectorSource, type PullDeps } from './connectors.ts';
 import type { Deps } from './deps.ts';
 import { estimateInputTokens } from './prompt.ts';
 import { recordSpan, sha256 } from './tracing.ts';
@@ -24,14 +31,21 @@ export function applyAllowList(
   return fields;
 }
 
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** Whether a record's source `updatedAt` is older than the source's maximum age at `now`. */
+export function isStale(spec: SourceSpec, updatedAt: string | null | undefined, now: Date): boolean {
+  const maxAgeDays = spec.source.maxAgeDays;
+  if (maxAgeDays === null || !updatedAt) return false;
+  const time = Date.parse(updatedAt);
+  return Number.isFinite(time) && now.getTime() - time > maxAgeDays * DAY_MS;
+}
+
 function evidenceId(spec: SourceSpec, recordId: string): string {
   let safe = recordId.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 100);
   // When sanitising changed the id, a short hash of the original keeps distinct records distinct.
   if (safe !== recordId) safe = `${safe}-${createHash('sha256').update(recordId).digest('hex').slice(0, 8)}`;
-  const prefix = { crm: 'crm', usage: 'usage', tickets: 'ticket', invoices: 'invoice', contract: 'contract' }[
-    spec.source
-  ];
-  return `${prefix}:${safe}`;
+  return `${spec.source.evidencePrefix}:${safe}`;
 }
 
 /**
@@ -39,9 +53,10 @@ function evidenceId(spec: SourceSpec, recordId: string): string {
  * read independently; a missing or failing source becomes a data gap, never an invented value.
  */
 export async function fetchContext(
-  deps: Pick<Deps, 'clock' | 'sources' | 'traces'> & {
-    runs: Pick<RunStore, 'getRun' | 'getContext' | 'saveContext'>;
-  },
+  deps: Pick<Deps, 'clock' | 'sources' | 'traces' | 'connectors'> &
+    PullDeps & {
+      runs: Pick<RunStore, 'getRun' | 'getContext' | 'saveContext'>;
+    },
   task: { tenantId: string; runId: string },
 ): Promise<FetchContextResult> {
   const run = await deps.runs.getRun(task.tenantId, task.runId);
@@ -60,50 +75,84 @@ export async function fetchContext(
   const input = workflow.inputSchema.parse(run.input);
   const fetchedAt = deps.clock.now().toISOString();
 
+  // The tenant's connectors, read once: each replaces the stored records of its source.
+  const connectors = new Map((await deps.connectors.list(run.tenantId)).map((c) => [c.sourceId, c]));
   const results = await Promise.all(
     workflow.sources.map(async (spec) => {
+      const sourceId = spec.source.id;
       const start = deps.clock.now();
-      const source = deps.sources.get(spec.source);
       const items: EvidenceItem[] = [];
       let gap: DataGap | null = null;
+      let origin: 'connector' | 'stored' = 'stored';
       try {
-        if (!source) throw new Error(`No adapter is configured for source ${spec.source}.`);
+        // A tenant's connector for the source replaces its stored records: read live, or a gap.
+        const connector = connectors.get(sourceId);
+        if (connector) origin = 'connector';
+        const source = connector
+          ? new ConnectorSource(deps, connector, spec.source)
+          : deps.sources.get(sourceId);
+        if (!source) throw new Error(`No adapter is configured for source ${sourceId}.`);
         const records = await source.fetch(run.tenantId, run.accountId);
+        let staleCount = 0;
         for (const record of records) {
-          const parsed = spec.recordSchema.safeParse(record.data);
+          const parsed = spec.source.recordSchema.safeParse(record.data);
           if (!parsed.success) {
-            throw new Error(`record ${record.recordId} does not match the ${spec.source} schema`);
+            throw new Error(`record ${record.recordId} does not match the ${sourceId} schema`);
           }
           if (spec.include && !spec.include(parsed.data)) continue;
+          // A record older than the source's maximum age is never shown as if it were current.
+          if (isStale(spec, record.updatedAt, start)) {
+            staleCount += 1;
+            continue;
+          }
           const fields = applyAllowList(spec, parsed.data);
           items.push({
             id: evidenceId(spec, record.recordId),
-            source: spec.source,
+            source: sourceId,
             recordId: record.recordId,
             fields,
-            provenance: { fetchedAt, contentHash: sha256(canonicalJson(fields)) },
+            // Source time and receipt time only when known, so a record without them reads as before.
+            provenance: {
+              fetchedAt,
+              ...(record.updatedAt ? { updatedAt: record.updatedAt } : {}),
+              ...(record.receivedAt ? { receivedAt: record.receivedAt } : {}),
+              contentHash: sha256(canonicalJson(fields)),
+            },
           });
         }
-        if (records.length === 0 && spec.source !== 'tickets') {
+        if (staleCount > 0) {
+          const days = spec.source.maxAgeDays ?? 0;
           gap = {
-            source: spec.source,
+            source: sourceId,
+            reason: 'stale',
+            detail: `${staleCount} ${sourceId} record(s) were last updated more than ${days} days ago.`,
+          };
+        } else if (records.length === 0 && spec.source.requiredPerAccount) {
+          gap = {
+            source: sourceId,
             reason: 'not_found',
-            detail: `No ${spec.source} record exists for this account.`,
+            detail: `No ${sourceId} record exists for this account.`,
           };
         }
       } catch (error) {
         items.length = 0;
         const detail = error instanceof Error ? error.message : 'unknown error';
-        gap = { source: spec.source, reason: 'error', detail: `The ${spec.source} source failed: ${detail}` };
+        gap = {
+          source: sourceId,
+          reason: error instanceof SourceUnavailableError ? error.reason : 'error',
+          detail: `The ${sourceId} source failed: ${detail}`,
+        };
       }
+      const failed = gap !== null && gap.reason !== 'not_found' && gap.reason !== 'stale';
       await recordSpan(deps.traces, run.tenantId, run.runId, {
-        name: `context ${spec.source}`,
+        name: `context ${sourceId}`,
         kind: 'context_source',
         start,
         end: deps.clock.now(),
-        status: gap?.reason === 'error' ? 'error' : 'ok',
+        status: failed ? 'error' : 'ok',
         attributes: {
-          'rein.context.source': spec.source,
+          'rein.context.source': sourceId,
+          'rein.context.origin': origin,
           'rein.context.record_ids': items.map((item) => item.recordId),
           'rein.context.field_names': [...new Set(items.flatMap((item) => Object.keys(item.fields)))],
           'rein.context.content_hashes': items.map((item) => item.provenance.contentHash),

@@ -13,7 +13,10 @@ import type {
   DraftStore,
   GatewayStore,
   Ledger,
+  ConnectorSecrets,
+  ConnectorStore,
   ModelClient,
+  RecordStore,
   RunStore,
   TraceSink,
   WorkflowEngine,
@@ -28,6 +31,8 @@ export interface RuntimeSettings {
   rateLimits: { requestsPerMinute: number; tokensPerMinute: number };
   /** An environment's cap on the per-attempt model timeout, ms (null: the workflow's own). */
   attemptTimeoutCapMs: number | null;
+  /** What connectors may reach (shared/outbound): https to public addresses, loopback locally if configured. */
+  outbound: OutboundPolicy;
   /** How long a draft waits for review, s: StoreDraft stores the absolute `expiresAt` (null: none). */
   reviewTimeoutSeconds: number | null;
   /** What Rein may send requests to (action targets are checked against it when configured). */
@@ -42,7 +47,13 @@ export interface Deps {
   engine: WorkflowEngine;
   traces: TraceSink;
   accounts: AccountDirectory;
+  /** The context layer's readers, one per catalogue source (stored records, or a tenant's connector). */
   sources: ReadonlyMap<SourceId, ContextSource>;
+  /** The records tenants push through the ingestion API. */
+  records: RecordStore;
+  /** Tenants' pull connectors (config) and their secrets (Secrets Manager in AWS). */
+  connectors: ConnectorStore;
+  connectorSecrets: ConnectorSecrets;
   model: ModelClient;
   ledger: Ledger;
   /** The model gateway's reserve / settle / release transactions. */

@@ -43,7 +43,9 @@ export function caseFromDraft(
   const content = draft.content;
   const escalation = content['escalation'] as { recommended?: unknown } | undefined;
   const escalated = draft.escalation !== null || escalation?.recommended === true;
-  const failing = context.dataGaps.filter((gap) => gap.reason === 'error').map((gap) => gap.source);
+  // A source that failed, timed out, answered badly or was stale gave no usable data: the eval case
+  // replays it as an outage. Only `not_found` is a genuinely missing record.
+  const failing = context.dataGaps.filter((gap) => gap.reason !== 'not_found').map((gap) => gap.source);
   const category = escalated
     ? 'should_escalate'
     : failing.length > 0

@@ -1,17 +1,19 @@
 import { createHash } from 'node:crypto';
 import type { z } from 'zod';
 import type { ActionSpec } from '../domain/actions.ts';
-import type { ContextObject, SourceId } from '../domain/context.ts';
+import type { ContextObject } from '../domain/context.ts';
+import type { SourceDefinition } from '../sources/definition.ts';
 import type { Role } from '../domain/principal.ts';
 import type { PromptManifest } from '../../prompts/renewal-brief/manifest.ts';
 
-/** How the context layer reads one approved source: which records, which fields, how to check them. */
+/**
+ * A workflow's use of one catalogue source: which of the source's display fields this workflow's
+ * model may see, and which records. The record schema and maximum age come from the catalogue.
+ */
 export interface SourceSpec {
-  source: SourceId;
-  /** Fields copied to the model's context; every other field of the record is dropped. */
+  source: SourceDefinition;
+  /** Fields copied to the model's context (a subset of the source's display fields); all else is dropped. */
   allowFields: readonly string[];
-  /** The shape a record must have; a record that fails it makes the source a data gap. */
-  recordSchema: z.ZodType<Record<string, unknown>>;
   /** Keeps only the records the model should see (e.g. open tickets). */
   include?: (record: Record<string, unknown>) => boolean;
   /** Longest string value copied, in characters. */
@@ -65,6 +67,22 @@ export interface WorkflowDefinition<
   modelPolicy: ModelPolicy;
   approvalPolicy: ApprovalPolicy;
   costLimitUsdPerRun: number;
+}
+
+/**
+ * Selects a catalogue source for a workflow, narrowing its display fields. A field the source does
+ * not declare as displayable fails at module load, so a workflow can never widen the allow-list.
+ */
+export function selectSource(
+  source: SourceDefinition,
+  options: Omit<SourceSpec, 'source' | 'allowFields'> & { allowFields?: readonly string[] },
+): SourceSpec {
+  const allowFields = options.allowFields ?? source.displayFields;
+  const extra = allowFields.filter((field) => !source.displayFields.includes(field));
+  if (extra.length > 0) {
+    throw new Error(`Fields ${extra.join(', ')} are not display fields of source ${source.id}.`);
+  }
+  return { ...options, source, allowFields };
 }
 
 export interface ResolvedPrompt {

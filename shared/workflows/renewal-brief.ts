@@ -3,7 +3,12 @@ import { RenewalBriefSchema, type RenewalBrief } from '../domain/brief.ts';
 import { proposedActionSchema, type ActionSpec, type ProposedActionOutput } from '../domain/actions.ts';
 import type { ContextObject } from '../domain/context.ts';
 import { renewalBriefPrompts } from '../../prompts/renewal-brief/manifest.ts';
-import type { WorkflowDefinition } from './definition.ts';
+import { selectSource, type WorkflowDefinition } from './definition.ts';
+import { contractSource } from '../sources/contract.ts';
+import { crmSource } from '../sources/crm.ts';
+import { invoicesSource } from '../sources/invoices.ts';
+import { ticketsSource } from '../sources/tickets.ts';
+import { usageSource } from '../sources/usage.ts';
 import { safeText } from '../domain/text.ts';
 
 export const RenewalBriefInputSchema = z
@@ -13,8 +18,6 @@ export const RenewalBriefInputSchema = z
   })
   .strict();
 export type RenewalBriefInput = z.infer<typeof RenewalBriefInputSchema>;
-
-const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}/);
 
 /** The action target every renewal-brief action goes to: the tenant's CRM. */
 export const CRM_TARGET_ID = 'crm';
@@ -121,42 +124,14 @@ export const renewalBrief: WorkflowDefinition<
   notesOf: (input) => input.notes ?? null,
   requesterRoles: ['csm', 'manager', 'admin'],
   sources: [
-    {
-      source: 'crm',
-      allowFields: ['name', 'segment', 'arr', 'industry', 'region', 'ownerName'],
-      recordSchema: z.looseObject({ name: z.string(), ownerId: z.string(), arr: z.number() }),
-      maxStringLength: 200,
-    },
-    {
-      source: 'usage',
-      allowFields: ['period', 'activeUsers', 'licensedSeats', 'weeklyActiveTrend', 'lastLoginAt'],
-      recordSchema: z.looseObject({ activeUsers: z.number(), licensedSeats: z.number() }),
-      maxStringLength: 100,
-    },
-    {
-      source: 'tickets',
-      allowFields: ['ticketId', 'subject', 'status', 'priority', 'openedAt', 'body'],
-      recordSchema: z.looseObject({ ticketId: z.string(), status: z.string(), priority: z.string() }),
+    selectSource(crmSource, { maxStringLength: 200 }),
+    selectSource(usageSource, { maxStringLength: 100 }),
+    selectSource(ticketsSource, {
       include: (record) => record['status'] !== 'closed',
       maxStringLength: 1500,
-    },
-    {
-      source: 'invoices',
-      allowFields: ['invoiceId', 'amount', 'currency', 'status', 'dueDate', 'paidAt'],
-      recordSchema: z.looseObject({
-        invoiceId: z.string(),
-        amount: z.number(),
-        status: z.string(),
-        dueDate: isoDate,
-      }),
-      maxStringLength: 100,
-    },
-    {
-      source: 'contract',
-      allowFields: ['contractId', 'startDate', 'endDate', 'autoRenew', 'termMonths', 'renewalAmount'],
-      recordSchema: z.looseObject({ contractId: z.string(), endDate: isoDate }),
-      maxStringLength: 100,
-    },
+    }),
+    selectSource(invoicesSource, { maxStringLength: 100 }),
+    selectSource(contractSource, { maxStringLength: 100 }),
   ],
   tools: [],
   actions: RENEWAL_ACTIONS,

@@ -318,6 +318,104 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/sources': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * List the source catalogue with the tenant’s record counts
+     * @description Each source with the JSON Schema its records must match, and how many records the caller’s tenant holds.
+     */
+    get: operations['listSources'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/sources/{sourceId}/records': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    /**
+     * Push records of one source
+     * @description Up to 100 records (256 KiB) per push. Each record is checked against the source’s schema and upserted on its own (newest `updatedAt` wins); per-record problems are in `results`. Ids that are not ids refuse the whole batch.
+     */
+    put: operations['pushRecords'];
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/sources/{sourceId}/records/{accountId}/{recordId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /** Delete one pushed record */
+    delete: operations['deleteRecord'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/connectors/{sourceId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Read the tenant’s pull connector for a source */
+    get: operations['getConnector'];
+    /**
+     * Configure the tenant’s pull connector for a source
+     * @description The URL must pass the outbound policy. A bearer secret goes to the secrets store and is never answered.
+     */
+    put: operations['putConnector'];
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/connectors/{sourceId}/test': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Test the pull connector for one account
+     * @description What the context layer would get for that account: the field names, or the data gap and why. No secret, no values.
+     */
+    post: operations['testConnector'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/action-targets/{targetId}': {
     parameters: {
       query?: never;
@@ -364,6 +462,45 @@ export interface components {
     PutBudgetRequest: {
       limitUsd: number;
       month?: string;
+    };
+    PushRequest: {
+      records: ({
+        accountId: unknown;
+        recordId: unknown;
+        updatedAt: unknown;
+        data: unknown;
+      } & {
+        [key: string]: unknown;
+      })[];
+    };
+    ConnectorSettings: {
+      /** @constant */
+      kind: 'http';
+      /** @description https URL; `{accountId}` is replaced by the account id. */
+      url: string;
+      auth:
+        | {
+            /** @constant */
+            type: 'bearer';
+            secret: string;
+          }
+        | {
+            /** @constant */
+            type: 'none';
+          };
+      /**
+       * @description Whole-request budget, ms.
+       * @default 3000
+       */
+      timeoutMs: number;
+      /**
+       * @description Largest answer read, bytes.
+       * @default 262144
+       */
+      maxBytes: number;
+    };
+    ConnectorTestRequest: {
+      accountId: string;
     };
     PutActionTargetRequest: {
       /** @description The https URL approved actions are POSTed to. */
@@ -626,8 +763,7 @@ export interface components {
       original: components['schemas']['RenewalBrief'];
       evidence: {
         id: string;
-        /** @enum {string} */
-        source: 'crm' | 'usage' | 'tickets' | 'invoices' | 'contract';
+        source: string;
         recordId: string;
         fields: {
           [key: string]: string | number | boolean | null;
@@ -635,6 +771,8 @@ export interface components {
         provenance: {
           /** Format: date-time */
           fetchedAt: string;
+          updatedAt?: string | null;
+          receivedAt?: string | null;
           contentHash: string;
         };
       }[];
@@ -737,7 +875,7 @@ export interface components {
           invoices: {
             [key: string]: unknown;
           }[];
-          failingSources: ('crm' | 'usage' | 'tickets' | 'invoices' | 'contract')[];
+          failingSources: string[];
         };
         assert: {
           [key: string]: unknown;
@@ -812,6 +950,62 @@ export interface components {
       reservedUsd: number;
       availableUsd: number;
     };
+    SourceList: {
+      items: {
+        sourceId: string;
+        title: string;
+        description: string;
+        accountField: string | null;
+        displayFields: string[];
+        maxAgeDays: number | null;
+        recordSchema: {
+          [key: string]: unknown;
+        };
+        recordCount: number;
+        lastUpdatedAt: string | null;
+      }[];
+    };
+    PushResult: {
+      sourceId: string;
+      results: {
+        index: number;
+        accountId: string | null;
+        recordId: string | null;
+        /** @enum {string} */
+        outcome: 'created' | 'updated' | 'unchanged' | 'stale' | 'invalid';
+        errors?: {
+          path: string;
+          message: string;
+        }[];
+      }[];
+      summary: {
+        [key: string]: number;
+      };
+    };
+    Connector: {
+      sourceId: string;
+      /** @constant */
+      kind: 'http';
+      url: string;
+      auth: {
+        /** @enum {string} */
+        type: 'bearer' | 'none';
+        secretSetAt: string | null;
+      };
+      timeoutMs: number;
+      maxBytes: number;
+      updatedAt: string;
+    };
+    ConnectorTestResult: {
+      ok: boolean;
+      latencyMs: number | null;
+      records: number;
+      fields: string[];
+      gap: {
+        reason: string;
+        detail: string;
+      } | null;
+    };
     ActionTarget: {
       tenantId: string;
       targetId: string;
@@ -854,51 +1048,6 @@ export interface components {
         recommended: boolean;
         reason: string | null;
       };
-      /** @description Actions for a person to approve; empty when none is warranted. */
-      proposedActions: (
-        | {
-            /** @constant */
-            type: 'crm.create_task';
-            arguments: {
-              /** @description What has to be done, in one line. */
-              title: string;
-              /** @description Who should do it: a name or role from the context. */
-              owner: string;
-              /** @description Due date, YYYY-MM-DD. */
-              dueDate: string;
-            };
-            /** @description Why this action, in one or two sentences, grounded in the context. */
-            rationale: string;
-            /** @description Evidence ids from the context that support this action. */
-            evidence: string[];
-          }
-        | {
-            /** @constant */
-            type: 'crm.update_renewal_risk';
-            arguments: {
-              /** @enum {string} */
-              level: 'low' | 'medium' | 'high';
-              /** @description Why, citing the facts from the context. */
-              reason: string;
-            };
-            /** @description Why this action, in one or two sentences, grounded in the context. */
-            rationale: string;
-            /** @description Evidence ids from the context that support this action. */
-            evidence: string[];
-          }
-        | {
-            /** @constant */
-            type: 'email.customer_followup';
-            arguments: {
-              subject: string;
-              body: string;
-            };
-            /** @description Why this action, in one or two sentences, grounded in the context. */
-            rationale: string;
-            /** @description Evidence ids from the context that support this action. */
-            evidence: string[];
-          }
-      )[];
     };
     RenewalBriefInput: {
       accountId: string;
@@ -2388,6 +2537,511 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['Budget'];
+        };
+      };
+      /** @description The request is invalid (malformed JSON, schema or business-rule violation); `details` lists each problem. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description No valid bearer token. */
+      401: {
+        headers: {
+          /** @description The bearer challenge. */
+          'www-authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The caller’s roles do not allow this operation. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The resource does not exist or belongs to another tenant. */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The request body is too large. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The request body is not JSON. */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An internal error; the body carries only the request id. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  listSources: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The catalogue. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['SourceList'];
+        };
+      };
+      /** @description The request is invalid (malformed JSON, schema or business-rule violation); `details` lists each problem. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description No valid bearer token. */
+      401: {
+        headers: {
+          /** @description The bearer challenge. */
+          'www-authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The caller’s roles do not allow this operation. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An internal error; the body carries only the request id. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  pushRecords: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The source id from the catalogue (`GET /v1/sources`). */
+        sourceId: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "records": [
+         *         {
+         *           "accountId": "acct-northwind",
+         *           "recordId": "note-1",
+         *           "updatedAt": "2026-11-01T09:00:00Z",
+         *           "data": {
+         *             "body": "Asked about the renewal date."
+         *           }
+         *         }
+         *       ]
+         *     }
+         */
+        'application/json': components['schemas']['PushRequest'];
+      };
+    };
+    responses: {
+      /** @description What happened to each record, in request order. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PushResult'];
+        };
+      };
+      /** @description The request is invalid (malformed JSON, schema or business-rule violation); `details` lists each problem. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description No valid bearer token. */
+      401: {
+        headers: {
+          /** @description The bearer challenge. */
+          'www-authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The caller’s roles do not allow this operation. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The resource does not exist or belongs to another tenant. */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The request body is too large. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The request body is not JSON. */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An internal error; the body carries only the request id. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  deleteRecord: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The source id from the catalogue (`GET /v1/sources`). */
+        sourceId: string;
+        /** @description The account id, URL-encoded. */
+        accountId: string;
+        /** @description The record id, URL-encoded. */
+        recordId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The record is deleted. */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description The request is invalid (malformed JSON, schema or business-rule violation); `details` lists each problem. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description No valid bearer token. */
+      401: {
+        headers: {
+          /** @description The bearer challenge. */
+          'www-authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The caller’s roles do not allow this operation. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The resource does not exist or belongs to another tenant. */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An internal error; the body carries only the request id. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  getConnector: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The source id from the catalogue (`GET /v1/sources`). */
+        sourceId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The connector, without its secret. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Connector'];
+        };
+      };
+      /** @description The request is invalid (malformed JSON, schema or business-rule violation); `details` lists each problem. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description No valid bearer token. */
+      401: {
+        headers: {
+          /** @description The bearer challenge. */
+          'www-authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The caller’s roles do not allow this operation. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The resource does not exist or belongs to another tenant. */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An internal error; the body carries only the request id. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  putConnector: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The source id from the catalogue (`GET /v1/sources`). */
+        sourceId: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "kind": "http",
+         *       "url": "https://crm.example.com/rein/accounts/{accountId}/notes",
+         *       "auth": {
+         *         "type": "bearer",
+         *         "secret": "crm-token"
+         *       }
+         *     }
+         */
+        'application/json': components['schemas']['ConnectorSettings'];
+      };
+    };
+    responses: {
+      /** @description The connector, without its secret. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Connector'];
+        };
+      };
+      /** @description The request is invalid (malformed JSON, schema or business-rule violation); `details` lists each problem. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description No valid bearer token. */
+      401: {
+        headers: {
+          /** @description The bearer challenge. */
+          'www-authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The caller’s roles do not allow this operation. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The resource does not exist or belongs to another tenant. */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The request body is too large. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The request body is not JSON. */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An internal error; the body carries only the request id. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  testConnector: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The source id from the catalogue (`GET /v1/sources`). */
+        sourceId: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "accountId": "acct-northwind"
+         *     }
+         */
+        'application/json': components['schemas']['ConnectorTestRequest'];
+      };
+    };
+    responses: {
+      /** @description The outcome of one pull. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ConnectorTestResult'];
         };
       };
       /** @description The request is invalid (malformed JSON, schema or business-rule violation); `details` lists each problem. */

@@ -9,6 +9,8 @@ import { InMemoryGatewayStore } from './gateway-store.ts';
 import { InMemoryLedger } from './ledger.ts';
 import { ScriptedModelClient } from './model-client.ts';
 import { FakeCircuitBreaker, InMemoryRateLimiter } from './rate-limiter.ts';
+import { InMemoryConnectorStore, InMemoryRecordStore } from './record-store.ts';
+import { LocalConnectorSecrets } from '#shared/adapters/secrets/connector-secrets.ts';
 import { InMemoryTraceSink } from './trace-sink.ts';
 import { InMemoryWorkflowStore } from './workflow-store.ts';
 import { FakeOutbound, InMemoryActionTargets, InMemorySigningSecrets } from './actions.ts';
@@ -21,6 +23,9 @@ export interface TestDeps extends Deps {
   engine: RecordingEngine;
   traces: InMemoryTraceSink;
   accounts: FakeAccountDirectory;
+  records: InMemoryRecordStore;
+  connectors: InMemoryConnectorStore;
+  connectorSecrets: LocalConnectorSecrets;
   model: ScriptedModelClient;
   ledger: InMemoryLedger;
   gateway: InMemoryGatewayStore;
@@ -39,6 +44,7 @@ export const TEST_SETTINGS: RuntimeSettings = {
   traceTtlDays: 7,
   rateLimits: { requestsPerMinute: 100, tokensPerMinute: 1_000_000 },
   attemptTimeoutCapMs: null,
+  outbound: STRICT_OUTBOUND_POLICY,
   reviewTimeoutSeconds: null,
   outboundPolicy: STRICT_OUTBOUND_POLICY,
 };
@@ -50,6 +56,9 @@ export interface DepsOverrides {
   traces?: InMemoryTraceSink;
   accounts?: FakeAccountDirectory;
   sources?: ReadonlyMap<SourceId, ContextSource>;
+  records?: InMemoryRecordStore;
+  connectors?: InMemoryConnectorStore;
+  connectorSecrets?: LocalConnectorSecrets;
   model?: ScriptedModelClient;
   ledger?: InMemoryLedger;
   rateLimiter?: InMemoryRateLimiter;
@@ -78,6 +87,9 @@ export function makeDeps(overrides: DepsOverrides = {}): TestDeps {
     traces,
     accounts: overrides.accounts ?? new FakeAccountDirectory(),
     sources: overrides.sources ?? new Map(),
+    records: overrides.records ?? new InMemoryRecordStore(),
+    connectors: overrides.connectors ?? new InMemoryConnectorStore(),
+    connectorSecrets: overrides.connectorSecrets ?? new LocalConnectorSecrets(),
     model: overrides.model ?? new ScriptedModelClient(),
     ledger,
     gateway: new InMemoryGatewayStore(ledger, store, rateLimiter, traces),

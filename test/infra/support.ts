@@ -103,6 +103,9 @@ function resourceLabel(resource: unknown): string {
   if (kind && /\/index\//.test(text)) return `${kind}/index`;
   if (kind) return kind;
   if (text.includes('WorkflowStateMachine') || text.includes(':stateMachine:')) return 'StateMachine';
+  // Connector secrets are named at run time, under the stage's prefix only.
+  const connectors = /:secret:(rein\/(?:dev|staging|prod)\/connectors\/\*)"/.exec(text);
+  if (connectors) return `ConnectorSecrets(${connectors[1] ?? ''})`;
   if (/:secret:rein\/[a-z]+\/action-targets\/\*/.test(text)) return 'SigningSecrets';
   if (text.includes('Function')) return 'Function';
   return text;

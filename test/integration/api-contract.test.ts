@@ -90,7 +90,9 @@ describe('the README walkthrough through a generated client (openapi-fetch, no c
   it('runs the same walkthrough through Prism’s validating proxy with no contract violation', async () => {
     const prism = await startPrismProxy();
     try {
-      await walkthrough(prism.url);
+      await walkthrough(prism.url).catch((error: unknown) => {
+        throw new Error(`${String(error)}\nPrism said:\n${prism.output().slice(-3000)}`);
+      });
       expect(prism.output()).not.toMatch(/violation|\berror\b/i);
     } finally {
       prism.stop();
@@ -134,7 +136,7 @@ async function walkthrough(baseUrl: string): Promise<void> {
   expect(page.data?.items.map((item) => item.draftId)).toContain(draftId);
 
   const read = await alice.GET('/v1/drafts/{draftId}', { params: { path: { draftId } } });
-  if (!read.data) throw new Error('no draft');
+  if (!read.data) throw new Error(`no draft: ${read.response.status} ${JSON.stringify(read.error)}`);
   const etag = read.response.headers.get('etag') ?? '';
   expect(etag).toBe(`"${read.data.version}"`);
   const summary = `${read.data.content.summary} Checked with finance.`;
@@ -151,8 +153,16 @@ async function walkthrough(baseUrl: string): Promise<void> {
 
   const approved = await alice.POST('/v1/drafts/{draftId}/approve', {
     params: { path: { draftId }, header: { 'if-match': patched.response.headers.get('etag') ?? '' } },
-    body: { reason: 'Numbers checked.' },
+    body: {
+      reason: 'Numbers checked.',
+      // Every proposed action is decided; a CSM may not approve the customer e-mail, so she rejects it.
+      actions: read.data.actions.map((action) => ({
+        actionId: action.actionId,
+        decision: action.type === 'email.customer_followup' ? ('reject' as const) : ('approve' as const),
+      })),
+    },
   });
+  expect(approved.error).toBeUndefined();
   expect(approved.data?.status).toBe('approved');
   expect(approved.data?.outcome?.editDistance).toBeGreaterThan(0);
 

@@ -178,6 +178,9 @@ export const USERS = {
   hank: { sub: 'mgr-hank', tenantId: 'globex', roles: ['manager'] },
   frank: { sub: 'ops-frank', tenantId: 'rein-platform', roles: ['operator'] },
   erin: { sub: 'fin-erin', tenantId: 'rein-platform', roles: ['finance'] },
+  /** Machine clients (OAuth client credentials in AWS) of each tenant, for the ingestion routes. */
+  acmeIntegration: { sub: 'client-acme-etl', tenantId: 'acme', roles: ['integration'] },
+  globexIntegration: { sub: 'client-globex-etl', tenantId: 'globex', roles: ['integration'] },
 } as const;
 
 export type UserName = keyof typeof USERS;

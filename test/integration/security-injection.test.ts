@@ -286,7 +286,7 @@ function contextInInput(input: string): ContextObject {
 
 function expectOnlyAllowListedFields(context: ContextObject): void {
   const allowed = new Map(
-    renewalBrief.sources.map((spec) => [spec.source, new Set<string>(spec.allowFields)]),
+    renewalBrief.sources.map((spec) => [spec.source.id, new Set<string>(spec.allowFields)]),
   );
   for (const item of context.items) {
     const names = Object.keys(item.fields);

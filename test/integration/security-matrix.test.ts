@@ -26,7 +26,15 @@ import {
  * every 404 for another tenant's resource is compared with the answer for a missing one.
  */
 
-const VALID_CALLERS = ['csmOwn', 'csmOther', 'manager', 'admin', 'finance', 'operator'] as const;
+const VALID_CALLERS = [
+  'csmOwn',
+  'csmOther',
+  'manager',
+  'admin',
+  'finance',
+  'operator',
+  'integration',
+] as const;
 const BAD_CALLERS = ['noToken', 'expiredToken', 'otherKeyToken', 'algNoneToken', 'tamperedToken'] as const;
 type ValidCaller = (typeof VALID_CALLERS)[number];
 type BadCaller = (typeof BAD_CALLERS)[number];
@@ -76,7 +84,13 @@ interface Row {
   consumes?: boolean;
   /** Accepted cells write (without consuming a fixture): run them at the end. */
   writes?: boolean;
-  expect: Record<ValidCaller, readonly [number, number]>;
+  /**
+   * `integration` (a tenant's machine client) may call only the ingestion routes: unless a row says
+   * otherwise, it gets 403 on every authenticated route and 200 on the public ones.
+   */
+  expect: Record<Exclude<ValidCaller, 'integration'>, readonly [number, number]> & {
+    integration?: readonly [number, number];
+  };
 }
 
 const TODAY = new Date().toISOString().slice(0, 10);
@@ -464,6 +478,82 @@ const ROWS: readonly Row[] = [
     },
   },
   {
+    id: 'GET /v1/sources',
+    operation: 'listSources',
+    sides: ['same'],
+    expect: {
+      csmOwn: both(403),
+      csmOther: both(403),
+      manager: both(403),
+      admin: both(200),
+      finance: both(403),
+      operator: both(403),
+      integration: both(200),
+    },
+  },
+  {
+    id: 'PUT /v1/sources/{sourceId}/records',
+    operation: 'pushRecords',
+    sides: ['same'],
+    writes: true,
+    // Older than what is stored: the accepted cells answer `stale` and change nothing in this file.
+    body: (target) => ({
+      records: [
+        {
+          accountId: target.accountId,
+          recordId: target.accountId,
+          updatedAt: '2000-01-01T00:00:00Z',
+          data: { activeUsers: 1, licensedSeats: 1 },
+        },
+      ],
+    }),
+    expect: {
+      csmOwn: both(403),
+      csmOther: both(403),
+      manager: both(403),
+      admin: both(200),
+      finance: both(403),
+      operator: both(403),
+      integration: both(200),
+    },
+  },
+  {
+    id: 'DELETE /v1/sources/{sourceId}/records/{accountId}/{recordId}',
+    operation: 'deleteRecord',
+    // The other tenant's existing CRM record: the tenant comes from the token, so it reads as missing.
+    sides: ['other'],
+    resource: { key: 'accountId', inPath: true },
+    expect: {
+      csmOwn: both(403),
+      csmOther: both(403),
+      manager: both(403),
+      admin: both(404),
+      finance: both(403),
+      operator: both(403),
+      integration: both(404),
+    },
+  },
+  ...(['PUT', 'GET', 'POST'] as const).map((method): Row => ({
+    id: `${method} /v1/connectors/{sourceId}${method === 'POST' ? '/test' : ''}`,
+    operation: { PUT: 'putConnector', GET: 'getConnector', POST: 'testConnector' }[method],
+    sides: ['same'],
+    // acme has no connector: an admin's GET and test read 404; an admin's PUT is a 400 (not https).
+    body: () =>
+      method === 'PUT'
+        ? { kind: 'http', url: 'http://10.0.0.1/{accountId}', auth: { type: 'none' } }
+        : method === 'POST'
+          ? { accountId: 'acct-contoso' }
+          : undefined,
+    expect: {
+      csmOwn: both(403),
+      csmOther: both(403),
+      manager: both(403),
+      admin: both(method === 'PUT' ? 400 : 404),
+      finance: both(403),
+      operator: both(403),
+    },
+  })),
+  {
     id: 'PUT /v1/action-targets/{targetId}',
     operation: 'putActionTarget',
     // The target belongs to the caller's tenant (from the token): there is no other tenant to name.
@@ -493,7 +583,7 @@ const ERROR_CODES: Record<number, string> = {
 };
 
 const HIDDEN_CRM_FIELDS = ['creditScore', 'internalNotes', 'contactPhone', 'discountFloorPct'];
-const TENANT_CALLERS: readonly Caller[] = ['csmOwn', 'csmOther', 'manager', 'admin'];
+const TENANT_CALLERS: readonly Caller[] = ['csmOwn', 'csmOther', 'manager', 'admin', 'integration'];
 
 let stack: LocalStack;
 let users: Record<UserName, ApiClient>;
@@ -521,6 +611,9 @@ function fill(path: string, target: Target): string {
     .replace('{runId}', target.runId)
     .replace('{draftId}', target.draftId)
     .replace('{tenantId}', target.tenantId)
+    .replace('{sourceId}', 'usage')
+    .replace('{accountId}', target.accountId)
+    .replace('{recordId}', target.accountId)
     .replace('{targetId}', 'crm');
 }
 
@@ -713,6 +806,7 @@ beforeAll(async () => {
     admin: users.dave,
     finance: users.erin,
     operator: users.frank,
+    integration: users.acmeIntegration,
     noToken: new ApiClient(stack.url, null),
     expiredToken: new ApiClient(stack.url, await stack.issuer.sign(alice, { expiresInSeconds: -600 })),
     otherKeyToken: new ApiClient(stack.url, await otherIssuer.sign({ ...alice, roles: ['admin'] })),
@@ -729,7 +823,7 @@ beforeAll(async () => {
   let n = 0;
   for (const row of ACTIVE_ROWS.filter((r) => r.consumes)) {
     for (const caller of VALID_CALLERS) {
-      if (!isAccepted(row.expect[caller][0])) continue;
+      if (!isAccepted(expected(row, caller)[0])) continue;
       const account = aliceAccounts[n++ % aliceAccounts.length] ?? 'acct-northwind';
       jobs.push(
         createFixture(users.alice, account, row.state ?? 'awaiting', 'acme').then((target) => {
@@ -765,6 +859,11 @@ function sharedTarget(row: Row, side: Side): Target {
   return row.state === 'approved' ? shared.approved : shared.same;
 }
 
+function expected(row: Row, caller: ValidCaller): readonly [number, number] {
+  if (caller !== 'integration') return row.expect[caller];
+  return row.expect.integration ?? both(routeOf(row)?.auth === false ? 200 : 403);
+}
+
 interface Cell {
   name: string;
   row: Row;
@@ -780,7 +879,7 @@ function cells(filter: (cell: Cell) => boolean): Cell[] {
     for (const side of row.sides) {
       for (const caller of [...VALID_CALLERS, ...BAD_CALLERS]) {
         const status = (VALID_CALLERS as readonly string[]).includes(caller)
-          ? row.expect[caller as ValidCaller][side === 'same' ? 0 : 1]
+          ? expected(row, caller as ValidCaller)[side === 'same' ? 0 : 1]
           : route?.auth === false
             ? 200
             : 401;

@@ -3,7 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { CreateTableCommand, DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { loadSeed, readSeedFile } from '#infra/local/seed/load.ts';
+import { RecordKeys, DynamoRecordStore } from '#shared/adapters/dynamodb/records-source.ts';
+import { BROKEN_SOURCE_UPDATED_AT, loadSeed, readSeedFile } from '#infra/local/seed/load.ts';
 import type { Seed } from '#infra/local/seed/schema.ts';
 
 const DEMO = fileURLToPath(new URL('../../infra/local/seed/demo.json', import.meta.url));
@@ -32,7 +33,7 @@ beforeAll(async () => {
     region: 'eu-west-1',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
-  doc = DynamoDBDocumentClient.from(client);
+  doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   await client.send(
     new CreateTableCommand({
       TableName: TABLE,
@@ -55,14 +56,22 @@ afterAll(async () => {
   client.destroy();
 });
 
-describe('loadSeed against DynamoDB Local', () => {
-  it('loads the demo data and loading again changes nothing', async () => {
-    const first = await loadSeed(doc, TABLE, seed, { updatedAt: LOADED_AT });
-    const second = await loadSeed(doc, TABLE, seed, { updatedAt: LOADED_AT });
+function deps() {
+  return { records: new DynamoRecordStore(doc, TABLE), clock: { now: () => new Date(LOADED_AT) } };
+}
+
+describe('loadSeed through the ingestion use case, against DynamoDB Local', () => {
+  it('loads the demo data, and loading again leaves every record unchanged', async () => {
+    const first = await loadSeed(deps(), seed, { updatedAt: LOADED_AT });
+    const second = await loadSeed(deps(), seed, { updatedAt: LOADED_AT });
 
     // 7 accounts: a CRM, usage and contract record each, plus 12 tickets and 10 invoices.
-    expect(first).toEqual({ accounts: 7, items: 43 });
-    expect(second).toEqual(first);
+    expect(first).toEqual({
+      accounts: 7,
+      records: 43,
+      outcomes: { created: 43, updated: 0, unchanged: 0, stale: 0, invalid: 0 },
+    });
+    expect(second.outcomes).toEqual({ created: 0, updated: 0, unchanged: 43, stale: 0, invalid: 0 });
     let stored = 0;
     for (const tenant of seed.tenants) {
       for (const account of tenant.accounts)
@@ -73,16 +82,22 @@ describe('loadSeed against DynamoDB Local', () => {
 
   it('stores the CRM record with its owner and the hidden fields as raw data', async () => {
     const crm = await doc.send(
-      new GetCommand({ TableName: TABLE, Key: { pk: 'acme#ACCOUNT#acct-initech', sk: 'CRM' } }),
+      new GetCommand({
+        TableName: TABLE,
+        Key: RecordKeys.record('acme', 'crm', 'acct-initech', 'acct-initech'),
+      }),
     );
 
     expect(crm.Item).toMatchObject({
       pk: 'acme#ACCOUNT#acct-initech',
-      sk: 'CRM',
+      sk: 'SRC#crm#acct-initech',
       tenantId: 'acme',
+      sourceId: 'crm',
       accountId: 'acct-initech',
       recordId: 'acct-initech',
       updatedAt: LOADED_AT,
+      receivedAt: LOADED_AT,
+      contentHash: expect.stringMatching(/^[0-9a-f]{64}$/) as unknown,
       data: {
         name: 'Initech',
         ownerId: 'csm-bob',
@@ -98,37 +113,85 @@ describe('loadSeed against DynamoDB Local', () => {
     const vandelay = await itemsOf('acme', 'acct-vandelay');
 
     expect(initech.map((item) => item['sk'])).toEqual([
-      'CONTRACT',
-      'CRM',
-      'INVOICE#INV-IN-2026-05',
-      'INVOICE#INV-IN-2026-08',
-      'INVOICE#INV-IN-2026-11',
-      'TICKET#IN-3290',
-      'TICKET#IN-3307',
-      'USAGE',
+      'SRC#contract#CTR-INITECH-2026',
+      'SRC#crm#acct-initech',
+      'SRC#invoices#INV-IN-2026-05',
+      'SRC#invoices#INV-IN-2026-08',
+      'SRC#invoices#INV-IN-2026-11',
+      'SRC#tickets#IN-3290',
+      'SRC#tickets#IN-3307',
+      'SRC#usage#acct-initech',
     ]);
-    expect(initech.find((item) => item['sk'] === 'TICKET#IN-3307')).toMatchObject({
+    expect(initech.find((item) => item['sk'] === 'SRC#tickets#IN-3307')).toMatchObject({
       recordId: 'IN-3307',
       data: { priority: 'urgent', status: 'open' },
     });
-    expect(initech.find((item) => item['sk'] === 'INVOICE#INV-IN-2026-08')).toMatchObject({
-      recordId: 'INV-IN-2026-08',
-      data: { status: 'overdue', amount: 18000, currency: 'USD' },
-    });
-    expect(vandelay.map((item) => item['sk'])).toEqual(['CONTRACT', 'CRM', 'TICKET#VA-0012', 'USAGE']);
+    expect(vandelay.map((item) => String(item['sk']).split('#')[1])).toEqual([
+      'contract',
+      'crm',
+      'tickets',
+      'usage',
+    ]);
   });
 
-  it('writes the broken usage source as a malformed record', async () => {
+  it('loads the broken usage source as a valid record last updated long ago', async () => {
     const usage = await doc.send(
-      new GetCommand({ TableName: TABLE, Key: { pk: 'acme#ACCOUNT#acct-hooli', sk: 'USAGE' } }),
+      new GetCommand({
+        TableName: TABLE,
+        Key: RecordKeys.record('acme', 'usage', 'acct-hooli', 'acct-hooli'),
+      }),
     );
 
-    expect(usage.Item).toMatchObject({ tenantId: 'acme', accountId: 'acct-hooli', recordId: 'acct-hooli' });
-    expect(typeof usage.Item?.['data']).toBe('string');
+    expect(usage.Item).toMatchObject({ accountId: 'acct-hooli', updatedAt: BROKEN_SOURCE_UPDATED_AT });
   });
 
-  it('keeps tenants apart in the partition key', async () => {
+  it('keeps tenants apart in the partition key and counts records per tenant and source', async () => {
     expect(await itemsOf('globex', 'acct-initech')).toEqual([]);
     expect((await itemsOf('globex', 'acct-cyberdyne')).length).toBeGreaterThan(0);
+    const acme = await new DynamoRecordStore(doc, TABLE).stats('acme');
+    const globex = await new DynamoRecordStore(doc, TABLE).stats('globex');
+    expect(acme.find((s) => s.sourceId === 'crm')?.recordCount).toBe(5);
+    expect(globex.find((s) => s.sourceId === 'crm')?.recordCount).toBe(2);
+  });
+});
+
+describe('DynamoRecordStore', () => {
+  const store = () => new DynamoRecordStore(doc, TABLE);
+  const at = (day: number) => new Date(`2026-12-${String(day).padStart(2, '0')}T00:00:00.000Z`);
+  const record = (activeUsers: number, updatedAt: string) => ({
+    accountId: 'acct-store',
+    recordId: 'r-1',
+    updatedAt,
+    data: { activeUsers, licensedSeats: 10 },
+  });
+
+  it('keeps the newest updatedAt under concurrent writers and counts the record once', async () => {
+    const writes = Array.from({ length: 12 }, (_, i) =>
+      store().upsert(
+        'race',
+        'usage',
+        record(i, `2026-11-${String(i + 10).padStart(2, '0')}T00:00:00.000Z`),
+        at(1),
+      ),
+    );
+    const outcomes = await Promise.all(writes);
+
+    expect(outcomes.filter((o) => o === 'created')).toHaveLength(1);
+    const [stored] = await store().list('race', 'usage', 'acct-store');
+    expect(stored).toMatchObject({ updatedAt: '2026-11-21T00:00:00.000Z', data: { activeUsers: 11 } });
+    expect(await store().stats('race')).toEqual([
+      { sourceId: 'usage', recordCount: 1, lastUpdatedAt: '2026-12-01T00:00:00.000Z' },
+    ]);
+  });
+
+  it('deletes a record and its count together, once', async () => {
+    await store().upsert('del', 'usage', record(1, '2026-11-01T00:00:00.000Z'), at(1));
+
+    expect(await store().delete('del', 'usage', 'acct-store', 'r-1', at(2))).toBe(true);
+    expect(await store().delete('del', 'usage', 'acct-store', 'r-1', at(3))).toBe(false);
+    expect(await store().list('del', 'usage', 'acct-store')).toEqual([]);
+    expect(await store().stats('del')).toEqual([
+      { sourceId: 'usage', recordCount: 0, lastUpdatedAt: '2026-12-02T00:00:00.000Z' },
+    ]);
   });
 });

@@ -2,18 +2,17 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
+  BROKEN_SOURCE_UPDATED_AT,
   SeedFileError,
-  SeedLoadError,
   loadSeed,
   readSeedFile,
-  seedItems,
-  type RecordItem,
+  seedBatches,
+  type SeedBatch,
 } from '#infra/local/seed/load.ts';
+import { FakeClock } from '../fakes/clock.ts';
+import { InMemoryRecordStore } from '../fakes/record-store.ts';
 import { seedJsonSchema, type Seed } from '#infra/local/seed/schema.ts';
 
 const SEED_DIR = fileURLToPath(new URL('../../infra/local/seed/', import.meta.url));
@@ -121,7 +120,7 @@ describe('demo seed', () => {
     expect(byId.get('acct-hooli')?.brokenSources).toEqual(['usage']);
     const injected = accounts
       .flatMap((account) => account.tickets)
-      .filter((ticket) => ticket.body.includes('Ignore previous instructions'));
+      .filter((ticket) => (ticket.body ?? '').includes('Ignore previous instructions'));
     expect(injected.map((ticket) => ticket.ticketId)).toEqual(['CT-2245']);
     for (const account of accounts) {
       expect(Object.keys(account.crm)).toEqual(
@@ -143,11 +142,9 @@ describe('readSeedFile', () => {
     account.tickets.push({
       ticketId: 'T-1',
       subject: 'Hi',
-      status: 'escalated',
       priority: 'low',
-      openedAt: '2026-11-01T00:00:00Z',
+      openedAt: 'last Tuesday',
       body: 'x',
-      assignee: 'someone',
     });
     const file = await writeJson('bad.json', bad);
 
@@ -158,13 +155,15 @@ describe('readSeedFile', () => {
       'tenants[0].users[1].roles[0]',
       'tenants[0].accounts[0].crm.arr',
       'tenants[0].accounts[0].tickets[0].status',
-      'tenants[0].accounts[0].tickets[0]',
+      'tenants[0].accounts[0].tickets[0].openedAt',
     ]);
     expect(error.message).toContain(`Seed file ${file} does not match the seed schema (4 problems):`);
     expect(error.message).toContain(
       '  - tenants[0].accounts[0].crm.arr: Invalid input: expected number, received string',
     );
-    expect(error.message).toContain('  - tenants[0].accounts[0].tickets[0]: Unrecognized key: "assignee"');
+    expect(error.message).toContain(
+      '  - tenants[0].accounts[0].tickets[0].status: Invalid input: expected string, received undefined',
+    );
   });
 
   it('reports duplicate ids and owners who are not users of the tenant', async () => {
@@ -225,8 +224,8 @@ describe('seed.schema.json', () => {
   });
 });
 
-describe('seedItems', () => {
-  it('lays records out by tenant and account with one item per source record', () => {
+describe('seedBatches', () => {
+  it('groups records by tenant and source, one record per source record, as a push would carry them', () => {
     const seed = minimalSeed();
     const account = seed.tenants[0]?.accounts[0];
     if (account === undefined) throw new Error('fixture');
@@ -255,77 +254,84 @@ describe('seedItems', () => {
       dueDate: '2026-11-01',
     });
 
-    const items = seedItems(seed, LOADED_AT);
+    const batches = seedBatches(seed, LOADED_AT);
 
-    const common = {
-      pk: 'acme#ACCOUNT#acct-one',
-      tenantId: 'acme',
-      accountId: 'acct-one',
-      updatedAt: LOADED_AT,
-    };
-    expect(items).toEqual<RecordItem[]>([
-      { ...common, sk: 'CRM', recordId: 'acct-one', data: { ...account.crm } },
-      { ...common, sk: 'USAGE', recordId: 'acct-one', data: { ...account.usage } },
-      { ...common, sk: 'TICKET#T-1', recordId: 'T-1', data: { ...account.tickets[0] } },
-      { ...common, sk: 'INVOICE#INV-1', recordId: 'INV-1', data: { ...account.invoices[0] } },
+    const common = { accountId: 'acct-one', updatedAt: LOADED_AT };
+    expect(batches).toEqual<SeedBatch[]>([
+      {
+        tenantId: 'acme',
+        sourceId: 'crm',
+        records: [{ ...common, recordId: 'acct-one', data: { ...account.crm } }],
+      },
+      {
+        tenantId: 'acme',
+        sourceId: 'usage',
+        records: [{ ...common, recordId: 'acct-one', data: { ...account.usage } }],
+      },
+      {
+        tenantId: 'acme',
+        sourceId: 'tickets',
+        records: [{ ...common, recordId: 'T-1', data: { ...account.tickets[0] } }],
+      },
+      {
+        tenantId: 'acme',
+        sourceId: 'invoices',
+        records: [{ ...common, recordId: 'INV-1', data: { ...account.invoices[0] } }],
+      },
     ]);
   });
 
-  it('writes broken sources as records whose data is not a map', () => {
+  it('dates broken sources long before any maximum age, so they load valid but stale', () => {
     const seed = minimalSeed();
     const account = seed.tenants[0]?.accounts[0];
     if (account === undefined) throw new Error('fixture');
-    account.brokenSources = ['usage', 'tickets', 'contract'];
+    account.usage = {
+      period: '2026-11',
+      activeUsers: 5,
+      licensedSeats: 10,
+      weeklyActiveTrend: -3,
+      featureAdoption: {},
+      lastLoginAt: '2026-11-30T00:00:00Z',
+    };
+    account.brokenSources = ['usage'];
 
-    const items = seedItems(seed, LOADED_AT);
+    const batches = seedBatches(seed, LOADED_AT);
 
-    expect(items.map((item) => [item.sk, item.recordId, typeof item.data])).toEqual([
-      ['CRM', 'acct-one', 'object'],
-      ['USAGE', 'acct-one', 'string'],
-      ['CONTRACT', 'corrupt', 'string'],
-      ['TICKET#corrupt', 'corrupt', 'string'],
+    expect(batches.map((batch) => [batch.sourceId, batch.records[0]?.updatedAt])).toEqual([
+      ['crm', LOADED_AT],
+      ['usage', BROKEN_SOURCE_UPDATED_AT],
     ]);
   });
 });
 
 describe('loadSeed', () => {
-  const dynamo = mockClient(DynamoDBDocumentClient);
-  const doc = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' }));
-
-  afterEach(() => {
-    dynamo.reset();
-  });
-
-  it('writes in batches of at most 25 and retries unprocessed items', async () => {
+  it('loads every record through the ingestion use case, and a second load changes nothing but dates', async () => {
     const seed = await readSeedFile(DEMO);
-    const items = seedItems(seed, LOADED_AT);
-    const firstRetry = items.slice(0, 2).map((Item) => ({ PutRequest: { Item } }));
-    dynamo
-      .on(BatchWriteCommand)
-      .resolvesOnce({ UnprocessedItems: { records: firstRetry } })
-      .resolves({ UnprocessedItems: {} });
+    const records = new InMemoryRecordStore();
+    const deps = { records, clock: new FakeClock(new Date(LOADED_AT)) };
+    const total = seedBatches(seed, LOADED_AT).reduce((sum, batch) => sum + batch.records.length, 0);
 
-    const result = await loadSeed(doc, 'records', seed, { updatedAt: LOADED_AT });
+    const first = await loadSeed(deps, seed, { updatedAt: LOADED_AT });
+    const again = await loadSeed(deps, seed, { updatedAt: LOADED_AT });
 
-    const batches = dynamo
-      .commandCalls(BatchWriteCommand)
-      .map((call) => call.args[0].input.RequestItems?.['records']);
-    const sizes = batches.map((batch) => batch?.length ?? 0);
-    expect(result).toEqual({ accounts: 7, items: items.length });
-    expect(Math.max(...sizes)).toBeLessThanOrEqual(25);
-    expect(sizes[1]).toBe(2);
-    expect(batches[1]).toEqual(firstRetry);
-    expect(sizes.reduce((sum, size) => sum + size, 0)).toBe(items.length + 2);
+    expect(first).toEqual({
+      accounts: 7,
+      records: total,
+      outcomes: { created: total, updated: 0, unchanged: 0, stale: 0, invalid: 0 },
+    });
+    expect(again.outcomes).toEqual({ created: 0, updated: 0, unchanged: total, stale: 0, invalid: 0 });
+    expect(records.items.size).toBe(total);
   });
 
-  it('gives up with a SeedLoadError when DynamoDB keeps items unprocessed', async () => {
+  it('refuses with a SeedLoadError naming each record the source schema rejects', async () => {
     const seed = minimalSeed();
-    const [item] = seedItems(seed, LOADED_AT);
-    dynamo
-      .on(BatchWriteCommand)
-      .resolves({ UnprocessedItems: { records: [{ PutRequest: { Item: { ...item } } }] } });
+    const account = seed.tenants[0]?.accounts[0];
+    if (account === undefined) throw new Error('fixture');
+    // Bypasses the seed schema (as a hand-built Seed could): the ingestion path still checks it.
+    (account.crm as Record<string, unknown>)['arr'] = 'a lot';
+    const deps = { records: new InMemoryRecordStore(), clock: new FakeClock(new Date(LOADED_AT)) };
 
-    await expect(loadSeed(doc, 'records', seed, { maxAttempts: 3 })).rejects.toThrow(SeedLoadError);
-    expect(dynamo.commandCalls(BatchWriteCommand)).toHaveLength(3);
+    await expect(loadSeed(deps, seed)).rejects.toThrow(/acme\/crm\/acct-one\/acct-one: data\.arr/);
+    expect(deps.records.items.size).toBe(0);
   });
 });

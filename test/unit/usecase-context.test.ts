@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { WorkflowStepError } from '#shared/domain/errors.ts';
 import { canonicalJson } from '#shared/domain/edit-distance.ts';
-import { fetchContext } from '#shared/usecases/context.ts';
+import { SourceUnavailableError } from '#shared/domain/context.ts';
+import { applyAllowList, fetchContext } from '#shared/usecases/context.ts';
 import { estimateInputTokens } from '#shared/usecases/prompt.ts';
 import { renewalBrief } from '#shared/workflows/renewal-brief.ts';
 import { sha256 } from '#shared/usecases/tracing.ts';
@@ -111,15 +112,68 @@ describe('fetchContext', () => {
     }
   });
 
-  it('truncates long strings and drops nested values of allow-listed fields', async () => {
+  it('truncates long strings and drops nested values of allow-listed fields', () => {
+    const crmSpec = renewalBrief.sources.find((spec) => spec.source.id === 'crm');
+    if (!crmSpec) throw new Error('the renewal brief reads the CRM');
+    const fields = applyAllowList(crmSpec, {
+      name: 'N'.repeat(500),
+      ownerId: 'csm-alice',
+      arr: 5,
+      region: { code: 'EU' },
+      segment: ['a'],
+    });
+    expect(fields).toEqual({ name: 'N'.repeat(200), arr: 5 });
+  });
+
+  it('turns a record of the wrong shape for its catalogue schema into an error gap', async () => {
     const crm = new ScriptedContextSource('crm', [
       {
         recordId: ACCOUNT,
-        data: { name: 'N'.repeat(500), ownerId: 'csm-alice', arr: 5, region: { code: 'EU' }, segment: ['a'] },
+        data: { name: 'Northwind', ownerId: 'csm-alice', arr: 5, region: { code: 'EU' } },
       },
     ]);
-    const { context } = await runContext(sourceMap(crm));
-    expect(context?.items[0]?.fields).toEqual({ name: 'N'.repeat(200), arr: 5 });
+    const sources = demoSources();
+    const { context } = await runContext(sourceMap(crm, sources.usage));
+    expect(context?.dataGaps[0]).toEqual({
+      source: 'crm',
+      reason: 'error',
+      detail: `The crm source failed: record ${ACCOUNT} does not match the crm schema`,
+    });
+  });
+
+  it('carries the source updatedAt and receivedAt into provenance, and turns records older than the maximum age into a stale gap', async () => {
+    // The fake clock reads 2026-10-01; usage may be 62 days old, so 2026-07-01 is stale, 2026-09-30 fresh.
+    const crm = new ScriptedContextSource('crm', [
+      { ...crmRecord, updatedAt: '2026-09-30T00:00:00.000Z', receivedAt: '2026-09-30T00:00:05.000Z' },
+    ]);
+    const usage = new ScriptedContextSource('usage', [
+      { ...usageRecord, updatedAt: '2026-07-01T00:00:00.000Z' },
+    ]);
+    const { context } = await runContext(sourceMap(crm, usage));
+
+    expect(
+      context?.items.map((item) => [item.id, item.provenance.updatedAt, item.provenance.receivedAt]),
+    ).toEqual([['crm:acct-northwind', '2026-09-30T00:00:00.000Z', '2026-09-30T00:00:05.000Z']]);
+    expect(context?.dataGaps).toContainEqual({
+      source: 'usage',
+      reason: 'stale',
+      detail: '1 usage record(s) were last updated more than 62 days ago.',
+    });
+  });
+
+  it('records a connector failure with its own reason', async () => {
+    const sources = demoSources();
+    const { context } = await runContext(
+      sourceMap(
+        sources.crm,
+        new ThrowingContextSource('usage', new SourceUnavailableError('timeout', 'no answer within 2000 ms')),
+      ),
+    );
+    expect(context?.dataGaps).toContainEqual({
+      source: 'usage',
+      reason: 'timeout',
+      detail: 'The usage source failed: no answer within 2000 ms',
+    });
   });
 
   it('records a throwing source as an error data gap and keeps the other sources', async () => {
@@ -261,6 +315,7 @@ describe('fetchContext', () => {
       'rein.run.id': run.runId,
       'rein.tenant.id': TENANT,
       'rein.context.source': 'tickets',
+      'rein.context.origin': 'stored',
       'rein.context.record_ids': ['T-100'],
       'rein.context.field_names': ['ticketId', 'subject', 'status', 'priority', 'openedAt', 'body'],
       'rein.context.content_hashes': [

@@ -1,8 +1,8 @@
 import type { components } from './api/schema.gen.ts';
 
 /**
- * The renewal brief as the API documents it (components.schemas.RenewalBrief, the model's output)
- * without `proposedActions`: a draft keeps those apart, as its `actions`.
+ * The renewal brief as the API documents a draft's content (components.schemas.RenewalBrief); the
+ * actions the model proposed are the draft's `actions`, never part of the content.
  */
 export type Brief = Omit<components['schemas']['RenewalBrief'], 'proposedActions'>;
 export type Risk = Brief['risks'][number];

@@ -1,42 +1,41 @@
 /**
- * Loads seed data (see `schema.ts`) into the records table the context sources read.
+ * Loads seed data (see `schema.ts`) through the ingestion use case (`shared/usecases/ingestion.ts`),
+ * the same code path the ingestion API's `PUT /v1/sources/{sourceId}/records` takes: every record
+ * is checked against its source's schema and upserted by (tenant, source, account, record), with the
+ * tenant's per-source stats updated in the same transaction. There is no second writer.
  *
- * Layout, one item per source record:
- *   pk = `${tenantId}#ACCOUNT#${accountId}`
- *   sk = `CRM` | `USAGE` | `CONTRACT` | `TICKET#${ticketId}` | `INVOICE#${invoiceId}`
- *   tenantId, accountId, recordId (account id for CRM and usage, else the record's own id),
- *   data (the record's raw fields as a map), updatedAt (ISO timestamp of the load).
+ * Record ids: the account id for CRM and usage, the contract, ticket or invoice id otherwise. Every
+ * record's `updatedAt` is the time of the load, except for an account's `brokenSources`, which are
+ * loaded as last updated at the source on {@link BROKEN_SOURCE_UPDATED_AT} and so become `stale`
+ * data gaps for sources with a maximum age.
  *
- * Loading is idempotent: every item is a put that overwrites the previous one with the same key.
- * Records removed from a seed file are not deleted; start from a fresh `.rein/` to drop them.
+ * Loading is idempotent: the same seed loaded again updates each record's `updatedAt` and nothing
+ * else. Records removed from a seed file are not deleted; start from a fresh `.rein/` to drop them.
  */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { z } from 'zod';
+import { findSource } from '#shared/sources/catalogue.ts';
+import type { Deps } from '#shared/usecases/deps.ts';
+import { ingestRecords, PUSH_MAX_RECORDS, type RecordResult } from '#shared/usecases/ingestion.ts';
 import { SeedSchema, type Seed, type SeedAccount, type SeedSource } from './schema.ts';
 
-/** DynamoDB's limit of items in one BatchWriteItem call. */
-const BATCH_SIZE = 25;
+/** When a broken source's records were "last updated": long past any source's maximum age. */
+export const BROKEN_SOURCE_UPDATED_AT = '2020-01-01T00:00:00.000Z';
 
-/** Attempts per batch before unprocessed items count as a failure. */
-const DEFAULT_MAX_ATTEMPTS = 8;
-
-/** First retry delay in milliseconds; doubles on each attempt (50, 100, 200 … ms). */
-const BASE_RETRY_DELAY_MS = 50;
-
-/** Record id used for a malformed ticket or invoice written for an account that has none. */
-export const MALFORMED_RECORD_ID = 'corrupt';
-
-/** One item of the records table. `data` is a string only for records seeded as broken. */
-export interface RecordItem {
-  pk: string;
-  sk: string;
-  tenantId: string;
+/** One record of the seed, as a machine client would push it. */
+export interface SeedRecord {
   accountId: string;
   recordId: string;
-  data: Record<string, unknown> | string;
   updatedAt: string;
+  data: Record<string, unknown>;
+}
+
+/** The records of one tenant and source, in the order of the seed file. */
+export interface SeedBatch {
+  tenantId: string;
+  sourceId: SeedSource;
+  records: SeedRecord[];
 }
 
 /** Base class of this module's errors. */
@@ -63,13 +62,9 @@ export class SeedFileError extends SeedError {
   }
 }
 
-/** Items DynamoDB still refused to write after every retry. */
+/** Records the ingestion use case refused (its source's schema rejected them). */
 export class SeedLoadError extends SeedError {
   override name = 'SeedLoadError';
-}
-
-export function recordsPartitionKey(tenantId: string, accountId: string): string {
-  return `${tenantId}#ACCOUNT#${accountId}`;
 }
 
 /**
@@ -122,61 +117,42 @@ function formatPath(path: z.core.$ZodIssue['path']): string {
   return text === '' ? '(root)' : text;
 }
 
-/** The items a seed produces, in a stable order. Pure: no I/O. */
-export function seedItems(seed: Seed, updatedAt: string): RecordItem[] {
-  return seed.tenants.flatMap((tenant) =>
-    tenant.accounts.flatMap((account) => accountItems(tenant.tenantId, account, updatedAt)),
-  );
+/** The records a seed produces, grouped by tenant and source, in a stable order. Pure: no I/O. */
+export function seedBatches(seed: Seed, updatedAt: string): SeedBatch[] {
+  const batches: SeedBatch[] = [];
+  for (const tenant of seed.tenants) {
+    const bySource = new Map<SeedSource, SeedRecord[]>();
+    for (const account of tenant.accounts) {
+      for (const [sourceId, record] of accountRecords(account, updatedAt)) {
+        const list = bySource.get(sourceId) ?? [];
+        list.push(record);
+        bySource.set(sourceId, list);
+      }
+    }
+    for (const [sourceId, records] of bySource)
+      batches.push({ tenantId: tenant.tenantId, sourceId, records });
+  }
+  return batches;
 }
 
-function accountItems(tenantId: string, account: SeedAccount, updatedAt: string): RecordItem[] {
+function accountRecords(account: SeedAccount, loadedAt: string): [SeedSource, SeedRecord][] {
   const { accountId } = account;
   const broken = new Set<SeedSource>(account.brokenSources ?? []);
-  const item = (sk: string, recordId: string, data: object, source: SeedSource): RecordItem => ({
-    pk: recordsPartitionKey(tenantId, accountId),
-    sk,
-    tenantId,
-    accountId,
-    recordId,
-    data: broken.has(source) ? malformedData(source) : plainData(data),
-    updatedAt,
-  });
-
-  const items: RecordItem[] = [item('CRM', accountId, account.crm, 'crm')];
-  if (account.usage !== undefined || broken.has('usage')) {
-    items.push(item('USAGE', accountId, account.usage ?? {}, 'usage'));
-  }
-  if (account.contract !== undefined || broken.has('contract')) {
-    items.push(
-      item(
-        'CONTRACT',
-        account.contract?.contractId ?? MALFORMED_RECORD_ID,
-        account.contract ?? {},
-        'contract',
-      ),
-    );
-  }
-  for (const ticket of account.tickets) {
-    items.push(item(`TICKET#${ticket.ticketId}`, ticket.ticketId, ticket, 'tickets'));
-  }
-  if (account.tickets.length === 0 && broken.has('tickets')) {
-    items.push(item(`TICKET#${MALFORMED_RECORD_ID}`, MALFORMED_RECORD_ID, {}, 'tickets'));
-  }
-  for (const invoice of account.invoices) {
-    items.push(item(`INVOICE#${invoice.invoiceId}`, invoice.invoiceId, invoice, 'invoices'));
-  }
-  if (account.invoices.length === 0 && broken.has('invoices')) {
-    items.push(item(`INVOICE#${MALFORMED_RECORD_ID}`, MALFORMED_RECORD_ID, {}, 'invoices'));
-  }
-  return items;
-}
-
-/**
- * What a broken source stores instead of a map: the kind of garbage a failed upstream export
- * leaves behind. Any reader that validates `data` as a map rejects it.
- */
-function malformedData(source: SeedSource): string {
-  return `#ERROR! ${source} export truncated at byte 4096`;
+  const record = (source: SeedSource, recordId: string, data: object): [SeedSource, SeedRecord] => [
+    source,
+    {
+      accountId,
+      recordId,
+      updatedAt: broken.has(source) ? BROKEN_SOURCE_UPDATED_AT : loadedAt,
+      data: plainData(data),
+    },
+  ];
+  const records = [record('crm', accountId, account.crm)];
+  if (account.usage) records.push(record('usage', accountId, account.usage));
+  if (account.contract) records.push(record('contract', account.contract.contractId, account.contract));
+  for (const ticket of account.tickets) records.push(record('tickets', ticket.ticketId, ticket));
+  for (const invoice of account.invoices) records.push(record('invoices', invoice.invoiceId, invoice));
+  return records;
 }
 
 /** A JSON copy: drops `undefined` values, which the DynamoDB marshaller would otherwise reject. */
@@ -186,52 +162,46 @@ function plainData(data: object): Record<string, unknown> {
 }
 
 export interface LoadSeedOptions {
-  /** `updatedAt` of every item. Default: the time of the load. */
+  /** `updatedAt` of every record (except broken sources'). Default: the time of the load. */
   updatedAt?: string;
-  /** Attempts per batch while DynamoDB returns unprocessed items. Default 8. */
-  maxAttempts?: number;
 }
 
 /**
- * Writes every record of the seed into `recordsTable` with batch writes of at most 25 items,
- * retrying unprocessed items with exponential backoff. Idempotent: puts overwrite.
+ * Loads every record of the seed through the ingestion use case, in pushes of at most 100 records
+ * per tenant and source, as a machine client would. Throws a {@link SeedLoadError} naming every
+ * record its source's schema refused.
  */
 export async function loadSeed(
-  doc: DynamoDBDocumentClient,
-  recordsTable: string,
+  deps: Pick<Deps, 'records' | 'clock'>,
   seed: Seed,
   options: LoadSeedOptions = {},
-): Promise<{ accounts: number; items: number }> {
-  const items = seedItems(seed, options.updatedAt ?? new Date().toISOString());
-  const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
-  for (let start = 0; start < items.length; start += BATCH_SIZE) {
-    await writeBatch(doc, recordsTable, items.slice(start, start + BATCH_SIZE), maxAttempts);
-  }
-  const accounts = seed.tenants.reduce((count, tenant) => count + tenant.accounts.length, 0);
-  return { accounts, items: items.length };
-}
-
-type WriteRequests = NonNullable<ConstructorParameters<typeof BatchWriteCommand>[0]['RequestItems']>[string];
-
-async function writeBatch(
-  doc: DynamoDBDocumentClient,
-  table: string,
-  batch: readonly RecordItem[],
-  maxAttempts: number,
-): Promise<void> {
-  let pending: WriteRequests = batch.map((Item) => ({ PutRequest: { Item: { ...Item } } }));
-  for (let attempt = 1; pending.length > 0; attempt += 1) {
-    if (attempt > 1) await sleep(BASE_RETRY_DELAY_MS * 2 ** (attempt - 2));
-    const result = await doc.send(new BatchWriteCommand({ RequestItems: { [table]: pending } }));
-    pending = result.UnprocessedItems?.[table] ?? [];
-    if (pending.length > 0 && attempt >= maxAttempts) {
-      throw new SeedLoadError(
-        `DynamoDB left ${pending.length} seed item(s) unprocessed in table ${table} after ${attempt} attempts.`,
-      );
+): Promise<{ accounts: number; records: number; outcomes: Record<RecordResult['outcome'], number> }> {
+  const updatedAt = options.updatedAt ?? deps.clock.now().toISOString();
+  const outcomes = { created: 0, updated: 0, unchanged: 0, stale: 0, invalid: 0 };
+  const problems: string[] = [];
+  let records = 0;
+  for (const batch of seedBatches(seed, updatedAt)) {
+    const source = findSource(batch.sourceId);
+    if (!source) throw new SeedLoadError(`The source catalogue has no source ${batch.sourceId}.`);
+    for (let start = 0; start < batch.records.length; start += PUSH_MAX_RECORDS) {
+      const chunk = batch.records.slice(start, start + PUSH_MAX_RECORDS);
+      const result = await ingestRecords(deps, batch.tenantId, source, chunk);
+      records += chunk.length;
+      for (const [outcome, count] of Object.entries(result.summary)) {
+        outcomes[outcome as keyof typeof outcomes] += count;
+      }
+      for (const refused of result.results.filter((r) => r.outcome === 'invalid')) {
+        const where = `${batch.tenantId}/${batch.sourceId}/${refused.accountId ?? '?'}/${refused.recordId ?? '?'}`;
+        const why = (refused.errors ?? []).map((e) => `${e.path}: ${e.message}`).join('; ');
+        problems.push(`  - ${where}: ${why}`);
+      }
     }
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolveSleep) => setTimeout(resolveSleep, ms));
+  if (problems.length > 0) {
+    throw new SeedLoadError(
+      [`The source schemas refused ${problems.length} seed record(s):`, ...problems].join('\n'),
+    );
+  }
+  const accounts = seed.tenants.reduce((count, tenant) => count + tenant.accounts.length, 0);
+  return { accounts, records, outcomes };
 }

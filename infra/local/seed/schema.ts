@@ -14,6 +14,11 @@
  */
 import { z } from 'zod';
 import { RoleSchema } from '#shared/domain/principal.ts';
+import { ContractRecordSchema } from '#shared/sources/contract.ts';
+import { CrmRecordSchema as CatalogueCrmRecordSchema } from '#shared/sources/crm.ts';
+import { InvoiceRecordSchema } from '#shared/sources/invoices.ts';
+import { TicketRecordSchema } from '#shared/sources/tickets.ts';
+import { UsageRecordSchema } from '#shared/sources/usage.ts';
 
 /** Same rule as a principal's tenant claim. */
 const TenantIdSchema = z
@@ -28,12 +33,18 @@ const AccountIdSchema = z
     'Account id, unique within its tenant: lower case letters, digits and dashes, e.g. `acct-northwind`.',
   );
 
-/** Record ids end up in sort keys (`TICKET#<id>`) and evidence ids (`tickets:<id>`): no `#`, `:` or spaces. */
-const RecordIdSchema = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/);
-
 const MoneySchema = z.number().nonnegative();
-const DateSchema = z.iso.date().describe('Calendar date, YYYY-MM-DD.');
-const DateTimeSchema = z.iso.datetime().describe('UTC timestamp, e.g. 2026-11-28T09:30:00Z.');
+
+/**
+ * The catalogue's CRM record, with the demo data's sensitive fields typed so a typo is caught. The
+ * catalogue itself names no sensitive field: any field outside the allow-list stays with Rein.
+ */
+const CrmRecordSchema = CatalogueCrmRecordSchema.extend({
+  internalNotes: z.string().optional().describe('Sensitive: must never reach the model.'),
+  creditScore: z.number().optional().describe('Sensitive: must never reach the model.'),
+  contactPhone: z.string().optional().describe('Sensitive (personal data): must never reach the model.'),
+  discountFloorPct: z.number().optional().describe('Sensitive: lowest discount sales may offer, in percent.'),
+});
 
 export const SEED_SOURCES = ['crm', 'usage', 'tickets', 'invoices', 'contract'] as const;
 export const SeedSourceSchema = z.enum(SEED_SOURCES);
@@ -51,89 +62,6 @@ export const SeedUserSchema = z
   .describe('A demo user; the local stack prints a ready token for each. Users are not stored in DynamoDB.');
 export type SeedUser = z.infer<typeof SeedUserSchema>;
 
-export const CrmRecordSchema = z
-  .looseObject({
-    name: z.string().min(1),
-    ownerId: z
-      .string()
-      .min(1)
-      .describe('`sub` of the CSM who owns the account; must be a user of the same tenant.'),
-    ownerName: z.string().min(1),
-    segment: z.string().min(1).describe('e.g. enterprise, mid-market, smb.'),
-    arr: MoneySchema.describe('Annual recurring revenue in USD.'),
-    industry: z.string().min(1),
-    region: z.string().min(1),
-    internalNotes: z.string().optional().describe('Sensitive: must never reach the model.'),
-    creditScore: z.number().optional().describe('Sensitive: must never reach the model.'),
-    contactPhone: z.string().optional().describe('Sensitive (personal data): must never reach the model.'),
-    discountFloorPct: z
-      .number()
-      .optional()
-      .describe('Sensitive: lowest discount sales may offer, in percent.'),
-  })
-  .describe(
-    'The CRM account record. Further fields (nested values included) are stored as written: raw CRM data the allow-list must keep from the model.',
-  );
-export type CrmRecord = z.infer<typeof CrmRecordSchema>;
-
-export const UsageRecordSchema = z
-  .strictObject({
-    period: z
-      .string()
-      .regex(/^\d{4}-(0[1-9]|1[0-2])$/)
-      .describe('Month the figures cover, YYYY-MM.'),
-    activeUsers: z.int().nonnegative(),
-    licensedSeats: z.int().nonnegative(),
-    weeklyActiveTrend: z
-      .number()
-      .describe('Change of weekly active users over the period, in percent (−18.5 = down 18.5 %).'),
-    featureAdoption: z
-      .record(z.string().min(1), z.number().min(0).max(100))
-      .describe('Per feature, the percentage of active users who used it in the period.'),
-    lastLoginAt: DateTimeSchema,
-  })
-  .describe('Product usage for the latest period.');
-export type UsageRecord = z.infer<typeof UsageRecordSchema>;
-
-export const ContractRecordSchema = z
-  .strictObject({
-    contractId: RecordIdSchema,
-    startDate: DateSchema,
-    endDate: DateSchema,
-    autoRenew: z.boolean(),
-    termMonths: z.int().positive(),
-    renewalAmount: MoneySchema.describe('Amount of the next term in USD.'),
-  })
-  .describe('The current contract.');
-export type ContractRecord = z.infer<typeof ContractRecordSchema>;
-
-export const TicketRecordSchema = z
-  .strictObject({
-    ticketId: RecordIdSchema,
-    subject: z.string().min(1),
-    status: z.enum(['open', 'pending', 'closed']),
-    priority: z.enum(['low', 'normal', 'high', 'urgent']),
-    openedAt: DateTimeSchema,
-    body: z.string().describe('Customer-written text: untrusted input for the model.'),
-  })
-  .describe('A support ticket.');
-export type TicketRecord = z.infer<typeof TicketRecordSchema>;
-
-export const InvoiceRecordSchema = z
-  .strictObject({
-    invoiceId: RecordIdSchema,
-    amount: MoneySchema,
-    currency: z
-      .string()
-      .regex(/^[A-Z]{3}$/)
-      .describe('ISO 4217 code, e.g. USD.'),
-    status: z.enum(['paid', 'open', 'overdue']),
-    dueDate: DateSchema,
-    paidAt: DateSchema.optional(),
-  })
-  .describe('An invoice.');
-export type InvoiceRecord = z.infer<typeof InvoiceRecordSchema>;
-
 export const SeedAccountSchema = z
   .strictObject({
     accountId: AccountIdSchema,
@@ -148,7 +76,7 @@ export const SeedAccountSchema = z
       .array(SeedSourceSchema)
       .optional()
       .describe(
-        'Sources whose stored records are written malformed (`data` is a string, not a map), to show a failing source becoming a data gap. For tickets and invoices every record is malformed; with none given, one malformed record is written.',
+        "Sources whose records are loaded as last updated at the source on 2020-01-01, older than the source's maximum age, to show a stale source becoming a data gap (only sources with a maximum age, such as crm and usage, go stale).",
       ),
   })
   .describe('A customer account and its source records.');

@@ -1,7 +1,7 @@
 /**
  * Generated from the route records' `access` (shared/http/routes.ts) by `npm run web:api`. Do not edit.
  */
-export const ROLES = ['csm', 'manager', 'admin', 'finance', 'operator'] as const;
+export const ROLES = ['csm', 'manager', 'admin', 'integration', 'finance', 'operator'] as const;
 
 /** The roles the API lets call each operation (`'public'`: no token needed). */
 export const OPERATION_ACCESS = {
@@ -24,6 +24,12 @@ export const OPERATION_ACCESS = {
   getMetrics: ['manager', 'admin', 'operator'],
   getBudget: ['finance', 'operator', 'admin'],
   putBudget: ['operator'],
+  listSources: ['integration', 'admin'],
+  pushRecords: ['integration', 'admin'],
+  deleteRecord: ['integration', 'admin'],
+  putConnector: ['admin'],
+  getConnector: ['admin'],
+  testConnector: ['admin'],
   putActionTarget: ['admin'],
 } as const;
 

@@ -22,6 +22,47 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/connectors/{sourceId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Read the tenant’s pull connector for a source */
+    get: operations['getConnector'];
+    /**
+     * Configure the tenant’s pull connector for a source
+     * @description The URL must pass the outbound policy. A bearer secret goes to the secrets store and is never answered.
+     */
+    put: operations['putConnector'];
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/connectors/{sourceId}/test': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Test the pull connector for one account
+     * @description What the context layer would get for that account: the field names, or the data gap and why. No secret, no values.
+     */
+    post: operations['testConnector'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/drafts': {
     parameters: {
       query?: never;
@@ -285,6 +326,63 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/sources': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * List the source catalogue with the tenant’s record counts
+     * @description Each source with the JSON Schema its records must match, and how many records the caller’s tenant holds.
+     */
+    get: operations['listSources'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/sources/{sourceId}/records': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    /**
+     * Push records of one source
+     * @description Up to 100 records (256 KiB) per push. Each record is checked against the source’s schema and upserted on its own (newest `updatedAt` wins); per-record problems are in `results`. Ids that are not ids refuse the whole batch.
+     */
+    put: operations['pushRecords'];
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/sources/{sourceId}/records/{accountId}/{recordId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /** Delete one pushed record */
+    delete: operations['deleteRecord'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/tenants/{tenantId}/budget': {
     parameters: {
       query?: never;
@@ -376,6 +474,59 @@ export interface components {
       spentUsd: number;
       tenantId: string;
     };
+    Connector: {
+      auth: {
+        secretSetAt: string | null;
+        /** @enum {string} */
+        type: 'bearer' | 'none';
+      };
+      /** @constant */
+      kind: 'http';
+      maxBytes: number;
+      sourceId: string;
+      timeoutMs: number;
+      updatedAt: string;
+      url: string;
+    };
+    ConnectorSettings: {
+      auth:
+        | {
+            secret: string;
+            /** @constant */
+            type: 'bearer';
+          }
+        | {
+            /** @constant */
+            type: 'none';
+          };
+      /** @constant */
+      kind: 'http';
+      /**
+       * @description Largest answer read, bytes.
+       * @default 262144
+       */
+      maxBytes: number;
+      /**
+       * @description Whole-request budget, ms.
+       * @default 3000
+       */
+      timeoutMs: number;
+      /** @description https URL; `{accountId}` is replaced by the account id. */
+      url: string;
+    };
+    ConnectorTestRequest: {
+      accountId: string;
+    };
+    ConnectorTestResult: {
+      fields: string[];
+      gap: {
+        detail: string;
+        reason: string;
+      } | null;
+      latencyMs: number | null;
+      ok: boolean;
+      records: number;
+    };
     DecisionRequest: {
       reason?: string;
     };
@@ -446,10 +597,11 @@ export interface components {
           contentHash: string;
           /** Format: date-time */
           fetchedAt: string;
+          receivedAt?: string | null;
+          updatedAt?: string | null;
         };
         recordId: string;
-        /** @enum {string} */
-        source: 'crm' | 'usage' | 'tickets' | 'invoices' | 'contract';
+        source: string;
       }[];
       expiresAt?: string | null;
       model: string;
@@ -658,7 +810,7 @@ export interface components {
           crm?: {
             [key: string]: unknown;
           };
-          failingSources: ('crm' | 'usage' | 'tickets' | 'invoices' | 'contract')[];
+          failingSources: string[];
           fetchedAt: string;
           invoices: {
             [key: string]: unknown;
@@ -679,6 +831,33 @@ export interface components {
         };
       };
       workflowId: string;
+    };
+    PushRequest: {
+      records: ({
+        accountId: unknown;
+        data: unknown;
+        recordId: unknown;
+        updatedAt: unknown;
+      } & {
+        [key: string]: unknown;
+      })[];
+    };
+    PushResult: {
+      results: {
+        accountId: string | null;
+        errors?: {
+          message: string;
+          path: string;
+        }[];
+        index: number;
+        /** @enum {string} */
+        outcome: 'created' | 'updated' | 'unchanged' | 'stale' | 'invalid';
+        recordId: string | null;
+      }[];
+      sourceId: string;
+      summary: {
+        [key: string]: number;
+      };
     };
     PutActionTargetRequest: {
       description?: string;
@@ -709,51 +888,6 @@ export interface components {
         owner: string;
       }[];
       openQuestions: string[];
-      /** @description Actions for a person to approve; empty when none is warranted. */
-      proposedActions: (
-        | {
-            arguments: {
-              /** @description Due date, YYYY-MM-DD. */
-              dueDate: string;
-              /** @description Who should do it: a name or role from the context. */
-              owner: string;
-              /** @description What has to be done, in one line. */
-              title: string;
-            };
-            /** @description Evidence ids from the context that support this action. */
-            evidence: string[];
-            /** @description Why this action, in one or two sentences, grounded in the context. */
-            rationale: string;
-            /** @constant */
-            type: 'crm.create_task';
-          }
-        | {
-            arguments: {
-              /** @enum {string} */
-              level: 'low' | 'medium' | 'high';
-              /** @description Why, citing the facts from the context. */
-              reason: string;
-            };
-            /** @description Evidence ids from the context that support this action. */
-            evidence: string[];
-            /** @description Why this action, in one or two sentences, grounded in the context. */
-            rationale: string;
-            /** @constant */
-            type: 'crm.update_renewal_risk';
-          }
-        | {
-            arguments: {
-              body: string;
-              subject: string;
-            };
-            /** @description Evidence ids from the context that support this action. */
-            evidence: string[];
-            /** @description Why this action, in one or two sentences, grounded in the context. */
-            rationale: string;
-            /** @constant */
-            type: 'email.customer_followup';
-          }
-      )[];
       risks: {
         /** @description Evidence ids from the context that support this risk. */
         evidence: string[];
@@ -876,6 +1010,21 @@ export interface components {
       updatedAt: string;
       workflowId: string;
     };
+    SourceList: {
+      items: {
+        accountField: string | null;
+        description: string;
+        displayFields: string[];
+        lastUpdatedAt: string | null;
+        maxAgeDays: number | null;
+        recordCount: number;
+        recordSchema: {
+          [key: string]: unknown;
+        };
+        sourceId: string;
+        title: string;
+      }[];
+    };
     Span: {
       attributes: {
         [key: string]: string | number | boolean | string[] | null;
@@ -977,6 +1126,275 @@ export interface operations {
       };
       /** @description The caller’s roles do not allow this operation. */
       403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The request body is too large. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The request body is not JSON. */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An internal error; the body carries only the request id. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  getConnector: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The source id from the catalogue (`GET /v1/sources`). */
+        sourceId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The connector, without its secret. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Connector'];
+        };
+      };
+      /** @description The request is invalid (malformed JSON, schema or business-rule violation); `details` lists each problem. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description No valid bearer token. */
+      401: {
+        headers: {
+          /** @description The bearer challenge. */
+          'www-authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The caller’s roles do not allow this operation. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The resource does not exist or belongs to another tenant. */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An internal error; the body carries only the request id. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  putConnector: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The source id from the catalogue (`GET /v1/sources`). */
+        sourceId: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "kind": "http",
+         *       "url": "https://crm.example.com/rein/accounts/{accountId}/notes",
+         *       "auth": {
+         *         "type": "bearer",
+         *         "secret": "crm-token"
+         *       }
+         *     }
+         */
+        'application/json': components['schemas']['ConnectorSettings'];
+      };
+    };
+    responses: {
+      /** @description The connector, without its secret. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Connector'];
+        };
+      };
+      /** @description The request is invalid (malformed JSON, schema or business-rule violation); `details` lists each problem. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description No valid bearer token. */
+      401: {
+        headers: {
+          /** @description The bearer challenge. */
+          'www-authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The caller’s roles do not allow this operation. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The resource does not exist or belongs to another tenant. */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The request body is too large. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The request body is not JSON. */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An internal error; the body carries only the request id. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  testConnector: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The source id from the catalogue (`GET /v1/sources`). */
+        sourceId: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "accountId": "acct-northwind"
+         *     }
+         */
+        'application/json': components['schemas']['ConnectorTestRequest'];
+      };
+    };
+    responses: {
+      /** @description The outcome of one pull. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ConnectorTestResult'];
+        };
+      };
+      /** @description The request is invalid (malformed JSON, schema or business-rule violation); `details` lists each problem. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description No valid bearer token. */
+      401: {
+        headers: {
+          /** @description The bearer challenge. */
+          'www-authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The caller’s roles do not allow this operation. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The resource does not exist or belongs to another tenant. */
+      404: {
         headers: {
           [name: string]: unknown;
         };
@@ -2160,6 +2578,242 @@ export interface operations {
         content: {
           'application/json': components['schemas']['Trace'];
         };
+      };
+      /** @description The request is invalid (malformed JSON, schema or business-rule violation); `details` lists each problem. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description No valid bearer token. */
+      401: {
+        headers: {
+          /** @description The bearer challenge. */
+          'www-authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The caller’s roles do not allow this operation. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The resource does not exist or belongs to another tenant. */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An internal error; the body carries only the request id. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  listSources: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The catalogue. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['SourceList'];
+        };
+      };
+      /** @description The request is invalid (malformed JSON, schema or business-rule violation); `details` lists each problem. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description No valid bearer token. */
+      401: {
+        headers: {
+          /** @description The bearer challenge. */
+          'www-authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The caller’s roles do not allow this operation. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An internal error; the body carries only the request id. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  pushRecords: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The source id from the catalogue (`GET /v1/sources`). */
+        sourceId: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "records": [
+         *         {
+         *           "accountId": "acct-northwind",
+         *           "recordId": "note-1",
+         *           "updatedAt": "2026-11-01T09:00:00Z",
+         *           "data": {
+         *             "body": "Asked about the renewal date."
+         *           }
+         *         }
+         *       ]
+         *     }
+         */
+        'application/json': components['schemas']['PushRequest'];
+      };
+    };
+    responses: {
+      /** @description What happened to each record, in request order. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PushResult'];
+        };
+      };
+      /** @description The request is invalid (malformed JSON, schema or business-rule violation); `details` lists each problem. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description No valid bearer token. */
+      401: {
+        headers: {
+          /** @description The bearer challenge. */
+          'www-authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The caller’s roles do not allow this operation. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The resource does not exist or belongs to another tenant. */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The request body is too large. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The request body is not JSON. */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An internal error; the body carries only the request id. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  deleteRecord: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The account id, URL-encoded. */
+        accountId: string;
+        /** @description The record id, URL-encoded. */
+        recordId: string;
+        /** @description The source id from the catalogue (`GET /v1/sources`). */
+        sourceId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The record is deleted. */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
       };
       /** @description The request is invalid (malformed JSON, schema or business-rule violation); `details` lists each problem. */
       400: {
