@@ -11,6 +11,8 @@ export default tseslint.config(
       '.rein/**',
       'coverage/**',
       'reports/**',
+      // The console's build output (npm run web:build).
+      'web/dist/**',
       'infra/local/preflight.mjs',
     ],
   },

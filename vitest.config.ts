@@ -28,6 +28,17 @@ export default defineConfig({
       },
       {
         test: {
+          name: 'e2e',
+          // The review console in headless Chromium (Debian's chromium via playwright-core) on the local stack.
+          include: ['test/e2e/**/*.test.ts'],
+          environment: 'node',
+          fileParallelism: false,
+          testTimeout: 90_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        test: {
           name: 'infra',
           include: ['test/infra/**/*.test.ts'],
           environment: 'node',

@@ -7,6 +7,7 @@ import { measureGatewayOnDynamo } from './gateway-dynamo.ts';
 import { measureGatewayOverhead } from './gateway-overhead.ts';
 import { measureThroughput } from './throughput.ts';
 import { fmt } from './stats.ts';
+import { measureConsole } from './web-console.ts';
 
 /** Where `npm run bench -- --json` writes its figures (fields documented in the README). */
 export const SUMMARY_PATH = 'reports/bench/summary.json';
@@ -29,6 +30,16 @@ async function main(): Promise<void> {
   const json = process.argv.includes('--json');
   const calls = Math.max(300, Number(process.env['BENCH_CALLS'] ?? 300));
   const lines: string[] = ['Rein benchmarks', ''];
+
+  const web = await measureConsole();
+  const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
+  lines.push(
+    'Review console (web/, vite build)',
+    `  initial JS   ${kib(web.initialJsGzipBytes)} gzipped (${kib(web.initialJsBytes)} raw, ${web.initialFiles.join(', ')})   (target: ≤ 200 KB gzipped → ${web.initialJsGzipBytes <= 200_000 ? 'met' : 'NOT met'})`,
+    `  initial CSS  ${kib(web.cssGzipBytes)} gzipped`,
+    ...web.lazy.map((chunk) => `  on demand    ${chunk.file} ${kib(chunk.gzipBytes)} gzipped`),
+    '',
+  );
 
   const overhead = await measureGatewayOverhead(calls);
   lines.push(

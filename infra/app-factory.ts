@@ -1,3 +1,6 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import {
@@ -6,7 +9,19 @@ import {
   type EnvName,
   type EnvironmentConfigInput,
 } from './config/index.ts';
+import type { ConsoleAssets } from './constructs/console.ts';
 import { ReinStage } from './stages/rein-stage.ts';
+
+/** The console's Vite build, as `npm run web:build` writes it. */
+export const CONSOLE_BUILD_DIR = fileURLToPath(new URL('../web/dist', import.meta.url));
+
+function consoleAssets(options: CreateAppOptions): ConsoleAssets | false {
+  if (options.console !== undefined) return options.console;
+  if (options.bundling === false) return { kind: 'placeholder' };
+  if (!existsSync(join(CONSOLE_BUILD_DIR, 'index.html')))
+    throw new Error('The review console is not built: run `npm run web:build` before synthesizing.');
+  return { kind: 'build', dir: CONSOLE_BUILD_DIR };
+}
 
 export type { EnvName } from './config/index.ts';
 
@@ -24,6 +39,11 @@ export interface CreateAppOptions {
   readonly overrides?: Partial<EnvironmentConfigInput>;
   /** Extra CDK context, e.g. `{ account, region }` as `-c` would give. */
   readonly context?: Record<string, unknown>;
+  /**
+   * The review console's files: the Vite build in web/dist (`npm run web:build`), a placeholder
+   * page, or false for none (the local stack). @default the build when bundling, else the placeholder
+   */
+  readonly console?: ConsoleAssets | false;
 }
 
 export interface ReinApp {
@@ -52,10 +72,11 @@ export function createApp(options: CreateAppOptions = {}): ReinApp {
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
 
+  const console = consoleAssets(options);
   const stages: Partial<Record<EnvName, ReinStage>> = {};
   for (const envName of options.stages ?? ENV_NAMES) {
     const config = loadEnvironmentConfig(envName, app.node, options.overrides);
-    stages[envName] = new ReinStage(app, envName, { config });
+    stages[envName] = new ReinStage(app, envName, { config, console });
   }
   return { app, stages: stages as Record<EnvName, ReinStage> };
 }

@@ -22,6 +22,8 @@ export interface ReinHttpApiProps {
   readonly handler: lambda.IFunction;
   /** Required when `config.auth.kind` is `cognito`. */
   readonly cognito?: CognitoAuthResources;
+  /** The review console: its app client's tokens are accepted too, and its origin may call the API. */
+  readonly console?: { readonly client: cognito.IUserPoolClient; readonly origin: string };
 }
 
 /** Request headers a browser client sends; the rest of the contract is in `shared/http`. */
@@ -54,7 +56,7 @@ export class ReinHttpApi extends Construct {
       createDefaultStage: false,
       defaultAuthorizer: authorizer,
       corsPreflight: {
-        allowOrigins: config.corsAllowOrigins,
+        allowOrigins: [...config.corsAllowOrigins, ...(props.console ? [props.console.origin] : [])],
         allowMethods: [
           apigw.CorsHttpMethod.GET,
           apigw.CorsHttpMethod.POST,
@@ -131,7 +133,7 @@ export class ReinHttpApi extends Construct {
     }
     if (!props.cognito) throw new Error('A cognito auth config needs the user pool and its client.');
     return new authorizers.HttpUserPoolAuthorizer('JwtAuthorizer', props.cognito.userPool, {
-      userPoolClients: [props.cognito.userPoolClient],
+      userPoolClients: [props.cognito.userPoolClient, ...(props.console ? [props.console.client] : [])],
       identitySource: ['$request.header.Authorization'],
     });
   }

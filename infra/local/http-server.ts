@@ -91,6 +91,8 @@ function isUtf8(bytes: Buffer): boolean {
 export function createLocalHttpServer(options: {
   api: ApiHandler;
   issuer: DevIssuer;
+  /** Serves the review console's static files, `/config.json` and `/local/users` (see console-files.ts). */
+  console?: (method: string, pathname: string, res: ServerResponse) => Promise<boolean>;
   /** The stage's CORS configuration from the CDK template; null answers no preflight, as without one. */
   cors?: CorsConfiguration | null;
   /** Called once per request when its response is sent. */
@@ -184,6 +186,8 @@ export function createLocalHttpServer(options: {
         return;
       }
     }
+
+    if (options.console && (await options.console(method, url.pathname, res))) return;
 
     const match = matchRoute(method, url.pathname);
     if (!match.route) {

@@ -1,3 +1,6 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DEMO_SEED_PATH } from './seed-path.ts';
 import { readSeedFile } from './seed/load.ts';
@@ -14,6 +17,9 @@ async function main(): Promise<void> {
   const env = localEnv();
   const seedPath = env.REIN_SEED ?? DEMO_SEED_PATH;
   const seed = await readSeedFile(seedPath);
+  // `npm start` builds the console first (npm run web:build); without a build the stack serves the API only.
+  const consoleDir = fileURLToPath(new URL('../../web/dist', import.meta.url));
+  const withConsole = existsSync(join(consoleDir, 'index.html'));
   const stack = await startLocalStack({
     port: Number(values.port ?? env.PORT),
     dataDir: env.REIN_DATA_DIR,
@@ -24,12 +30,16 @@ async function main(): Promise<void> {
       ? {}
       : { reviewTimeoutSeconds: env.REIN_REVIEW_TIMEOUT_SECONDS }),
     logLevel: 'WARN',
+    ...(withConsole ? { consoleDir } : {}),
     logRequests: true,
   });
   const receiver = await startActionReceiver({ port: env.REIN_ACTION_RECEIVER_PORT });
   await connectDemoActionTargets(stack.apiDeps, receiver, seed.tenants);
   const lines = [
     `Rein local stack is running at ${stack.url}`,
+    withConsole
+      ? `  review console: ${stack.url}/ (sign in as a demo user)`
+      : '  review console: not built (run `npm run web:build`)',
     `  demo CRM action receiver: ${receiver.actionsUrl} (GET lists what it received)`,
     `  model: ${stack.modelServer ? `local model server ${stack.modelServer.url}` : `OpenAI (${env.OPENAI_BASE_URL ?? 'api.openai.com'})`}`,
     `  data: ${env.REIN_DATA_DIR}  seed: ${seedPath}`,

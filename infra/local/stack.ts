@@ -27,6 +27,7 @@ import { corsOfTemplates } from './cors.ts';
 import { createLocalHttpServer, type RequestLogEntry } from './http-server.ts';
 import { InMemoryEventBus } from '#shared/adapters/local/event-bus.ts';
 import { startOutboxDrainer } from './outbox-drainer.ts';
+import { createConsoleFiles } from './console-files.ts';
 import { startDemoCrm, type DemoCrm } from './demo-crm/server.ts';
 import { LocalConnectorSecrets } from '#shared/adapters/secrets/connector-secrets.ts';
 import { putConnector } from '#shared/usecases/connectors.ts';
@@ -63,6 +64,8 @@ export interface LocalStackOptions {
   logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   /** How often the outbox drainer sweeps (default 250 ms). */
   outboxPollMs?: number;
+  /** The built review console (`web/dist`) to serve at `/`; unset serves the API only. */
+  consoleDir?: string;
   /** Log one line per API request (method, route, status, ms, request id); `npm start` does. */
   logRequests?: boolean;
 }
@@ -119,6 +122,8 @@ export function synthesizeTemplates(
     const { stages } = createApp({
       stages: [environment],
       bundling: false,
+      // The local stack serves the console itself (console-files.ts).
+      console: false,
       outdir,
       overrides,
     });
@@ -131,6 +136,12 @@ export function synthesizeTemplates(
   } finally {
     rmSync(outdir, { recursive: true, force: true });
   }
+}
+
+/** The review state's TimeoutSeconds: how long a draft waits for a decision (the console shows time left). */
+function reviewTimeoutSeconds(definition: StateMachineDefinition, reviewState: string | undefined): number {
+  const timeout = reviewState ? definition.States[reviewState]?.['TimeoutSeconds'] : undefined;
+  return typeof timeout === 'number' ? timeout : 86_400;
 }
 
 /** The handler a state's Resource names: a Lambda ARN directly, or `lambda:invoke` with FunctionName. */
@@ -369,6 +380,22 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       // CORS as CDK configures the stage's HTTP API.
       cors: corsOfTemplates(templates),
       ...(options.logRequests ? { log: requestLogger() } : {}),
+      ...(options.consoleDir === undefined
+        ? {}
+        : {
+            console: createConsoleFiles({
+              dir: options.consoleDir,
+              config: {
+                stage: 'local',
+                apiBaseUrl: '',
+                reviewTimeoutSeconds: reviewTimeoutSeconds(definition, waitStates[0]),
+                auth: { mode: 'local', tenantClaim: 'tenant_id', rolesClaim: 'roles' },
+              },
+              users: (options.seed?.tenants ?? []).flatMap((tenant) =>
+                tenant.users.map((user) => ({ ...user, tenantId: tenant.tenantId, roles: [...user.roles] })),
+              ),
+            }),
+          }),
     });
     await new Promise<void>((resolveListen, reject) => {
       server.once('error', reject);

@@ -10,6 +10,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { authClaims, type EnvironmentConfig } from '../config/types.ts';
 import { ReinAlarms } from '../constructs/alarms.ts';
+import { ReinConsole, type ConsoleAssets } from '../constructs/console.ts';
 import { ReinHttpApi, type CognitoAuthResources } from '../constructs/http-api.ts';
 import { ReinFunction, type IndexedTable } from '../constructs/rein-function.ts';
 import { WorkflowStateMachine } from '../constructs/workflow-state-machine.ts';
@@ -39,6 +40,8 @@ export interface StatefulResources {
 export interface StatelessStackProps extends StackProps {
   readonly config: EnvironmentConfig;
   readonly stateful: StatefulResources;
+  /** The review console's files; false leaves the console out (the local stack serves its own). */
+  readonly console: ConsoleAssets | false;
 }
 
 /** The repo-relative handler module of each function; the local stack reads it from `rein:entry`. */
@@ -64,6 +67,8 @@ export class StatelessStack extends Stack {
   readonly alarms: ReinAlarms;
   readonly eventBus: events.EventBus;
   readonly outboxDeadLetters: sqs.Queue;
+  /** The review console (Cognito stages only: it signs in through the user pool's managed login). */
+  readonly console: ReinConsole | undefined;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
@@ -232,11 +237,21 @@ export class StatelessStack extends Stack {
 
     this.functions = { api, context, modelCall, validate, review, actions, events: eventsFn };
 
+    this.console =
+      props.console !== false && stateful.cognito
+        ? new ReinConsole(this, 'Console', {
+            config,
+            userPool: stateful.cognito.userPool,
+            assets: props.console,
+          })
+        : undefined;
     this.api = new ReinHttpApi(this, 'Http', {
       config,
       handler: api.function,
       ...(stateful.cognito ? { cognito: stateful.cognito } : {}),
+      ...(this.console ? { console: { client: this.console.client, origin: this.console.url } } : {}),
     });
+    this.console?.deploy(this.api.stage.url);
 
     this.alarms = new ReinAlarms(this, 'Alarms', {
       config,

@@ -1,11 +1,14 @@
 import { RemovalPolicy, Stage, Tags, type StageProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config/types.ts';
+import type { ConsoleAssets } from '../constructs/console.ts';
 import { StatefulStack } from '../stacks/stateful.ts';
 import { StatelessStack } from '../stacks/stateless.ts';
 
 export interface ReinStageProps extends StageProps {
   readonly config: EnvironmentConfig;
+  /** The review console's files, or false to leave the console out. */
+  readonly console: ConsoleAssets | false;
 }
 
 /**
@@ -19,7 +22,7 @@ export class ReinStage extends Stage {
   readonly stateless: StatelessStack;
 
   constructor(scope: Construct, id: string, props: ReinStageProps) {
-    const { config, ...stageProps } = props;
+    const { config, console, ...stageProps } = props;
     super(scope, id, {
       ...stageProps,
       env: { account: config.account, region: config.region },
@@ -38,6 +41,7 @@ export class ReinStage extends Stage {
       description: `Rein ${config.envName}: HTTP API, functions, workflow state machine and alarms.`,
       config,
       stateful: this.stateful,
+      console,
     });
 
     Tags.of(this).add('project', 'rein');

@@ -51,13 +51,17 @@ describe.each(ENV_NAMES)('the %s HTTP API', (env) => {
     }
   });
 
-  it('verifies Cognito ID tokens of the stage user pool', () => {
+  it('verifies Cognito ID tokens of the stage user pool (API client and review console)', () => {
+    const [consoleClientId] = onlyResource(stateless, 'AWS::Cognito::UserPoolClient');
     stateless.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
       AuthorizerType: 'JWT',
       IdentitySource: ['$request.header.Authorization'],
       JwtConfiguration: {
         Issuer: Match.objectLike({ 'Fn::Join': ['', Match.arrayWith(['https://cognito-idp.'])] }),
-        Audience: [Match.objectLike({ 'Fn::ImportValue': Match.stringLikeRegexp('UserPoolApiClient') })],
+        Audience: [
+          Match.objectLike({ 'Fn::ImportValue': Match.stringLikeRegexp('UserPoolApiClient') }),
+          { Ref: consoleClientId },
+        ],
       },
     });
   });
@@ -77,11 +81,15 @@ describe.each(ENV_NAMES)('the %s HTTP API', (env) => {
     });
   });
 
-  it('allows CORS only from the configured origins', () => {
+  it("allows CORS only from the configured origins and the stage's review console", () => {
+    const [distributionId] = onlyResource(stateless, 'AWS::CloudFront::Distribution');
     stateless.hasResourceProperties('AWS::ApiGatewayV2::Api', {
       ProtocolType: 'HTTP',
       CorsConfiguration: Match.objectLike({
-        AllowOrigins: config.corsAllowOrigins,
+        AllowOrigins: [
+          ...config.corsAllowOrigins,
+          { 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [distributionId, 'DomainName'] }]] },
+        ],
         AllowHeaders: Match.arrayWith(['authorization', 'content-type', 'idempotency-key', 'if-match']),
       }),
     });
@@ -128,12 +136,17 @@ describe('an environment configured for an external OIDC issuer', () => {
 });
 
 describe('CORS on the local stack', () => {
-  it.each(ENV_NAMES)('comes from the %s HTTP API CDK synthesizes', (env) => {
+  it.each(ENV_NAMES)('comes from the %s HTTP API CDK synthesizes, with the console origin last', (env) => {
     const templates = new TemplateSet({
       stateless: templatesOf(reinApp, env).stateless.toJSON(),
     });
     expect(corsOfTemplates(templates)).toMatchObject({
-      AllowOrigins: reinApp.stages[env].config.corsAllowOrigins,
+      // The console's CloudFront origin resolves locally to a placeholder no browser sends; the
+      // local console is served from the API's own origin and needs no CORS.
+      AllowOrigins: [
+        ...reinApp.stages[env].config.corsAllowOrigins,
+        expect.stringMatching(/^https:\/\/.*ConsoleDistribution/),
+      ],
       AllowMethods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
       MaxAge: 3600,
     });
