@@ -115,6 +115,11 @@ function canonical(value: unknown): string {
   return JSON.stringify(value) ?? 'undefined';
 }
 
+/** Whether any event still waits in the outbox (marked by its `duePk`) for the drainer. */
+async function outboxPending(): Promise<boolean> {
+  return (await dumpTables()).some((item) => item.includes('"duePk":{"S":"OUTBOX"}'));
+}
+
 async function expectNoWrites(): Promise<void> {
   const after = await dumpTables();
   const added = after.filter((item) => !before.includes(item));
@@ -591,6 +596,12 @@ beforeAll(async () => {
   // the snapshot below is taken when only the two executions waiting for review remain.
   for (let polls = 0; stack.engine.inFlight > 2; polls += 1) {
     if (polls > 200) throw new Error('The decided execution did not finish.');
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  // The fixtures' events (run.awaiting_review, draft.decided) leave the outbox in the background:
+  // let the drainer dispatch them, so the snapshot sees only what the hostile requests could write.
+  for (let polls = 0; await outboxPending(); polls += 1) {
+    if (polls > 400) throw new Error('The outbox was not drained.');
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
   fixtures = { acme, globex, decided };
