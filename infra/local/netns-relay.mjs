@@ -6,6 +6,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import process from 'node:process';
+import { setInterval } from 'node:timers';
 
 const [socketPath, portText, command, ...args] = process.argv.slice(2);
 if (!socketPath || !portText || !command) {
@@ -29,6 +30,16 @@ const relay = createServer((incoming) => {
 });
 rmSync(socketPath, { force: true });
 relay.listen(socketPath);
+
+// A stack killed with kill -9 cannot stop us: when our parent is gone (we were re-parented), stop
+// DynamoDB Local too, so no JVM outlives the stack and holds its data directory.
+const parent = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parent) {
+    relay.close();
+    child.kill('SIGTERM');
+  }
+}, 1000).unref();
 
 for (const signal of ['SIGTERM', 'SIGINT']) {
   process.on(signal, () => {
