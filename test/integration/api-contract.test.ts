@@ -6,8 +6,8 @@ import { promisify } from 'node:util';
 import createClient from 'openapi-fetch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../infra/local/stack.ts';
-import { API_TYPES_PATH, generateApiTypes } from '../contract/api-types.ts';
-import type { paths } from '../contract/rein-api.d.ts';
+import { API_TYPES_PATH, generateApiTypes } from '../../web/scripts/api-types.ts';
+import type { paths } from '../../web/src/api/schema.gen.ts';
 import { startTestStack, USERS } from './local-stack.ts';
 
 const run = promisify(execFile);
@@ -77,7 +77,7 @@ describe('the served OpenAPI document', () => {
     expect(stderr).toMatch(/Your API description is valid/);
   });
 
-  it('generates exactly the committed client types (npm run api:types after a route change)', async () => {
+  it('generates exactly the committed client types (npm run web:api after a route change)', async () => {
     expect(await generateApiTypes(served)).toBe(await readFile(API_TYPES_PATH, 'utf8'));
   });
 });

@@ -12,9 +12,11 @@ const HEADER = `/**
  */
 `;
 
-/** The console's API types: openapi-typescript over the document the API serves, formatted by prettier. */
-export async function generateApiTypes(): Promise<string> {
-  const document = buildOpenApiDocument(ROUTES);
+/**
+ * The API's TypeScript types (the console's client and the contract test's walkthrough): openapi-typescript
+ * over the document the API serves (`document`, by default built from the route records), formatted by prettier.
+ */
+export async function generateApiTypes(document: object = buildOpenApiDocument(ROUTES)): Promise<string> {
   const ast = await openapiTS(JSON.parse(JSON.stringify(document)) as Parameters<typeof openapiTS>[0], {
     alphabetize: true,
   });
