@@ -21,6 +21,8 @@ import { STRICT_OUTBOUND_POLICY, type OutboundPolicy } from './outbound/address-
  * | MODEL_ALLOW_LIST       | comma-separated model ids this environment may call            | required where used |
  * | AUTH_TENANT_CLAIM      | JWT claim holding the tenant id                                 | required where used |
  * | AUTH_ROLES_CLAIM       | JWT claim holding the roles                                     | required where used |
+ * | AUTH_MACHINE_SCOPE     | scope a machine client's (client credentials) access token must carry, e.g. `rein-dev/ingest` | unset: no machine clients |
+ * | AUTH_MACHINE_CLIENTS   | JSON `[{"clientId","tenantId"}]`: each machine client and the one tenant it is bound to | `[]` |
  * | REVIEW_TIMEOUT_SECONDS | how long a draft waits for review, s (StoreDraft stores expiresAt) | unset: no expiresAt |
  * | DEFAULT_MONTHLY_BUDGET_USD | a tenant's monthly budget until an operator sets one, USD  | required where used |
  * | RATE_LIMIT_RPM         | runs a tenant may start per minute                              | required where used |
@@ -62,6 +64,30 @@ export const EnvSchema = z.object({
   MODEL_ALLOW_LIST: csv.optional(),
   AUTH_TENANT_CLAIM: z.string().min(1).optional(),
   AUTH_ROLES_CLAIM: z.string().min(1).optional(),
+  AUTH_MACHINE_SCOPE: z
+    .string()
+    .regex(/^[\w.:/-]{1,256}$/)
+    .optional(),
+  AUTH_MACHINE_CLIENTS: z
+    .string()
+    .min(1)
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be JSON' });
+        return z.NEVER;
+      }
+    })
+    .pipe(
+      z.array(
+        z.strictObject({
+          clientId: z.string().regex(/^[\w+]{1,128}$/),
+          tenantId: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/),
+        }),
+      ),
+    )
+    .optional(),
   DEFAULT_MONTHLY_BUDGET_USD: z.coerce.number().nonnegative().optional(),
   RATE_LIMIT_RPM: z.coerce.number().int().positive().optional(),
   RATE_LIMIT_TPM: z.coerce.number().int().positive().optional(),
@@ -92,6 +118,24 @@ export const EnvSchema = z.object({
   LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).optional(),
 });
 export type Env = z.infer<typeof EnvSchema>;
+
+/**
+ * The machine clients the API accepts (see `shared/http/principal.ts`): none without a scope. A
+ * client listed twice for different tenants is a configuration error, not a choice.
+ */
+export function machineClientBindings(
+  env: Pick<Env, 'AUTH_MACHINE_SCOPE' | 'AUTH_MACHINE_CLIENTS'>,
+): { scope: string; tenantByClientId: Readonly<Record<string, string>> } | undefined {
+  if (env.AUTH_MACHINE_SCOPE === undefined) return undefined;
+  const tenantByClientId: Record<string, string> = {};
+  for (const { clientId, tenantId } of env.AUTH_MACHINE_CLIENTS ?? []) {
+    const bound = tenantByClientId[clientId];
+    if (bound !== undefined && bound !== tenantId)
+      throw new ConfigError(`AUTH_MACHINE_CLIENTS binds client ${clientId} to two tenants.`);
+    tenantByClientId[clientId] = tenantId;
+  }
+  return { scope: env.AUTH_MACHINE_SCOPE, tenantByClientId: Object.freeze(tenantByClientId) };
+}
 
 /**
  * What Rein may send out to (see `shared/outbound/address-policy.ts`): https to public addresses in

@@ -1,7 +1,7 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { parseEnv, required } from '#shared/config.ts';
+import { machineClientBindings, parseEnv, required } from '#shared/config.ts';
 import { createApiRouter } from '#shared/http/api.ts';
 import { httpErrors } from '#shared/http/middleware.ts';
 import type { Deps } from '#shared/usecases/deps.ts';
@@ -27,6 +27,7 @@ export function createHandler(deps: () => Deps, env = () => parseEnv()) {
           environment: config.REIN_ENV,
           tenantClaim: required(config, 'AUTH_TENANT_CLAIM'),
           rolesClaim: required(config, 'AUTH_ROLES_CLAIM'),
+          machineClients: machineClientBindings(config),
         });
       }
       return router(event);

@@ -13,7 +13,7 @@
  * only `RS256` is accepted (AWS takes any RSA algorithm), and the `Bearer ` prefix is required
  * (AWS also takes a bare token), so a client that works locally also works in AWS.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { chmod, link, mkdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
@@ -39,6 +39,9 @@ const ALGORITHM = 'RS256';
 
 /** Default token lifetime: 12 hours, long enough for a working day with the local stack. */
 const DEFAULT_EXPIRES_IN_SECONDS = 12 * 60 * 60;
+
+/** Lifetime of a client-credentials access token: 1 hour, Cognito's default. */
+const ACCESS_TOKEN_EXPIRES_IN_SECONDS = 60 * 60;
 
 /** Clock skew tolerated on `exp`, `nbf` and `iat`, in seconds. */
 const CLOCK_TOLERANCE_SECONDS = 5;
@@ -76,9 +79,22 @@ export interface VerifiedClaims {
   scopes: null;
 }
 
+/** What a client-credentials access token carries, as Cognito issues it (no `aud`, no tenant). */
+export interface DevAccessTokenClaims {
+  clientId: string;
+  /** Space-separated granted scopes, e.g. `rein-local/ingest`. */
+  scope: string;
+}
+
 export interface DevIssuer {
   readonly issuer: string;
   readonly audience: string;
+  /**
+   * Signs an access token like Cognito's for the client-credentials grant: `sub` and `client_id`
+   * are the client id, `token_use` is `access`, `scope` the granted scopes; no `aud` (the
+   * authorizer then checks `client_id` against its audience list). Default lifetime 1 hour.
+   */
+  signAccessToken(claims: DevAccessTokenClaims, options?: { expiresInSeconds?: number }): Promise<string>;
   /** The public key set, as the issuer's `jwks_uri` would serve it. */
   jwks(): { keys: JWK[] };
   /** Signs a token with `sub`, `tenant_id`, `roles`, `iss`, `aud`, `iat` and `exp` (default 12 h). */
@@ -92,6 +108,11 @@ export interface DevIssuerOptions {
   dir: string;
   issuer: string;
   audience: string;
+  /**
+   * Further accepted audiences: the machine clients' ids, as a stage's authorizer lists its app
+   * clients (an access token without `aud` is checked by its `client_id`).
+   */
+  clientAudiences?: readonly string[];
   /** Current time; tests pass a fixed clock. Default: the system clock. */
   now?: () => Date;
 }
@@ -169,6 +190,7 @@ function renderScalar(value: unknown): string {
  */
 export async function loadOrCreateDevIssuer(options: DevIssuerOptions): Promise<DevIssuer> {
   const { issuer, audience } = options;
+  const audiences = [audience, ...(options.clientAudiences ?? [])];
   const now = options.now ?? (() => new Date());
   const privateJwk = await loadOrCreateSigningKey(options.dir);
   const signingKey = await importJWK(privateJwk, ALGORITHM);
@@ -203,6 +225,24 @@ export async function loadOrCreateDevIssuer(options: DevIssuerOptions): Promise<
         .sign(signingKey);
     },
 
+    async signAccessToken(claims, signOptions) {
+      const expiresIn = signOptions?.expiresInSeconds ?? ACCESS_TOKEN_EXPIRES_IN_SECONDS;
+      const issuedAt = Math.floor(now().getTime() / 1000);
+      return new SignJWT({
+        client_id: claims.clientId,
+        token_use: 'access',
+        scope: claims.scope,
+        auth_time: issuedAt,
+        jti: randomUUID(),
+      })
+        .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT', kid: privateJwk.kid })
+        .setSubject(claims.clientId)
+        .setIssuer(issuer)
+        .setIssuedAt(issuedAt)
+        .setExpirationTime(issuedAt + expiresIn)
+        .sign(signingKey);
+    },
+
     async verify(authorizationHeader) {
       const token = extractBearerToken(authorizationHeader);
       let payload: JWTPayload;
@@ -220,7 +260,7 @@ export async function loadOrCreateDevIssuer(options: DevIssuerOptions): Promise<
       } catch (error) {
         throw toVerificationError(error);
       }
-      checkAudience(payload, audience);
+      checkAudience(payload, audiences);
       checkIssuedAt(payload, now());
       return { claims: flattenClaimsLikeApiGateway(payload), scopes: null };
     },
@@ -235,12 +275,17 @@ function extractBearerToken(header: string | undefined): string {
   return token;
 }
 
-/** `aud` must name the audience; a token without `aud` may name it in `client_id` (Cognito access tokens). */
-function checkAudience(payload: JWTPayload, audience: string): void {
+/**
+ * `aud` must name one of the audiences; a token without `aud` must name one in `client_id` (Cognito
+ * access tokens). As at API Gateway, `client_id` is only looked at when `aud` is absent.
+ */
+function checkAudience(payload: JWTPayload, audiences: readonly string[]): void {
   const { aud } = payload;
   const clientId: unknown = payload['client_id'];
   const matches =
-    aud === undefined ? clientId === audience : (Array.isArray(aud) ? aud : [aud]).includes(audience);
+    aud === undefined
+      ? typeof clientId === 'string' && audiences.includes(clientId)
+      : (Array.isArray(aud) ? aud : [aud]).some((value) => audiences.includes(value));
   if (!matches) throw new JwtVerificationError('wrong_audience');
 }
 

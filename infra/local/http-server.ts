@@ -7,6 +7,7 @@ import { RoleSchema } from '#shared/domain/principal.ts';
 import { SECURITY_HEADERS } from '#shared/http/middleware.ts';
 import { matchRoute, routeKey } from '#shared/http/routes.ts';
 import { isPreflight, preflightHeaders, responseCorsHeaders, type CorsConfiguration } from './cors.ts';
+import type { TokenEndpointReply } from './client-credentials.ts';
 import type { DevIssuer } from './dev-issuer.ts';
 
 /** One line per API request, as the HTTP API's access log has it. */
@@ -86,11 +87,18 @@ function isUtf8(bytes: Buffer): boolean {
 /**
  * The local stand-in for the HTTP API: matches the route list, checks the JWT as the authorizer
  * does, turns the request into an HTTP API v2 event and calls the real API Lambda handler.
- * `/local/*` routes exist only here: the dev issuer's JWKS and `POST /local/tokens`.
+ * `/local/*` routes exist only here: the dev issuer's JWKS, `POST /local/tokens` and the machine
+ * clients' token endpoint `POST /local/oauth2/token` (client credentials, as Cognito's `/oauth2/token`).
  */
 export function createLocalHttpServer(options: {
   api: ApiHandler;
   issuer: DevIssuer;
+  /** The client-credentials token endpoint (see client-credentials.ts); unset answers 404. */
+  tokenEndpoint?: (request: {
+    contentType: string | undefined;
+    authorization: string | undefined;
+    body: string;
+  }) => Promise<TokenEndpointReply>;
   /** Serves the review console's static files, `/config.json` and `/local/users` (see console-files.ts). */
   console?: (method: string, pathname: string, res: ServerResponse) => Promise<boolean>;
   /** The stage's CORS configuration from the CDK template; null answers no preflight, as without one. */
@@ -150,6 +158,20 @@ export function createLocalHttpServer(options: {
 
     if (url.pathname === '/local/.well-known/jwks.json' && method === 'GET') {
       send(res, 200, { 'content-type': 'application/json' }, JSON.stringify(options.issuer.jwks()));
+      return;
+    }
+    if (url.pathname === '/local/oauth2/token' && method === 'POST' && options.tokenEndpoint) {
+      const reply = await options.tokenEndpoint({
+        contentType: req.headers['content-type'],
+        authorization: req.headers.authorization,
+        body: raw.toString('utf8'),
+      });
+      send(
+        res,
+        reply.status,
+        { ...SECURITY_HEADERS, 'content-type': 'application/json', ...reply.headers },
+        JSON.stringify(reply.body),
+      );
       return;
     }
     if (url.pathname === '/local/tokens' && method === 'POST') {

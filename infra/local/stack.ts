@@ -15,6 +15,7 @@ import type { GatewayStore } from '#shared/ports/index.ts';
 import { buildDeps, type SdkAdapters } from '../../functions/commons/deps.ts';
 import { createApp } from '../app-factory.ts';
 import type { EnvironmentConfigInput } from '../config/types.ts';
+import { createTokenEndpoint, LOCAL_MACHINE_SCOPE, type LocalMachineClient } from './client-credentials.ts';
 import { loadOrCreateDevIssuer, type DevIssuer } from './dev-issuer.ts';
 import {
   connectDynamoLocal,
@@ -178,6 +179,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     shared?.tablePrefix,
   );
   const dataDir = options.dataDir === null ? null : resolve(options.dataDir);
+  // The seed's machine clients, each bound to its tenant (in AWS: the stage config's machineClients).
+  const machineClients: LocalMachineClient[] = (options.seed?.tenants ?? []).flatMap((tenant) =>
+    (tenant.machineClients ?? []).map((client) => ({ ...client, tenantId: tenant.tenantId })),
+  );
   const keyDir = dataDir ?? mkdtempSync(join(tmpdir(), 'rein-key-'));
 
   const dynamo = shared
@@ -236,7 +241,17 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         ...(openAiBaseUrl ? { OPENAI_BASE_URL: openAiBaseUrl } : {}),
         ...(env['STATE_MACHINE_ARN'] ? { STATE_MACHINE_ARN: machineArn } : {}),
         // The dev issuer replaces the stage's authorizer, so its claim names come with it.
-        ...(env['AUTH_TENANT_CLAIM'] ? { AUTH_TENANT_CLAIM: 'tenant_id', AUTH_ROLES_CLAIM: 'roles' } : {}),
+        // Its machine clients too: the local token endpoint's scope and the seed's client → tenant bindings.
+        ...(env['AUTH_TENANT_CLAIM']
+          ? {
+              AUTH_TENANT_CLAIM: 'tenant_id',
+              AUTH_ROLES_CLAIM: 'roles',
+              AUTH_MACHINE_SCOPE: LOCAL_MACHINE_SCOPE,
+              AUTH_MACHINE_CLIENTS: JSON.stringify(
+                machineClients.map(({ clientId, tenantId }) => ({ clientId, tenantId })),
+              ),
+            }
+          : {}),
         // Actions, connectors and webhooks may reach receivers on loopback (the demo CRM, its action
         // receiver; deployed stages never),
         // webhook retries within seconds, no stream to wait for.
@@ -370,8 +385,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       dir: keyDir,
       issuer: LOCAL_ISSUER,
       audience: LOCAL_AUDIENCE,
+      clientAudiences: machineClients.map((client) => client.clientId),
     });
     const server: Server = createLocalHttpServer({
+      tokenEndpoint: createTokenEndpoint(issuer, machineClients),
       api: api.handler as (
         event: APIGatewayProxyEventV2,
         context: unknown,

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { ForbiddenError, NotFoundError, ValidationError, type ErrorDetail } from '../domain/errors.ts';
 import { hasAnyRole, type Principal, type Role } from '../domain/principal.ts';
 import type { Deps } from '../usecases/deps.ts';
+import type { MachineClientBindings } from './principal.ts';
 import { getHeader, jsonResponse, parseRequestBody, SECURITY_HEADERS } from './middleware.ts';
 
 /**
@@ -49,6 +50,8 @@ export interface ApiSettings {
   environment: string;
   tenantClaim: string;
   rolesClaim: string;
+  /** Machine clients (client credentials) bound to tenants; unset: no machine client is accepted. */
+  machineClients?: MachineClientBindings | undefined;
 }
 
 /** What a handler gets: everything already parsed against the record's own schemas. */

@@ -62,6 +62,22 @@ export const SeedUserSchema = z
   .describe('A demo user; the local stack prints a ready token for each. Users are not stored in DynamoDB.');
 export type SeedUser = z.infer<typeof SeedUserSchema>;
 
+export const SeedMachineClientSchema = z
+  .strictObject({
+    clientId: z
+      .string()
+      .regex(/^[\w+]{1,128}$/, 'must be 1-128 of A-Z a-z 0-9 _ + (as Cognito client ids)')
+      .describe('OAuth client id; the token endpoint takes it with the secret (HTTP Basic or form fields).'),
+    clientSecret: z
+      .string()
+      .regex(/^[\w+]{24,64}$/, 'must be 24-64 of A-Z a-z 0-9 _ + (as Cognito client secrets)')
+      .describe('Demo secret, local stack only; in AWS Cognito generates it and it is never in a file.'),
+  })
+  .describe(
+    "A machine client of the tenant (OAuth 2.0 client credentials): the local stack's token endpoint POST /local/oauth2/token issues it access tokens with role `integration` for this tenant only.",
+  );
+export type SeedMachineClient = z.infer<typeof SeedMachineClientSchema>;
+
 export const SeedAccountSchema = z
   .strictObject({
     accountId: AccountIdSchema,
@@ -88,6 +104,7 @@ export const SeedTenantSchema = z
     name: z.string().min(1),
     monthlyBudgetUsd: MoneySchema.describe('Monthly model budget of the tenant in USD.'),
     users: z.array(SeedUserSchema),
+    machineClients: z.array(SeedMachineClientSchema).optional(),
     accounts: z.array(SeedAccountSchema),
   })
   .describe('A tenant with its users and accounts.');
@@ -101,6 +118,20 @@ export const SeedSchema = z
   .superRefine((seed, ctx) => {
     // Duplicates would silently overwrite each other in DynamoDB (and fail a batch write).
     reportDuplicates(seed.tenants, (tenant) => tenant.tenantId, ['tenants'], 'tenantId', ctx);
+    // A client id names one tenant: the same id under two tenants would make its tenant ambiguous.
+    const clientTenants = new Map<string, string>();
+    seed.tenants.forEach((tenant, t) => {
+      (tenant.machineClients ?? []).forEach((client, c) => {
+        const other = clientTenants.get(client.clientId);
+        if (other !== undefined)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['tenants', t, 'machineClients', c, 'clientId'],
+            message: `client id "${client.clientId}" is already a machine client of tenant "${other}"`,
+          });
+        else clientTenants.set(client.clientId, tenant.tenantId);
+      });
+    });
     seed.tenants.forEach((tenant, t) => {
       const tenantPath = ['tenants', t];
       reportDuplicates(tenant.users, (user) => user.sub, [...tenantPath, 'users'], 'sub', ctx);
