@@ -66,3 +66,46 @@ describe('principalFromClaims', () => {
     }
   });
 });
+
+describe('principalFromClaims for machine clients (client-credentials access tokens)', () => {
+  const machineClients = { scope: 'rein-dev/ingest', tenantByClientId: { abc123: 'acme' } };
+  const names = { ...NAMES, machineClients };
+  const access = { sub: 'abc123', client_id: 'abc123', token_use: 'access', scope: 'rein-dev/ingest' };
+
+  it("takes the tenant from Rein's binding of client_id and gives role integration only", () => {
+    expect(principalFromClaims(access, names)).toEqual({
+      sub: 'abc123',
+      tenantId: 'acme',
+      roles: ['integration'],
+    });
+  });
+
+  it('ignores tenant and role claims a machine token carries', () => {
+    expect(
+      principalFromClaims({ ...access, 'custom:tenant': 'globex', 'custom:roles': '[admin]' }, names),
+    ).toEqual({ sub: 'abc123', tenantId: 'acme', roles: ['integration'] });
+  });
+
+  it('answers 401 for an unbound client, a missing scope, or when no machine clients are configured', () => {
+    expect(() => principalFromClaims({ ...access, client_id: 'other' }, names)).toThrow(
+      new UnauthorizedError('This client is not bound to a tenant.'),
+    );
+    expect(() => principalFromClaims({ ...access, scope: 'openid rein-dev/other' }, names)).toThrow(
+      new UnauthorizedError('The token lacks the scope rein-dev/ingest.'),
+    );
+    expect(() => principalFromClaims(access, NAMES)).toThrow(UnauthorizedError);
+    // A binding key inherited from Object.prototype is no binding.
+    expect(() => principalFromClaims({ ...access, client_id: 'constructor' }, names)).toThrow(
+      UnauthorizedError,
+    );
+  });
+
+  it("answers 401 for a person's access token (its client is no machine client)", () => {
+    expect(() =>
+      principalFromClaims(
+        { sub: 'u-1', client_id: 'console', token_use: 'access', scope: 'openid email', username: 'alice' },
+        names,
+      ),
+    ).toThrow(UnauthorizedError);
+  });
+});
