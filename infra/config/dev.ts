@@ -11,7 +11,12 @@ export const devConfig: EnvironmentConfigInput = {
   reviewTimeoutSeconds: 24 * 60 * 60,
   traceRetentionDays: 14,
   removalPolicy: RemovalPolicy.DESTROY,
-  auth: { kind: 'cognito', threatProtection: false },
+  auth: {
+    kind: 'cognito',
+    threatProtection: false,
+    // The stage's smoke test pushes records into the tenant `smoke` (see infra/README.md).
+    machineClients: [{ name: 'smoke-test', tenantId: 'smoke' }],
+  },
   corsAllowOrigins: ['http://localhost:3000', 'http://localhost:5173'],
   apiThrottling: { rateLimit: 20, burstLimit: 40 },
   logLevel: 'DEBUG',

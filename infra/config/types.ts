@@ -13,11 +13,33 @@ export type EnvName = z.infer<typeof EnvNameSchema>;
  *   group per role; the API reads the tenant from `custom:tenant_id` and the roles from
  *   `cognito:groups` (both are claims of the Cognito ID token, which is the bearer token to send).
  *   `threatProtection` selects the Plus feature plan with enforced threat protection.
+ *   `machineClients` are tenants' client-credentials clients (access tokens with scope
+ *   `rein-<env>/ingest`; the tenant comes from Rein's binding of the client id).
  * - `oidc`: an external issuer; the HTTP API's JWT authorizer checks `issuer` and `audience`.
  */
+/**
+ * A tenant's machine client (OAuth 2.0 client credentials): the stateful stack creates a Cognito
+ * app client with a generated secret that may request only the stage's `ingest` scope, and the
+ * API binds its client id to `tenantId` (role `integration`). `name` is the stable part of the
+ * construct id: renaming it replaces the client (new id and secret). See infra/README.md.
+ */
+export const MachineClientConfigSchema = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'lower-case letters, digits and dashes, at most 40'),
+  tenantId: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/),
+});
+export type MachineClientConfig = z.infer<typeof MachineClientConfigSchema>;
+
 export const CognitoAuthSchema = z.object({
   kind: z.literal('cognito'),
   threatProtection: z.boolean(),
+  /** Machine clients of tenants, each bound to one tenant; absent or empty: none. */
+  machineClients: z
+    .array(MachineClientConfigSchema)
+    .optional()
+    .refine(
+      (clients) => new Set((clients ?? []).map((client) => client.name)).size === (clients ?? []).length,
+      'machine client names must be unique',
+    ),
 });
 export const OidcAuthSchema = z.object({
   kind: z.literal('oidc'),
@@ -34,6 +56,12 @@ export function authClaims(auth: AuthConfig): { tenantClaim: string; rolesClaim:
   return auth.kind === 'cognito'
     ? { tenantClaim: 'custom:tenant_id', rolesClaim: 'cognito:groups' }
     : { tenantClaim: auth.tenantClaim, rolesClaim: auth.rolesClaim };
+}
+
+/** The resource server of a stage's API in its user pool, and the one scope machine clients get. */
+export function machineScope(envName: EnvName): { identifier: string; scopeName: string; fullName: string } {
+  const identifier = `rein-${envName}`;
+  return { identifier, scopeName: 'ingest', fullName: `${identifier}/ingest` };
 }
 
 /** Step Functions caps a task's TimeoutSeconds at one year. */

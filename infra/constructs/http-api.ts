@@ -15,6 +15,20 @@ import type { EnvironmentConfig } from '../config/types.ts';
 export interface CognitoAuthResources {
   readonly userPool: cognito.IUserPool;
   readonly userPoolClient: cognito.IUserPoolClient;
+  /**
+   * Tenants' machine clients (client credentials). The authorizer lists their ids as audiences: a
+   * Cognito access token has no `aud`, and API Gateway then checks its `client_id` against them.
+   */
+  readonly machineClients: readonly MachineClient[];
+  /** The scope a machine client's token must carry, e.g. `rein-dev/ingest`. */
+  readonly machineScope: string;
+}
+
+/** One machine client and the tenant the API binds it to. */
+export interface MachineClient {
+  readonly name: string;
+  readonly tenantId: string;
+  readonly client: cognito.IUserPoolClient;
 }
 
 export interface ReinHttpApiProps {
@@ -133,7 +147,11 @@ export class ReinHttpApi extends Construct {
     }
     if (!props.cognito) throw new Error('A cognito auth config needs the user pool and its client.');
     return new authorizers.HttpUserPoolAuthorizer('JwtAuthorizer', props.cognito.userPool, {
-      userPoolClients: [props.cognito.userPoolClient, ...(props.console ? [props.console.client] : [])],
+      userPoolClients: [
+        props.cognito.userPoolClient,
+        ...(props.console ? [props.console.client] : []),
+        ...props.cognito.machineClients.map((machine) => machine.client),
+      ],
       identitySource: ['$request.header.Authorization'],
     });
   }

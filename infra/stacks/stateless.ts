@@ -1,4 +1,5 @@
-import { CfnOutput, Duration, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Fn, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -252,6 +253,7 @@ export class StatelessStack extends Stack {
       ...(this.console ? { console: { client: this.console.client, origin: this.console.url } } : {}),
     });
     this.console?.deploy(this.api.stage.url);
+    if (stateful.cognito) this.bindMachineClients(api, stateful.cognito, config.envName);
 
     this.alarms = new ReinAlarms(this, 'Alarms', {
       config,
@@ -280,6 +282,39 @@ export class StatelessStack extends Stack {
     new CfnOutput(this, 'StateMachineArn', {
       description: 'The renewal workflow state machine.',
       value: this.workflow.stateMachine.stateMachineArn,
+    });
+  }
+  /**
+   * The API learns a machine client's tenant from its binding (a client-credentials access token
+   * carries no tenant claim), and machine clients need the user pool's token endpoint: the review
+   * console's domain when there is one, else a domain of its own.
+   */
+  private bindMachineClients(api: ReinFunction, cognitoAuth: CognitoAuthResources, envName: string): void {
+    api.withEnvironment('AUTH_MACHINE_SCOPE', cognitoAuth.machineScope).withEnvironment(
+      'AUTH_MACHINE_CLIENTS',
+      this.toJsonString(
+        cognitoAuth.machineClients.map(({ client, tenantId }) => ({
+          clientId: client.userPoolClientId,
+          tenantId,
+        })),
+      ),
+    );
+    if (cognitoAuth.machineClients.length === 0) return;
+    const domain =
+      this.console?.domain ??
+      new cognito.UserPoolDomain(this, 'TokenDomain', {
+        userPool: cognitoAuth.userPool,
+        cognitoDomain: {
+          domainPrefix: Fn.join('-', ['rein', envName, Stack.of(this).account]),
+        },
+      });
+    new CfnOutput(this, 'TokenEndpoint', {
+      description: 'OAuth 2.0 token endpoint of the machine clients (client_credentials grant)',
+      value: `${domain.baseUrl()}/oauth2/token`,
+    });
+    new CfnOutput(this, 'MachineScope', {
+      description: 'The scope a machine client requests',
+      value: cognitoAuth.machineScope,
     });
   }
 }

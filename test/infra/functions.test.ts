@@ -17,6 +17,8 @@ const reinApp = buildApp();
 const EXPECTED_VARIABLES: Record<FunctionName, string[]> = {
   api: [
     'ACTION_SECRETS_PREFIX',
+    'AUTH_MACHINE_CLIENTS',
+    'AUTH_MACHINE_SCOPE',
     'AUTH_ROLES_CLAIM',
     'AUTH_TENANT_CLAIM',
     'CONNECTOR_SECRET_PREFIX',

@@ -51,8 +51,9 @@ describe.each(ENV_NAMES)('the %s HTTP API', (env) => {
     }
   });
 
-  it('verifies Cognito ID tokens of the stage user pool (API client and review console)', () => {
+  it('verifies Cognito tokens of the stage user pool (API client, review console, machine clients)', () => {
     const [consoleClientId] = onlyResource(stateless, 'AWS::Cognito::UserPoolClient');
+    const machineClients = config.auth.kind === 'cognito' ? (config.auth.machineClients ?? []) : [];
     stateless.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
       AuthorizerType: 'JWT',
       IdentitySource: ['$request.header.Authorization'],
@@ -61,6 +62,12 @@ describe.each(ENV_NAMES)('the %s HTTP API', (env) => {
         Audience: [
           Match.objectLike({ 'Fn::ImportValue': Match.stringLikeRegexp('UserPoolApiClient') }),
           { Ref: consoleClientId },
+          // Access tokens have no `aud`: API Gateway checks their `client_id` against this list.
+          ...machineClients.map(({ name }) =>
+            Match.objectLike({
+              'Fn::ImportValue': Match.stringLikeRegexp(`UserPoolMachineClient${name.replace(/-/g, '')}`),
+            }),
+          ),
         ],
       },
     });
