@@ -13,6 +13,8 @@ import { z } from 'zod';
  * | REIN_REVIEW_TIMEOUT_SECONDS  | override the review timeout of the dev stage           | dev config (1 day) |
  * | REIN_API_URL                 | base URL `npm run import` pushes to                    | http://127.0.0.1:PORT |
  * | REIN_TOKEN                   | bearer token `npm run import` sends                    | unset |
+ * | REIN_TOKEN_URL               | token endpoint `npm run client-token` asks (a stage's TokenEndpoint) | the local stack's |
+ * | REIN_CLIENT_SECRET           | the machine client's secret `npm run client-token` sends | the seed's, locally |
  * | REIN_ACTION_RECEIVER_PORT    | port of the demo CRM's action receiver (loopback)      | 3001 |
  */
 /** Set but empty counts as unset, as the OpenAI SDK and most tools read these variables. */
@@ -27,6 +29,8 @@ export const LocalEnvSchema = z.object({
   REIN_REVIEW_TIMEOUT_SECONDS: z.coerce.number().int().positive().optional(),
   REIN_API_URL: z.url().optional(),
   REIN_TOKEN: z.string().min(1).optional(),
+  REIN_TOKEN_URL: z.url().optional(),
+  REIN_CLIENT_SECRET: z.preprocess(unsetIfEmpty, z.string().min(1).optional()),
   REIN_ACTION_RECEIVER_PORT: z.coerce.number().int().min(0).max(65535).default(3001),
 });
 

@@ -4,12 +4,16 @@
  * `/oauth2/token`), pushes records with it, and can reach nothing else: not another route, not
  * another tenant. The token carries no tenant claim; the API binds the client id to its tenant.
  */
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROUTES } from '#shared/http/routes.ts';
 import type { LocalStack } from '../../infra/local/stack.ts';
 import { ApiClient, clientsFor, startTestStack, type UserName } from './local-stack.ts';
 
+const TSX = join(process.cwd(), 'node_modules', 'tsx', 'dist', 'cli.mjs');
 const ACME = { id: 'acme_crm_sync', secret: 'acme_local_demo_secret_0001' };
 const GLOBEX = { id: 'globex_usage_sync', secret: 'globex_local_demo_secret_0001' };
 
@@ -190,5 +194,40 @@ describe('a machine client with its access token', () => {
     );
     const answers = await Promise.all([noScope.get('/v1/sources'), unbound.get('/v1/sources')]);
     expect(answers.map((answer) => answer.status)).toEqual([401, 401]);
+  });
+});
+
+describe('npm run client-token', () => {
+  const run = (args: string[], env: Record<string, string>) =>
+    promisify(execFile)(process.execPath, [TSX, 'infra/cli/client-token.ts', ...args], {
+      env: { PATH: process.env['PATH'] ?? '', ...env },
+    });
+
+  it('prints a token for a seed client of the local stack (secret from the seed) that pushes records', async () => {
+    const { stdout } = await run([ACME.id], { PORT: new URL(stack.url).port });
+    const client = new ApiClient(stack.url, stdout.trim());
+    const pushed = await client.request('PUT', '/v1/sources/usage/records', {
+      body: { records: [usage('acct-m2m-cli', 7)] },
+    });
+    expect(pushed.status, pushed.text).toBe(200);
+    expect(pushed.body['summary']).toMatchObject({ created: 1 });
+  });
+
+  it('takes the endpoint and secret from the environment, and on a wrong secret exits 1 without printing it', async () => {
+    const tokenUrl = `${stack.url}/local/oauth2/token`;
+    const good = await run([GLOBEX.id, '--scope', 'rein-local/ingest'], {
+      REIN_TOKEN_URL: tokenUrl,
+      REIN_CLIENT_SECRET: GLOBEX.secret,
+    });
+    expect(decodeJwt(good.stdout.trim())['client_id']).toBe(GLOBEX.id);
+
+    const failed = await run([GLOBEX.id], { REIN_TOKEN_URL: tokenUrl, REIN_CLIENT_SECRET: ACME.secret }).then(
+      () => null,
+      (error: unknown) => error as { code: number; stdout: string; stderr: string },
+    );
+    expect(failed?.code).toBe(1);
+    expect(failed?.stdout).toBe('');
+    expect(failed?.stderr).toContain('401 (invalid_client');
+    expect(failed?.stderr).not.toContain(ACME.secret);
   });
 });
