@@ -18,7 +18,7 @@ export const contractSource = defineSource({
   title: 'Contract',
   description: 'The current contract: dates, term, auto-renewal and renewal amount.',
   recordSchema: ContractRecordSchema,
-  accountField: null,
+  accountField: 'accountId',
   displayFields: ['contractId', 'startDate', 'endDate', 'autoRenew', 'termMonths', 'renewalAmount'],
   maxAgeDays: null,
   evidencePrefix: 'contract',

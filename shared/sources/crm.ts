@@ -30,7 +30,7 @@ export const crmSource = defineSource({
   title: 'CRM account',
   description: 'The account record of the CRM: name, owner, segment, ARR. Defines the account and its owner.',
   recordSchema: CrmRecordSchema,
-  accountField: null,
+  accountField: 'accountId',
   displayFields: ['name', 'segment', 'arr', 'industry', 'region', 'ownerName'],
   maxAgeDays: 365,
   evidencePrefix: 'crm',

@@ -15,7 +15,11 @@ export interface SourceDefinition {
   description: string;
   /** The shape every record must have, checked on push, on pull and again at context time. */
   recordSchema: z.ZodType<Record<string, unknown>>;
-  /** The field of a record that names the account it belongs to, when the record carries one. */
+  /**
+   * The field of a record's data that names the account it belongs to, when records carry one.
+   * Where a record has it, it must equal the record's `accountId` (see {@link accountFieldIssue});
+   * null: the source's records never name their account in their data.
+   */
   accountField: string | null;
   /** Fields that may ever reach a model; each workflow narrows this further. */
   displayFields: readonly string[];
@@ -35,6 +39,25 @@ export function defineSource(definition: SourceDefinition): SourceDefinition {
     throw new Error(`Source ${definition.id}: evidencePrefix must be lower-case letters.`);
   }
   return Object.freeze({ ...definition, displayFields: Object.freeze([...definition.displayFields]) });
+}
+
+/**
+ * A record whose data names another account than the one it is stored (or fetched) under: the
+ * problem with its path (`data.<accountField>`), or null when the record agrees or does not say.
+ */
+export function accountFieldIssue(
+  source: Pick<SourceDefinition, 'accountField'>,
+  accountId: string,
+  data: Readonly<Record<string, unknown>>,
+): { path: string; message: string } | null {
+  const field = source.accountField;
+  if (field === null || !Object.hasOwn(data, field)) return null;
+  const named = data[field];
+  if (named === accountId) return null;
+  return {
+    path: `data.${field}`,
+    message: `must equal the record's accountId "${accountId}"${typeof named === 'string' ? `, not "${named}"` : ''}`,
+  };
 }
 
 /** Record ids end up in sort keys and evidence ids: no `#`, `:`, `/`, spaces or control characters. */

@@ -22,7 +22,7 @@ export const invoicesSource = defineSource({
   title: 'Invoices',
   description: 'Invoices of the account with their status and due dates.',
   recordSchema: InvoiceRecordSchema,
-  accountField: null,
+  accountField: 'accountId',
   displayFields: ['invoiceId', 'amount', 'currency', 'status', 'dueDate', 'paidAt'],
   maxAgeDays: null,
   evidencePrefix: 'invoice',

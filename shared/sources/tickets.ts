@@ -18,7 +18,7 @@ export const ticketsSource = defineSource({
   title: 'Support tickets',
   description: 'Support tickets of the account; the body is customer-written, untrusted text.',
   recordSchema: TicketRecordSchema,
-  accountField: null,
+  accountField: 'accountId',
   displayFields: ['ticketId', 'subject', 'status', 'priority', 'openedAt', 'body'],
   maxAgeDays: null,
   evidencePrefix: 'ticket',

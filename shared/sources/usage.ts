@@ -28,7 +28,7 @@ export const usageSource = defineSource({
   title: 'Product usage',
   description: 'Active users, licensed seats and trends for the latest period.',
   recordSchema: UsageRecordSchema,
-  accountField: null,
+  accountField: 'accountId',
   displayFields: ['period', 'activeUsers', 'licensedSeats', 'weeklyActiveTrend', 'lastLoginAt'],
   // Monthly figures: older than two months no longer describe the account.
   maxAgeDays: 62,

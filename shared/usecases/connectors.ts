@@ -5,7 +5,12 @@ import type { Principal } from '../domain/principal.ts';
 import { checkOutboundUrl, OutboundError, sendOutbound } from '../outbound/http.ts';
 import type { ConnectorConfig, ContextSource, SourceRecord } from '../ports/index.ts';
 import { findSource } from '../sources/catalogue.ts';
-import { AccountIdSchema, RecordIdSchema, type SourceDefinition } from '../sources/definition.ts';
+import {
+  accountFieldIssue,
+  AccountIdSchema,
+  RecordIdSchema,
+  type SourceDefinition,
+} from '../sources/definition.ts';
 import type { Deps, RuntimeSettings } from './deps.ts';
 
 /** What reading through a connector needs: its secret, the clock and the outbound policy. */
@@ -216,6 +221,14 @@ export async function pullRecords(
           .slice(0, 5)
           .map((issue) => issue.path.join('.'))
           .join(', ')}`,
+      );
+    }
+    // A record naming another account is not this account's data, whatever the endpoint meant.
+    const mismatch = accountFieldIssue(source, accountId, data.data);
+    if (mismatch) {
+      throw new SourceUnavailableError(
+        'invalid_response',
+        `record ${record.recordId} names another account at ${mismatch.path}`,
       );
     }
     records.push({

@@ -3,7 +3,12 @@ import { NotFoundError, PayloadTooLargeError, ValidationError } from '../domain/
 import type { Principal } from '../domain/principal.ts';
 import type { IncomingRecord, UpsertOutcome } from '../ports/index.ts';
 import { findSource, SOURCES } from '../sources/catalogue.ts';
-import { AccountIdSchema, RecordIdSchema, type SourceDefinition } from '../sources/definition.ts';
+import {
+  accountFieldIssue,
+  AccountIdSchema,
+  RecordIdSchema,
+  type SourceDefinition,
+} from '../sources/definition.ts';
 import type { Deps } from './deps.ts';
 
 /** At most this many records per push. */
@@ -80,6 +85,8 @@ export function checkRecord(
   if (!envelope.success) return { ok: false, errors: issuesOf(envelope.error, '') };
   const data = source.recordSchema.safeParse(envelope.data.data);
   if (!data.success) return { ok: false, errors: issuesOf(data.error, 'data') };
+  const mismatch = accountFieldIssue(source, envelope.data.accountId, data.data);
+  if (mismatch) return { ok: false, errors: [mismatch] };
   return {
     ok: true,
     record: {

@@ -23,6 +23,19 @@ beforeAll(async () => {
     }
     res.writeHead(200, { 'content-type': 'application/json' });
     if (req.url?.startsWith('/bad/')) res.end(JSON.stringify({ rows: [] }));
+    else if (req.url?.startsWith('/other/'))
+      // A record whose data names another account than the one asked for.
+      res.end(
+        JSON.stringify({
+          records: [
+            {
+              recordId: 'acct-two',
+              updatedAt: '2026-09-30T00:00:00Z',
+              data: { accountId: 'acct-two', activeUsers: 5, licensedSeats: 10 },
+            },
+          ],
+        }),
+      );
     else
       res.end(
         JSON.stringify({
@@ -90,6 +103,8 @@ describe('connectors', () => {
     const bad = await testConnector(deps, admin, 'usage', { accountId: 'acct-one' });
     await putConnector(deps, admin, 'usage', settings(`${base}/ok/{accountId}`, 'wrong'));
     const refused = await testConnector(deps, admin, 'usage', { accountId: 'acct-one' });
+    await putConnector(deps, admin, 'usage', settings(`${base}/other/{accountId}`));
+    const otherAccount = await testConnector(deps, admin, 'usage', { accountId: 'acct-one' });
 
     expect(ok).toMatchObject({
       ok: true,
@@ -98,6 +113,10 @@ describe('connectors', () => {
       gap: null,
     });
     expect(bad).toMatchObject({ ok: false, gap: { reason: 'invalid_response' } });
+    expect(otherAccount).toMatchObject({
+      ok: false,
+      gap: { reason: 'invalid_response', detail: 'record acct-two names another account at data.accountId' },
+    });
     expect(refused).toMatchObject({
       ok: false,
       gap: { reason: 'http_error', detail: 'the connector answered HTTP 401' },

@@ -33,6 +33,39 @@ function setup() {
 }
 
 describe('pushRecords', () => {
+  it("refuses a record whose data names another account than its accountId, with the field's path", async () => {
+    const { deps, records } = setup();
+    const named = (accountId: string, recordId: string) => ({
+      ...usage(10, '2026-11-01T00:00:00Z', recordId),
+      data: { period: '2026-11', activeUsers: 10, licensedSeats: 100, accountId },
+    });
+    const result = await pushRecords(deps, machine, 'usage', {
+      records: [
+        named('acct-other', 'u-wrong'),
+        named('acct-one', 'u-right'),
+        usage(3, '2026-11-01T00:00:00Z', 'u-silent'),
+      ],
+    });
+    expect(result.results.map((r) => [r.recordId, r.outcome, r.errors])).toEqual([
+      [
+        'u-wrong',
+        'invalid',
+        [
+          {
+            path: 'data.accountId',
+            message: 'must equal the record\'s accountId "acct-one", not "acct-other"',
+          },
+        ],
+      ],
+      ['u-right', 'created', undefined],
+      ['u-silent', 'created', undefined],
+    ]);
+    expect((await records.list('acme', 'usage', 'acct-one')).map((r) => r.recordId).sort()).toEqual([
+      'u-right',
+      'u-silent',
+    ]);
+  });
+
   it('reports created, updated, unchanged, stale and invalid for the records of one batch', async () => {
     const { deps } = setup();
     await pushRecords(deps, machine, 'usage', {
