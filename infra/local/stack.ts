@@ -34,7 +34,7 @@ import { LocalConnectorSecrets } from '#shared/adapters/secrets/connector-secret
 import { putConnector } from '#shared/usecases/connectors.ts';
 import { startModelServer, type ModelServer } from './model-server/server.ts';
 import type { Seed } from './seed/schema.ts';
-import { loadSeed } from './seed/load.ts';
+import { loadSeed, seedAsOf } from './seed/load.ts';
 import { ExecutionJournal, type JournalEntry } from './execution-journal.ts';
 import { LocalWorkflowEngine, type StateMachineDefinition, type TaskHandler } from './step-functions.ts';
 import { TemplateSet, type CfnTemplate } from './template.ts';
@@ -326,7 +326,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       throw new Error('The templates lack a records, ledger or workflow table.');
     if (options.seed) {
       // Through the ingestion use case, as a tenant's machine client would push them.
-      await loadSeed(api.deps, options.seed);
+      // As of when this seed was first loaded into the data directory: a restart never makes the
+      // seed newer than records pushed since, so the ingestion's newest-wins keeps those.
+      await loadSeed(api.deps, options.seed, {
+        updatedAt: await seedAsOf(dataDir, options.seed, new Date()),
+      });
       if (options.seed.tenants.some((tenant) => tenant.tenantId === DEMO_CONNECTOR_TENANT)) {
         // Configured through the connectors use case, as the tenant's admin would with PUT /v1/connectors/crm.
         await putConnector(

@@ -5,16 +5,21 @@
  * tenant's per-source stats updated in the same transaction. There is no second writer.
  *
  * Record ids: the account id for CRM and usage, the contract, ticket or invoice id otherwise. Every
- * record's `updatedAt` is the time of the load, except for an account's `brokenSources`, which are
+ * record's `updatedAt` is the seed's "as of" time in the data directory (see {@link seedAsOf}: when
+ * this seed, by content, was first loaded there), except for an account's `brokenSources`, which are
  * loaded as last updated at the source on {@link BROKEN_SOURCE_UPDATED_AT} and so become `stale`
  * data gaps for sources with a maximum age.
  *
- * Loading is idempotent: the same seed loaded again updates each record's `updatedAt` and nothing
- * else. Records removed from a seed file are not deleted; start from a fresh `.rein/` to drop them.
+ * Loading is idempotent: the same seed loaded again on a restart finds its records `unchanged`, and
+ * records pushed through the API since then are newer, so the ingestion's last-writer-wins keeps
+ * them (the seed's records come back `stale`). An edited seed gets a new "as of" time and wins over
+ * records pushed before the edit. Records removed from a seed file are not deleted; start from a
+ * fresh `.rein/` to drop them.
  */
-import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
-import type { z } from 'zod';
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
 import { findSource } from '#shared/sources/catalogue.ts';
 import type { Deps } from '#shared/usecases/deps.ts';
 import { ingestRecords, PUSH_MAX_RECORDS, type RecordResult } from '#shared/usecases/ingestion.ts';
@@ -161,8 +166,38 @@ function plainData(data: object): Record<string, unknown> {
   return copy as Record<string, unknown>;
 }
 
+/** File in the data directory that keeps when the current seed was first loaded there. */
+export const SEED_AS_OF_FILE = 'seed-as-of.json';
+
+const SeedAsOfSchema = z.object({ contentHash: z.string(), asOf: z.iso.datetime() });
+
+/**
+ * The `updatedAt` a seed's records carry in a data directory: the time this seed (by the hash of its
+ * content) was first loaded there, kept in `<dataDir>/seed-as-of.json`, so a restart re-seeds with the
+ * same time and never overwrites newer pushed records. A changed seed, or no data directory (an
+ * in-memory stack), takes `now`.
+ */
+export async function seedAsOf(dataDir: string | null, seed: Seed, now: Date): Promise<string> {
+  const contentHash = createHash('sha256').update(JSON.stringify(seed)).digest('hex');
+  if (dataDir === null) return now.toISOString();
+  const file = join(dataDir, SEED_AS_OF_FILE);
+  try {
+    const stored = SeedAsOfSchema.safeParse(JSON.parse(await readFile(file, 'utf8')));
+    if (stored.success && stored.data.contentHash === contentHash) return stored.data.asOf;
+  } catch (error) {
+    // A missing or unreadable file means this seed was never loaded here: start from now.
+    if (!(error instanceof SyntaxError) && !(error instanceof Error && 'code' in error)) throw error;
+  }
+  const asOf = now.toISOString();
+  await mkdir(dataDir, { recursive: true });
+  const temporary = `${file}.${process.pid}.tmp`;
+  await writeFile(temporary, `${JSON.stringify({ contentHash, asOf })}\n`);
+  await rename(temporary, file);
+  return asOf;
+}
+
 export interface LoadSeedOptions {
-  /** `updatedAt` of every record (except broken sources'). Default: the time of the load. */
+  /** `updatedAt` of every record (except broken sources'): {@link seedAsOf}. Default: the time of the load. */
   updatedAt?: string;
 }
 
