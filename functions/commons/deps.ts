@@ -6,6 +6,7 @@ import { sendOutbound } from '#shared/outbound/http.ts';
 import { createDocumentClient } from '#shared/adapters/dynamodb/client.ts';
 import { DynamoGatewayStore } from '#shared/adapters/dynamodb/gateway-store.ts';
 import { DynamoLedger } from '#shared/adapters/dynamodb/ledger.ts';
+import { DynamoTenantDirectory } from '#shared/adapters/dynamodb/tenant-directory.ts';
 import { DynamoCircuitBreaker, type BreakerPolicy } from '#shared/adapters/dynamodb/circuit-breaker.ts';
 import { DynamoRateLimiter } from '#shared/adapters/dynamodb/rate-limiter.ts';
 import {
@@ -32,6 +33,7 @@ import type {
   GatewayStore,
   MetricsSink,
   Ledger,
+  TenantDirectory,
   ModelClient,
   RecordStore,
   RunStore,
@@ -146,6 +148,9 @@ export function buildDeps(
           env.WORKFLOW_TABLE,
         )
       : (unavailable('LEDGER_TABLE') as Ledger),
+    tenants: env.LEDGER_TABLE
+      ? new DynamoTenantDirectory(doc, env.LEDGER_TABLE)
+      : (unavailable('LEDGER_TABLE') as TenantDirectory),
     gateway:
       env.LEDGER_TABLE && env.WORKFLOW_TABLE && env.TRACE_TABLE
         ? new DynamoGatewayStore(

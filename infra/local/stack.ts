@@ -35,6 +35,7 @@ import { putConnector } from '#shared/usecases/connectors.ts';
 import { startModelServer, type ModelServer } from './model-server/server.ts';
 import type { Seed } from './seed/schema.ts';
 import { loadSeed, seedAsOf } from './seed/load.ts';
+import { putTenant } from '#shared/usecases/tenants.ts';
 import { ExecutionJournal, type JournalEntry } from './execution-journal.ts';
 import { LocalWorkflowEngine, type StateMachineDefinition, type TaskHandler } from './step-functions.ts';
 import { TemplateSet, type CfnTemplate } from './template.ts';
@@ -347,6 +348,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       }
       const month = new Date().toISOString().slice(0, 7);
       for (const tenant of options.seed.tenants) {
+        // Registered through the tenants use case, as an operator would with PUT /v1/tenants/{tenantId}.
+        await putTenant(
+          api.deps,
+          { sub: 'local-stack', tenantId: tenant.tenantId, roles: ['operator'] },
+          tenant.tenantId,
+          {
+            name: tenant.name,
+          },
+        );
         // The seed's monthly budget, unless an operator already set one for this month.
         await doc
           .send(

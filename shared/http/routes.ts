@@ -59,6 +59,14 @@ import {
   toCsv,
 } from '../usecases/finance.ts';
 import { getMetrics, MetricsQuerySchema } from '../usecases/metrics.ts';
+import {
+  listTenants,
+  ListTenantsQuerySchema,
+  PutTenantBodySchema,
+  putTenant,
+  TenantPageSchema,
+  TenantViewSchema,
+} from '../usecases/tenants.ts';
 import { promoteDraft } from '../usecases/promote.ts';
 import {
   decideDraft,
@@ -513,6 +521,70 @@ export const ROUTES: readonly Route[] = [
     },
     errors: [400, 401, 403],
     handler: async ({ deps, principal, query }) => ({ body: await getMetrics(deps, principal, query) }),
+  }),
+  defineRoute({
+    operation: 'listTenants',
+    method: 'GET',
+    path: '/v1/tenants',
+    summary: 'List tenants with their budgets',
+    description:
+      'Every tenant Rein knows, in id order, each with this month’s budget figures (limit, spent, reserved, available).',
+    tag: 'finance',
+    access: ['finance', 'operator'],
+    params: { query: ListTenantsQuerySchema },
+    response: {
+      status: 200,
+      description: 'A page of tenants.',
+      schema: TenantPageSchema.meta({ id: 'TenantPage' }),
+      example: {
+        items: [
+          {
+            tenantId: 'acme',
+            name: 'Acme Software',
+            createdAt: '2026-11-01T09:00:00.000Z',
+            updatedAt: '2026-11-01T09:00:00.000Z',
+            budget: {
+              month: '2026-11',
+              currency: 'USD',
+              limitUsd: 200,
+              spentUsd: 12.5,
+              reservedUsd: 0,
+              availableUsd: 187.5,
+            },
+          },
+        ],
+        nextCursor: null,
+      },
+    },
+    errors: [400, 401, 403],
+    handler: async ({ deps, query }) => ({ body: await listTenants(deps, query) }),
+  }),
+  defineRoute({
+    operation: 'putTenant',
+    method: 'PUT',
+    path: '/v1/tenants/{tenantId}',
+    summary: 'Register or rename a tenant',
+    description:
+      'A tenant must be registered before its budget can be read or set (an unknown tenant answers 404).',
+    tag: 'finance',
+    access: ['operator'],
+    params: { path: TenantPath },
+    body: {
+      schema: PutTenantBodySchema.meta({ id: 'PutTenantRequest' }),
+      required: true,
+      example: { name: 'Acme Software' },
+    },
+    response: {
+      status: 200,
+      description: 'The tenant, renamed.',
+      created: 'The tenant, registered.',
+      schema: TenantViewSchema.meta({ id: 'Tenant' }),
+    },
+    errors: [400, 401, 403, 413, 415],
+    handler: async ({ deps, principal, path, body }) => {
+      const { tenant, created } = await putTenant(deps, principal, path.tenantId, body);
+      return { body: tenant, created };
+    },
   }),
   defineRoute({
     operation: 'getBudget',

@@ -571,3 +571,20 @@ export interface SigningSecretStore {
 export interface OutboundSender {
   send(request: OutboundRequest): Promise<OutboundResponse>;
 }
+
+/** A tenant Rein knows: registered by an operator (the local stack registers the seed's tenants). */
+export interface Tenant {
+  tenantId: string;
+  name: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** The registry of tenants. A tenant missing here is unknown: its budget answers 404. */
+export interface TenantDirectory {
+  get(tenantId: string): Promise<Tenant | null>;
+  /** Creates the tenant or renames it (keeping `createdAt`); `created` tells which. */
+  put(tenantId: string, name: string, now: Date): Promise<{ tenant: Tenant; created: boolean }>;
+  /** Tenants in id order, at most `limit`, after the tenant id `after` (the page's cursor). */
+  list(options: { limit: number; after?: string }): Promise<{ items: Tenant[]; nextCursor: string | null }>;
+}

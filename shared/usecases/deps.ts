@@ -21,6 +21,7 @@ import type {
   ModelClient,
   RecordStore,
   RunStore,
+  TenantDirectory,
   TraceSink,
   WebhookStore,
   WebhookTransport,
@@ -66,6 +67,8 @@ export interface Deps {
   connectorSecrets: ConnectorSecrets;
   model: ModelClient;
   ledger: Ledger;
+  /** The tenants Rein knows (operators register them). */
+  tenants: TenantDirectory;
   /** The model gateway's reserve / settle / release transactions. */
   gateway: GatewayStore;
   rateLimiter: RateLimiter;

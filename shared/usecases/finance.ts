@@ -4,6 +4,7 @@ import { hasAnyRole, type Principal } from '../domain/principal.ts';
 import { PRICE_TABLE, PRICE_TABLE_VERSION, priceFor, roundUsd } from '../domain/pricing.ts';
 import type { Budget, LedgerEntry } from '../ports/index.ts';
 import type { Deps } from './deps.ts';
+import { requireKnownTenant } from './tenants.ts';
 
 const day = z.iso.date('must be an existing YYYY-MM-DD date');
 const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
@@ -241,14 +242,15 @@ function budgetTenant(principal: Principal, tenantId: string | undefined): strin
   return tenantId;
 }
 
-/** The month's budget (current month unless `?month=`), with spent and reserved. */
+/** The month's budget (current month unless `?month=`), with spent and reserved; 404 for an unknown tenant. */
 export async function getBudget(
-  deps: Pick<Deps, 'ledger' | 'clock'>,
+  deps: Pick<Deps, 'ledger' | 'clock' | 'tenants'>,
   principal: Principal,
   tenantId: string | undefined,
   query: unknown,
 ): Promise<Budget> {
   const tenant = budgetTenant(principal, tenantId);
+  await requireKnownTenant(deps, tenant);
   const month =
     (typeof query === 'object' && query !== null && 'month' in query && typeof query.month === 'string'
       ? query.month
@@ -259,12 +261,14 @@ export async function getBudget(
 
 /** Operators set a tenant's monthly budget; spent and reserved amounts are kept. */
 export async function putBudget(
-  deps: Pick<Deps, 'ledger' | 'clock'>,
+  deps: Pick<Deps, 'ledger' | 'clock' | 'tenants'>,
   principal: Principal,
   tenantId: string | undefined,
   body: unknown,
 ): Promise<Budget> {
   const tenant = budgetTenant(principal, tenantId);
+  // No budget for a tenant Rein does not know: register it first (PUT /v1/tenants/{tenantId}).
+  await requireKnownTenant(deps, tenant);
   const parsed = PutBudgetBodySchema.safeParse(body ?? {});
   if (!parsed.success) throw new ValidationError('The request body is invalid.', issues(parsed.error));
   const now = deps.clock.now();

@@ -7,6 +7,7 @@ import { FakeClock } from './clock.ts';
 import { RecordingEngine } from './engine.ts';
 import { InMemoryGatewayStore } from './gateway-store.ts';
 import { InMemoryLedger } from './ledger.ts';
+import { InMemoryTenantDirectory } from './tenant-directory.ts';
 import { ScriptedModelClient } from './model-client.ts';
 import { FakeCircuitBreaker, InMemoryRateLimiter } from './rate-limiter.ts';
 import { InMemoryConnectorStore, InMemoryRecordStore } from './record-store.ts';
@@ -35,6 +36,7 @@ export interface TestDeps extends Deps {
   connectorSecrets: LocalConnectorSecrets;
   model: ScriptedModelClient;
   ledger: InMemoryLedger;
+  tenants: InMemoryTenantDirectory;
   gateway: InMemoryGatewayStore;
   rateLimiter: InMemoryRateLimiter;
   breaker: FakeCircuitBreaker;
@@ -75,6 +77,7 @@ export interface DepsOverrides {
   connectorSecrets?: LocalConnectorSecrets;
   model?: ScriptedModelClient;
   ledger?: InMemoryLedger;
+  tenants?: InMemoryTenantDirectory;
   rateLimiter?: InMemoryRateLimiter;
   breaker?: FakeCircuitBreaker;
   outbound?: FakeOutbound;
@@ -107,6 +110,7 @@ export function makeDeps(overrides: DepsOverrides = {}): TestDeps {
     connectorSecrets: overrides.connectorSecrets ?? new LocalConnectorSecrets(),
     model: overrides.model ?? new ScriptedModelClient(),
     ledger,
+    tenants: overrides.tenants ?? new InMemoryTenantDirectory(),
     gateway: new InMemoryGatewayStore(ledger, store, rateLimiter, traces),
     rateLimiter,
     breaker,
