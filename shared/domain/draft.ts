@@ -25,6 +25,14 @@ export const EscalationSchema = z.object({
   at: z.iso.datetime(),
 });
 
+/** One edit of a draft by a person: the version it made, who, and when. */
+export const DraftEditSchema = z.object({
+  version: z.number().int().positive(),
+  editor: z.string(),
+  at: z.iso.datetime(),
+});
+export type DraftEdit = z.infer<typeof DraftEditSchema>;
+
 /** A draft as returned by the API. Content is validated against the workflow's output schema. */
 export const DraftSchema = z.object({
   draftId: z.string(),
@@ -50,6 +58,8 @@ export const DraftSchema = z.object({
   expiresAt: z.iso.datetime().nullable().optional(),
   /** The actions the model proposed, each with its review decision and execution status. */
   actions: z.array(ActionRecordSchema).default([]),
+  /** The reviewers' edits, oldest first (drafts stored before the history existed have none). */
+  edits: z.array(DraftEditSchema).default([]),
   createdAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),
 });

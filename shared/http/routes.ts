@@ -97,6 +97,7 @@ import { buildOpenApiDocument } from './openapi.ts';
 import {
   BudgetSchema,
   DraftPageSchema,
+  DraftDetailResponseSchema,
   DraftResponseSchema,
   ETagHeaderSchema,
   HealthSchema,
@@ -357,14 +358,15 @@ export const ROUTES: readonly Route[] = [
     params: { path: DraftPath },
     response: {
       status: 200,
-      description: 'The draft with content, evidence, version and status.',
-      schema: DraftResponseSchema,
+      description:
+        'The draft with content, cited evidence, version, status and edit history; the account’s display name; all evidence the model saw, each marked `cited`; the data gaps.',
+      schema: DraftDetailResponseSchema,
       headers: DraftHeaders,
     },
     errors: [401, 403, 404],
     handler: async ({ deps, principal, path }) => {
-      const draft = await getDraft(deps, principal, path.draftId);
-      return { body: draftView(draft), headers: etag(draft.version) };
+      const { draft, details } = await getDraft(deps, principal, path.draftId);
+      return { body: { ...draftView(draft), ...details }, headers: etag(draft.version) };
     },
   }),
   defineRoute({

@@ -7,7 +7,7 @@ import { RunViewSchema } from '../usecases/runs.ts';
 import { SpanSchema } from '../domain/trace.ts';
 import { LedgerReportSchema } from '../usecases/finance.ts';
 import { MetricsReportSchema } from '../usecases/metrics.ts';
-import { DraftSummarySchema } from '../usecases/review.ts';
+import { DraftDetailsSchema, DraftSummarySchema, SeenEvidenceItemSchema } from '../usecases/review.ts';
 import { WORKFLOWS } from '../workflows/registry.ts';
 
 /**
@@ -114,6 +114,17 @@ export const DraftResponseSchema = DraftViewSchema.extend({
   content: WorkflowContentSchema,
   original: WorkflowContentSchema,
 }).meta({ id: 'Draft' });
+
+/** `GET /v1/drafts/{draftId}`: the draft with what a reviewer reads beside it. */
+export const DraftDetailResponseSchema = DraftViewSchema.extend({
+  content: WorkflowContentSchema,
+  original: WorkflowContentSchema,
+  ...DraftDetailsSchema.shape,
+  seenEvidence: z.array(SeenEvidenceItemSchema.meta({ id: 'SeenEvidenceItem' })).meta({
+    description:
+      'All evidence of the run’s context, as the model saw it (allow-listed fields only), each marked `cited`.',
+  }),
+}).meta({ id: 'DraftDetail' });
 
 export const DraftPageSchema = z
   .object({

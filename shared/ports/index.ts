@@ -2,7 +2,7 @@ import type { ActionExecution, ActionRecord } from '../domain/actions.ts';
 import type { ActionTarget } from '../domain/action-targets.ts';
 import type { ContextObject, SourceId } from '../domain/context.ts';
 import type { OutboundRequest, OutboundResponse } from '../outbound/http.ts';
-import type { Draft, DraftStatus, Outcome } from '../domain/draft.ts';
+import type { Draft, DraftEdit, DraftStatus, Outcome } from '../domain/draft.ts';
 import type { DomainEvent } from '../domain/events.ts';
 import type { StoredDelivery, StoredWebhook } from '../domain/webhooks.ts';
 import type { Run, RunError, RunStatus } from '../domain/run.ts';
@@ -114,6 +114,8 @@ export interface DraftStore {
       escalation?: Draft['escalation'];
       /** The actions with their review decisions: written with the draft's status, in the same write. */
       actions?: ActionRecord[];
+      /** The edit history with this change's edit appended: written with the content, in the same write. */
+      edits?: DraftEdit[];
       updatedAt: string;
     },
     /** Recorded in the same transaction as the change: both happen or neither does. */
@@ -225,8 +227,11 @@ export interface ConnectorSecrets {
 }
 
 export interface AccountDirectory {
-  /** The account's owner, or null when the account does not exist in this tenant. */
-  getAccount(tenantId: string, accountId: string): Promise<{ accountId: string; ownerId: string } | null>;
+  /** The account's owner and display name, or null when the account does not exist in this tenant. */
+  getAccount(
+    tenantId: string,
+    accountId: string,
+  ): Promise<{ accountId: string; ownerId: string; name: string | null } | null>;
 }
 
 export interface TraceSink {

@@ -13,6 +13,7 @@ import type { Draft, DraftStatus, Outcome } from '../domain/draft.ts';
 import { argsHashOf, type ActionRecord } from '../domain/actions.ts';
 import { DraftSchema, DraftStatusSchema } from '../domain/draft.ts';
 import { commaSeparated } from '../domain/query.ts';
+import { DataGapSchema, EvidenceItemSchema } from '../domain/context.ts';
 import { canonicalJson, normalizedEditDistance } from '../domain/edit-distance.ts';
 import { newEvent } from '../domain/events.ts';
 import { assertCanChangeDraft, assertCanSeeDraft, requireRole } from '../domain/permissions.ts';
@@ -86,12 +87,50 @@ async function loadVisibleDraft(
   return draft;
 }
 
+/** An evidence item the model saw, marked whether the draft cites it. */
+export const SeenEvidenceItemSchema = EvidenceItemSchema.extend({
+  cited: z.boolean().meta({ description: 'Whether the draft’s content cites this item.' }),
+});
+
+/** What a reviewer reads on top of the draft: the account's name and everything the model saw. */
+export const DraftDetailsSchema = z.object({
+  accountName: z
+    .string()
+    .nullable()
+    .meta({ description: 'The account’s display name (its CRM record’s `name`), null when unknown.' }),
+  seenEvidence: z.array(SeenEvidenceItemSchema).meta({
+    description:
+      'All evidence of the run’s context, as the model saw it (allow-listed fields only), each marked `cited`.',
+  }),
+  dataGaps: z.array(DataGapSchema).meta({ description: 'The sources that gave nothing usable, and why.' }),
+});
+export type DraftDetails = z.infer<typeof DraftDetailsSchema>;
+
+/**
+ * `GET /v1/drafts/{draftId}`: the draft, the account's display name, all evidence of the run's
+ * context (each item marked whether the draft cites it) and the context's data gaps.
+ */
 export async function getDraft(
-  deps: Pick<Deps, 'drafts'>,
+  deps: Pick<Deps, 'drafts' | 'runs' | 'accounts'>,
   principal: Principal,
   draftId: string,
-): Promise<Draft> {
-  return loadVisibleDraft(deps, principal, draftId);
+): Promise<{ draft: Draft; details: DraftDetails }> {
+  const draft = await loadVisibleDraft(deps, principal, draftId);
+  const [context, account] = await Promise.all([
+    deps.runs.getContext(draft.tenantId, draft.runId),
+    deps.accounts.getAccount(draft.tenantId, draft.accountId),
+  ]);
+  const cited = new Set(draft.evidence.map((item) => item.id));
+  const items = context?.items ?? draft.evidence;
+  const crmName = items.find((item) => item.source === 'crm')?.fields['name'];
+  return {
+    draft,
+    details: {
+      accountName: account?.name ?? (typeof crmName === 'string' ? crmName : null),
+      seenEvidence: items.map((item) => ({ ...item, cited: cited.has(item.id) })),
+      dataGaps: context?.dataGaps ?? [],
+    },
+  };
 }
 
 export type ListDraftsQuery = z.output<typeof ListDraftsQuerySchema>;
@@ -114,11 +153,16 @@ export async function listDrafts(
 }
 
 /** What a review queue shows per draft: everything but the content, the original and the evidence. */
-export const DraftSummarySchema = DraftSchema.omit({ content: true, original: true, evidence: true });
+export const DraftSummarySchema = DraftSchema.omit({
+  content: true,
+  original: true,
+  evidence: true,
+  edits: true,
+});
 export type DraftSummary = z.infer<typeof DraftSummarySchema>;
 
 export function toDraftSummary(draft: Draft): DraftSummary {
-  const { content: _content, original: _original, evidence: _evidence, ...summary } = draft;
+  const { content: _content, original: _original, evidence: _evidence, edits: _edits, ...summary } = draft;
   return summary;
 }
 
@@ -179,11 +223,17 @@ export async function editDraft(
   if (!OPEN_STATUSES.includes(draft.status)) conflictFor(draft, expectedVersion);
   if (draft.version !== expectedVersion) conflictFor(draft, expectedVersion);
 
+  const now = deps.clock.now().toISOString();
   const result = await deps.drafts.updateDraft(
     principal.tenantId,
     draftId,
     { version: expectedVersion, statuses: OPEN_STATUSES },
-    { content: parsed.data, updatedAt: deps.clock.now().toISOString() },
+    {
+      content: parsed.data,
+      // The history grows with the content, in the same conditional write.
+      edits: [...draft.edits, { version: draft.version + 1, editor: principal.sub, at: now }],
+      updatedAt: now,
+    },
   );
   if (!result.ok) conflictFor(result.current, expectedVersion);
   return result.draft;

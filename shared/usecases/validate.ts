@@ -142,6 +142,7 @@ export async function storeDraft(
     original: content,
     evidence: context.items.filter((item) => cited.has(item.id)),
     actions: actionRecordsOf(draftId, proposedActions ?? [], workflow.actions),
+    edits: [],
     promptId: prompt.id,
     promptVersion: prompt.version,
     model: attempt.model,

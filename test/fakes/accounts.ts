@@ -4,6 +4,7 @@ export interface AccountRow {
   tenantId: string;
   accountId: string;
   ownerId: string;
+  name?: string;
 }
 
 /** Accounts and their owners, per tenant. */
@@ -18,8 +19,13 @@ export class FakeAccountDirectory implements AccountDirectory {
     this.accounts.push(account);
   }
 
-  getAccount(tenantId: string, accountId: string): Promise<{ accountId: string; ownerId: string } | null> {
+  getAccount(
+    tenantId: string,
+    accountId: string,
+  ): Promise<{ accountId: string; ownerId: string; name: string | null } | null> {
     const row = this.accounts.find((a) => a.tenantId === tenantId && a.accountId === accountId);
-    return Promise.resolve(row ? { accountId: row.accountId, ownerId: row.ownerId } : null);
+    return Promise.resolve(
+      row ? { accountId: row.accountId, ownerId: row.ownerId, name: row.name ?? null } : null,
+    );
   }
 }

@@ -249,6 +249,7 @@ export async function seedDraft(
     escalation: null,
     outcome: null,
     actions: options.actions ?? [],
+    edits: [],
     createdAt: now,
     updatedAt: now,
   };

@@ -278,6 +278,7 @@ export class InMemoryWorkflowStore implements RunStore, DraftStore, ActionStore 
     if (changes.escalation !== undefined) draft.escalation = structuredClone(changes.escalation);
     if (event !== undefined) this.outbox.push(structuredClone(event));
     if (changes.actions !== undefined) draft.actions = structuredClone(changes.actions);
+    if (changes.edits !== undefined) draft.edits = structuredClone(changes.edits);
     return { ok: true, draft: structuredClone(draft) };
   }
 

@@ -97,6 +97,8 @@ const TODAY = new Date().toISOString().slice(0, 10);
 const ACCEPTED_STATUSES = [200, 202];
 /** Each tenant's monthly budget before the matrix runs (PUT sets it again, unchanged). */
 const budgets = new Map<string, number>();
+/** The demo tenants' names, as the local stack registers them. */
+const TENANT_NAMES: Record<string, string> = { acme: 'Acme Software', globex: 'Globex Corporation' };
 
 const RUN_IN_PATH = { key: 'runId', inPath: true } as const;
 const DRAFT_IN_PATH = { key: 'draftId', inPath: true } as const;
@@ -442,6 +444,36 @@ const ROWS: readonly Row[] = [
       csmOther: both(403),
       manager: [200, 403],
       admin: [200, 403],
+      finance: both(403),
+      operator: both(200),
+    },
+  },
+  {
+    id: 'GET /v1/tenants',
+    operation: 'listTenants',
+    sides: ['same'],
+    expect: {
+      csmOwn: both(403),
+      csmOther: both(403),
+      manager: both(403),
+      admin: both(403),
+      finance: both(200),
+      operator: both(200),
+    },
+  },
+  {
+    id: 'PUT /v1/tenants/{tenantId}',
+    operation: 'putTenant',
+    resource: { key: 'tenantId', inPath: true },
+    sides: ['same', 'other'],
+    writes: true,
+    // The name the tenant already has, so the accepted cells change nothing else in this file.
+    body: (target) => ({ name: TENANT_NAMES[target.tenantId] ?? target.tenantId }),
+    expect: {
+      csmOwn: both(403),
+      csmOther: both(403),
+      manager: both(403),
+      admin: both(403),
       finance: both(403),
       operator: both(200),
     },

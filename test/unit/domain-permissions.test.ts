@@ -33,6 +33,7 @@ function draftOwnedBy(ownerId: string, status: Draft['status'] = 'awaiting_revie
     escalation: null,
     outcome: null,
     actions: [],
+    edits: [],
     createdAt: AT,
     updatedAt: AT,
   };

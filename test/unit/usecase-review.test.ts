@@ -33,6 +33,7 @@ import {
   maria,
   rejectionOf,
   seedDraft,
+  sampleContext,
   seedRun,
   TENANT,
   validBrief,
@@ -195,7 +196,13 @@ describe('editDraft', () => {
 
     const result = await editDraft(deps, alice, draft.draftId, 'W/"1"', { content: edited });
 
-    expect(result).toEqual({ ...draft, content: edited, version: 2, updatedAt: '2026-10-01T09:00:01.000Z' });
+    expect(result).toEqual({
+      ...draft,
+      content: edited,
+      version: 2,
+      updatedAt: '2026-10-01T09:00:01.000Z',
+      edits: [{ version: 2, editor: 'csm-alice', at: '2026-10-01T09:00:01.000Z' }],
+    });
   });
 
   it('requires If-Match (428) and a well-formed one (400)', async () => {
@@ -451,7 +458,7 @@ describe('reading drafts', () => {
     const { deps, draft } = await draftAwaitingReview();
 
     expect(await rejectionOf(getDraft(deps, bob, draft.draftId))).toEqual(new NotFoundError('Draft'));
-    expect(await getDraft(deps, ada, draft.draftId)).toEqual(draft);
+    expect((await getDraft(deps, ada, draft.draftId)).draft).toEqual(draft);
   });
 });
 
@@ -525,5 +532,69 @@ describe('domain events of the review lifecycle', () => {
     expect(deps.runs.outbox.map((e) => [e.type, e.data])).toEqual([
       ['run.failed', { runId: run.runId, code: 'budget_exceeded' }],
     ]);
+  });
+});
+
+describe('getDraft details', () => {
+  const invoice = {
+    id: 'invoice:INV-1',
+    source: 'invoices',
+    recordId: 'INV-1',
+    fields: { invoiceId: 'INV-1', status: 'paid' },
+    provenance: { fetchedAt: '2026-10-01T08:59:00.000Z', contentHash: 'sha256:inv' },
+  };
+
+  it("carries the account's name, every item the model saw marked cited or not, and the data gaps", async () => {
+    const deps = makeDeps();
+    deps.accounts.add({
+      tenantId: TENANT,
+      accountId: 'acct-northwind',
+      ownerId: 'csm-alice',
+      name: 'Northwind BV',
+    });
+    const gap = { source: 'contract', reason: 'not_found', detail: 'no record' } as const;
+    const run = await seedRun(deps, {
+      context: sampleContext({ items: [...sampleContext().items, invoice], dataGaps: [gap] }),
+    });
+    const draft = await seedDraft(deps, run);
+
+    const { details } = await getDraft(deps, alice, draft.draftId);
+
+    expect(details.accountName).toBe('Northwind BV');
+    expect(details.seenEvidence.map((item) => [item.id, item.cited])).toEqual([
+      ['crm:acct-northwind', true],
+      ['usage:acct-northwind', true],
+      ['ticket:T-100', true],
+      ['invoice:INV-1', false],
+    ]);
+    expect(details.seenEvidence[3]).toEqual({ ...invoice, cited: false });
+    expect(details.dataGaps).toEqual([gap]);
+  });
+
+  it("falls back to the CRM evidence's name when the directory has no name for the account", async () => {
+    const { deps, draft } = await draftAwaitingReview();
+    expect((await getDraft(deps, alice, draft.draftId)).details.accountName).toBe('Northwind Traders');
+  });
+});
+
+describe('edit history', () => {
+  it('records each edit with the version it made, the editor and the time, in the same write as the content', async () => {
+    const { deps, draft } = await draftAwaitingReview();
+    deps.clock.advance(1000);
+    await editDraft(deps, alice, draft.draftId, '"1"', { content: validBrief({ summary: 'First edit.' }) });
+    deps.clock.advance(1000);
+    const second = await editDraft(deps, ada, draft.draftId, '"2"', {
+      content: validBrief({ summary: 'Second edit.' }),
+    });
+
+    expect(second.edits).toEqual([
+      { version: 2, editor: 'csm-alice', at: '2026-10-01T09:00:01.000Z' },
+      { version: 3, editor: ada.sub, at: '2026-10-01T09:00:02.000Z' },
+    ]);
+    // A stale edit changes neither the content nor the history.
+    await expect(
+      editDraft(deps, alice, draft.draftId, '"2"', { content: validBrief({ summary: 'Late.' }) }),
+    ).rejects.toThrow(PreconditionFailedError);
+    expect((await getDraft(deps, alice, draft.draftId)).draft.edits).toHaveLength(2);
   });
 });

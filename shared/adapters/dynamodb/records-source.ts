@@ -234,7 +234,7 @@ export class DynamoAccountDirectory implements AccountDirectory {
   async getAccount(
     tenantId: string,
     accountId: string,
-  ): Promise<{ accountId: string; ownerId: string } | null> {
+  ): Promise<{ accountId: string; ownerId: string; name: string | null } | null> {
     const result = await this.doc.send(
       new QueryCommand({
         TableName: this.table,
@@ -249,9 +249,14 @@ export class DynamoAccountDirectory implements AccountDirectory {
     const item = result.Items?.[0];
     if (!item) return null;
     const data: unknown = item['data'];
-    const ownerId =
-      data !== null && typeof data === 'object' ? (data as Record<string, unknown>)['ownerId'] : undefined;
-    return { accountId, ownerId: typeof ownerId === 'string' ? ownerId : '' };
+    const fields = data !== null && typeof data === 'object' ? (data as Record<string, unknown>) : {};
+    const ownerId = fields['ownerId'];
+    const name = fields['name'];
+    return {
+      accountId,
+      ownerId: typeof ownerId === 'string' ? ownerId : '',
+      name: typeof name === 'string' ? name : null,
+    };
   }
 }
 

@@ -563,6 +563,10 @@ export class DynamoWorkflowStore implements RunStore, DraftStore {
       sets.push('actions = :actions');
       values[':actions'] = changes.actions;
     }
+    if (changes.edits !== undefined) {
+      sets.push('edits = :edits');
+      values[':edits'] = changes.edits;
+    }
     expected.statuses.forEach((status, index) => {
       values[`:s${index}`] = status;
     });
