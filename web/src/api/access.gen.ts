@@ -22,6 +22,8 @@ export const OPERATION_ACCESS = {
   getLedger: ['finance', 'operator', 'admin'],
   getPrices: ['csm', 'manager', 'admin', 'finance', 'operator'],
   getMetrics: ['manager', 'admin', 'operator'],
+  listTenants: ['finance', 'operator'],
+  putTenant: ['operator'],
   getBudget: ['finance', 'operator', 'admin'],
   putBudget: ['operator'],
   listSources: ['integration', 'admin'],

@@ -383,6 +383,46 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/tenants': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * List tenants with their budgets
+     * @description Every tenant Rein knows, in id order, each with this month’s budget figures (limit, spent, reserved, available).
+     */
+    get: operations['listTenants'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/tenants/{tenantId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    /**
+     * Register or rename a tenant
+     * @description A tenant must be registered before its budget can be read or set (an unknown tenant answers 404).
+     */
+    put: operations['putTenant'];
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/tenants/{tenantId}/budget': {
     parameters: {
       query?: never;
@@ -839,6 +879,13 @@ export interface components {
       /** Format: date-time */
       createdAt: string;
       draftId: string;
+      /** @default [] */
+      edits: {
+        /** Format: date-time */
+        at: string;
+        editor: string;
+        version: number;
+      }[];
       escalation: {
         /** Format: date-time */
         at: string;
@@ -877,6 +924,122 @@ export interface components {
       promptId: string;
       promptVersion: string;
       runId: string;
+      /** @enum {string} */
+      status: 'awaiting_review' | 'escalated' | 'approved' | 'rejected' | 'expired';
+      tenantId: string;
+      /** Format: date-time */
+      updatedAt: string;
+      version: number;
+      workflowId: string;
+    };
+    DraftDetail: {
+      accountId: string;
+      /** @description The account’s display name (its CRM record’s `name`), null when unknown. */
+      accountName: string | null;
+      actionCounts: {
+        approved: number;
+        executed: number;
+        executing: number;
+        expired: number;
+        failed: number;
+        proposed: number;
+        rejected: number;
+        total: number;
+      };
+      /** @default [] */
+      actions: {
+        actionId: string;
+        args: {
+          [key: string]: unknown;
+        };
+        decision: {
+          argsHash: string;
+          /** Format: date-time */
+          at: string;
+          by: string;
+          /** @enum {string} */
+          decision: 'approve' | 'reject';
+        } | null;
+        edited: boolean;
+        evidence: string[];
+        execution: {
+          attempts: number;
+          error: {
+            code: string;
+            message: string;
+          } | null;
+          finishedAt: string | null;
+          lastStatus: number | null;
+          leaseUntil: string | null;
+          responseId: string | null;
+        } | null;
+        proposedArgs: {
+          [key: string]: unknown;
+        };
+        rationale: string;
+        /** @enum {string} */
+        status: 'proposed' | 'approved' | 'rejected' | 'expired' | 'executing' | 'executed' | 'failed';
+        targetId: string;
+        type: string;
+      }[];
+      content: components['schemas']['RenewalBrief'];
+      /** Format: date-time */
+      createdAt: string;
+      /** @description The sources that gave nothing usable, and why. */
+      dataGaps: {
+        detail: string;
+        /** @enum {string} */
+        reason: 'not_found' | 'error' | 'stale' | 'timeout' | 'http_error' | 'invalid_response' | 'blocked';
+        source: string;
+      }[];
+      draftId: string;
+      /** @default [] */
+      edits: {
+        /** Format: date-time */
+        at: string;
+        editor: string;
+        version: number;
+      }[];
+      escalation: {
+        /** Format: date-time */
+        at: string;
+        by: string;
+        reason: string | null;
+      } | null;
+      evidence: {
+        fields: {
+          [key: string]: string | number | boolean | null;
+        };
+        id: string;
+        provenance: {
+          contentHash: string;
+          /** Format: date-time */
+          fetchedAt: string;
+          receivedAt?: string | null;
+          updatedAt?: string | null;
+        };
+        recordId: string;
+        source: string;
+      }[];
+      expiresAt?: string | null;
+      model: string;
+      original: components['schemas']['RenewalBrief'];
+      outcome: {
+        /** Format: date-time */
+        decidedAt: string;
+        /** @enum {string} */
+        decision: 'approved' | 'rejected' | 'expired';
+        editDistance: number;
+        reason: string | null;
+        reviewer: string | null;
+        timeToDecisionMs: number;
+      } | null;
+      ownerId: string;
+      promptId: string;
+      promptVersion: string;
+      runId: string;
+      /** @description All evidence of the run’s context, as the model saw it (allow-listed fields only), each marked `cited`. */
+      seenEvidence: components['schemas']['SeenEvidenceItem'][];
       /** @enum {string} */
       status: 'awaiting_review' | 'escalated' | 'approved' | 'rejected' | 'expired';
       tenantId: string;
@@ -1126,6 +1289,10 @@ export interface components {
       limitUsd: number;
       month?: string;
     };
+    PutTenantRequest: {
+      /** @description Display name, e.g. Acme Software. */
+      name: string;
+    };
     RenewalBrief: {
       dataGaps: {
         description: string;
@@ -1268,6 +1435,23 @@ export interface components {
       updatedAt: string;
       workflowId: string;
     };
+    SeenEvidenceItem: {
+      /** @description Whether the draft’s content cites this item. */
+      cited: boolean;
+      fields: {
+        [key: string]: string | number | boolean | null;
+      };
+      id: string;
+      provenance: {
+        contentHash: string;
+        /** Format: date-time */
+        fetchedAt: string;
+        receivedAt?: string | null;
+        updatedAt?: string | null;
+      };
+      recordId: string;
+      source: string;
+    };
     SourceList: {
       items: {
         accountField: string | null;
@@ -1300,6 +1484,41 @@ export interface components {
       /** @enum {string} */
       status: 'ok' | 'error';
       traceId: string;
+    };
+    Tenant: {
+      /** @description The current month’s budget (the default budget until an operator sets one). */
+      budget: {
+        availableUsd: number;
+        /** @constant */
+        currency: 'USD';
+        limitUsd: number;
+        month: string;
+        reservedUsd: number;
+        spentUsd: number;
+      };
+      createdAt: string;
+      name: string;
+      tenantId: string;
+      updatedAt: string;
+    };
+    TenantPage: {
+      items: {
+        /** @description The current month’s budget (the default budget until an operator sets one). */
+        budget: {
+          availableUsd: number;
+          /** @constant */
+          currency: 'USD';
+          limitUsd: number;
+          month: string;
+          reservedUsd: number;
+          spentUsd: number;
+        };
+        createdAt: string;
+        name: string;
+        tenantId: string;
+        updatedAt: string;
+      }[];
+      nextCursor: string | null;
     };
     Trace: {
       runId: string;
@@ -1789,7 +2008,7 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description The draft with content, evidence, version and status. */
+      /** @description The draft with content, cited evidence, version, status and edit history; the account’s display name; all evidence the model saw, each marked `cited`; the data gaps. */
       200: {
         headers: {
           /** @description The draft version, e.g. `"3"`. */
@@ -1797,7 +2016,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': components['schemas']['Draft'];
+          'application/json': components['schemas']['DraftDetail'];
         };
       };
       /** @description No valid bearer token. */
@@ -3128,6 +3347,185 @@ export interface operations {
       };
       /** @description The resource does not exist or belongs to another tenant. */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An internal error; the body carries only the request id. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  listTenants: {
+    parameters: {
+      query?: {
+        /** @description The previous page’s `nextCursor`. */
+        cursor?: string;
+        limit?: number;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description A page of tenants. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "items": [
+           *         {
+           *           "tenantId": "acme",
+           *           "name": "Acme Software",
+           *           "createdAt": "2026-11-01T09:00:00.000Z",
+           *           "updatedAt": "2026-11-01T09:00:00.000Z",
+           *           "budget": {
+           *             "month": "2026-11",
+           *             "currency": "USD",
+           *             "limitUsd": 200,
+           *             "spentUsd": 12.5,
+           *             "reservedUsd": 0,
+           *             "availableUsd": 187.5
+           *           }
+           *         }
+           *       ],
+           *       "nextCursor": null
+           *     }
+           */
+          'application/json': components['schemas']['TenantPage'];
+        };
+      };
+      /** @description The request is invalid (malformed JSON, schema or business-rule violation); `details` lists each problem. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description No valid bearer token. */
+      401: {
+        headers: {
+          /** @description The bearer challenge. */
+          'www-authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The caller’s roles do not allow this operation. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An internal error; the body carries only the request id. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  putTenant: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        tenantId: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "name": "Acme Software"
+         *     }
+         */
+        'application/json': components['schemas']['PutTenantRequest'];
+      };
+    };
+    responses: {
+      /** @description The tenant, renamed. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Tenant'];
+        };
+      };
+      /** @description The tenant, registered. */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Tenant'];
+        };
+      };
+      /** @description The request is invalid (malformed JSON, schema or business-rule violation); `details` lists each problem. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description No valid bearer token. */
+      401: {
+        headers: {
+          /** @description The bearer challenge. */
+          'www-authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The caller’s roles do not allow this operation. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The request body is too large. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The request body is not JSON. */
+      415: {
         headers: {
           [name: string]: unknown;
         };
