@@ -76,7 +76,9 @@ describe('review console in headless Chromium on the local stack', () => {
     await expectAccessible(page, 'inbox with a draft');
     await openDraft.click();
 
-    await page.getByRole('heading', { name: /Renewal brief: acct-contoso/ }).waitFor();
+    // The heading names the account as its CRM record does, from the draft's own answer.
+    await page.getByRole('heading', { name: /Renewal brief: acct-contoso · Contoso/ }).waitFor();
+    await page.getByText('No edits yet: the content is the model').waitFor();
     const draftId = decodeURIComponent(new URL(page.url()).hash.split('/')[2]?.split('?')[0] ?? '');
     await expect
       .poll(() => page.getByText('No changes: the content is the model’s original.').count())
@@ -94,6 +96,10 @@ describe('review console in headless Chromium on the local stack', () => {
 
     await page.getByRole('button', { name: 'Save', exact: true }).click();
     await page.getByText('Saved version 2.').waitFor();
+    await page
+      .getByRole('region', { name: 'Edit history' })
+      .getByText('Version 2 by csm-alice')
+      .waitFor();
     await page.getByLabel('Reason (optional)').fill('Accurate after edit');
     // Approving with a proposed action undecided is refused on screen, naming it.
     const proposed = await page.getByRole('radiogroup').count();

@@ -4,6 +4,8 @@ import type { components, paths } from './schema.gen.ts';
 /** Every call of the console goes through this client, typed by Rein's OpenAPI document. */
 export type Api = ReturnType<typeof createClient<paths>>;
 export type Draft = components['schemas']['Draft'];
+/** `GET /v1/drafts/{draftId}`: the draft with the account's name, all evidence seen and the data gaps. */
+export type DraftDetail = components['schemas']['DraftDetail'];
 export type DraftSummary = components['schemas']['DraftSummary'];
 export type RunPage = components['schemas']['RunPage'];
 export type Run = components['schemas']['Run'];

@@ -1,6 +1,6 @@
 import { diffWordsWithSpace } from 'diff';
 import { useCallback, useEffect, useMemo, useState } from 'react';
-import { errorMessage, type Draft, type Evidence } from '../api/client.ts';
+import { errorMessage, type Draft, type DraftDetail, type Evidence } from '../api/client.ts';
 import { actionDecisions, initialChoices, type ActionChoices } from '../actions.ts';
 import { ActionsPanel } from './Actions.tsx';
 import { asBrief, briefToText, type Brief } from '../brief.ts';
@@ -15,12 +15,14 @@ const DONE: Record<Decision, string> = { approve: 'Approved', reject: 'Rejected'
 
 /**
  * One draft: the brief as an editable form with each risk's evidence beside it, all other
- * evidence the model saw, a diff against the model's original, and Approve / Reject / Escalate
- * with an optional reason. Edits and decisions carry If-Match; a 412 shows what changed.
+ * evidence the model saw, a diff against the model's original, the edit history, and Approve /
+ * Reject / Escalate with an optional reason. Edits and decisions carry If-Match; a 412 shows what
+ * changed. The account's name and everything the model saw come with the draft's GET only.
  */
 export function Review({ draftId, from }: { draftId: string; from: 'inbox' | 'escalations' }) {
   const { api, session, config } = useConsole();
   const [draft, setDraft] = useState<Draft | null>(null);
+  const [details, setDetails] = useState<Pick<DraftDetail, 'accountName' | 'seenEvidence'> | null>(null);
   const [brief, setBrief] = useState<Brief | null>(null);
   const [dirty, setDirty] = useState(false);
   const [reason, setReason] = useState('');
@@ -48,15 +50,19 @@ export function Review({ draftId, from }: { draftId: string; from: 'inbox' | 'es
 
   useEffect(() => {
     void load().then((loaded) => {
-      if (loaded) show(loaded);
+      if (!loaded) return;
+      show(loaded);
+      setDetails({ accountName: loaded.accountName, seenEvidence: loaded.seenEvidence });
     });
   }, [load, show]);
 
   const original = useMemo(() => asBrief(draft?.original), [draft]);
-  const evidenceById = useMemo(
-    () => new Map((draft?.evidence ?? []).map((item) => [item.id, item])),
-    [draft],
+  // Everything the model saw, so a citation a reviewer adds shows its evidence too.
+  const seen: Evidence[] = useMemo(
+    () => [...(details?.seenEvidence ?? []), ...(draft?.evidence ?? [])],
+    [details, draft],
   );
+  const evidenceById = useMemo(() => new Map(seen.map((item) => [item.id, item])), [seen]);
 
   /** A 412: keep the reviewer's edits on screen next to what the draft is now. */
   const onStale = async (mine: Brief) => {
@@ -151,7 +157,7 @@ export function Review({ draftId, from }: { draftId: string; from: 'inbox' | 'es
   }
   const timeLeft = expiresAt(draft, config.reviewTimeoutSeconds) - Date.now();
   const cited = new Set((brief?.risks ?? []).flatMap((risk) => risk.evidence));
-  const uncited = draft.evidence.filter((item) => !cited.has(item.id));
+  const uncited = [...evidenceById.values()].filter((item) => !cited.has(item.id));
 
   return (
     <>
@@ -159,7 +165,8 @@ export function Review({ draftId, from }: { draftId: string; from: 'inbox' | 'es
         <a href={href({ name: from })}>← Back to {from === 'inbox' ? 'inbox' : 'escalations'}</a>
       </p>
       <h1>
-        Renewal brief: {draft.accountId}{' '}
+        Renewal brief: {draft.accountId}
+        {details?.accountName ? ` · ${details.accountName}` : ''}{' '}
         <span className={`status status-${draft.status}`}>{draft.status.replace('_', ' ')}</span>
       </h1>
       <p className="muted">
@@ -318,6 +325,23 @@ export function Review({ draftId, from }: { draftId: string; from: 'inbox' | 'es
             <EvidenceCard key={item.id} item={item} />
           ))}
         </div>
+      </section>
+      <section aria-labelledby="history-title">
+        <h2 id="history-title">Edit history</h2>
+        {draft.edits.length === 0 ? (
+          <p className="muted">No edits yet: the content is the model&apos;s draft.</p>
+        ) : (
+          <ol className="history">
+            {draft.edits.map((entry) => (
+              <li key={entry.version}>
+                Version {entry.version} by {entry.editor},{' '}
+                <time dateTime={entry.at} title={entry.at}>
+                  {formatAge(entry.at)}
+                </time>
+              </li>
+            ))}
+          </ol>
+        )}
       </section>
       <p>
         <button
