@@ -112,6 +112,8 @@ describe('the README walkthrough through a generated client (openapi-fetch, no c
 async function walkthrough(baseUrl: string): Promise<void> {
   const alice = await clientFor('alice', baseUrl);
   const dave = await clientFor('dave', baseUrl);
+  const erin = await clientFor('erin', baseUrl);
+  const frank = await clientFor('frank', baseUrl);
 
   const started = await alice.POST('/v1/workflows/{workflowId}/runs', {
     params: { path: { workflowId: 'renewal-brief' }, header: { 'idempotency-key': `walk-${Date.now()}` } },
@@ -140,6 +142,14 @@ async function walkthrough(baseUrl: string): Promise<void> {
   const etag = read.response.headers.get('etag') ?? '';
   expect(etag).toBe(`"${read.data.version}"`);
   const summary = `${read.data.content.summary} Checked with finance.`;
+  // What a reviewer reads beside the draft: the account's name and everything the model saw.
+  expect(read.data.accountName).toBe('Contoso Pharmaceuticals');
+  const citedIds = read.data.evidence.map((item) => item.id);
+  expect(read.data.seenEvidence.filter((item) => item.cited).map((item) => item.id)).toEqual(
+    expect.arrayContaining(citedIds),
+  );
+  expect(read.data.seenEvidence.length).toBeGreaterThanOrEqual(citedIds.length);
+  expect(read.data.edits).toEqual([]);
 
   const patched = await alice.PATCH('/v1/drafts/{draftId}', {
     params: { path: { draftId }, header: { 'if-match': etag } },
@@ -150,6 +160,9 @@ async function walkthrough(baseUrl: string): Promise<void> {
   expect(patched.data?.content.summary).toBe(summary);
   // The merge kept every field the patch did not name.
   expect(patched.data?.content.risks).toEqual(read.data.content.risks);
+  expect(patched.data?.edits.map((entry) => [entry.version, entry.editor])).toEqual([
+    [read.data.version + 1, USERS.alice.sub],
+  ]);
 
   const approved = await alice.POST('/v1/drafts/{draftId}/approve', {
     params: { path: { draftId }, header: { 'if-match': patched.response.headers.get('etag') ?? '' } },
@@ -175,6 +188,18 @@ async function walkthrough(baseUrl: string): Promise<void> {
   expect(csv.data?.split('\n')[0]).toBe(
     'tenant,currency,period_from,period_to,cost,attempts,runs,input_tokens,cached_input_tokens,output_tokens,estimated_cost',
   );
+
+  const tenants = await erin.GET('/v1/tenants', { params: { query: { limit: 10 } } });
+  const acme = tenants.data?.items.find((tenant) => tenant.tenantId === 'acme');
+  expect(acme?.name).toBe('Acme Software');
+  expect(acme?.budget.currency).toBe('USD');
+  expect(acme?.budget.limitUsd).toBeGreaterThan(0);
+
+  const unknown = await frank.GET('/v1/tenants/{tenantId}/budget', {
+    params: { path: { tenantId: 'no-such-tenant' } },
+  });
+  expect(unknown.response.status).toBe(404);
+  expect(unknown.error?.error.code).toBe('not_found');
 
   const metrics = await dave.GET('/v1/metrics', {
     params: {
