@@ -52,6 +52,16 @@ async function main(): Promise<void> {
       lines.push(`  ${tenant.tenantId}/${user.sub} [${user.roles.join(',')}]`, `    export TOKEN=${token}`);
     }
   }
+  const machineClients = seed.tenants.flatMap((tenant) =>
+    (tenant.machineClients ?? []).map((client) => `${client.clientId} (${tenant.tenantId})`),
+  );
+  if (machineClients.length > 0) {
+    lines.push(
+      '',
+      `Machine clients (client credentials at ${stack.url}/local/oauth2/token): ${machineClients.join(', ')}`,
+      '  export ETL=$(npm run -s client-token -- <clientId>)',
+    );
+  }
   lines.push('', `Try: curl -s ${stack.url}/v1/health`);
   process.stdout.write(`${lines.join('\n')}\n`);
 
