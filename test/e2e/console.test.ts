@@ -96,10 +96,7 @@ describe('review console in headless Chromium on the local stack', () => {
 
     await page.getByRole('button', { name: 'Save', exact: true }).click();
     await page.getByText('Saved version 2.').waitFor();
-    await page
-      .getByRole('region', { name: 'Edit history' })
-      .getByText('Version 2 by csm-alice')
-      .waitFor();
+    await page.getByRole('region', { name: 'Edit history' }).getByText('Version 2 by csm-alice').waitFor();
     await page.getByLabel('Reason (optional)').fill('Accurate after edit');
     // Approving with a proposed action undecided is refused on screen, naming it.
     const proposed = await page.getByRole('radiogroup').count();
