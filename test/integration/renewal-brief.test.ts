@@ -50,8 +50,25 @@ describe('renewal brief on the local stack', () => {
     const evidenceIds = new Set((draft.body['evidence'] as { id: string }[]).map((e) => e.id));
     expect(brief.risks.length).toBeGreaterThan(0);
     for (const risk of brief.risks) for (const id of risk.evidence) expect(evidenceIds).toContain(id);
-    // Hidden CRM fields never reach the draft.
-    expect(draft.text).not.toMatch(/creditScore|internalNotes|contactPhone|discountFloorPct/);
+    // Hidden CRM fields never reach the draft, nor the evidence shown beside it (a ticket's
+    // customer-written body may name them, as the prompt-injection attempt in acct-contoso does).
+    expect(draft.text).not.toMatch(/"(creditScore|internalNotes|contactPhone|discountFloorPct)"\s*:/);
+    const seen = draft.body['seenEvidence'] as {
+      id: string;
+      cited: boolean;
+      fields: Record<string, unknown>;
+    }[];
+    expect(seen.length).toBeGreaterThan(evidenceIds.size);
+    expect(
+      seen
+        .filter((item) => item.cited)
+        .map((item) => item.id)
+        .sort(),
+    ).toEqual([...evidenceIds].sort());
+    expect(seen.flatMap((item) => Object.keys(item.fields))).not.toEqual(
+      expect.arrayContaining(['creditScore']),
+    );
+    expect(draft.body['accountName']).toBe('Contoso Pharmaceuticals');
 
     const edited = { ...brief, summary: `${brief.summary} Reviewed by Alice before the QBR.` };
     const patched = await users.alice.patch(

@@ -7,7 +7,18 @@ import { errorResponse } from '#shared/http/middleware.ts';
 import { FakeAccountDirectory } from '../fakes/accounts.ts';
 import { apiEvent, claimsFor, ROLES_CLAIM, TENANT_CLAIM } from '../fakes/api-events.ts';
 import { makeDeps } from '../fakes/deps.ts';
-import { ACCOUNT, ACCOUNTS, ada, alice, bob, maria, seedDraft, seedRun, TENANT } from '../fakes/fixtures.ts';
+import {
+  ACCOUNT,
+  ACCOUNTS,
+  ada,
+  alice,
+  bob,
+  maria,
+  seedDraft,
+  sampleContext,
+  seedRun,
+  TENANT,
+} from '../fakes/fixtures.ts';
 
 const logger = new Logger({ serviceName: 'rein-test', logLevel: 'SILENT' });
 
@@ -197,7 +208,13 @@ describe('API router', () => {
     expect({ status: own.statusCode, etag: own.headers?.['etag'], body: bodyOf(own) }).toEqual({
       status: 200,
       etag: '"1"',
-      body: draftView(draft),
+      // The draft, and beside it the account's name, all evidence seen (each marked cited) and the gaps.
+      body: {
+        ...draftView(draft),
+        accountName: 'Northwind Traders',
+        seenEvidence: sampleContext().items.map((item) => ({ ...item, cited: true })),
+        dataGaps: [],
+      },
     });
     expect(other.statusCode).toBe(404);
   });

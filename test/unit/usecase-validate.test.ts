@@ -203,6 +203,7 @@ describe('storeDraft', () => {
       outcome: null,
       expiresAt: null,
       actions: [],
+      edits: [],
       createdAt: '2026-10-01T09:00:00.000Z',
       updatedAt: '2026-10-01T09:00:00.000Z',
     });
