@@ -53,6 +53,7 @@ export const TURN_SLOTS = 100;
  * that validation reads.
  */
 export function turnSlot(attempt: number, turn: number): number {
-  if (!Number.isInteger(turn) || turn < 1 || turn >= TURN_SLOTS) throw new RangeError(`Invalid turn ${turn}.`);
+  if (!Number.isInteger(turn) || turn < 1 || turn >= TURN_SLOTS)
+    throw new RangeError(`Invalid turn ${turn}.`);
   return attempt * TURN_SLOTS + turn;
 }

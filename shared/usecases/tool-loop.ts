@@ -17,7 +17,13 @@ type StepDeps = Pick<
 > &
   ToolDeps;
 
-type StepTask = { tenantId: string; runId: string; attempt: number; workflowId?: string; inputTokens?: number };
+type StepTask = {
+  tenantId: string;
+  runId: string;
+  attempt: number;
+  workflowId?: string;
+  inputTokens?: number;
+};
 
 /**
  * The CallModel task. A workflow without tools makes one gateway call (`callModel`); a workflow with

@@ -41,7 +41,10 @@ class ToolCallError extends Error {
   }
 }
 
-const SOURCE_REASONS: Record<Exclude<DataGapReason, 'not_found' | 'stale'>, 'error' | 'timeout' | 'blocked'> = {
+const SOURCE_REASONS: Record<
+  Exclude<DataGapReason, 'not_found' | 'stale'>,
+  'error' | 'timeout' | 'blocked'
+> = {
   error: 'error',
   timeout: 'timeout',
   http_error: 'error',
@@ -123,14 +126,18 @@ export async function executeToolCall(
     } catch (error) {
       if (error instanceof ToolCallError) throw error;
       if (error instanceof SourceUnavailableError) {
-        throw new ToolCallError(SOURCE_REASONS[error.reason], `The ${tool.source.id} source failed (${error.reason}).`);
+        throw new ToolCallError(
+          SOURCE_REASONS[error.reason],
+          `The ${tool.source.id} source failed (${error.reason}).`,
+        );
       }
       throw new ToolCallError('error', `The ${tool.source.id} source failed.`);
     }
     const admitted = [];
     for (const record of records) {
       const parsed = tool.source.recordSchema.safeParse(record.data);
-      if (!parsed.success) throw new ToolCallError('error', `A ${tool.source.id} record does not match its schema.`);
+      if (!parsed.success)
+        throw new ToolCallError('error', `A ${tool.source.id} record does not match its schema.`);
       if (spec.include && !spec.include(parsed.data)) continue;
       if (isStale(spec, record.updatedAt, start)) continue;
       admitted.push({ recordId: record.recordId, data: parsed.data, updatedAt: record.updatedAt ?? null });

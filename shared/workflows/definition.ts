@@ -147,7 +147,9 @@ export function checkTools(sources: readonly SourceSpec[], tools: readonly ToolS
     if (names.has(tool.name)) throw new Error(`Tool ${tool.name} is declared twice.`);
     names.add(tool.name);
     if (!sources.some((spec) => spec.source.id === tool.source.id)) {
-      throw new Error(`Tool ${tool.name} reads source ${tool.source.id}, which the workflow does not select.`);
+      throw new Error(
+        `Tool ${tool.name} reads source ${tool.source.id}, which the workflow does not select.`,
+      );
     }
     if (!/^[a-z]+$/.test(tool.evidencePrefix)) {
       throw new Error(`Tool ${tool.name}: evidencePrefix must be lower-case letters.`);

@@ -3,7 +3,13 @@ import { RenewalBriefSchema, type RenewalBrief } from '../domain/brief.ts';
 import { proposedActionSchema, type ActionSpec, type ProposedActionOutput } from '../domain/actions.ts';
 import type { ContextObject } from '../domain/context.ts';
 import { renewalBriefPrompts } from '../../prompts/renewal-brief/manifest.ts';
-import { checkTools, selectSource, type SourceSpec, type ToolSpec, type WorkflowDefinition } from './definition.ts';
+import {
+  checkTools,
+  selectSource,
+  type SourceSpec,
+  type ToolSpec,
+  type WorkflowDefinition,
+} from './definition.ts';
 import { contractSource } from '../sources/contract.ts';
 import { crmSource } from '../sources/crm.ts';
 import { invoicesSource } from '../sources/invoices.ts';
@@ -120,7 +126,13 @@ export const RENEWAL_TOOLS: readonly ToolSpec[] = checkTools(RENEWAL_SOURCES, [
       return {
         rows: messages.map((message, index) => ({
           recordId: `${ticketId}.${index + 1}`,
-          fields: { ticketId, message: index + 1, from: message.from ?? null, at: message.at ?? null, body: message.body },
+          fields: {
+            ticketId,
+            message: index + 1,
+            from: message.from ?? null,
+            at: message.at ?? null,
+            body: message.body,
+          },
           updatedAt: ticket.updatedAt ?? null,
         })),
       };
@@ -139,7 +151,10 @@ export const RENEWAL_TOOLS: readonly ToolSpec[] = checkTools(RENEWAL_SOURCES, [
     maxStringLength: 20,
     maxRows: 12,
     rows(records, args) {
-      const byPeriod = new Map<string, { period: string; activeUsers: number; licensedSeats: number | null }>();
+      const byPeriod = new Map<
+        string,
+        { period: string; activeUsers: number; licensedSeats: number | null }
+      >();
       for (const record of records) {
         const history = z.array(UsageMonthSchema).safeParse(record.data['history'] ?? []);
         for (const month of history.success ? history.data : []) {
