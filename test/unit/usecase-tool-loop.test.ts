@@ -5,11 +5,11 @@ import { turnSlot } from '#shared/domain/tools.ts';
 import { callModelStep } from '#shared/usecases/tool-loop.ts';
 import { validateOutput } from '#shared/usecases/validate.ts';
 import { renewalBrief } from '#shared/workflows/renewal-brief.ts';
-import type { SourceRecord } from '#shared/ports/index.ts';
+import type { ContextSource, SourceRecord } from '#shared/ports/index.ts';
 import { makeDeps } from '../fakes/deps.ts';
 import { ScriptedContextSource, sourceMap, ThrowingContextSource } from '../fakes/context-sources.ts';
 import { completedResponse, ScriptedModelClient, type ScriptedAnswer } from '../fakes/model-client.ts';
-import { ACCOUNT, OTHER_TENANT, seedRun, TENANT, validAnswer } from '../fakes/fixtures.ts';
+import { ACCOUNT, seedRun, TENANT, validAnswer } from '../fakes/fixtures.ts';
 
 const TICKET: SourceRecord = {
   recordId: 'T-100',
@@ -78,7 +78,7 @@ function citingAnswer(request: ModelRequest): ModelResponse {
 
 async function setup(
   answers: ScriptedAnswer[],
-  sources = [
+  sources: ContextSource[] = [
     new ScriptedContextSource('tickets', [TICKET, CLOSED_TICKET]),
     new ScriptedContextSource('usage', [USAGE]),
   ],
@@ -200,7 +200,7 @@ describe('the tool loop', () => {
     ]);
     expect(context?.dataGaps).toEqual([]);
     expect(
-      tickets.fetches.every((fetch) => fetch.tenantId === TENANT && fetch.tenantId !== OTHER_TENANT),
+      tickets.fetches.every((fetch) => fetch.tenantId === TENANT && fetch.accountId === ACCOUNT),
     ).toBe(true);
   });
 
