@@ -44,15 +44,26 @@ export const ToolCallRecordSchema = z.object({
 });
 export type ToolCallRecord = z.infer<typeof ToolCallRecordSchema>;
 
-/** Turns per model-step attempt are numbered below this: a turn's hold is `attempt × TURN_SLOTS + turn`. */
+/** Turns per model-step attempt are numbered below this. */
 export const TURN_SLOTS = 100;
 
 /**
- * The attempt number of a tool-loop turn's hold, ledger entry and (when it asked for tools)
- * attempt record: distinct from the step's own attempt numbers (1, 2), which hold the final answers
- * that validation reads.
+ * The attempt number of a tool-loop turn's hold and ledger entry: the step's own attempt (1, or 2
+ * for the repair) for the first turn, so a model that answers at once is charged exactly as without
+ * tools, and `attempt × TURN_SLOTS + turn` for later turns.
  */
 export function turnSlot(attempt: number, turn: number): number {
+  if (!Number.isInteger(turn) || turn < 1 || turn >= TURN_SLOTS)
+    throw new RangeError(`Invalid turn ${turn}.`);
+  return turn === 1 ? attempt : attempt * TURN_SLOTS + turn;
+}
+
+/**
+ * Where the attempt record of a turn that asked for tools is kept (its calls, to replay the turn
+ * after a retry): `attempt × TURN_SLOTS + turn`, never the step's own attempt number, whose record
+ * is the answer validation reads.
+ */
+export function toolTurnRecord(attempt: number, turn: number): number {
   if (!Number.isInteger(turn) || turn < 1 || turn >= TURN_SLOTS)
     throw new RangeError(`Invalid turn ${turn}.`);
   return attempt * TURN_SLOTS + turn;

@@ -1,15 +1,22 @@
 import { NotFoundError, WorkflowStepError } from '../domain/errors.ts';
-import type { ContextObject } from '../domain/context.ts';
+import type { ContextObject, EvidenceItem } from '../domain/context.ts';
 import type { ModelInputItem, ModelTool, ModelToolCall } from '../domain/model.ts';
 import { estimateTokens } from '../domain/pricing.ts';
-import { turnSlot, type ToolCallRecord } from '../domain/tools.ts';
-import { livePrompt } from '../workflows/definition.ts';
+import { toolTurnRecord, turnSlot, type ToolCallRecord } from '../domain/tools.ts';
+import { livePrompt, type SourceSpec, type ToolPolicy, type ToolSpec } from '../workflows/definition.ts';
 import { getWorkflow } from '../workflows/registry.ts';
 import type { Deps } from './deps.ts';
 import { callModel, callModelTurn } from './model-call.ts';
 import { buildModelInput } from './prompt.ts';
 import { sha256 } from './tracing.ts';
-import { executeToolCall, recordToolSpan, toolDataGaps, toolErrorOutput, type ToolDeps } from './tools.ts';
+import {
+  executeToolCall,
+  recordToolSpan,
+  toolDataGaps,
+  toolErrorOutput,
+  type ToolDeps,
+  type ToolScope,
+} from './tools.ts';
 
 type StepDeps = Pick<
   Deps,
@@ -104,13 +111,8 @@ async function loop(
   if (answered) return { attempt: task.attempt, model: answered.model };
   let context = initial;
   const workflow = getWorkflow(run.workflowId);
-  const policy = workflow.toolPolicy;
   const instructions = livePrompt(workflow.prompts).instructions;
-  const tools: ModelTool[] = workflow.tools.map((tool) => ({
-    name: tool.name,
-    description: tool.description,
-    argsSchema: tool.argsSchema,
-  }));
+  const tools = modelToolsOf(workflow);
   const input: ModelInputItem[] = [
     {
       type: 'message',
@@ -121,10 +123,8 @@ async function loop(
   const scope = { tenantId: run.tenantId, runId: run.runId, accountId: run.accountId, attempt: task.attempt };
 
   for (let turn = 1; ; turn += 1) {
-    const log = context.toolCalls ?? [];
-    const made = log.filter((call) => call.outcome !== 'limit');
-    const roundsUsed = new Set(made.map((call) => `${call.attempt}.${call.turn}`)).size;
-    const mayCallTools = roundsUsed < policy.maxRounds && made.length < policy.maxCallsPerRun;
+    // The turn bound holds even if the log could not grow (it always does): the loop always ends.
+    const toolsAllowed = turn <= workflow.toolPolicy.maxRounds && mayCallTools(context, workflow.toolPolicy);
     const slot = turnSlot(task.attempt, turn);
     const result = await callModelTurn(
       deps,
@@ -136,20 +136,26 @@ async function loop(
         input,
         inputTokens: estimateTokens(instructions + JSON.stringify(input)),
         tools,
-        toolChoice: mayCallTools ? 'auto' : 'none',
+        toolChoice: toolsAllowed ? 'auto' : 'none',
         // Calls asked for when none were allowed are ignored: that turn is the answer.
         recordAttemptOf: (response) =>
-          mayCallTools && (response.toolCalls ?? []).length > 0 ? slot : task.attempt,
+          toolsAllowed && (response.toolCalls ?? []).length > 0
+            ? toolTurnRecord(task.attempt, turn)
+            : task.attempt,
       },
       invocation,
       started,
     );
     let calls: ModelToolCall[];
     if (result.response) {
-      calls = mayCallTools ? (result.response.toolCalls ?? []) : [];
+      calls = toolsAllowed ? (result.response.toolCalls ?? []) : [];
     } else {
-      // Settled by an earlier invocation: replay it from its record (a tool turn's record is at its slot).
-      const record = await deps.runs.getAttempt(task.tenantId, task.runId, slot);
+      // Settled by an earlier invocation: replay it from its record (none there: it was the answer).
+      const record = await deps.runs.getAttempt(
+        task.tenantId,
+        task.runId,
+        toolTurnRecord(task.attempt, turn),
+      );
       calls = record?.toolCalls ?? [];
     }
     if (calls.length === 0) {
@@ -157,59 +163,109 @@ async function loop(
       return { attempt: task.attempt, model: result.model };
     }
 
-    const executed: ToolCallRecord[] = [];
-    const newItems = [];
-    let callsMade = made.length;
-    for (const call of calls) {
-      const known = log.find((entry) => entry.callId === call.callId && entry.attempt === task.attempt);
-      if (known) {
-        executed.push(known);
-        continue;
-      }
-      if (callsMade >= policy.maxCallsPerRun) {
-        const start = deps.clock.now();
-        const tool = workflow.tools.find((candidate) => candidate.name === call.name);
-        const record: ToolCallRecord = {
-          callId: call.callId,
-          attempt: task.attempt,
-          turn,
-          tool: call.name,
-          source: tool?.source.id ?? null,
-          argsHash: sha256(call.arguments),
-          outcome: 'limit',
-          output: toolErrorOutput(
-            call.name,
-            tool?.source.id ?? null,
-            'limit',
-            `This run may make at most ${policy.maxCallsPerRun} tool calls; answer with what you have.`,
-          ),
-          evidenceIds: [],
-        };
-        await recordToolSpan(deps, { ...scope, turn }, record, start);
-        executed.push(record);
-        continue;
-      }
-      callsMade += 1;
-      const done = await executeToolCall(deps, { ...scope, turn }, workflow, call);
-      executed.push(done.record);
-      newItems.push(...done.items);
-    }
-    const fresh = executed.filter((entry) => !log.includes(entry));
-    if (fresh.length > 0) {
-      const known = new Set(context.items.map((item) => item.id));
-      const toolCalls = [...log, ...fresh];
-      context = {
-        ...context,
-        items: [...context.items, ...newItems.filter((item) => !known.has(item.id))],
-        dataGaps: [...context.dataGaps, ...toolDataGaps(toolCalls, context.dataGaps)],
-        toolCalls,
-      };
+    const round = await executeToolRound(deps, { ...scope, turn }, workflow, context, calls);
+    if (round.changed) {
+      context = round.context;
       // One write per round: the results, their evidence and gaps, and the log the loop resumes from.
       await deps.runs.saveContext(run.tenantId, run.runId, context);
     }
-    for (const call of calls) input.push({ type: 'function_call', ...call });
-    for (const entry of executed) {
-      input.push({ type: 'function_call_output', callId: entry.callId, output: entry.output });
-    }
+    input.push(...round.items);
   }
+}
+
+/** Whether the next turn may call tools: the run's rounds and calls are below the workflow's limits. */
+export function mayCallTools(context: ContextObject, policy: ToolPolicy): boolean {
+  const made = (context.toolCalls ?? []).filter((call) => call.outcome !== 'limit');
+  const roundsUsed = new Set(made.map((call) => `${call.attempt}.${call.turn}`)).size;
+  return roundsUsed < policy.maxRounds && made.length < policy.maxCallsPerRun;
+}
+
+/** The read-only tools of a workflow as the model is offered them. */
+export function modelToolsOf(workflow: { tools: readonly ToolSpec[] }): ModelTool[] {
+  return workflow.tools.map((tool) => ({
+    name: tool.name,
+    description: tool.description,
+    argsSchema: tool.argsSchema,
+  }));
+}
+
+/**
+ * Executes one turn's calls (each at most once: a call already in the context's log is reused),
+ * answering calls past the per-run limit with a `limit` error. Returns the context with the new
+ * evidence, data gaps and log entries, whether it changed, and the input items for the next turn
+ * (the calls and their outputs). Used by the gateway's loop and by the eval runner alike.
+ */
+export async function executeToolRound(
+  deps: ToolDeps,
+  scope: ToolScope,
+  workflow: { tools: readonly ToolSpec[]; sources: readonly SourceSpec[]; toolPolicy: ToolPolicy },
+  context: ContextObject,
+  calls: readonly ModelToolCall[],
+): Promise<{ context: ContextObject; changed: boolean; items: ModelInputItem[] }> {
+  const policy = workflow.toolPolicy;
+  const log = context.toolCalls ?? [];
+  const executed: ToolCallRecord[] = [];
+  const newItems: EvidenceItem[] = [];
+  let callsMade = log.filter((call) => call.outcome !== 'limit').length;
+  for (const call of calls) {
+    // The same turn replayed after a retry; a model reusing a call id in a later turn is a new call.
+    const known = log.find(
+      (entry) => entry.callId === call.callId && entry.attempt === scope.attempt && entry.turn === scope.turn,
+    );
+    if (known) {
+      executed.push(known);
+      continue;
+    }
+    if (callsMade >= policy.maxCallsPerRun) {
+      const start = deps.clock.now();
+      const source = workflow.tools.find((candidate) => candidate.name === call.name)?.source.id ?? null;
+      const record: ToolCallRecord = {
+        callId: call.callId,
+        attempt: scope.attempt,
+        turn: scope.turn,
+        tool: call.name,
+        source,
+        argsHash: sha256(call.arguments),
+        outcome: 'limit',
+        output: toolErrorOutput(
+          call.name,
+          source,
+          'limit',
+          `This run may make at most ${policy.maxCallsPerRun} tool calls; answer with what you have.`,
+        ),
+        evidenceIds: [],
+      };
+      await recordToolSpan(deps, scope, record, start);
+      executed.push(record);
+      continue;
+    }
+    callsMade += 1;
+    const done = await executeToolCall(deps, scope, workflow, call);
+    executed.push(done.record);
+    newItems.push(...done.items);
+  }
+  const fresh = executed.filter((entry) => !log.includes(entry));
+  let next = context;
+  if (fresh.length > 0) {
+    const known = new Set(context.items.map((item) => item.id));
+    const toolCalls = [...log, ...fresh];
+    next = {
+      ...context,
+      items: [...context.items, ...newItems.filter((item) => !known.has(item.id))],
+      dataGaps: [...context.dataGaps, ...toolDataGaps(toolCalls, context.dataGaps)],
+      toolCalls,
+    };
+  }
+  return {
+    context: next,
+    changed: fresh.length > 0,
+    items: [
+      ...calls.map((call): ModelInputItem => ({ type: 'function_call', ...call })),
+      ...executed.map((entry): ModelInputItem => ({
+        type: 'function_call_output',
+        callId: entry.callId,
+        output: entry.output,
+      })),
+    ],
+  };
 }

@@ -125,7 +125,7 @@ describe('the tool loop on the local stack', () => {
     // Two turns, each reserved and settled on its own: both in the ledger, summing to the run's cost.
     const entries = await ledgerOf('acme', runId);
     expect(entries.map((entry) => entry.attemptKey).sort()).toEqual([
-      '101.gpt-4.1-mini.1',
+      '1.gpt-4.1-mini.1',
       '102.gpt-4.1-mini.1',
     ]);
     expect(entries.every((entry) => entry.costUsd > 0 && !entry.estimated)).toBe(true);

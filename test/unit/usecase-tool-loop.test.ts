@@ -150,7 +150,7 @@ describe('the tool loop', () => {
       `settle ${turnSlot(1, 2)}.gpt-4.1-mini.1`,
     ]);
     expect(deps.ledger.entries.map((entry) => entry.attemptKey)).toEqual([
-      '101.gpt-4.1-mini.1',
+      '1.gpt-4.1-mini.1',
       '102.gpt-4.1-mini.1',
     ]);
     const charged = deps.ledger.entries.reduce((sum, entry) => sum + entry.costUsd, 0);

@@ -13,13 +13,16 @@
  * - `[local-model:tools-forever]`: every turn that may call tools calls one more (the loop's limit
  *   must stop it);
  * - `[local-model:bad-tool-calls]`: the first turn asks for a ticket that does not exist and a trend
- *   with invalid arguments, so the error results are visible.
+ *   with invalid arguments, so the error results are visible;
+ * - `[local-model:no-tools]`: it answers at once, as a model that needs no lookup would (tests of the
+ *   gateway's provider faults use it to keep to one turn).
  */
 import { randomBytes } from 'node:crypto';
 import type { GroundingContext, GroundingItem } from './context.ts';
 
 export const TOOLS_FOREVER_MARKER = '[local-model:tools-forever]';
 export const BAD_TOOL_CALLS_MARKER = '[local-model:bad-tool-calls]';
+export const NO_TOOLS_MARKER = '[local-model:no-tools]';
 
 /** The request's tool parts the server reads. */
 export interface ToolRequest {
@@ -88,6 +91,7 @@ export function planToolCalls(
   inputText: string,
 ): PlannedCall[] {
   if (request.choice === 'none' || request.offered.length === 0) return [];
+  if (inputText.includes(NO_TOOLS_MARKER)) return [];
   const offered = (name: string) => request.offered.includes(name);
   if (inputText.includes(TOOLS_FOREVER_MARKER)) {
     const name = offered('get_usage_trend') ? 'get_usage_trend' : (request.offered[0] ?? '');
