@@ -52,7 +52,7 @@ export async function callModelStep(
 }
 
 /** The tool evidence of this attempt or a later one stays out of the first message: the turns carry it. */
-function contextForAttempt(context: ContextObject, attempt: number): ContextObject {
+export function contextForAttempt(context: ContextObject, attempt: number): ContextObject {
   const calls = context.toolCalls ?? [];
   const later = new Set(calls.filter((call) => call.attempt >= attempt).flatMap((call) => call.evidenceIds));
   const { toolCalls: _log, ...rest } = context;

@@ -233,7 +233,7 @@ describe('runSuite', () => {
 
     expect(result.cases[0]?.status).toBe('passed');
     expect(runResult?.attempts.map((a) => a.problems)).toEqual([['the answer is not valid JSON'], []]);
-    expect(model.requests[1]?.input).toContain(
+    expect(userMessageOf(model.requests[1]?.input ?? '')).toContain(
       'Your previous answer was rejected. Fix these problems and answer again with the complete brief:\n<validation_errors>\n- the answer is not valid JSON\n</validation_errors>',
     );
   });
@@ -525,6 +525,13 @@ describe('record and replay', () => {
     const model = new ScriptedModel((request) => ({ outputText: groundedAnswer(request) }));
     await run(model, { caseIds: ['urgent-ticket'] });
 
-    expect(model.requests[0]?.input).toBe(buildModelInput(built.context, null));
+    // The tool loop's first turn: the user message alone, with the workflow's tools offered.
+    expect(model.requests[0]?.input).toEqual([
+      { type: 'message', role: 'user', content: buildModelInput(built.context, null) },
+    ]);
+    expect(model.requests[0]?.tools?.map((tool) => tool.name)).toEqual([
+      'get_ticket_thread',
+      'get_usage_trend',
+    ]);
   });
 });
