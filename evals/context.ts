@@ -53,7 +53,10 @@ class FixtureSource implements ContextSource {
   fetch(): Promise<SourceRecord[]> {
     if (this.failing === 'timeout' || this.failing === 'blocked' || this.failing === 'error') {
       return Promise.reject(
-        new SourceUnavailableError(this.failing, `the ${this.source} source failed (${this.failing}, eval fixture)`),
+        new SourceUnavailableError(
+          this.failing,
+          `the ${this.source} source failed (${this.failing}, eval fixture)`,
+        ),
       );
     }
     if (this.failing) {
@@ -151,10 +154,7 @@ export async function buildCaseContext(input: {
     ]),
   );
   try {
-    await fetchContext(
-      { ...deps, runs: store },
-      { tenantId: EVAL_TENANT, runId },
-    );
+    await fetchContext({ ...deps, runs: store }, { tenantId: EVAL_TENANT, runId });
   } catch (error) {
     if (error instanceof ReinError) return { ok: false, error: { code: error.code, message: error.message } };
     throw error;

@@ -30,9 +30,7 @@ const ModelResponseSchema = z.object({
   }),
   providerRequestId: z.string().nullable(),
   latencyMs: z.number(),
-  toolCalls: z
-    .array(z.object({ callId: z.string(), name: z.string(), arguments: z.string() }))
-    .optional(),
+  toolCalls: z.array(z.object({ callId: z.string(), name: z.string(), arguments: z.string() })).optional(),
 });
 
 export const RecordingSchema = z.object({

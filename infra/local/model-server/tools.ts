@@ -5,8 +5,8 @@
  * - First turn with tools offered (`tool_choice` not `none`): it asks for the thread of the most
  *   pressing open ticket in the context (`get_ticket_thread`) and the usage trend of the last six
  *   months when the context has usage (`get_usage_trend`), whichever of them is offered.
- * - Once results are back (or tools are refused with `tool_choice: none`): it answers. Rows of
- *   successful results are cited as risks; a failed call (`error`, `timeout`, `blocked`) becomes a
+ * - Once results are back (or tools are refused with `tool_choice: none`): it answers. A ticket's
+ *   thread and a declining usage trend are cited as risks; a failed call (`error`, `timeout`, `blocked`) becomes a
  *   data gap of the tool's source; calls refused for the model's own mistakes are ignored.
  *
  * Markers in the request's input (a run's notes reach it) change the behaviour, like faults do:
@@ -156,14 +156,13 @@ export function toolFindings(request: ToolRequest): {
       const oldest = result.items[result.items.length - 1]?.fields;
       const from = Number(oldest?.['activeUsers']);
       const to = Number(newest?.['activeUsers']);
-      if (ids.length < 2 || !Number.isFinite(from) || !Number.isFinite(to) || from <= 0) {
-        risks.push({ title: 'Monthly usage history is short', severity: 'low', evidence: ids });
+      // A flat or rising trend is no risk; a short history says nothing.
+      if (ids.length < 2 || !Number.isFinite(from) || !Number.isFinite(to) || from <= 0 || to >= from)
         continue;
-      }
       const change = Math.round(((to - from) / from) * 1000) / 10;
       risks.push({
-        title: `Active users ${change < 0 ? 'fell' : 'rose'} from ${from} (${String(oldest?.['period'])}) to ${to} (${String(newest?.['period'])}), ${change > 0 ? '+' : ''}${change} %`,
-        severity: change <= -15 ? 'high' : change < 0 ? 'medium' : 'low',
+        title: `Active users fell from ${from} (${String(oldest?.['period'])}) to ${to} (${String(newest?.['period'])}), ${change} %`,
+        severity: change <= -15 ? 'high' : 'medium',
         evidence: ids,
       });
     } else if (result.tool === 'get_ticket_thread') {
