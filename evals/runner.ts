@@ -335,7 +335,7 @@ async function runOnce(env: RunEnv, evalCase: EvalCase, run: number): Promise<Ru
       // The gateway's tool loop (shared/usecases/tool-loop.ts), turn by turn, with the production
       // tool executor reading the fixture's records.
       const turns: ModelInputItem[] = [{ type: 'message', role: 'user', content: input }];
-      let response: ModelResponse | null = null;
+      let response: ModelResponse;
       let costUsd = 0;
       let latencyMs = 0;
       let turn = 1;

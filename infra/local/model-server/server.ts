@@ -173,8 +173,8 @@ function readToolRequest(request: ResponsesRequest): ToolRequest {
       if (item['type'] === 'function_call') {
         calls.push({
           callId: id,
-          name: String(item['name'] ?? ''),
-          arguments: String(item['arguments'] ?? ''),
+          name: typeof item['name'] === 'string' ? item['name'] : '',
+          arguments: typeof item['arguments'] === 'string' ? item['arguments'] : '',
         });
       } else if (item['type'] === 'function_call_output') {
         outputs.push({ callId: id, output: typeof item['output'] === 'string' ? item['output'] : '' });

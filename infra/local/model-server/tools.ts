@@ -62,7 +62,7 @@ function readResult(output: string): ToolResult | null {
     const error = value['error'] as { code?: unknown } | undefined;
     return {
       ok: value['ok'] === true,
-      tool: String(value['tool'] ?? ''),
+      tool: typeof value['tool'] === 'string' ? value['tool'] : '',
       source: typeof value['source'] === 'string' ? value['source'] : null,
       items: Array.isArray(value['items']) ? (value['items'] as ToolResult['items']) : [],
       errorCode: typeof error?.code === 'string' ? error.code : null,
@@ -167,10 +167,11 @@ export function toolFindings(request: ToolRequest): {
       });
     } else if (result.tool === 'get_ticket_thread') {
       const last = result.items[result.items.length - 1]?.fields;
-      const ticketId = String(last?.['ticketId'] ?? 'the ticket');
+      const text = (value: unknown, fallback: string) => (typeof value === 'string' ? value : fallback);
+      const ticketId = text(last?.['ticketId'], 'the ticket');
       // Customer-written text is never quoted: only who wrote last, and when.
       risks.push({
-        title: `Ticket ${ticketId} has ${ids.length} message(s); the latest is from ${String(last?.['from'] ?? 'unknown')}`,
+        title: `Ticket ${ticketId} has ${ids.length} message(s); the latest is from ${text(last?.['from'], 'unknown')}`,
         severity: last?.['from'] === 'customer' ? 'medium' : 'low',
         evidence: ids,
       });
