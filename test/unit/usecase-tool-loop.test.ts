@@ -199,9 +199,9 @@ describe('the tool loop', () => {
       'unknown_tool',
     ]);
     expect(context?.dataGaps).toEqual([]);
-    expect(
-      tickets.fetches.every((fetch) => fetch.tenantId === TENANT && fetch.accountId === ACCOUNT),
-    ).toBe(true);
+    expect(tickets.fetches.every((fetch) => fetch.tenantId === TENANT && fetch.accountId === ACCOUNT)).toBe(
+      true,
+    );
   });
 
   it('gives a model that keeps calling tools one final turn without tools once the round limit is hit', async () => {
