@@ -122,7 +122,13 @@ export const RENEWAL_TOOLS: readonly ToolSpec[] = checkTools(RENEWAL_SOURCES, [
       const messages =
         parsed.success && parsed.data.length > 0
           ? parsed.data
-          : [{ from: 'customer', at: ticket.data['openedAt'], body: String(ticket.data['body'] ?? '') }];
+          : [
+              {
+                from: 'customer',
+                at: ticket.data['openedAt'],
+                body: typeof ticket.data['body'] === 'string' ? ticket.data['body'] : '',
+              },
+            ];
       return {
         rows: messages.map((message, index) => ({
           recordId: `${ticketId}.${index + 1}`,

@@ -503,9 +503,9 @@ describe('record and replay', () => {
     await expect(replay.generate({ ...request, model: 'gpt-4o-mini' })).rejects.toBeInstanceOf(
       MissingRecordingError,
     );
-    await expect(replay.generate({ ...request, input: `${request.input} ` })).rejects.toBeInstanceOf(
-      MissingRecordingError,
-    );
+    await expect(
+      replay.generate({ ...request, input: `${userMessageOf(request.input)} ` }),
+    ).rejects.toBeInstanceOf(MissingRecordingError);
     await expect(replay.generate(request)).resolves.toMatchObject({ model: 'gpt-4.1-mini' });
   });
 

@@ -59,11 +59,11 @@ function citingAnswer(request: ModelRequest): ModelResponse {
       ? ((JSON.parse(item.output) as { items?: { id: string }[] }).items ?? []).map((row) => row.id)
       : [],
   );
-  const failed = outputs.flatMap((item) =>
-    item.type === 'function_call_output' && (JSON.parse(item.output) as { ok: boolean }).ok === false
-      ? [String((JSON.parse(item.output) as { source: string }).source)]
-      : [],
-  );
+  const failed = outputs.flatMap((item) => {
+    if (item.type !== 'function_call_output') return [];
+    const result = JSON.parse(item.output) as { ok: boolean; source: string };
+    return result.ok ? [] : [result.source];
+  });
   const answer = validAnswer({
     risks: [
       { title: 'Seat utilisation is low', severity: 'high', evidence: ['usage:acct-northwind'] },
@@ -110,7 +110,7 @@ describe('the tool loop', () => {
     expect(first?.toolChoice).toBe('auto');
     const items = typeof second?.input === 'string' ? [] : (second?.input ?? []);
     expect(items.map((item) => item.type)).toEqual(['message', 'function_call', 'function_call_output']);
-    const output = items[2]?.type === 'function_call_output' ? JSON.parse(items[2].output) : null;
+    const output: unknown = items[2]?.type === 'function_call_output' ? JSON.parse(items[2].output) : null;
     expect(output).toMatchObject({ ok: true, tool: 'get_ticket_thread', source: 'tickets' });
     expect((output as { items: { id: string }[] }).items.map((item) => item.id)).toEqual([
       'thread:T-100.1',
@@ -222,6 +222,25 @@ describe('the tool loop', () => {
     expect(deps.ledger.entries).toHaveLength(maxRounds + 1);
     expect((await deps.runs.getContext(TENANT, run.runId))?.toolCalls).toHaveLength(maxRounds);
     expect(await validateOutput(deps, task)).toMatchObject({ valid: true });
+  });
+
+  it('stops a model that reuses one call id in every turn at the round limit too', async () => {
+    const { maxRounds } = renewalBrief.toolPolicy;
+    const { deps, run, task } = await setup([]);
+    for (let turn = 0; turn <= maxRounds + 2; turn += 1) {
+      deps.model.enqueue((request) =>
+        request.toolChoice === 'none'
+          ? citingAnswer(request)
+          : toolCall('get_usage_trend', { months: 2 }, 'call_same'),
+      );
+    }
+
+    await callModelStep(deps, task);
+
+    expect(deps.model.requests).toHaveLength(maxRounds + 1);
+    expect((await deps.runs.getContext(TENANT, run.runId))?.toolCalls?.map((call) => call.turn)).toEqual(
+      Array.from({ length: maxRounds }, (_, index) => index + 1),
+    );
   });
 
   it('answers calls beyond the per-run limit with a limit error and executes none of them', async () => {
