@@ -34,6 +34,7 @@ import {
   ledgerEntryKeys,
 } from './ledger.ts';
 import { windowRetryAfterMs, windowUpdate } from './rate-limiter.ts';
+import { costRollupUpdates } from './rollups.ts';
 import { spanItem } from './trace-sink.ts';
 import { attemptRecordPut, runCostUpdate, runKey } from './workflow-store.ts';
 
@@ -109,8 +110,8 @@ function fromCondition(event: HoldEvent): { expression: string; values: Record<s
  * the workflow table (attempt record, run cost) and the trace table (the attempt's span).
  *
  * - reserve: token window + budget + hold + a check of the run's cost (1 round trip)
- * - settle: hold + budget + ledger entry + attempt record + run cost + span (1 round trip)
- * - release: hold + budget + span [+ estimated ledger entry + run cost] (1 round trip)
+ * - settle: hold + budget + ledger entry + cost rollups + attempt record + run cost + span (1 round trip)
+ * - release: hold + budget + span [+ estimated ledger entry + cost rollups + run cost] (1 round trip)
  *
  * Failed conditions come back with the item as it was (ReturnValuesOnConditionCheckFailure), so
  * telling "another invocation holds it" from "the budget is spent" needs no extra read. A hold's
@@ -371,6 +372,7 @@ export class DynamoGatewayStore implements GatewayStore {
         },
       },
       this.entryPut(reservation, { costUsd, usage, priceVersion, estimated: false }, tags, now),
+      ...costRollupUpdates(this.tables.ledger, reservation, tags, { costUsd, usage, estimated: false }, now),
       attemptRecordPut(this.tables.workflow, reservation.tenantId, reservation.runId, attempt),
       runCostUpdate(
         this.tables.workflow,
@@ -475,6 +477,17 @@ export class DynamoGatewayStore implements GatewayStore {
                 estimated: true,
               },
               estimatedCharge,
+              now,
+            ),
+            ...costRollupUpdates(
+              this.tables.ledger,
+              reservation,
+              estimatedCharge,
+              {
+                costUsd: amount,
+                usage: { inputTokens: 0, cachedInputTokens: 0, outputTokens: 0, reasoningTokens: 0 },
+                estimated: true,
+              },
               now,
             ),
             runCostUpdate(

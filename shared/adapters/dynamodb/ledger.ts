@@ -11,12 +11,14 @@ import type { DomainEvent } from '../../domain/events.ts';
 import {
   DEFAULT_ALERT_THRESHOLDS_PERCENT,
   type Budget,
+  type CostRollup,
   type Ledger,
   type LedgerEntry,
   type Reservation,
 } from '../../ports/index.ts';
 import { isConditionFailure, isTransactionConditionFailure } from './client.ts';
 import { outboxPut } from './outbox.ts';
+import { readCostRollups } from './rollups.ts';
 
 export function budgetKey(tenantId: string, month: string) {
   return { pk: `${tenantId}#BUDGET`, sk: `MONTH#${month}` };
@@ -97,6 +99,7 @@ export async function ensureBudget(
  * | budget      | `<t>#BUDGET`              | `MONTH#<yyyy-mm>`           | limitUsd, spentUsd, reservedUsd, availableUsd, alertThresholds, alertsSent (number set: the month's alert marker)
  * | hold        | `<t>#RUN#<runId>`         | `HOLD#<attempt>`            | state (domain/hold.ts), owner, leaseUntil, amountUsd; GSI byLease `<t>#LEASES` while it reserves
  * | entry       | `<t>#LEDGER#<yyyy-mm>`    | `<runId>#<attemptKey>#<owner>` | attemptKey, cost, tokens, estimated, tags; GSI byDay `DAY#<yyyy-mm-dd>`
+ * | cost rollup | `<t>#COST#<yyyy-mm>`, `<t>#COSTX#<yyyy-mm>` | see `./rollups.ts` (written in the same transactions as the entries)
  *
  * DynamoDB conditions cannot add numbers, so the budget keeps `availableUsd = limit − spent − reserved`
  * and a reservation is the single condition `availableUsd >= amount`. That one conditional write
@@ -229,6 +232,15 @@ export class DynamoLedger implements Ledger {
       } while (startKey);
     }
     return entries;
+  }
+
+  readCostRollups(query: {
+    fromDay: string;
+    toDay: string;
+    tenantId?: string;
+    detail: boolean;
+  }): Promise<CostRollup[]> {
+    return readCostRollups(this.doc, this.table, query);
   }
 }
 
