@@ -256,7 +256,12 @@ export async function getLedgerReport(
   principal: Principal,
   query: unknown,
 ): Promise<LedgerReport> {
-  const parsed = LedgerQuerySchema.safeParse(query);
+  // The router hands over the query parsed already (groupBy as a list): parsing is idempotent here.
+  const raw =
+    typeof query === 'object' && query !== null && 'groupBy' in query && Array.isArray(query.groupBy)
+      ? { ...query, groupBy: query.groupBy.join(',') }
+      : query;
+  const parsed = LedgerQuerySchema.safeParse(raw);
   if (!parsed.success) throw new ValidationError('The query string is invalid.', issues(parsed.error));
   const platform = hasAnyRole(principal, ['finance', 'operator']);
   const tenantId = platform ? parsed.data.tenantId : principal.tenantId;

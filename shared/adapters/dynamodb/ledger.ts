@@ -284,6 +284,7 @@ function toEntry(item: Record<string, unknown>): LedgerEntry {
     workflowId: text('workflowId'),
     runId: text('runId'),
     userId: text('userId'),
+    ...(typeof item['accountId'] === 'string' ? { accountId: item['accountId'] } : {}),
     model: text('model'),
     promptId: text('promptId'),
     promptVersion: text('promptVersion'),
