@@ -677,7 +677,8 @@ export class DynamoWorkflowStore implements RunStore, DraftStore {
     const before = query.cursor === undefined ? undefined : decodeStatusCursor(query.cursor);
     let upper = query.range ? query.range.to : '\uffff';
     if (before !== undefined && before < upper) upper = before;
-    const lower = query.range ? query.range.from : '';
+    // DynamoDB takes no empty string in a key condition: without a range, only the upper bound.
+    const lower = query.range?.from;
     const pages = await Promise.all(
       partitions.map(async (partition) => {
         const found: Record<string, unknown>[] = [];
@@ -687,8 +688,16 @@ export class DynamoWorkflowStore implements RunStore, DraftStore {
             new QueryCommand({
               TableName: this.table,
               IndexName: index.indexName,
-              KeyConditionExpression: `${index.pk} = :p AND ${STATUS_SORT} BETWEEN :lower AND :upper`,
-              ExpressionAttributeValues: { ':p': partition, ':lower': lower, ':upper': upper, ...filter?.values },
+              KeyConditionExpression:
+                lower === undefined
+                  ? `${index.pk} = :p AND ${STATUS_SORT} <= :upper`
+                  : `${index.pk} = :p AND ${STATUS_SORT} BETWEEN :lower AND :upper`,
+              ExpressionAttributeValues: {
+                ':p': partition,
+                ':upper': upper,
+                ...(lower === undefined ? {} : { ':lower': lower }),
+                ...filter?.values,
+              },
               ...(filter ? { FilterExpression: filter.expression } : {}),
               ScanIndexForward: false,
               // One more than a page, so the merge knows whether anything is left after it.
