@@ -75,7 +75,12 @@ export interface RunStore {
    * sorted by cost (per tenant, or across tenants without `tenantId`): reads O(limit) items for a
    * calendar month.
    */
-  topRunsByCost(query: { tenantId?: string; fromIso: string; toIso: string; limit: number }): Promise<RunCost[]>;
+  topRunsByCost(query: {
+    tenantId?: string;
+    fromIso: string;
+    toIso: string;
+    limit: number;
+  }): Promise<RunCost[]>;
 }
 
 export interface RunListQuery {

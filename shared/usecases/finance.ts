@@ -14,7 +14,15 @@ const TENANT = /^[a-z0-9][a-z0-9-]{0,62}$/;
 export const MAX_REPORT_DAYS = 93;
 
 /** What a ledger report can be grouped by (one or two of them). */
-export const LedgerDimensionSchema = z.enum(['tenant', 'workflow', 'model', 'day', 'month', 'account', 'user']);
+export const LedgerDimensionSchema = z.enum([
+  'tenant',
+  'workflow',
+  'model',
+  'day',
+  'month',
+  'account',
+  'user',
+]);
 export type LedgerDimension = z.infer<typeof LedgerDimensionSchema>;
 
 /** The ledger's query string. `from`/`to` (or `month`) default to the current month. */
@@ -176,7 +184,10 @@ export function needsDetail(dimensions: readonly LedgerDimension[]): boolean {
 }
 
 /** Groups cost rollup cells into report rows. Pure, so finance's numbers are testable to the cent. */
-export function groupRollups(cells: readonly CostRollup[], dimensions: readonly LedgerDimension[]): LedgerRow[] {
+export function groupRollups(
+  cells: readonly CostRollup[],
+  dimensions: readonly LedgerDimension[],
+): LedgerRow[] {
   const rows = new Map<string, LedgerRow>();
   for (const cell of cells) {
     const values = dimensions.map((dimension) => dimensionOf(cell, dimension));
@@ -378,7 +389,13 @@ export const TopRunsQuerySchema = z
       .regex(MONTH, 'must be YYYY-MM')
       .optional()
       .meta({ description: 'A calendar month instead of from/to.', examples: ['2026-11'] }),
-    limit: z.coerce.number().int().min(1).max(100).default(10).meta({ description: 'How many runs (1–100).' }),
+    limit: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(100)
+      .default(10)
+      .meta({ description: 'How many runs (1–100).' }),
     tenantId: z.string().regex(TENANT).optional(),
   })
   .strict()

@@ -78,7 +78,10 @@ export function computeMetrics(
     {
       workflowId: string;
       promptVersion: string;
-      review: Omit<ReviewRollup, 'tenantId' | 'day' | 'workflowId' | 'promptVersion' | 'timeToDecisionBuckets'>;
+      review: Omit<
+        ReviewRollup,
+        'tenantId' | 'day' | 'workflowId' | 'promptVersion' | 'timeToDecisionBuckets'
+      >;
       buckets: Map<number, number>;
       costUsd: number;
     }
@@ -135,7 +138,9 @@ export function computeMetrics(
         escalationRate: ratio(r.escalated, r.drafts),
         editRate: ratio(r.edited, r.decidedByPeople),
         meanEditDistance:
-          r.decidedByPeople === 0 ? null : Math.round((r.editDistanceSum / r.decidedByPeople) * 10_000) / 10_000,
+          r.decidedByPeople === 0
+            ? null
+            : Math.round((r.editDistanceSum / r.decidedByPeople) * 10_000) / 10_000,
         timeToDecisionMs: {
           p50: histogramMedianMs(g.buckets, r.decidedByPeople),
           mean: r.decidedByPeople === 0 ? null : Math.round(r.timeToDecisionSumMs / r.decidedByPeople),

@@ -31,7 +31,7 @@ import {
   holdKey,
   leaseIndexKeys,
   LEASE_INDEX,
-  ledgerEntryKeys,
+  ledgerEntryItem,
 } from './ledger.ts';
 import { windowRetryAfterMs, windowUpdate } from './rate-limiter.ts';
 import { costRollupUpdates } from './rollups.ts';
@@ -274,35 +274,14 @@ export class DynamoGatewayStore implements GatewayStore {
   /** The ledger entry of a try: one per run and try, `estimated` when usage was unknown. */
   private entryPut(
     reservation: Reservation,
-    charge: {
-      costUsd: number;
-      usage: {
-        inputTokens: number;
-        cachedInputTokens: number;
-        outputTokens: number;
-        reasoningTokens: number;
-      };
-      priceVersion: string;
-      estimated: boolean;
-    },
+    charge: Parameters<typeof ledgerEntryItem>[1],
     tags: LedgerEntryTags,
     now: Date,
   ) {
     return {
       Put: {
         TableName: this.tables.ledger,
-        Item: {
-          ...ledgerEntryKeys(reservation, now),
-          at: now.toISOString(),
-          day: now.toISOString().slice(0, 10),
-          attemptKey: reservation.attemptKey,
-          owner: reservation.owner,
-          costUsd: roundUsd(charge.costUsd),
-          ...charge.usage,
-          priceVersion: charge.priceVersion,
-          estimated: charge.estimated,
-          ...tags,
-        },
+        Item: ledgerEntryItem(reservation, charge, tags, now),
         ConditionExpression: 'attribute_not_exists(pk)',
       },
     };

@@ -14,6 +14,7 @@ import {
   type CostRollup,
   type Ledger,
   type LedgerEntry,
+  type LedgerEntryTags,
   type Reservation,
 } from '../../ports/index.ts';
 import { isConditionFailure, isTransactionConditionFailure } from './client.ts';
@@ -58,6 +59,32 @@ export function ledgerEntryKeys(
     sk: `${r.runId}#${chargeKey(r)}`,
     gsi1pk: `DAY#${at.toISOString().slice(0, 10)}`,
     gsi1sk: `${r.tenantId}#${at.toISOString()}#${r.runId}#${chargeKey(r)}`,
+  };
+}
+
+/** A ledger entry as stored: one per run and charge key, `estimated` when usage was unknown. */
+export function ledgerEntryItem(
+  reservation: Pick<Reservation, 'tenantId' | 'month' | 'runId' | 'attemptKey' | 'owner'>,
+  charge: {
+    costUsd: number;
+    usage: { inputTokens: number; cachedInputTokens: number; outputTokens: number; reasoningTokens: number };
+    priceVersion: string;
+    estimated: boolean;
+  },
+  tags: LedgerEntryTags,
+  now: Date,
+) {
+  return {
+    ...ledgerEntryKeys(reservation, now),
+    at: now.toISOString(),
+    day: now.toISOString().slice(0, 10),
+    attemptKey: reservation.attemptKey,
+    owner: reservation.owner,
+    costUsd: roundUsd(charge.costUsd),
+    ...charge.usage,
+    priceVersion: charge.priceVersion,
+    estimated: charge.estimated,
+    ...tags,
   };
 }
 

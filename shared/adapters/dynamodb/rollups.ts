@@ -36,7 +36,73 @@ export function rollupShard(id: string): number {
 const DAY = '#day';
 const MONTH = '#month';
 
-/** The cost cells a charge adds to, as transaction items. */
+type CostCounters = Pick<
+  CostRollup,
+  | 'costUsd'
+  | 'estimatedUsd'
+  | 'calls'
+  | 'runs'
+  | 'inputTokens'
+  | 'cachedInputTokens'
+  | 'outputTokens'
+  | 'reasoningTokens'
+>;
+
+/**
+ * The update that adds `counters` to one cost cell: a base cell (per workflow, model and prompt
+ * version, split in shards) or, with `detail`, a detail cell (per workflow, model, account and user).
+ */
+export function costCellUpdate(
+  table: string,
+  cell: Pick<
+    CostRollup,
+    'tenantId' | 'day' | 'workflowId' | 'model' | 'promptVersion' | 'accountId' | 'userId'
+  >,
+  counters: CostCounters,
+  where: { detail: false; shard: number } | { detail: true },
+) {
+  const month = cell.day.slice(0, 7);
+  const t = cell.tenantId;
+  const rest = where.detail
+    ? `${cell.workflowId}#${cell.model}#${cell.accountId}#${cell.userId}`
+    : `${cell.workflowId}#${cell.model}#${cell.promptVersion}#${String(where.shard)}`;
+  const family = where.detail ? 'COSTX' : 'COST';
+  const dimensions = where.detail
+    ? { accountId: cell.accountId, userId: cell.userId }
+    : { promptVersion: cell.promptVersion };
+  const dimensionNames = Object.keys(dimensions);
+  return {
+    Update: {
+      TableName: table,
+      Key: { pk: `${t}#${family}#${month}`, sk: `${cell.day}#${rest}` },
+      UpdateExpression:
+        `SET tenantId = :t, ${DAY} = :day, ${MONTH} = :month, workflowId = :wf, model = :model, gsi1pk = :g1, gsi1sk = :g2` +
+        dimensionNames.map((name) => `, ${name} = :${name}`).join('') +
+        ' ADD costUsd :cost, estimatedUsd :estimated, calls :calls, runs :runs, inputTokens :in, cachedInputTokens :cin, outputTokens :out, reasoningTokens :rsn',
+      ExpressionAttributeNames: { [DAY]: 'day', [MONTH]: 'month' },
+      ExpressionAttributeValues: {
+        ':t': t,
+        ':day': cell.day,
+        ':month': month,
+        ':wf': cell.workflowId,
+        ':model': cell.model,
+        ':g1': `${family}#${month}`,
+        ':g2': `${cell.day}#${t}#${rest}`,
+        ...Object.fromEntries(Object.entries(dimensions).map(([name, value]) => [`:${name}`, value])),
+        ':cost': roundUsd(counters.costUsd),
+        ':estimated': roundUsd(counters.estimatedUsd),
+        ':calls': counters.calls,
+        ':runs': counters.runs,
+        ':in': counters.inputTokens,
+        ':cin': counters.cachedInputTokens,
+        ':out': counters.outputTokens,
+        ':rsn': counters.reasoningTokens,
+      },
+    },
+  };
+}
+
+/** The cost cells a charge adds to (its base cell and its detail cell), as transaction items. */
 export function costRollupUpdates(
   table: string,
   reservation: Pick<Reservation, 'tenantId' | 'runId' | 'attempt' | 'attemptKey'>,
@@ -48,66 +114,26 @@ export function costRollupUpdates(
   },
   now: Date,
 ) {
-  const day = now.toISOString().slice(0, 10);
-  const month = day.slice(0, 7);
-  const t = reservation.tenantId;
   const cost = roundUsd(charge.costUsd);
-  const counters = {
-    ':cost': cost,
-    ':estimated': charge.estimated ? cost : 0,
-    ':one': 1,
-    ':run': costRollupCountsRun(reservation.attempt, reservation.attemptKey) ? 1 : 0,
-    ':in': charge.usage.inputTokens,
-    ':cin': charge.usage.cachedInputTokens,
-    ':out': charge.usage.outputTokens,
-    ':rsn': charge.usage.reasoningTokens,
+  const cell = {
+    tenantId: reservation.tenantId,
+    day: now.toISOString().slice(0, 10),
+    workflowId: tags.workflowId,
+    model: tags.model,
+    promptVersion: tags.promptVersion,
+    accountId: tags.accountId ?? '',
+    userId: tags.userId,
   };
-  const add =
-    'ADD costUsd :cost, estimatedUsd :estimated, calls :one, runs :run, inputTokens :in, cachedInputTokens :cin, outputTokens :out, reasoningTokens :rsn';
-  const shard = rollupShard(reservation.runId);
-  const base = `${day}#${tags.workflowId}#${tags.model}#${tags.promptVersion}`;
-  const account = tags.accountId ?? '';
-  const detail = `${day}#${tags.workflowId}#${tags.model}#${account}#${tags.userId}`;
+  const counters: CostCounters = {
+    costUsd: cost,
+    estimatedUsd: charge.estimated ? cost : 0,
+    calls: 1,
+    runs: costRollupCountsRun(reservation.attempt, reservation.attemptKey) ? 1 : 0,
+    ...charge.usage,
+  };
   return [
-    {
-      Update: {
-        TableName: table,
-        Key: { pk: `${t}#COST#${month}`, sk: `${base}#${shard}` },
-        UpdateExpression: `SET tenantId = :t, ${DAY} = :day, ${MONTH} = :month, workflowId = :wf, model = :model, promptVersion = :pv, gsi1pk = :g1, gsi1sk = :g2 ${add}`,
-        ExpressionAttributeNames: { [DAY]: 'day', [MONTH]: 'month' },
-        ExpressionAttributeValues: {
-          ':t': t,
-          ':day': day,
-          ':month': month,
-          ':wf': tags.workflowId,
-          ':model': tags.model,
-          ':pv': tags.promptVersion,
-          ':g1': `COST#${month}`,
-          ':g2': `${day}#${t}#${tags.workflowId}#${tags.model}#${tags.promptVersion}#${shard}`,
-          ...counters,
-        },
-      },
-    },
-    {
-      Update: {
-        TableName: table,
-        Key: { pk: `${t}#COSTX#${month}`, sk: detail },
-        UpdateExpression: `SET tenantId = :t, ${DAY} = :day, ${MONTH} = :month, workflowId = :wf, model = :model, accountId = :account, userId = :user, gsi1pk = :g1, gsi1sk = :g2 ${add}`,
-        ExpressionAttributeNames: { [DAY]: 'day', [MONTH]: 'month' },
-        ExpressionAttributeValues: {
-          ':t': t,
-          ':day': day,
-          ':month': month,
-          ':wf': tags.workflowId,
-          ':model': tags.model,
-          ':account': account,
-          ':user': tags.userId,
-          ':g1': `COSTX#${month}`,
-          ':g2': `${day}#${t}#${detail.slice(day.length + 1)}`,
-          ...counters,
-        },
-      },
-    },
+    costCellUpdate(table, cell, counters, { detail: false, shard: rollupShard(reservation.runId) }),
+    costCellUpdate(table, cell, counters, { detail: true }),
   ];
 }
 
@@ -207,7 +233,9 @@ function toCostRollup(item: Record<string, unknown>): CostRollup {
 }
 
 /** The review cell of a draft: the tenant, workflow, prompt version and day the draft was created. */
-function reviewCellKey(draft: Pick<Draft, 'tenantId' | 'draftId' | 'workflowId' | 'promptVersion' | 'createdAt'>) {
+function reviewCellKey(
+  draft: Pick<Draft, 'tenantId' | 'draftId' | 'workflowId' | 'promptVersion' | 'createdAt'>,
+) {
   const day = draft.createdAt.slice(0, 10);
   return {
     pk: `${draft.tenantId}#REVIEW#${day.slice(0, 7)}`,
@@ -314,4 +342,53 @@ export async function readReviewRollups(
       timeToDecisionBuckets,
     };
   });
+}
+
+/**
+ * The update that adds a whole review cell's counters at once (bulk loads, e.g. the bench's seed):
+ * the same item and attributes as `reviewRollupUpdate` writes one draft at a time.
+ */
+export function reviewCellUpdate(table: string, cell: ReviewRollup, shard: number) {
+  const counters: Record<string, number> = {
+    drafts: cell.drafts,
+    escalated: cell.escalated,
+    decided: cell.decided,
+    approved: cell.approved,
+    rejected: cell.rejected,
+    expired: cell.expired,
+    decidedByPeople: cell.decidedByPeople,
+    edited: cell.edited,
+    editDistanceSum: cell.editDistanceSum,
+    timeToDecisionSumMs: cell.timeToDecisionSumMs,
+    ...Object.fromEntries(
+      Object.entries(cell.timeToDecisionBuckets).map(([bucket, n]) => [
+        `${TIME_TO_DECISION_BUCKET_PREFIX}${bucket}`,
+        n,
+      ]),
+    ),
+  };
+  const entries = Object.entries(counters);
+  return {
+    Update: {
+      TableName: table,
+      Key: {
+        pk: `${cell.tenantId}#REVIEW#${cell.day.slice(0, 7)}`,
+        sk: `${cell.day}#${cell.workflowId}#${cell.promptVersion}#${String(shard)}`,
+      },
+      UpdateExpression: `SET tenantId = :t, ${DAY} = :day, workflowId = :wf, promptVersion = :pv ADD ${entries
+        .map((_entry, index) => `#a${String(index)} :v${String(index)}`)
+        .join(', ')}`,
+      ExpressionAttributeNames: {
+        [DAY]: 'day',
+        ...Object.fromEntries(entries.map(([name], index) => [`#a${String(index)}`, name])),
+      },
+      ExpressionAttributeValues: {
+        ':t': cell.tenantId,
+        ':day': cell.day,
+        ':wf': cell.workflowId,
+        ':pv': cell.promptVersion,
+        ...Object.fromEntries(entries.map(([, value], index) => [`:v${String(index)}`, value])),
+      },
+    },
+  };
 }

@@ -89,6 +89,31 @@ export function runCostKeys(run: Pick<Run, 'tenantId' | 'createdAt'>) {
   return { costPk: `${run.tenantId}#RUNCOST#${month}`, costAllPk: `RUNCOST#${month}` };
 }
 
+/** A run as stored: its keys and every index key with it. */
+export function runItem(run: Run) {
+  return {
+    ...runKey(run.tenantId, run.runId),
+    ...runIndexKeys(run),
+    ...runStatusKeys(run, run.status),
+    ...runCostKeys(run),
+    ...run,
+  };
+}
+
+/** A draft as stored: its keys and every index key with it. */
+export function draftItem(draft: Draft) {
+  const sortKey = `${draft.createdAt}#${draft.draftId}`;
+  return {
+    ...draftKey(draft.tenantId, draft.draftId),
+    gsi1pk: `${draft.tenantId}#DRAFTS`,
+    gsi1sk: sortKey,
+    gsi2pk: `${draft.tenantId}#OWNER#${draft.ownerId}`,
+    gsi2sk: sortKey,
+    ...draftStatusKeys(draft, draft.status),
+    ...draft,
+  };
+}
+
 function attemptKey(tenantId: string, runId: string, attempt: number) {
   return { pk: `${tenantId}#RUN#${runId}`, sk: `ATTEMPT#${String(attempt).padStart(3, '0')}` };
 }
@@ -184,18 +209,12 @@ export class DynamoWorkflowStore implements RunStore, DraftStore {
     run: Run,
     idempotency?: { key: string; requestHash: string; expiresAt: number },
   ): Promise<{ created: true } | { created: false; existing: IdempotencyRecord }> {
-    const runItem = {
-      ...this.runKey(run.tenantId, run.runId),
-      ...runIndexKeys(run),
-      ...runStatusKeys(run, run.status),
-      ...runCostKeys(run),
-      ...run,
-    };
+    const item = runItem(run);
     if (!idempotency) {
       await this.doc.send(
         new PutCommand({
           TableName: this.table,
-          Item: runItem,
+          Item: item,
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );
@@ -220,7 +239,7 @@ export class DynamoWorkflowStore implements RunStore, DraftStore {
               },
             },
             {
-              Put: { TableName: this.table, Item: runItem, ConditionExpression: 'attribute_not_exists(pk)' },
+              Put: { TableName: this.table, Item: item, ConditionExpression: 'attribute_not_exists(pk)' },
             },
           ],
         }),
@@ -419,16 +438,7 @@ export class DynamoWorkflowStore implements RunStore, DraftStore {
   }
 
   private draftItem(draft: Draft) {
-    const sortKey = `${draft.createdAt}#${draft.draftId}`;
-    return {
-      ...this.draftKey(draft.tenantId, draft.draftId),
-      gsi1pk: `${draft.tenantId}#DRAFTS`,
-      gsi1sk: sortKey,
-      gsi2pk: `${draft.tenantId}#OWNER#${draft.ownerId}`,
-      gsi2sk: sortKey,
-      ...draftStatusKeys(draft, draft.status),
-      ...draft,
-    };
+    return draftItem(draft);
   }
 
   private toDraft(item: Record<string, unknown>): Draft {
@@ -444,7 +454,13 @@ export class DynamoWorkflowStore implements RunStore, DraftStore {
     try {
       // The draft and its review counters in one transaction: a draft is counted once, when written.
       await sendWithContentionRetry(this.doc, [
-        { Put: { TableName: this.table, Item: this.draftItem(draft), ConditionExpression: 'attribute_not_exists(pk)' } },
+        {
+          Put: {
+            TableName: this.table,
+            Item: this.draftItem(draft),
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
         ...(counted ? [counted] : []),
       ]);
       return draft;
@@ -977,7 +993,9 @@ function decodeStatusCursor(cursor: string): string {
   const key = decodeCursor(cursor);
   const before = key['before'];
   if (Object.keys(key).length !== 1 || typeof before !== 'string' || before.length > 300) {
-    throw new ValidationError('The cursor is invalid.', [{ path: 'cursor', message: 'not a cursor of this list' }]);
+    throw new ValidationError('The cursor is invalid.', [
+      { path: 'cursor', message: 'not a cursor of this list' },
+    ]);
   }
   return before;
 }
