@@ -5,7 +5,9 @@ import { createDocumentClient } from '#shared/adapters/dynamodb/client.ts';
 import { DynamoWorkflowStore } from '#shared/adapters/dynamodb/workflow-store.ts';
 import type { Draft, DraftStatus } from '#shared/domain/draft.ts';
 import { newId } from '#shared/domain/ids.ts';
+import { reviewRollupsOf } from '#shared/domain/rollups.ts';
 import type { RunStatus } from '#shared/domain/run.ts';
+import type { ReviewRollup } from '#shared/ports/index.ts';
 import type { LocalStack } from '../../infra/local/stack.ts';
 import { newRun, startTestStack, tableNamed } from './local-stack.ts';
 
@@ -179,6 +181,103 @@ describe('drafts by status through the index', () => {
         cursor: Buffer.from('{"pk":"globex#DRAFT#x"}').toString('base64url'),
       }),
     ).rejects.toThrow('The cursor is invalid.');
+  });
+});
+
+describe('review rollups written with the drafts and their decisions', () => {
+  it('equal the counters of the drafts themselves, whatever the decisions and escalations', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.record({
+            day: fc.integer({ min: 1, max: 3 }),
+            escalate: fc.boolean(),
+            decision: fc.constantFrom('approved', 'rejected', 'expired', null),
+            editDistance: fc.constantFrom(0, 0.25, 0.5),
+            timeToDecisionMs: fc.integer({ min: 0, max: 10_000_000 }),
+          }),
+          { maxLength: 10 },
+        ),
+        async (plans) => {
+          const tenantId = newId('tenant').replace(/[^a-z0-9]/g, '');
+          const drafts: Draft[] = [];
+          for (const [index, plan] of plans.entries()) {
+            const draft = draftOf(tenantId, index);
+            draft.createdAt = new Date(Date.UTC(2026, 10, plan.day, 0, 0, index)).toISOString();
+            await store.createDraft(draft);
+            let version = 1;
+            let status: DraftStatus = 'awaiting_review';
+            if (plan.escalate) {
+              const escalation = { by: 'mgr-carol', reason: null, at: draft.createdAt };
+              await store.updateDraft(
+                tenantId,
+                draft.draftId,
+                { version, statuses: ['awaiting_review'] },
+                { status: 'escalated', escalation, updatedAt: draft.createdAt },
+              );
+              Object.assign(draft, { status: 'escalated', escalation });
+              version += 1;
+              status = 'escalated';
+            }
+            if (plan.decision !== null) {
+              const outcome = {
+                decision: plan.decision,
+                reviewer: plan.decision === 'expired' ? null : 'csm-alice',
+                reason: null,
+                editDistance: plan.decision === 'expired' ? 0 : plan.editDistance,
+                timeToDecisionMs: plan.timeToDecisionMs,
+                decidedAt: draft.createdAt,
+              };
+              const result = await store.updateDraft(
+                tenantId,
+                draft.draftId,
+                { version, statuses: [status] },
+                { status: plan.decision, outcome, updatedAt: draft.createdAt },
+              );
+              expect(result.ok).toBe(true);
+              Object.assign(draft, { status: plan.decision, outcome });
+            }
+            drafts.push(draft);
+          }
+          const key = (cell: ReviewRollup) => `${cell.day}#${cell.workflowId}#${cell.promptVersion}`;
+          // The store splits a cell in shards by draft id: add the shards up to compare.
+          const merged = new Map<string, ReviewRollup>();
+          for (const cell of await store.readReviewRollups(tenantId, '2026-11-01', '2026-11-30')) {
+            const into = merged.get(key(cell));
+            if (!into) {
+              merged.set(key(cell), { ...cell, timeToDecisionBuckets: { ...cell.timeToDecisionBuckets } });
+              continue;
+            }
+            for (const name of [
+              'drafts',
+              'escalated',
+              'decided',
+              'approved',
+              'rejected',
+              'expired',
+              'decidedByPeople',
+              'edited',
+              'editDistanceSum',
+              'timeToDecisionSumMs',
+            ] as const) {
+              into[name] += cell[name];
+            }
+            for (const [bucket, n] of Object.entries(cell.timeToDecisionBuckets)) {
+              into.timeToDecisionBuckets[bucket] = (into.timeToDecisionBuckets[bucket] ?? 0) + n;
+            }
+          }
+          const expected = reviewRollupsOf(drafts).sort((a, b) => (key(a) < key(b) ? -1 : 1));
+          const actual = [...merged.values()].sort((a, b) => (key(a) < key(b) ? -1 : 1));
+          expect(actual).toEqual(
+            expected.map((cell) => ({
+              ...cell,
+              editDistanceSum: expect.closeTo(cell.editDistanceSum, 9) as number,
+            })),
+          );
+        },
+      ),
+      { numRuns: 10 },
+    );
   });
 });
 
