@@ -10,7 +10,7 @@ import { TemplateSet } from '../../infra/local/template.ts';
  */
 describe('local tables from the templates', () => {
   it('adds the indexes of the template that a table kept from before lacks', async () => {
-    const endpoint = inject('reinDynamoEndpoint') as string;
+    const endpoint = inject('reinDynamoEndpoint');
     const client = new DynamoDBClient({
       region: 'us-east-1',
       endpoint,
