@@ -5,6 +5,7 @@ import {
   RetryableStepError,
   WorkflowStepError,
 } from '../domain/errors.ts';
+import { budgetRefusalCause } from '../domain/budget-refusal.ts';
 import { LEASE_MARGIN_MS } from '../domain/hold.ts';
 import { newId } from '../domain/ids.ts';
 import {
@@ -28,6 +29,7 @@ import type { SpanAttributes } from '../domain/trace.ts';
 import type { AttemptRecord, LedgerEntryTags, Reservation } from '../ports/index.ts';
 import { livePrompt } from '../workflows/definition.ts';
 import { getWorkflow } from '../workflows/registry.ts';
+import { emitBudgetAlerts } from './budget-alerts.ts';
 import type { Deps } from './deps.ts';
 import { buildModelInput, estimateInputTokens } from './prompt.ts';
 import { buildSpan } from './tracing.ts';
@@ -68,7 +70,10 @@ export function backoffMs(tryNumber: number, random: () => number = Math.random)
  * ends that long from now plus LEASE_MARGIN_MS.
  */
 export async function callModel(
-  deps: Pick<Deps, 'clock' | 'runs' | 'model' | 'gateway' | 'settings' | 'sleep' | 'breaker' | 'metrics'>,
+  deps: Pick<
+    Deps,
+    'clock' | 'runs' | 'model' | 'gateway' | 'settings' | 'sleep' | 'breaker' | 'metrics' | 'ledger' | 'log'
+  >,
   task: { tenantId: string; runId: string; attempt: number; workflowId?: string; inputTokens?: number },
   invocation: { leaseMs?: number } = {},
 ): Promise<{ attempt: number; model: string }> {
@@ -84,7 +89,10 @@ export async function callModel(
 }
 
 async function gatewayCall(
-  deps: Pick<Deps, 'clock' | 'runs' | 'model' | 'gateway' | 'settings' | 'sleep' | 'breaker' | 'metrics'>,
+  deps: Pick<
+    Deps,
+    'clock' | 'runs' | 'model' | 'gateway' | 'settings' | 'sleep' | 'breaker' | 'metrics' | 'ledger' | 'log'
+  >,
   task: { tenantId: string; runId: string; attempt: number; workflowId?: string; inputTokens?: number },
   invocation: { leaseMs?: number },
   started: Date,
@@ -172,8 +180,8 @@ async function gatewayCall(
         outcome = await deps.gateway.reserve(reservation, workflow.costLimitUsdPerRun, tokens, now);
       } catch (error) {
         if (error instanceof BudgetExceededError) {
-          deps.metrics.count('BudgetRefusals', 1, {});
-          throw new WorkflowStepError('budget_exceeded', error.message, error);
+          deps.metrics.count('BudgetRefusals', 1, { budget: error.refusal.budget });
+          throw new WorkflowStepError('budget_exceeded', budgetRefusalCause(error.refusal), error);
         }
         throw error;
       }
@@ -193,10 +201,9 @@ async function gatewayCall(
             Math.min(HELD_BY_OTHERS_WAIT_CAP_MS, HELD_BY_OTHERS_WAIT_MS * 2 ** waits),
         );
         if (now.getTime() + wait >= deadline) {
-          throw new WorkflowStepError(
-            'budget_exceeded',
-            "Other runs' in-flight holds left no room in the tenant's budget before the deadline.",
-          );
+          // Other runs' in-flight holds left no room in the tenant's budget before the deadline.
+          deps.metrics.count('BudgetRefusals', 1, { budget: 'tenant_month' });
+          throw new WorkflowStepError('budget_exceeded', budgetRefusalCause(outcome.heldByOthers));
         }
       } else {
         wait = outcome.retryAfterMs;
@@ -399,6 +406,7 @@ async function gatewayCall(
         deps.gateway.settle({ attempt, tags, span }, deps.clock.now()),
         breakerFailures > 0 ? deps.breaker.clearFailures(model).catch(() => undefined) : undefined,
       ]);
+      await emitBudgetAlerts(deps, task.tenantId, task.runId);
       const dimensions = { tenantId: task.tenantId, workflowId: workflow.id, model };
       deps.metrics.measure('CostUsd', cost, 'None', dimensions);
       deps.metrics.count('InputTokens', response.usage.inputTokens, dimensions);

@@ -1210,6 +1210,10 @@ export interface components {
           | 'context_unavailable'
           | 'internal_error'
           | 'interrupted';
+        details?: {
+          message: string;
+          path: string;
+        }[];
         message: string;
       } | null;
       expiresAt?: string | null;
@@ -1249,6 +1253,10 @@ export interface components {
           | 'context_unavailable'
           | 'internal_error'
           | 'interrupted';
+        details?: {
+          message: string;
+          path: string;
+        }[];
         message: string;
       } | null;
       expiresAt?: string | null;
