@@ -203,7 +203,7 @@ describe('DynamoGatewayStore', () => {
     await expect(refused).rejects.toThrow(BudgetExceededError);
     await expect(refused).rejects.toMatchObject({
       refusal: { ...month, attemptUsd: 0.6 },
-      details: expect.arrayContaining([{ path: 'budget', message: 'tenant_month' }]),
+      details: expect.arrayContaining([{ path: 'budget', message: 'tenant_month' }]) as unknown,
     });
   });
 
