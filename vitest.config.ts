@@ -10,6 +10,24 @@ import { defineConfig } from 'vitest/config';
  */
 const WORKERS = 2;
 
+/**
+ * Files of the unit and integration projects share their worker's modules (`isolate: false`): each
+ * file would otherwise load the AWS SDK, aws-cdk-lib and the whole app again (seconds of CPU per
+ * file). Tests keep no state in modules: every file builds its own stacks and fakes, and restores
+ * what it changes (mocks, environment variables). (The infra files keep a scratch directory per
+ * module evaluation, so they stay isolated.)
+ */
+const SHARED_MODULES = { isolate: false } as const;
+
+/**
+ * Files that run alone, before the others (`sequence.groupOrder` 0; all the other projects are
+ * group 1): the README's eval loop runs four CLI processes over a copy of the repository, CPU-bound
+ * work that, beside another heavy file on two cores, ran past its timeout. The checks of `npm test`
+ * (typecheck, lint) use the other core meanwhile.
+ */
+const ALONE = ['test/integration/evals-promote.test.ts'];
+const AFTER_ALONE = { sequence: { groupOrder: 1 } } as const;
+
 // Four suites: unit (fakes only, no network), integration (the real local engines over loopback),
 // e2e (the review console in Chromium on the local stack) and infra (CDK template assertions and
 // cdk-nag over every stage).
@@ -19,6 +37,8 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
+          ...SHARED_MODULES,
+          ...AFTER_ALONE,
           include: ['test/unit/**/*.test.ts'],
           environment: 'node',
           maxWorkers: WORKERS,
@@ -27,7 +47,10 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
+          ...SHARED_MODULES,
+          ...AFTER_ALONE,
           include: ['test/integration/**/*.test.ts'],
+          exclude: ALONE,
           environment: 'node',
           // One DynamoDB Local (a JVM) for the whole run, shared by every file's stack with tables of
           // its own: see test/integration/local-stack.ts.
@@ -40,6 +63,7 @@ export default defineConfig({
       {
         test: {
           name: 'e2e',
+          ...AFTER_ALONE,
           // The review console in headless Chromium (Debian's chromium via playwright-core) on the local stack.
           include: ['test/e2e/**/*.test.ts'],
           environment: 'node',
@@ -50,7 +74,20 @@ export default defineConfig({
       },
       {
         test: {
+          // Its stacks start a DynamoDB Local of their own (no globalSetup here: one JVM per stack).
+          name: 'integration-alone',
+          include: ALONE,
+          environment: 'node',
+          sequence: { groupOrder: 0 },
+          maxWorkers: 1,
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        test: {
           name: 'infra',
+          ...AFTER_ALONE,
           include: ['test/infra/**/*.test.ts'],
           environment: 'node',
           maxWorkers: WORKERS,

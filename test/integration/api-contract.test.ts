@@ -94,7 +94,12 @@ describe('the README walkthrough through a generated client (openapi-fetch, no c
         throw new Error(`${String(error)}\nPrism said:\n${prism.output().slice(-3000)}`);
       });
       // Every line Prism logged about a violation or an error, so a failure shows what it was.
-      expect(prism.output().split('\n').filter((line) => /violation|\berror\b/i.test(line))).toEqual([]);
+      expect(
+        prism
+          .output()
+          .split('\n')
+          .filter((line) => /violation|\berror\b/i.test(line)),
+      ).toEqual([]);
     } finally {
       prism.stop();
     }
