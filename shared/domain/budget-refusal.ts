@@ -10,7 +10,8 @@ import type { ErrorDetail } from './errors.ts';
 export const BudgetRefusalSchema = z.discriminatedUnion('budget', [
   z.object({
     budget: z.literal('tenant_month'),
-    month: z.string(),
+    /** YYYY-MM: what a step error's Cause carries is checked this strictly before a run shows it. */
+    month: z.string().regex(/^\d{4}-\d{2}$/),
     limitUsd: z.number(),
     spentUsd: z.number(),
     reservedUsd: z.number(),
