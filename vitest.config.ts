@@ -21,11 +21,12 @@ const SHARED_MODULES = { isolate: false } as const;
 
 /**
  * Files that run alone, before the others (`sequence.groupOrder` 0; all the other projects are
- * group 1): the README's eval loop runs four CLI processes over a copy of the repository, CPU-bound
- * work that, beside another heavy file on two cores, ran past its timeout. The checks of `npm test`
+ * group 1): they drive the CLIs as a user would, in processes of their own (the README's eval loop:
+ * four CLI runs over a copy of the repository; `npm run import`), CPU-bound work that, beside
+ * another heavy file on two loaded cores, ran past its timeout. The checks of `npm test`
  * (typecheck, lint) use the other core meanwhile.
  */
-const ALONE = ['test/integration/evals-promote.test.ts'];
+const ALONE = ['test/integration/evals-promote.test.ts', 'test/integration/ingestion.test.ts'];
 const AFTER_ALONE = { sequence: { groupOrder: 1 } } as const;
 
 // Four suites: unit (fakes only, no network), integration (the real local engines over loopback),

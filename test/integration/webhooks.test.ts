@@ -384,19 +384,19 @@ describe('webhooks across a kill -9 and start of the local stack', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('delivers events recorded before the stack was killed with kill -9, with the same ids, once it starts again', async () => {
+  // What the killed stack recorded and left in its outbox, for the restart to deliver.
+  const recorded = { webhookId: '', draftId: '', outbox: [] as { id: string; type: string }[] };
+
+  it('records events in the outbox of a stack process that is then killed with kill -9 before delivering them', async () => {
     // The stack in a process of its own, whose drainer does not sweep again after its start.
     const first = await startStackProcess(dataDir);
-    let draftId: string;
-    let webhookId: string;
-    let outbox: { id: string; type: string }[];
     try {
       const users = await first.clients();
-      webhookId = await subscribe(users.dave, receiver, ['run.awaiting_review', 'draft.decided']);
+      recorded.webhookId = await subscribe(users.dave, receiver, ['run.awaiting_review', 'draft.decided']);
       const started = await users.bob.post('/v1/workflows/renewal-brief/runs', { accountId: 'acct-initech' });
       const run = await waitForRun(users.bob, String(started.body['runId']), ['awaiting_review']);
-      draftId = String(run['draftId']);
-      expect((await users.bob.post(`/v1/drafts/${draftId}/reject`)).status).toBe(200);
+      recorded.draftId = String(run['draftId']);
+      expect((await users.bob.post(`/v1/drafts/${recorded.draftId}/reject`)).status).toBe(200);
       // Both events wait in the outbox, recorded with the state changes they report.
       const store = new DynamoWebhookStore(
         createDocumentClient({ region: 'us-east-1', endpoint: first.dynamoEndpoint }),
@@ -404,13 +404,18 @@ describe('webhooks across a kill -9 and start of the local stack', () => {
           Object.entries(first.tables).find(([logicalId]) => logicalId.startsWith('WorkflowTable'))?.[1],
         ),
       );
-      outbox = (await store.listUndispatchedEvents(new Date(), 10)).map((e) => ({ id: e.id, type: e.type }));
-      expect(outbox.map((e) => e.type).sort()).toEqual(['draft.decided', 'run.awaiting_review']);
+      recorded.outbox = (await store.listUndispatchedEvents(new Date(), 10)).map((e) => ({
+        id: e.id,
+        type: e.type,
+      }));
+      expect(recorded.outbox.map((e) => e.type).sort()).toEqual(['draft.decided', 'run.awaiting_review']);
     } finally {
       await first.kill();
     }
     expect(receiver.received).toEqual([]);
+  });
 
+  it('delivers them once the stack starts again, with the same event ids, signed', async () => {
     const second = await startTestStack({ dataDir });
     try {
       const types = await until('both events after the restart', () => {
@@ -421,16 +426,16 @@ describe('webhooks across a kill -9 and start of the local stack', () => {
       expect(receiver.received.every((r) => r.verified)).toBe(true);
       // The very events the killed stack recorded, with their ids (each request's webhook-id).
       expect(receiver.received.map((r) => ({ id: r.id, type: r.type })).sort(byId)).toEqual(
-        outbox.sort(byId),
+        [...recorded.outbox].sort(byId),
       );
       expect(receiver.received.find((r) => r.type === 'draft.decided')?.body).toMatchObject({
-        data: { draftId, decision: 'rejected' },
+        data: { draftId: recorded.draftId, decision: 'rejected' },
       });
       const users = await clientsFor(second);
-      const log = await users.dave.get(`/v1/webhooks/${webhookId}/deliveries`);
+      const log = await users.dave.get(`/v1/webhooks/${recorded.webhookId}/deliveries`);
       const items = log.body['items'] as Record<string, unknown>[];
       expect(items.map((d) => [d['eventId'], d['status'], d['attempts']]).sort()).toEqual(
-        outbox.map((e) => [e.id, 'succeeded', 1]).sort(),
+        recorded.outbox.map((e) => [e.id, 'succeeded', 1]).sort(),
       );
     } finally {
       await second.stop();
