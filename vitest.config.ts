@@ -77,6 +77,9 @@ export default defineConfig({
         test: {
           // Its stacks start a DynamoDB Local of their own (no globalSetup here: one JVM per stack).
           name: 'integration-alone',
+          // Shared modules here too: vitest would otherwise put an isolated one-worker project of
+          // group 0 in a group of its own after all the others.
+          ...SHARED_MODULES,
           include: ALONE,
           environment: 'node',
           sequence: { groupOrder: 0 },
