@@ -5,6 +5,7 @@ import { measureBundles } from './bundles.ts';
 import { measureDynamo } from './dynamodb.ts';
 import { measureGatewayOnDynamo } from './gateway-dynamo.ts';
 import { measureGatewayOverhead } from './gateway-overhead.ts';
+import { measureReads } from './reads.ts';
 import { measureThroughput } from './throughput.ts';
 import { fmt } from './stats.ts';
 import { measureConsole } from './web-console.ts';
@@ -73,6 +74,30 @@ async function main(): Promise<void> {
     '',
   );
 
+  const readSizes = [1_000, 10_000];
+  const reads = await measureReads(readSizes);
+  const [small, large] = reads.sizes;
+  lines.push(
+    `Reads that stay flat: one tenant with ${readSizes.map((n) => n.toLocaleString('en-US')).join(' and ')} runs/drafts/ledger entries (local HTTP API on DynamoDB Local; median of 15, sizes alternated; items = DynamoDB items read)`,
+    `  seeded in ${reads.sizes.map((size) => `${size.seedSeconds} s`).join(' and ')}`,
+  );
+  if (small && large) {
+    for (const [name, ratio] of Object.entries(reads.ratios)) {
+      const a = small.reads[name];
+      const b = large.reads[name];
+      if (!a || !b) continue;
+      lines.push(
+        `  ${name.padEnd(36)} ${fmt(a.ms).padStart(9)} ${String(a.itemsRead).padStart(4)} items ${String(a.requests).padStart(2)} req   →  ${fmt(b.ms).padStart(9)} ${String(b.itemsRead).padStart(4)} items ${String(b.requests).padStart(2)} req   10× data: time ${ratio.time.toFixed(2)}x items ${ratio.itemsRead.toFixed(2)}x`,
+      );
+    }
+    const flat = Object.values(reads.ratios).every((ratio) => ratio.itemsRead <= 1);
+    const fast = Object.values(reads.ratios).every((ratio) => ratio.time <= 1.5);
+    lines.push(
+      `  (target: items read independent of data size → ${flat ? 'met' : 'NOT met'}; time ratio ≤ 1.5× → ${fast ? 'met' : 'NOT met'})`,
+    );
+  }
+  lines.push('');
+
   const throughput = await measureThroughput([4, 8, 16], Number(process.env['BENCH_RUNS_PER_CLIENT'] ?? 4));
   lines.push(
     'Throughput of the local stack (clients each start a run and poll it until its draft awaits review)',
@@ -101,6 +126,7 @@ async function main(): Promise<void> {
       measuredAt: new Date().toISOString(),
       gateway: { inMemory: overhead, dynamodb: real },
       dynamodbRequests: dynamo,
+      reads,
       bundles,
     };
     mkdirSync(dirname(SUMMARY_PATH), { recursive: true });

@@ -8,11 +8,15 @@ import { connect, createServer, type Server } from 'node:net';
 import {
   CreateTableCommand,
   DeleteTableCommand,
+  DescribeTableCommand,
   DescribeTimeToLiveCommand,
   DynamoDBClient,
   ListTablesCommand,
+  UpdateTableCommand,
   UpdateTimeToLiveCommand,
+  type AttributeDefinition,
   type CreateTableCommandInput,
+  type GlobalSecondaryIndex,
 } from '@aws-sdk/client-dynamodb';
 import type { TemplateSet } from './template.ts';
 
@@ -202,6 +206,35 @@ export async function deleteTables(client: DynamoDBClient, names: readonly strin
   await Promise.all(names.map((TableName) => client.send(new DeleteTableCommand({ TableName }))));
 }
 
+/**
+ * Adds the template's indexes a table kept in a data directory does not have yet (one UpdateTable
+ * each, as DynamoDB allows). DynamoDB Local fills a new index from the items that carry its keys;
+ * items written before those keys existed stay out of it.
+ */
+async function addMissingIndexes(
+  client: DynamoDBClient,
+  tableName: string,
+  gsis: readonly GlobalSecondaryIndex[],
+  props: Record<string, unknown>,
+): Promise<void> {
+  const table = (await client.send(new DescribeTableCommand({ TableName: tableName }))).Table;
+  const present = new Set((table?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
+  const definitions = (props['AttributeDefinitions'] ?? []) as AttributeDefinition[];
+  for (const gsi of gsis) {
+    if (present.has(gsi.IndexName)) continue;
+    const keys = new Set((gsi.KeySchema ?? []).map((key) => key.AttributeName));
+    await client.send(
+      new UpdateTableCommand({
+        TableName: tableName,
+        AttributeDefinitions: definitions.filter((definition) => keys.has(definition.AttributeName)),
+        GlobalSecondaryIndexUpdates: [
+          { Create: { IndexName: gsi.IndexName, KeySchema: gsi.KeySchema, Projection: gsi.Projection } },
+        ],
+      }),
+    );
+  }
+}
+
 /** Creates every `AWS::DynamoDB::Table` of the templates that does not exist yet, with its TTL. */
 export async function createTablesFromTemplates(
   client: DynamoDBClient,
@@ -213,12 +246,15 @@ export async function createTablesFromTemplates(
     const props = templates.resolve(resource.Properties ?? {}) as Record<string, unknown>;
     const tableName = templates.physicalName(logicalId);
     names[logicalId] = tableName;
-    if (existing.has(tableName)) continue;
     const gsis = (props['GlobalSecondaryIndexes'] as Record<string, unknown>[] | undefined)?.map((gsi) => ({
       IndexName: gsi['IndexName'],
       KeySchema: gsi['KeySchema'],
       Projection: gsi['Projection'],
     }));
+    if (existing.has(tableName)) {
+      await addMissingIndexes(client, tableName, (gsis ?? []) as GlobalSecondaryIndex[], props);
+      continue;
+    }
     const input = {
       TableName: tableName,
       KeySchema: props['KeySchema'],

@@ -18,6 +18,14 @@ export const TABLE_INDEXES = {
     { indexName: 'byOwner', partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
     // Sparse: events not dispatched yet and webhook deliveries waiting for an attempt (shared/adapters/dynamodb/outbox.ts).
     { indexName: 'byDue', partitionKey: 'duePk', sortKey: 'dueSk' },
+    // Runs and drafts of one status (the tenant's, an owner's, an account's), newest first; the keys
+    // move with each status change (shared/adapters/dynamodb/workflow-store.ts).
+    { indexName: 'byStatus', partitionKey: 'st1pk', sortKey: 'stsk' },
+    { indexName: 'byOwnerStatus', partitionKey: 'st2pk', sortKey: 'stsk' },
+    { indexName: 'byAccountStatus', partitionKey: 'st3pk', sortKey: 'stsk' },
+    // Runs of a month by cost (a number the settle transaction adds to): the tenant's, and every tenant's.
+    { indexName: 'byTenantCost', partitionKey: 'costPk', sortKey: 'costUsd', sortKeyType: 'number' },
+    { indexName: 'byCost', partitionKey: 'costAllPk', sortKey: 'costUsd', sortKeyType: 'number' },
   ],
   records: [],
   trace: [],
@@ -26,7 +34,10 @@ export const TABLE_INDEXES = {
     // Sparse: only holds that still reserve money carry it, so a sweep reads only expired leases.
     { indexName: 'byLease', partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
   ],
-} as const satisfies Record<string, readonly { indexName: string; partitionKey: string; sortKey: string }[]>;
+} as const satisfies Record<
+  string,
+  readonly { indexName: string; partitionKey: string; sortKey: string; sortKeyType?: 'number' }[]
+>;
 
 export interface StatefulStackProps extends StackProps {
   readonly config: EnvironmentConfig;
@@ -70,7 +81,13 @@ export class StatefulStack extends Stack {
         created.addGlobalSecondaryIndex({
           indexName: index.indexName,
           partitionKey: { name: index.partitionKey, type: dynamodb.AttributeType.STRING },
-          sortKey: { name: index.sortKey, type: dynamodb.AttributeType.STRING },
+          sortKey: {
+            name: index.sortKey,
+            type:
+              'sortKeyType' in index && index.sortKeyType === 'number'
+                ? dynamodb.AttributeType.NUMBER
+                : dynamodb.AttributeType.STRING,
+          },
           projectionType: dynamodb.ProjectionType.ALL,
         });
       }

@@ -51,6 +51,8 @@ import type { Role } from '../domain/principal.ts';
 import {
   getBudget,
   getLedgerReport,
+  getTopRuns,
+  TopRunsQuerySchema,
   getPrices,
   PriceListSchema,
   LedgerQuerySchema,
@@ -95,6 +97,7 @@ import {
   IdParam,
   LedgerCsvSchema,
   LedgerReportResponseSchema,
+  TopRunsReportResponseSchema,
   MetricsReportResponseSchema,
   OpenApiDocumentSchema,
   PromotedCaseSchema,
@@ -480,6 +483,24 @@ export const ROUTES: readonly Route[] = [
         },
       };
     },
+  }),
+  defineRoute({
+    operation: 'getTopRuns',
+    method: 'GET',
+    path: '/v1/ledger/top-runs',
+    summary: 'Most expensive runs',
+    description:
+      'The most expensive runs created in a period (default: the current month), most expensive first: cost fields only, never input or content. Finance and operators see every tenant (or one with `tenantId`); an admin only their own.',
+    tag: 'finance',
+    access: ['finance', 'operator', 'admin'],
+    params: { query: TopRunsQuerySchema },
+    response: {
+      status: 200,
+      description: 'The most expensive runs.',
+      schema: TopRunsReportResponseSchema,
+    },
+    errors: [400, 401, 403, 404],
+    handler: async ({ deps, principal, query }) => ({ body: await getTopRuns(deps, principal, query) }),
   }),
   defineRoute({
     operation: 'getPrices',

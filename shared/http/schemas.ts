@@ -5,7 +5,7 @@ import { DraftViewSchema } from '../domain/draft.ts';
 import { RunSchema } from '../domain/run.ts';
 import { RunViewSchema } from '../usecases/runs.ts';
 import { SpanSchema } from '../domain/trace.ts';
-import { LedgerReportSchema } from '../usecases/finance.ts';
+import { LedgerReportSchema, TopRunsReportSchema } from '../usecases/finance.ts';
 import { MetricsReportSchema } from '../usecases/metrics.ts';
 import { DraftSummarySchema } from '../usecases/review.ts';
 import { WORKFLOWS } from '../workflows/registry.ts';
@@ -170,6 +170,7 @@ export const PromotedCaseSchema = z
   .meta({ id: 'PromotedCase' });
 
 export const LedgerReportResponseSchema = LedgerReportSchema.meta({ id: 'LedgerReport' });
+export const TopRunsReportResponseSchema = TopRunsReportSchema.meta({ id: 'TopRunsReport' });
 export const MetricsReportResponseSchema = MetricsReportSchema.meta({ id: 'MetricsReport' });
 
 export const BudgetSchema = z

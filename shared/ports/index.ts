@@ -71,6 +71,17 @@ export interface RunStore {
    * with `requestedBy`). Filters on status, workflow and account apply within that range.
    */
   listRuns(tenantId: string, query: RunListQuery): Promise<{ items: Run[]; nextCursor: string | null }>;
+  /**
+   * The most expensive runs created within [fromIso, toIso), most expensive first, through an index
+   * sorted by cost (per tenant, or across tenants without `tenantId`): reads O(limit) items for a
+   * calendar month.
+   */
+  topRunsByCost(query: {
+    tenantId?: string;
+    fromIso: string;
+    toIso: string;
+    limit: number;
+  }): Promise<RunCost[]>;
 }
 
 export interface RunListQuery {
@@ -100,6 +111,8 @@ export interface DraftStore {
   listDrafts(tenantId: string, query: DraftListQuery): Promise<{ items: Draft[]; nextCursor: string | null }>;
   /** Every draft of the tenant created within [fromIso, toIso), for reporting. */
   listDraftsCreatedBetween(tenantId: string, fromIso: string, toIso: string): Promise<Draft[]>;
+  /** The review rollup cells of the tenant's drafts created on the days [fromDay, toDay]. */
+  readReviewRollups(tenantId: string, fromDay: string, toDay: string): Promise<ReviewRollup[]>;
   /**
    * Conditional update: succeeds only if the draft's version equals `expectedVersion` and its status
    * is one of `expectedStatuses`. Returns the new draft, or the current one with `conflict: true`.
@@ -271,6 +284,8 @@ export interface LedgerEntryTags {
   workflowId: string;
   runId: string;
   userId: string;
+  /** The account the run is about; absent on entries written before it was recorded. */
+  accountId?: string;
   model: string;
   promptId: string;
   promptVersion: string;
@@ -305,6 +320,76 @@ export interface Ledger {
   ): Promise<boolean>;
   /** Ledger entries whose day is within [fromDay, toDay] (YYYY-MM-DD), optionally for one tenant. */
   listEntries(query: { fromDay: string; toDay: string; tenantId?: string }): Promise<LedgerEntry[]>;
+  /**
+   * The cost rollup cells of the days [fromDay, toDay], optionally for one tenant: per tenant, day,
+   * workflow, model and prompt version, or (`detail`) per tenant, day, workflow, model, account and
+   * user. Written with each charge, so this reads O(days × cells per day) whatever the number of runs.
+   */
+  readCostRollups(query: {
+    fromDay: string;
+    toDay: string;
+    tenantId?: string;
+    detail: boolean;
+  }): Promise<CostRollup[]>;
+}
+
+/** One cost rollup cell: the charges of a tenant, day, workflow and model (and more, see Ledger). */
+export interface CostRollup {
+  tenantId: string;
+  day: string;
+  workflowId: string;
+  model: string;
+  /** Empty in detail cells. */
+  promptVersion: string;
+  /** Empty in base cells. */
+  accountId: string;
+  /** Empty in base cells. */
+  userId: string;
+  costUsd: number;
+  estimatedUsd: number;
+  /** Charged model calls (ledger entries). */
+  calls: number;
+  /** Runs whose first charge falls in this cell (see domain/rollups.ts). */
+  runs: number;
+  inputTokens: number;
+  cachedInputTokens: number;
+  outputTokens: number;
+  reasoningTokens: number;
+}
+
+/** One review rollup cell: the drafts of a tenant, workflow and prompt version created on a day. */
+export interface ReviewRollup {
+  tenantId: string;
+  day: string;
+  workflowId: string;
+  promptVersion: string;
+  drafts: number;
+  escalated: number;
+  decided: number;
+  approved: number;
+  rejected: number;
+  expired: number;
+  /** Decisions by people (approved or rejected, not expired). */
+  decidedByPeople: number;
+  /** Decisions by people whose content the reviewer changed. */
+  edited: number;
+  editDistanceSum: number;
+  timeToDecisionSumMs: number;
+  /** Decisions by people per histogram bucket of their time to decision (domain/rollups.ts). */
+  timeToDecisionBuckets: Record<string, number>;
+}
+
+/** A run's cost fields, for finance's most expensive runs (never its input or content). */
+export interface RunCost {
+  runId: string;
+  tenantId: string;
+  workflowId: string;
+  accountId: string;
+  requestedBy: string;
+  status: RunStatus;
+  model: string | null;
+  costUsd: number;
+  createdAt: string;
 }
 
 export interface Budget {

@@ -2,7 +2,9 @@ import { z } from 'zod';
 import { NotFoundError, ValidationError } from '../domain/errors.ts';
 import { hasAnyRole, type Principal } from '../domain/principal.ts';
 import { PRICE_TABLE, PRICE_TABLE_VERSION, priceFor, roundUsd } from '../domain/pricing.ts';
-import type { Budget, LedgerEntry } from '../ports/index.ts';
+import { commaSeparated } from '../domain/query.ts';
+import { RunStatusSchema } from '../domain/run.ts';
+import type { Budget, CostRollup, RunCost } from '../ports/index.ts';
 import type { Deps } from './deps.ts';
 
 const day = z.iso.date('must be an existing YYYY-MM-DD date');
@@ -10,6 +12,18 @@ const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
 const TENANT = /^[a-z0-9][a-z0-9-]{0,62}$/;
 /** The longest range one report may cover: one Query per day. */
 export const MAX_REPORT_DAYS = 93;
+
+/** What a ledger report can be grouped by (one or two of them). */
+export const LedgerDimensionSchema = z.enum([
+  'tenant',
+  'workflow',
+  'model',
+  'day',
+  'month',
+  'account',
+  'user',
+]);
+export type LedgerDimension = z.infer<typeof LedgerDimensionSchema>;
 
 /** The ledger's query string. `from`/`to` (or `month`) default to the current month. */
 export const LedgerQuerySchema = z
@@ -27,7 +41,16 @@ export const LedgerQuerySchema = z
       .regex(MONTH, 'must be YYYY-MM')
       .optional()
       .meta({ description: 'A calendar month instead of from/to.', examples: ['2026-11'] }),
-    groupBy: z.enum(['tenant', 'workflow', 'model', 'day']).default('tenant'),
+    groupBy: commaSeparated(LedgerDimensionSchema)
+      .refine((dimensions) => dimensions.length <= 2 && new Set(dimensions).size === dimensions.length, {
+        message: 'give one or two different dimensions',
+      })
+      .optional()
+      .meta({
+        description:
+          'One or two dimensions, comma-separated, from `tenant, workflow, model, day, month, account, user`: `tenant,model`. Default: `tenant`.',
+        examples: ['model', 'tenant,day'],
+      }),
     tenantId: z.string().regex(TENANT).optional(),
     format: z
       .enum(['json', 'csv'])
@@ -74,7 +97,18 @@ export function reportPeriod(
 }
 
 export const LedgerRowSchema = z.object({
+  /** The row's dimension values joined with `|`, in the order of `groupBy`. */
   key: z.string(),
+  /** The row's value of each dimension of `groupBy`. */
+  group: z.object({
+    tenant: z.string().optional(),
+    workflow: z.string().optional(),
+    model: z.string().optional(),
+    day: z.string().optional(),
+    month: z.string().optional(),
+    account: z.string().optional(),
+    user: z.string().optional(),
+  }),
   /** Everything charged: reported usage at the price table, plus estimated charges. */
   costUsd: z.number(),
   /**
@@ -82,7 +116,9 @@ export const LedgerRowSchema = z.object({
    * timeout, a reset connection): it may have billed the attempt, or not.
    */
   estimatedUsd: z.number(),
+  /** Charged model calls. */
   attempts: z.number().int(),
+  /** Runs whose first model call was charged in this row (see domain/rollups.ts). */
   runs: z.number().int(),
   inputTokens: z.number().int(),
   cachedInputTokens: z.number().int(),
@@ -93,7 +129,9 @@ export type LedgerRow = z.infer<typeof LedgerRowSchema>;
 export const LedgerReportSchema = z.object({
   from: z.string(),
   to: z.string(),
+  /** The dimensions, comma-separated as asked. */
   groupBy: z.string(),
+  dimensions: z.array(LedgerDimensionSchema),
   tenantId: z.string().nullable(),
   currency: z.literal('USD'),
   totalUsd: z.number(),
@@ -120,18 +158,43 @@ function issues(error: z.ZodError) {
   return error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
 }
 
-/** Groups ledger entries into report rows. Pure, so finance's numbers are testable to the cent. */
-export function groupEntries(
-  entries: readonly LedgerEntry[],
-  groupBy: 'tenant' | 'workflow' | 'model' | 'day',
+/** The value of one dimension in a cost cell. */
+function dimensionOf(cell: CostRollup, dimension: LedgerDimension): string {
+  switch (dimension) {
+    case 'tenant':
+      return cell.tenantId;
+    case 'workflow':
+      return cell.workflowId;
+    case 'model':
+      return cell.model;
+    case 'day':
+      return cell.day;
+    case 'month':
+      return cell.day.slice(0, 7);
+    case 'account':
+      return cell.accountId;
+    case 'user':
+      return cell.userId;
+  }
+}
+
+/** Whether a grouping needs the detail cells (per account and user). */
+export function needsDetail(dimensions: readonly LedgerDimension[]): boolean {
+  return dimensions.some((dimension) => dimension === 'account' || dimension === 'user');
+}
+
+/** Groups cost rollup cells into report rows. Pure, so finance's numbers are testable to the cent. */
+export function groupRollups(
+  cells: readonly CostRollup[],
+  dimensions: readonly LedgerDimension[],
 ): LedgerRow[] {
-  const rows = new Map<string, LedgerRow & { runIds: Set<string> }>();
-  for (const entry of entries) {
-    const key = { tenant: entry.tenantId, workflow: entry.workflowId, model: entry.model, day: entry.day }[
-      groupBy
-    ];
+  const rows = new Map<string, LedgerRow>();
+  for (const cell of cells) {
+    const values = dimensions.map((dimension) => dimensionOf(cell, dimension));
+    const key = values.join('|');
     const row = rows.get(key) ?? {
       key,
+      group: Object.fromEntries(dimensions.map((dimension, index) => [dimension, values[index] ?? ''])),
       costUsd: 0,
       estimatedUsd: 0,
       attempts: 0,
@@ -139,21 +202,17 @@ export function groupEntries(
       inputTokens: 0,
       cachedInputTokens: 0,
       outputTokens: 0,
-      runIds: new Set<string>(),
     };
-    row.costUsd = roundUsd(row.costUsd + entry.costUsd);
-    if (entry.estimated) row.estimatedUsd = roundUsd(row.estimatedUsd + entry.costUsd);
-    row.attempts += 1;
-    row.runIds.add(entry.runId);
-    row.runs = row.runIds.size;
-    row.inputTokens += entry.inputTokens;
-    row.cachedInputTokens += entry.cachedInputTokens;
-    row.outputTokens += entry.outputTokens;
+    row.costUsd = roundUsd(row.costUsd + cell.costUsd);
+    row.estimatedUsd = roundUsd(row.estimatedUsd + cell.estimatedUsd);
+    row.attempts += cell.calls;
+    row.runs += cell.runs;
+    row.inputTokens += cell.inputTokens;
+    row.cachedInputTokens += cell.cachedInputTokens;
+    row.outputTokens += cell.outputTokens;
     rows.set(key, row);
   }
-  return [...rows.values()]
-    .map(({ runIds: _runIds, ...row }) => row)
-    .sort((a, b) => (a.key < b.key ? -1 : 1));
+  return [...rows.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }
 
 /** CSV for spreadsheets: a header row, one row per group with its currency and period, values quoted when needed. */
@@ -166,7 +225,7 @@ export function toCsv(report: LedgerReport): string {
   };
   const lines = [
     [
-      report.groupBy,
+      ...report.dimensions,
       'currency',
       'period_from',
       'period_to',
@@ -182,7 +241,7 @@ export function toCsv(report: LedgerReport): string {
   for (const row of report.rows) {
     lines.push(
       [
-        row.key,
+        ...report.dimensions.map((dimension) => row.group[dimension] ?? ''),
         report.currency,
         report.from,
         report.to,
@@ -208,7 +267,12 @@ export async function getLedgerReport(
   principal: Principal,
   query: unknown,
 ): Promise<LedgerReport> {
-  const parsed = LedgerQuerySchema.safeParse(query);
+  // The router hands over the query parsed already (groupBy as a list): parsing is idempotent here.
+  const raw =
+    typeof query === 'object' && query !== null && 'groupBy' in query && Array.isArray(query.groupBy)
+      ? { ...query, groupBy: query.groupBy.join(',') }
+      : query;
+  const parsed = LedgerQuerySchema.safeParse(raw);
   if (!parsed.success) throw new ValidationError('The query string is invalid.', issues(parsed.error));
   const platform = hasAnyRole(principal, ['finance', 'operator']);
   const tenantId = platform ? parsed.data.tenantId : principal.tenantId;
@@ -216,16 +280,20 @@ export async function getLedgerReport(
     throw new NotFoundError('Tenant');
   }
   const { from, to } = reportPeriod(parsed.data, deps.clock.now());
-  const entries = await deps.ledger.listEntries({
+  const dimensions = parsed.data.groupBy ?? ['tenant'];
+  // Rollup cells, written with each charge: O(days × cells per day) items, whatever the number of runs.
+  const cells = await deps.ledger.readCostRollups({
     fromDay: from,
     toDay: to,
+    detail: needsDetail(dimensions),
     ...(tenantId ? { tenantId } : {}),
   });
-  const rows = groupEntries(entries, parsed.data.groupBy);
+  const rows = groupRollups(cells, dimensions);
   return {
     from,
     to,
-    groupBy: parsed.data.groupBy,
+    groupBy: dimensions.join(','),
+    dimensions,
     tenantId: tenantId ?? null,
     currency: 'USD',
     totalUsd: roundUsd(rows.reduce((sum, row) => sum + row.costUsd, 0)),
@@ -303,4 +371,95 @@ export function getPrices(deps: Pick<Deps, 'clock'>): PriceList {
     unit: 'per million tokens',
     prices: models.map((model) => ({ ...priceFor(model, now) })),
   };
+}
+
+/** `GET /v1/ledger/top-runs`: the period as for the ledger, and how many runs. */
+export const TopRunsQuerySchema = z
+  .object({
+    from: day.optional().meta({
+      description: 'First day (UTC) the runs were created, inclusive. Default: the month’s first day.',
+      examples: ['2026-11-01'],
+    }),
+    to: day.optional().meta({
+      description: 'Last day (UTC) the runs were created, inclusive. Default: the month’s last day.',
+      examples: ['2026-11-30'],
+    }),
+    month: z
+      .string()
+      .regex(MONTH, 'must be YYYY-MM')
+      .optional()
+      .meta({ description: 'A calendar month instead of from/to.', examples: ['2026-11'] }),
+    limit: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(100)
+      .default(10)
+      .meta({ description: 'How many runs (1–100).' }),
+    tenantId: z.string().regex(TENANT).optional(),
+  })
+  .strict()
+  .refine((q) => q.month === undefined || (q.from === undefined && q.to === undefined), {
+    message: 'give either month or from/to',
+    path: ['month'],
+  })
+  .refine((q) => q.from === undefined || q.to === undefined || q.from <= q.to, {
+    message: 'from must not be after to',
+    path: ['from'],
+  })
+  .refine(
+    (q) =>
+      q.from === undefined ||
+      q.to === undefined ||
+      (Date.parse(q.to) - Date.parse(q.from)) / 86_400_000 < MAX_REPORT_DAYS,
+    { message: `the range may cover at most ${MAX_REPORT_DAYS} days`, path: ['to'] },
+  );
+
+export const RunCostSchema = z.object({
+  runId: z.string(),
+  tenantId: z.string(),
+  workflowId: z.string(),
+  accountId: z.string(),
+  requestedBy: z.string(),
+  status: RunStatusSchema,
+  model: z.string().nullable(),
+  costUsd: z.number(),
+  createdAt: z.string(),
+});
+
+export const TopRunsReportSchema = z.object({
+  from: z.string(),
+  to: z.string(),
+  tenantId: z.string().nullable(),
+  currency: z.literal('USD'),
+  /** The most expensive runs created in the period, most expensive first: cost fields only, never content. */
+  runs: z.array(RunCostSchema),
+});
+export type TopRunsReport = z.infer<typeof TopRunsReportSchema>;
+
+/**
+ * The most expensive runs of a period, through the runs' cost index (O(limit) items for a calendar
+ * month). Same audience as the ledger: finance and operators (every tenant or one), admins their own.
+ */
+export async function getTopRuns(
+  deps: Pick<Deps, 'runs' | 'clock'>,
+  principal: Principal,
+  query: unknown,
+): Promise<TopRunsReport> {
+  const parsed = TopRunsQuerySchema.safeParse(query);
+  if (!parsed.success) throw new ValidationError('The query string is invalid.', issues(parsed.error));
+  const platform = hasAnyRole(principal, ['finance', 'operator']);
+  const tenantId = platform ? parsed.data.tenantId : principal.tenantId;
+  if (!platform && parsed.data.tenantId !== undefined && parsed.data.tenantId !== principal.tenantId) {
+    throw new NotFoundError('Tenant');
+  }
+  const { from, to } = reportPeriod(parsed.data, deps.clock.now());
+  const toExclusive = new Date(Date.parse(`${to}T00:00:00Z`) + 86_400_000).toISOString();
+  const runs: RunCost[] = await deps.runs.topRunsByCost({
+    fromIso: `${from}T00:00:00.000Z`,
+    toIso: toExclusive,
+    limit: parsed.data.limit,
+    ...(tenantId ? { tenantId } : {}),
+  });
+  return { from, to, tenantId: tenantId ?? null, currency: 'USD', runs };
 }

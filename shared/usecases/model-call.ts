@@ -251,6 +251,7 @@ async function gatewayCall(
         workflowId: run.workflowId,
         runId: run.runId,
         userId: run.requestedBy,
+        accountId: run.accountId,
         model,
         promptId: run.promptId,
         promptVersion: run.promptVersion,

@@ -3,7 +3,14 @@ import { expect } from 'vitest';
 import { BudgetExceededError, SETTLE_PENDING_ERROR } from '#shared/domain/errors.ts';
 import { RESERVING_STATES, type HoldState } from '#shared/domain/hold.ts';
 import { roundUsd } from '#shared/domain/pricing.ts';
-import type { Budget, GatewayStore, LedgerEntry, LedgerEntryTags, Reservation } from '#shared/ports/index.ts';
+import type {
+  Budget,
+  CostRollup,
+  GatewayStore,
+  LedgerEntry,
+  LedgerEntryTags,
+  Reservation,
+} from '#shared/ports/index.ts';
 import { buildSpan } from '#shared/usecases/tracing.ts';
 
 /**
@@ -12,6 +19,7 @@ import { buildSpan } from '#shared/usecases/tracing.ts';
  * the money path checked after every step:
  *
  * - spent = Σ ledger entries (every charge is a settled hold or an estimated release);
+ * - the cost rollups (both families) add up to the ledger entries: cost, estimated cost, calls, tokens;
  * - reserved = Σ amounts of the holds that still reserve (held, answered);
  * - spent + reserved ≤ limit;
  * - each provider answer handed to the gateway is charged at most once at every step, and exactly
@@ -30,6 +38,8 @@ export interface GatewaySubject {
   budget(tenantId: string, month: string): Promise<Budget>;
   /** The tenant's ledger entries of the month, each with the invocation that made it. */
   entries(tenantId: string, month: string): Promise<(LedgerEntry & { owner: string })[]>;
+  /** The tenant's cost rollup cells of the month (`detail`: per account and user). */
+  rollups(tenantId: string, month: string, detail: boolean): Promise<CostRollup[]>;
   holds(
     tenantId: string,
     runIds: readonly string[],
@@ -160,12 +170,25 @@ export async function runInterleaving(subject: GatewaySubject, ops: readonly Op[
   };
 
   const check = async (afterSweepAt: number | null): Promise<void> => {
-    const [budget, entries, holds] = await Promise.all([
+    const [budget, entries, holds, cells, detailCells] = await Promise.all([
       subject.budget(tenantId, MONTH),
       subject.entries(tenantId, MONTH),
       subject.holds(tenantId, runIds),
+      subject.rollups(tenantId, MONTH, false),
+      subject.rollups(tenantId, MONTH, true),
     ]);
     const charged = roundUsd(entries.reduce((sum, entry) => sum + entry.costUsd, 0));
+    const sum = (values: number[]) => roundUsd(values.reduce((a, b) => a + b, 0));
+    for (const family of [cells, detailCells]) {
+      expect(sum(family.map((cell) => cell.costUsd))).toBe(charged);
+      expect(sum(family.map((cell) => cell.estimatedUsd))).toBe(
+        sum(entries.filter((entry) => entry.estimated).map((entry) => entry.costUsd)),
+      );
+      expect(sum(family.map((cell) => cell.calls))).toBe(entries.length);
+      expect(sum(family.map((cell) => cell.inputTokens + cell.outputTokens))).toBe(
+        sum(entries.map((entry) => entry.inputTokens + entry.outputTokens)),
+      );
+    }
     const reserving = holds.filter((hold) => RESERVING_STATES.includes(hold.state));
     const held = roundUsd(reserving.reduce((sum, hold) => sum + hold.amountUsd, 0));
     expect(Math.abs(budget.spentUsd - charged)).toBeLessThan(CENT + 1e-6);

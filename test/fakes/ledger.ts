@@ -1,8 +1,10 @@
 import { roundUsd } from '#shared/domain/pricing.ts';
+import { costRollupsOf } from '#shared/domain/rollups.ts';
 import type { DomainEvent } from '#shared/domain/events.ts';
 import {
   DEFAULT_ALERT_THRESHOLDS_PERCENT,
   type Budget,
+  type CostRollup,
   type Ledger,
   type LedgerEntry,
 } from '#shared/ports/index.ts';
@@ -104,6 +106,22 @@ export class InMemoryLedger implements Ledger {
         .filter((e) => query.tenantId === undefined || e.tenantId === query.tenantId)
         .map((e) => ({ ...e })),
     );
+  }
+
+  /** The cost cells the DynamoDB ledger keeps with each charge, derived from the entries. */
+  readCostRollups(query: {
+    fromDay: string;
+    toDay: string;
+    tenantId?: string;
+    detail: boolean;
+  }): Promise<CostRollup[]> {
+    return Promise.resolve(costRollupsOf(this.entriesIn(query), query.detail));
+  }
+
+  private entriesIn(query: { fromDay: string; toDay: string; tenantId?: string }): LedgerEntry[] {
+    return this.ledgerEntries
+      .filter((e) => e.day >= query.fromDay && e.day <= query.toDay)
+      .filter((e) => query.tenantId === undefined || e.tenantId === query.tenantId);
   }
 
   /** Synchronous view of a month's budget for assertions. */

@@ -10,9 +10,12 @@ import type {
   DraftListQuery,
   DraftStore,
   IdempotencyRecord,
+  ReviewRollup,
+  RunCost,
   RunListQuery,
   RunStore,
 } from '#shared/ports/index.ts';
+import { reviewRollupsOf } from '#shared/domain/rollups.ts';
 
 /** The key a charge is counted under on the run: the attempt key and the invocation that got it. */
 type HookedMethod = 'saveTaskToken' | 'updateDraft' | 'getTaskToken';
@@ -247,6 +250,42 @@ export class InMemoryWorkflowStore implements RunStore, DraftStore, ActionStore 
         ? Buffer.from(sortKey(last), 'utf8').toString('base64url')
         : null;
     return { items: structuredClone(items), nextCursor };
+  }
+
+  async topRunsByCost(query: {
+    tenantId?: string;
+    fromIso: string;
+    toIso: string;
+    limit: number;
+  }): Promise<RunCost[]> {
+    await this.enter('topRunsByCost');
+    return [...this.runs.values()]
+      .filter((r) => query.tenantId === undefined || r.tenantId === query.tenantId)
+      .filter((r) => r.createdAt >= query.fromIso && r.createdAt < query.toIso)
+      .sort((a, b) => b.costUsd - a.costUsd || (a.createdAt < b.createdAt ? 1 : -1))
+      .slice(0, query.limit)
+      .map((r) => ({
+        runId: r.runId,
+        tenantId: r.tenantId,
+        workflowId: r.workflowId,
+        accountId: r.accountId,
+        requestedBy: r.requestedBy,
+        status: r.status,
+        model: r.model,
+        costUsd: r.costUsd,
+        createdAt: r.createdAt,
+      }));
+  }
+
+  /** The review counters the DynamoDB store keeps with each draft write, derived from the drafts. */
+  async readReviewRollups(tenantId: string, fromDay: string, toDay: string): Promise<ReviewRollup[]> {
+    await this.enter('readReviewRollups');
+    return reviewRollupsOf(
+      [...this.drafts.values()].filter((d) => {
+        const day = d.createdAt.slice(0, 10);
+        return d.tenantId === tenantId && day >= fromDay && day <= toDay;
+      }),
+    );
   }
 
   async listDraftsCreatedBetween(tenantId: string, fromIso: string, toIso: string): Promise<Draft[]> {

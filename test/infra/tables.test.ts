@@ -52,13 +52,28 @@ describe.each(ENV_NAMES)('the %s stateful stack', (env) => {
     },
   );
 
-  it('indexes the workflow table by tenant, by owner and by due outbox work, and expires its items by expiresAt', () => {
+  it('indexes the workflow table by tenant, owner, due outbox work, status and run cost, and expires its items by expiresAt', () => {
     const [, table] = tableNamed(stateful, 'WorkflowTable');
     expect(table.Properties?.['GlobalSecondaryIndexes']).toEqual([
       gsi('byTenant', 'gsi1pk', 'gsi1sk'),
       gsi('byOwner', 'gsi2pk', 'gsi2sk'),
       gsi('byDue', 'duePk', 'dueSk'),
+      gsi('byStatus', 'st1pk', 'stsk'),
+      gsi('byOwnerStatus', 'st2pk', 'stsk'),
+      gsi('byAccountStatus', 'st3pk', 'stsk'),
+      gsi('byTenantCost', 'costPk', 'costUsd'),
+      gsi('byCost', 'costAllPk', 'costUsd'),
     ]);
+    // The cost indexes sort by the run's cost, a number.
+    expect(table.Properties?.['AttributeDefinitions']).toEqual(
+      expect.arrayContaining([
+        { AttributeName: 'costUsd', AttributeType: 'N' },
+        ...['st1pk', 'st2pk', 'st3pk', 'stsk', 'costPk', 'costAllPk'].map((name) => ({
+          AttributeName: name,
+          AttributeType: 'S',
+        })),
+      ]),
+    );
     // The outbox: new items reach the event delivery function through the table's stream.
     expect(table.Properties?.['StreamSpecification']).toEqual({ StreamViewType: 'NEW_IMAGE' });
     expect(table.Properties?.['TimeToLiveSpecification']).toEqual({

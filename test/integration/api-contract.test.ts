@@ -176,6 +176,20 @@ async function walkthrough(baseUrl: string): Promise<void> {
   expect(ledger.data?.currency).toBe('USD');
   expect(ledger.data?.rows.map((row) => row.key)).toContain('renewal-brief');
 
+  const byWorkflowAndModel = await dave.GET('/v1/ledger', {
+    params: { query: { groupBy: 'workflow,model' } },
+  });
+  expect(byWorkflowAndModel.data?.dimensions).toEqual(['workflow', 'model']);
+  const cell = byWorkflowAndModel.data?.rows.find((row) => row.group.workflow === 'renewal-brief');
+  expect(cell?.group.model).toEqual(expect.any(String));
+  expect(cell?.key).toBe(`renewal-brief|${cell?.group.model ?? ''}`);
+
+  const top = await dave.GET('/v1/ledger/top-runs', { params: { query: { limit: 100 } } });
+  const topCosts = top.data?.runs.map((run) => run.costUsd) ?? [];
+  expect(topCosts).toEqual([...topCosts].sort((a, b) => b - a));
+  expect(top.data?.runs.find((run) => run.runId === started.data.runId)?.costUsd).toBeGreaterThan(0);
+  expect(top.data?.runs.every((run) => run.tenantId === 'acme')).toBe(true);
+
   const csv = await dave.GET('/v1/ledger', { params: { query: { format: 'csv' } }, parseAs: 'text' });
   expect(csv.response.headers.get('content-type')).toMatch(/^text\/csv/);
   expect(csv.data?.split('\n')[0]).toBe(

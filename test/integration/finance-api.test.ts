@@ -201,7 +201,9 @@ describe('ledger report', () => {
       'month=2026-13',
       `month=2026-01&from=${today}`,
       'from=2026-01-01&to=2026-06-30',
-      `${range}&groupBy=account`,
+      `${range}&groupBy=prompt`,
+      `${range}&groupBy=tenant,model,day`,
+      `${range}&groupBy=model,model`,
       `${range}&cursor=x`,
     ]) {
       const result = await users.erin.get(`/v1/ledger?${query}`);
@@ -211,6 +213,110 @@ describe('ledger report', () => {
       );
     }
   });
+  it('groups by two dimensions, account and user included, each row naming its values', async () => {
+    const byTenantModel = report(await users.erin.get(`/v1/ledger?${range}&groupBy=tenant,model`));
+    expect(byTenantModel.dimensions).toEqual(['tenant', 'model']);
+    expect(byTenantModel.rows).toMatchObject(
+      expectedRows(entries, (entry) => `${entry.tenantId}|${entry.model}`).map((row) => ({
+        ...row,
+        group: {
+          tenant: row.key.split('|')[0],
+          model: row.key.split('|')[1],
+        },
+      })),
+    );
+    const byAccountDay = report(await users.erin.get(`/v1/ledger?${range}&groupBy=account,day`));
+    expect(byAccountDay.rows).toMatchObject(
+      expectedRows(entries, (entry) => `${entry.accountId ?? ''}|${entry.day}`),
+    );
+    expect(byAccountDay.rows.map((row) => row.group.account).sort()).toEqual([
+      'acct-cyberdyne',
+      'acct-northwind',
+    ]);
+    const byUserMonth = report(await users.erin.get(`/v1/ledger?${range}&groupBy=user,month`));
+    expect(byUserMonth.rows).toMatchObject(
+      expectedRows(entries, (entry) => `${entry.userId}|${entry.day.slice(0, 7)}`),
+    );
+    for (const grouped of [byTenantModel, byAccountDay, byUserMonth]) {
+      expect(grouped.totalUsd).toBeCloseTo(
+        entries.reduce((sum, entry) => sum + entry.costUsd, 0),
+        6,
+      );
+    }
+    const csv = await users.erin.get(`/v1/ledger?${range}&groupBy=tenant,model&format=csv`);
+    const [header, ...lines] = csv.text.trim().split('\n');
+    expect(header?.split(',').slice(0, 5)).toEqual([
+      'tenant',
+      'model',
+      'currency',
+      'period_from',
+      'period_to',
+    ]);
+    expect(lines).toHaveLength(byTenantModel.rows.length);
+    for (const line of lines) expect(line.split(',').slice(2, 5)).toEqual(['USD', yesterday, today]);
+  });
+
+  it('keeps rollups equal to the sum of the ledger entries, per tenant and across tenants', async () => {
+    for (const tenantId of [undefined, 'acme', 'globex']) {
+      const of = entries.filter((entry) => tenantId === undefined || entry.tenantId === tenantId);
+      for (const detail of [false, true]) {
+        const cells = await stack.apiDeps.ledger.readCostRollups({
+          fromDay: yesterday,
+          toDay: today,
+          detail,
+          ...(tenantId ? { tenantId } : {}),
+        });
+        const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
+        expect(sum(cells.map((cell) => cell.costUsd))).toBeCloseTo(sum(of.map((entry) => entry.costUsd)), 9);
+        expect(sum(cells.map((cell) => cell.calls))).toBe(of.length);
+        expect(sum(cells.map((cell) => cell.inputTokens))).toBe(sum(of.map((entry) => entry.inputTokens)));
+        expect(sum(cells.map((cell) => cell.outputTokens))).toBe(sum(of.map((entry) => entry.outputTokens)));
+      }
+    }
+  });
+
+  it('lists the most expensive runs of a period, most expensive first, with cost fields only', async () => {
+    const top = await users.erin.get(`/v1/ledger/top-runs?${range}&limit=5`);
+    expect(top.status, top.text).toBe(200);
+    const runs = top.body['runs'] as Record<string, unknown>[];
+    const costs = runs.map((run) => Number(run['costUsd']));
+    expect(costs).toEqual([...costs].sort((a, b) => b - a));
+    // Every run this file charged, with the cost the ledger entries add up to.
+    const perRun = new Map<string, number>();
+    for (const entry of entries) perRun.set(entry.runId, (perRun.get(entry.runId) ?? 0) + entry.costUsd);
+    for (const [runId, cost] of perRun) {
+      const run = runs.find((candidate) => candidate['runId'] === runId);
+      expect(Number(run?.['costUsd'])).toBeCloseTo(cost, 9);
+    }
+    for (const run of runs) {
+      expect(Object.keys(run).sort()).toEqual(
+        [
+          'accountId',
+          'costUsd',
+          'createdAt',
+          'model',
+          'requestedBy',
+          'runId',
+          'status',
+          'tenantId',
+          'workflowId',
+        ].sort(),
+      );
+    }
+    const one = await users.erin.get(`/v1/ledger/top-runs?${range}&limit=1`);
+    expect((one.body['runs'] as unknown[]).length).toBe(1);
+    expect((one.body['runs'] as Record<string, unknown>[])[0]?.['runId']).toBe(runs[0]?.['runId']);
+    // An admin sees only their own tenant's runs; another tenant's answers 404.
+    const admin = await users.dave.get(`/v1/ledger/top-runs?${range}`);
+    expect(admin.status, admin.text).toBe(200);
+    expect((admin.body['runs'] as Record<string, unknown>[]).every((run) => run['tenantId'] === 'acme')).toBe(
+      true,
+    );
+    expectError(await users.dave.get(`/v1/ledger/top-runs?${range}&tenantId=globex`), 404, 'not_found');
+    expect((await users.carol.get(`/v1/ledger/top-runs?${range}`)).status).toBe(403);
+    expectError(await users.erin.get('/v1/ledger/top-runs?limit=0'), 400, 'invalid_request');
+  });
+
   it('defaults the period to the current month, and reads month=YYYY-MM as that month', async () => {
     const month = today.slice(0, 7);
     const current = report(await users.erin.get('/v1/ledger'));

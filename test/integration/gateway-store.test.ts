@@ -296,6 +296,8 @@ function dynamoSubject(): GatewaySubject {
         owner: String(item['owner']),
       }));
     },
+    rollups: (tenantId, month, detail) =>
+      ledger.readCostRollups({ fromDay: `${month}-01`, toDay: `${month}-31`, tenantId, detail }),
     holds: async (tenantId, runIds) => {
       const items = (await Promise.all(runIds.map((runId) => gateway.holdsOf(tenantId, runId)))).flat();
       return items.map((item) => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { LedgerEntry } from '#shared/ports/index.ts';
-import { groupEntries, toCsv } from '#shared/usecases/finance.ts';
+import { costRollupsOf } from '#shared/domain/rollups.ts';
+import { groupRollups, toCsv } from '#shared/usecases/finance.ts';
 
 function entry(costUsd: number, estimated: boolean, runId: string): LedgerEntry {
   return {
@@ -27,11 +28,13 @@ function entry(costUsd: number, estimated: boolean, runId: string): LedgerEntry 
 
 describe('ledger report', () => {
   it('shows charges estimated at the reservation apart from reported ones, within the total', () => {
-    const rows = groupEntries([entry(0.002, false, 'run_1'), entry(0.004, true, 'run_2')], 'tenant');
+    const cells = costRollupsOf([entry(0.002, false, 'run_1'), entry(0.004, true, 'run_2')], false);
+    const rows = groupRollups(cells, ['tenant']);
 
     expect(rows).toEqual([
       {
         key: 'acme',
+        group: { tenant: 'acme' },
         costUsd: 0.006,
         estimatedUsd: 0.004,
         attempts: 2,
@@ -45,6 +48,7 @@ describe('ledger report', () => {
       from: '2026-10-01',
       to: '2026-10-01',
       groupBy: 'tenant',
+      dimensions: ['tenant'],
       tenantId: null,
       currency: 'USD',
       totalUsd: 0.006,

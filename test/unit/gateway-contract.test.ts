@@ -21,6 +21,8 @@ function fakeSubject(): GatewaySubject {
     budget: (tenantId, month) => deps.ledger.getBudget(tenantId, month),
     entries: (tenantId) =>
       Promise.resolve(deps.ledger.entriesWithOwner().filter((entry) => entry.tenantId === tenantId)),
+    rollups: (tenantId, month, detail) =>
+      deps.ledger.readCostRollups({ fromDay: `${month}-01`, toDay: `${month}-31`, tenantId, detail }),
     holds: (tenantId) =>
       Promise.resolve(
         deps.gateway.holdsOf(tenantId).map((hold) => ({

@@ -101,6 +101,7 @@ describe('callModel', () => {
         workflowId: 'renewal-brief',
         runId: run.runId,
         userId: alice.sub,
+        accountId: run.accountId,
         model: PRIMARY,
         promptId: 'renewal-brief',
         promptVersion: 'v1',

@@ -31,9 +31,10 @@ import {
   holdKey,
   leaseIndexKeys,
   LEASE_INDEX,
-  ledgerEntryKeys,
+  ledgerEntryItem,
 } from './ledger.ts';
 import { windowRetryAfterMs, windowUpdate } from './rate-limiter.ts';
+import { costRollupUpdates } from './rollups.ts';
 import { spanItem } from './trace-sink.ts';
 import { attemptRecordPut, runCostUpdate, runKey } from './workflow-store.ts';
 
@@ -109,8 +110,8 @@ function fromCondition(event: HoldEvent): { expression: string; values: Record<s
  * the workflow table (attempt record, run cost) and the trace table (the attempt's span).
  *
  * - reserve: token window + budget + hold + a check of the run's cost (1 round trip)
- * - settle: hold + budget + ledger entry + attempt record + run cost + span (1 round trip)
- * - release: hold + budget + span [+ estimated ledger entry + run cost] (1 round trip)
+ * - settle: hold + budget + ledger entry + cost rollups + attempt record + run cost + span (1 round trip)
+ * - release: hold + budget + span [+ estimated ledger entry + cost rollups + run cost] (1 round trip)
  *
  * Failed conditions come back with the item as it was (ReturnValuesOnConditionCheckFailure), so
  * telling "another invocation holds it" from "the budget is spent" needs no extra read. A hold's
@@ -284,35 +285,14 @@ export class DynamoGatewayStore implements GatewayStore {
   /** The ledger entry of a try: one per run and try, `estimated` when usage was unknown. */
   private entryPut(
     reservation: Reservation,
-    charge: {
-      costUsd: number;
-      usage: {
-        inputTokens: number;
-        cachedInputTokens: number;
-        outputTokens: number;
-        reasoningTokens: number;
-      };
-      priceVersion: string;
-      estimated: boolean;
-    },
+    charge: Parameters<typeof ledgerEntryItem>[1],
     tags: LedgerEntryTags,
     now: Date,
   ) {
     return {
       Put: {
         TableName: this.tables.ledger,
-        Item: {
-          ...ledgerEntryKeys(reservation, now),
-          at: now.toISOString(),
-          day: now.toISOString().slice(0, 10),
-          attemptKey: reservation.attemptKey,
-          owner: reservation.owner,
-          costUsd: roundUsd(charge.costUsd),
-          ...charge.usage,
-          priceVersion: charge.priceVersion,
-          estimated: charge.estimated,
-          ...tags,
-        },
+        Item: ledgerEntryItem(reservation, charge, tags, now),
         ConditionExpression: 'attribute_not_exists(pk)',
       },
     };
@@ -382,6 +362,7 @@ export class DynamoGatewayStore implements GatewayStore {
         },
       },
       this.entryPut(reservation, { costUsd, usage, priceVersion, estimated: false }, tags, now),
+      ...costRollupUpdates(this.tables.ledger, reservation, tags, { costUsd, usage, estimated: false }, now),
       attemptRecordPut(this.tables.workflow, reservation.tenantId, reservation.runId, attempt),
       runCostUpdate(
         this.tables.workflow,
@@ -486,6 +467,17 @@ export class DynamoGatewayStore implements GatewayStore {
                 estimated: true,
               },
               estimatedCharge,
+              now,
+            ),
+            ...costRollupUpdates(
+              this.tables.ledger,
+              reservation,
+              estimatedCharge,
+              {
+                costUsd: amount,
+                usage: { inputTokens: 0, cachedInputTokens: 0, outputTokens: 0, reasoningTokens: 0 },
+                estimated: true,
+              },
               now,
             ),
             runCostUpdate(

@@ -11,12 +11,15 @@ import type { DomainEvent } from '../../domain/events.ts';
 import {
   DEFAULT_ALERT_THRESHOLDS_PERCENT,
   type Budget,
+  type CostRollup,
   type Ledger,
   type LedgerEntry,
+  type LedgerEntryTags,
   type Reservation,
 } from '../../ports/index.ts';
 import { isConditionFailure, isTransactionConditionFailure } from './client.ts';
 import { outboxPut } from './outbox.ts';
+import { readCostRollups } from './rollups.ts';
 
 export function budgetKey(tenantId: string, month: string) {
   return { pk: `${tenantId}#BUDGET`, sk: `MONTH#${month}` };
@@ -59,6 +62,32 @@ export function ledgerEntryKeys(
   };
 }
 
+/** A ledger entry as stored: one per run and charge key, `estimated` when usage was unknown. */
+export function ledgerEntryItem(
+  reservation: Pick<Reservation, 'tenantId' | 'month' | 'runId' | 'attemptKey' | 'owner'>,
+  charge: {
+    costUsd: number;
+    usage: { inputTokens: number; cachedInputTokens: number; outputTokens: number; reasoningTokens: number };
+    priceVersion: string;
+    estimated: boolean;
+  },
+  tags: LedgerEntryTags,
+  now: Date,
+) {
+  return {
+    ...ledgerEntryKeys(reservation, now),
+    at: now.toISOString(),
+    day: now.toISOString().slice(0, 10),
+    attemptKey: reservation.attemptKey,
+    owner: reservation.owner,
+    costUsd: roundUsd(charge.costUsd),
+    ...charge.usage,
+    priceVersion: charge.priceVersion,
+    estimated: charge.estimated,
+    ...tags,
+  };
+}
+
 /** Creates the month's budget item from the default if it does not exist yet. */
 export async function ensureBudget(
   doc: DynamoDBDocumentClient,
@@ -97,6 +126,7 @@ export async function ensureBudget(
  * | budget      | `<t>#BUDGET`              | `MONTH#<yyyy-mm>`           | limitUsd, spentUsd, reservedUsd, availableUsd, alertThresholds, alertsSent (number set: the month's alert marker)
  * | hold        | `<t>#RUN#<runId>`         | `HOLD#<attempt>`            | state (domain/hold.ts), owner, leaseUntil, amountUsd; GSI byLease `<t>#LEASES` while it reserves
  * | entry       | `<t>#LEDGER#<yyyy-mm>`    | `<runId>#<attemptKey>#<owner>` | attemptKey, cost, tokens, estimated, tags; GSI byDay `DAY#<yyyy-mm-dd>`
+ * | cost rollup | `<t>#COST#<yyyy-mm>`, `<t>#COSTX#<yyyy-mm>` | see `./rollups.ts` (written in the same transactions as the entries)
  *
  * DynamoDB conditions cannot add numbers, so the budget keeps `availableUsd = limit − spent − reserved`
  * and a reservation is the single condition `availableUsd >= amount`. That one conditional write
@@ -230,6 +260,15 @@ export class DynamoLedger implements Ledger {
     }
     return entries;
   }
+
+  readCostRollups(query: {
+    fromDay: string;
+    toDay: string;
+    tenantId?: string;
+    detail: boolean;
+  }): Promise<CostRollup[]> {
+    return readCostRollups(this.doc, this.table, query);
+  }
 }
 
 function toBudget(item: Record<string, unknown>, tenantId: string, month: string): Budget {
@@ -272,6 +311,7 @@ function toEntry(item: Record<string, unknown>): LedgerEntry {
     workflowId: text('workflowId'),
     runId: text('runId'),
     userId: text('userId'),
+    ...(typeof item['accountId'] === 'string' ? { accountId: item['accountId'] } : {}),
     model: text('model'),
     promptId: text('promptId'),
     promptVersion: text('promptVersion'),

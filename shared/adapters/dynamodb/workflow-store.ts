@@ -9,19 +9,22 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import { ContextObjectSchema, type ContextObject } from '../../domain/context.ts';
-import { DraftSchema, type Draft, type DraftStatus } from '../../domain/draft.ts';
+import { DraftSchema, DraftStatusSchema, type Draft, type DraftStatus } from '../../domain/draft.ts';
 import { ValidationError } from '../../domain/errors.ts';
 import type { DomainEvent } from '../../domain/events.ts';
-import { RunSchema, TERMINAL_RUN_STATUSES, type Run } from '../../domain/run.ts';
+import { RunSchema, RunStatusSchema, TERMINAL_RUN_STATUSES, type Run } from '../../domain/run.ts';
 import type {
   AttemptRecord,
   DraftListQuery,
   DraftStore,
   IdempotencyRecord,
+  ReviewRollup,
+  RunCost,
   RunListQuery,
   RunStore,
 } from '../../ports/index.ts';
-import { isConditionFailure, isTransactionConditionFailure } from './client.ts';
+import { isConditionFailure, isTransactionConditionFailure, sendWithContentionRetry } from './client.ts';
+import { monthsBetween, readReviewRollups, reviewRollupUpdate } from './rollups.ts';
 import { outboxPut } from './outbox.ts';
 
 export function runKey(tenantId: string, runId: string) {
@@ -36,6 +39,78 @@ export function runIndexKeys(run: Pick<Run, 'tenantId' | 'runId' | 'requestedBy'
     gsi1sk: sort,
     gsi2pk: `${run.tenantId}#RUNS_BY#${run.requestedBy}`,
     gsi2sk: sort,
+  };
+}
+
+/** Attribute names of the status indexes (byStatus, byOwnerStatus, byAccountStatus), shared by runs and drafts. */
+export const STATUS_INDEXES = {
+  tenant: { indexName: 'byStatus', pk: 'st1pk' },
+  owner: { indexName: 'byOwnerStatus', pk: 'st2pk' },
+  account: { indexName: 'byAccountStatus', pk: 'st3pk' },
+} as const;
+/** The sort key every status index shares: `<createdAt>#<id>`. */
+export const STATUS_SORT = 'stsk';
+
+/**
+ * A run's status index keys: the tenant's, the requester's and the account's runs of one status, by
+ * creation time. Written with every change of the run's status, so a filtered list reads only matches.
+ */
+export function runStatusKeys(
+  run: Pick<Run, 'tenantId' | 'runId' | 'requestedBy' | 'accountId' | 'createdAt'>,
+  status: Run['status'],
+) {
+  return {
+    st1pk: `${run.tenantId}#RUNS#${status}`,
+    st2pk: `${run.tenantId}#RUNS_BY#${run.requestedBy}#${status}`,
+    st3pk: `${run.tenantId}#ACCOUNT_RUNS#${run.accountId}#${status}`,
+    stsk: `${run.createdAt}#${run.runId}`,
+  };
+}
+
+/** A draft's status index keys (see runStatusKeys). */
+export function draftStatusKeys(
+  draft: Pick<Draft, 'tenantId' | 'draftId' | 'ownerId' | 'accountId' | 'createdAt'>,
+  status: DraftStatus,
+) {
+  return {
+    st1pk: `${draft.tenantId}#DRAFTS#${status}`,
+    st2pk: `${draft.tenantId}#OWNER#${draft.ownerId}#${status}`,
+    st3pk: `${draft.tenantId}#ACCOUNT_DRAFTS#${draft.accountId}#${status}`,
+    stsk: `${draft.createdAt}#${draft.draftId}`,
+  };
+}
+
+/**
+ * A run's cost index keys (byTenantCost, byCost; sort key: the run's `costUsd`, a number the settle
+ * transaction adds to): the tenant's and every tenant's runs of a month, most expensive first.
+ */
+export function runCostKeys(run: Pick<Run, 'tenantId' | 'createdAt'>) {
+  const month = run.createdAt.slice(0, 7);
+  return { costPk: `${run.tenantId}#RUNCOST#${month}`, costAllPk: `RUNCOST#${month}` };
+}
+
+/** A run as stored: its keys and every index key with it. */
+export function runItem(run: Run) {
+  return {
+    ...runKey(run.tenantId, run.runId),
+    ...runIndexKeys(run),
+    ...runStatusKeys(run, run.status),
+    ...runCostKeys(run),
+    ...run,
+  };
+}
+
+/** A draft as stored: its keys and every index key with it. */
+export function draftItem(draft: Draft) {
+  const sortKey = `${draft.createdAt}#${draft.draftId}`;
+  return {
+    ...draftKey(draft.tenantId, draft.draftId),
+    gsi1pk: `${draft.tenantId}#DRAFTS`,
+    gsi1sk: sortKey,
+    gsi2pk: `${draft.tenantId}#OWNER#${draft.ownerId}`,
+    gsi2sk: sortKey,
+    ...draftStatusKeys(draft, draft.status),
+    ...draft,
   };
 }
 
@@ -134,12 +209,12 @@ export class DynamoWorkflowStore implements RunStore, DraftStore {
     run: Run,
     idempotency?: { key: string; requestHash: string; expiresAt: number },
   ): Promise<{ created: true } | { created: false; existing: IdempotencyRecord }> {
-    const runItem = { ...this.runKey(run.tenantId, run.runId), ...runIndexKeys(run), ...run };
+    const item = runItem(run);
     if (!idempotency) {
       await this.doc.send(
         new PutCommand({
           TableName: this.table,
-          Item: runItem,
+          Item: item,
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );
@@ -164,7 +239,7 @@ export class DynamoWorkflowStore implements RunStore, DraftStore {
               },
             },
             {
-              Put: { TableName: this.table, Item: runItem, ConditionExpression: 'attribute_not_exists(pk)' },
+              Put: { TableName: this.table, Item: item, ConditionExpression: 'attribute_not_exists(pk)' },
             },
           ],
         }),
@@ -220,6 +295,15 @@ export class DynamoWorkflowStore implements RunStore, DraftStore {
       sets.push('#status = :status');
       names['#status'] = 'status';
       values[':status'] = changes.status;
+      // The status index keys change with the status, in the same write; they need the run's
+      // requester and account, which never change.
+      const current = await this.getRun(tenantId, runId);
+      if (!current) return null;
+      for (const [name, value] of Object.entries(runStatusKeys(current, changes.status))) {
+        if (name === STATUS_SORT) continue;
+        sets.push(`${name} = :${name}`);
+        values[`:${name}`] = value;
+      }
     }
     if (changes.draftId !== undefined) {
       sets.push('draftId = :draftId');
@@ -354,15 +438,7 @@ export class DynamoWorkflowStore implements RunStore, DraftStore {
   }
 
   private draftItem(draft: Draft) {
-    const sortKey = `${draft.createdAt}#${draft.draftId}`;
-    return {
-      ...this.draftKey(draft.tenantId, draft.draftId),
-      gsi1pk: `${draft.tenantId}#DRAFTS`,
-      gsi1sk: sortKey,
-      gsi2pk: `${draft.tenantId}#OWNER#${draft.ownerId}`,
-      gsi2sk: sortKey,
-      ...draft,
-    };
+    return draftItem(draft);
   }
 
   private toDraft(item: Record<string, unknown>): Draft {
@@ -370,17 +446,26 @@ export class DynamoWorkflowStore implements RunStore, DraftStore {
   }
 
   async createDraft(draft: Draft): Promise<Draft> {
+    const counted = reviewRollupUpdate(this.table, draft, {
+      created: true,
+      escalated: draft.escalation !== null,
+      outcome: draft.outcome,
+    });
     try {
-      await this.doc.send(
-        new PutCommand({
-          TableName: this.table,
-          Item: this.draftItem(draft),
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      );
+      // The draft and its review counters in one transaction: a draft is counted once, when written.
+      await sendWithContentionRetry(this.doc, [
+        {
+          Put: {
+            TableName: this.table,
+            Item: this.draftItem(draft),
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
+        ...(counted ? [counted] : []),
+      ]);
       return draft;
     } catch (error) {
-      if (!isConditionFailure(error)) throw error;
+      if (!isTransactionConditionFailure(error)) throw error;
       const existing = await this.getDraft(draft.tenantId, draft.draftId);
       if (!existing) throw error;
       return existing;
@@ -398,6 +483,9 @@ export class DynamoWorkflowStore implements RunStore, DraftStore {
     tenantId: string,
     query: DraftListQuery,
   ): Promise<{ items: Draft[]; nextCursor: string | null }> {
+    if (query.accountId !== undefined || (query.statuses && query.statuses.length > 0)) {
+      return this.listDraftsByStatus(tenantId, query);
+    }
     const byOwner = query.ownerId !== undefined;
     const partition = byOwner ? `${tenantId}#OWNER#${query.ownerId ?? ''}` : `${tenantId}#DRAFTS`;
     let startKey: Record<string, unknown> | undefined;
@@ -447,6 +535,9 @@ export class DynamoWorkflowStore implements RunStore, DraftStore {
     tenantId: string,
     query: RunListQuery,
   ): Promise<{ items: Run[]; nextCursor: string | null }> {
+    if (query.accountId !== undefined || (query.statuses && query.statuses.length > 0)) {
+      return this.listRunsByStatus(tenantId, query);
+    }
     const byRequester = query.requestedBy !== undefined;
     const partition = byRequester ? `${tenantId}#RUNS_BY#${query.requestedBy ?? ''}` : `${tenantId}#RUNS`;
     const [pkName, skName] = byRequester ? ['gsi2pk', 'gsi2sk'] : ['gsi1pk', 'gsi1sk'];
@@ -505,6 +596,196 @@ export class DynamoWorkflowStore implements RunStore, DraftStore {
       lastKey = result.LastEvaluatedKey;
     } while (lastKey && items.length < query.limit);
     return { items, nextCursor: lastKey ? encodeCursor(lastKey) : null };
+  }
+
+  /**
+   * Drafts of some statuses (and an account) through the status indexes: one partition per status
+   * (the account's, else the owner's, else the tenant's), newest first, merged. A page reads at most
+   * `limit` items per status partition (plus those an owner filter on an account's drafts skips).
+   */
+  private async listDraftsByStatus(
+    tenantId: string,
+    query: DraftListQuery,
+  ): Promise<{ items: Draft[]; nextCursor: string | null }> {
+    const statuses = query.statuses && query.statuses.length > 0 ? query.statuses : DraftStatusSchema.options;
+    const index =
+      query.accountId !== undefined
+        ? STATUS_INDEXES.account
+        : query.ownerId !== undefined
+          ? STATUS_INDEXES.owner
+          : STATUS_INDEXES.tenant;
+    const partitions = statuses.map((status) => {
+      const keys = draftStatusKeys(
+        {
+          tenantId,
+          draftId: '',
+          ownerId: query.ownerId ?? '',
+          accountId: query.accountId ?? '',
+          createdAt: '',
+        },
+        status,
+      );
+      return keys[index.pk];
+    });
+    const filter =
+      query.accountId !== undefined && query.ownerId !== undefined
+        ? { expression: 'ownerId = :owner', values: { ':owner': query.ownerId } }
+        : undefined;
+    const page = await this.mergedStatusPage(index, partitions, query, filter);
+    return { items: page.items.map((item) => this.toDraft(item)), nextCursor: page.nextCursor };
+  }
+
+  /** Runs of some statuses (and an account) through the status indexes, like listDraftsByStatus. */
+  private async listRunsByStatus(
+    tenantId: string,
+    query: RunListQuery,
+  ): Promise<{ items: Run[]; nextCursor: string | null }> {
+    const statuses = query.statuses && query.statuses.length > 0 ? query.statuses : RunStatusSchema.options;
+    const index =
+      query.accountId !== undefined
+        ? STATUS_INDEXES.account
+        : query.requestedBy !== undefined
+          ? STATUS_INDEXES.owner
+          : STATUS_INDEXES.tenant;
+    const partitions = statuses.map((status) => {
+      const keys = runStatusKeys(
+        {
+          tenantId,
+          runId: '',
+          requestedBy: query.requestedBy ?? '',
+          accountId: query.accountId ?? '',
+          createdAt: '',
+        },
+        status,
+      );
+      return keys[index.pk];
+    });
+    const parts: string[] = [];
+    const values: Record<string, unknown> = {};
+    if (query.workflowId !== undefined) {
+      parts.push('workflowId = :workflowId');
+      values[':workflowId'] = query.workflowId;
+    }
+    if (query.accountId !== undefined && query.requestedBy !== undefined) {
+      parts.push('requestedBy = :requestedBy');
+      values[':requestedBy'] = query.requestedBy;
+    }
+    const page = await this.mergedStatusPage(
+      index,
+      partitions,
+      { ...query, range: { from: query.fromIso, to: query.toIso } },
+      parts.length > 0 ? { expression: parts.join(' AND '), values } : undefined,
+    );
+    return { items: page.items.map((item) => RunSchema.parse(item)), nextCursor: page.nextCursor };
+  }
+
+  /**
+   * One page, newest first, of the union of some partitions of a status index. The cursor is the
+   * sort key of the page's last item: the next page reads each partition below it, so the union
+   * needs no per-partition state and no cursor can leave the caller's partitions.
+   */
+  private async mergedStatusPage(
+    index: (typeof STATUS_INDEXES)[keyof typeof STATUS_INDEXES],
+    partitions: readonly string[],
+    query: { limit: number; cursor?: string | undefined; range?: { from: string; to: string } },
+    filter: { expression: string; values: Record<string, unknown> } | undefined,
+  ): Promise<{ items: Record<string, unknown>[]; nextCursor: string | null }> {
+    const before = query.cursor === undefined ? undefined : decodeStatusCursor(query.cursor);
+    let upper = query.range ? query.range.to : '\uffff';
+    if (before !== undefined && before < upper) upper = before;
+    // DynamoDB takes no empty string in a key condition: without a range, only the upper bound.
+    const lower = query.range?.from;
+    const pages = await Promise.all(
+      partitions.map(async (partition) => {
+        const found: Record<string, unknown>[] = [];
+        let lastKey: Record<string, unknown> | undefined;
+        do {
+          const result = await this.doc.send(
+            new QueryCommand({
+              TableName: this.table,
+              IndexName: index.indexName,
+              KeyConditionExpression:
+                lower === undefined
+                  ? `${index.pk} = :p AND ${STATUS_SORT} <= :upper`
+                  : `${index.pk} = :p AND ${STATUS_SORT} BETWEEN :lower AND :upper`,
+              ExpressionAttributeValues: {
+                ':p': partition,
+                ':upper': upper,
+                ...(lower === undefined ? {} : { ':lower': lower }),
+                ...filter?.values,
+              },
+              ...(filter ? { FilterExpression: filter.expression } : {}),
+              ScanIndexForward: false,
+              // One more than a page, so the merge knows whether anything is left after it.
+              Limit: query.limit + 1 - found.length,
+              ...(lastKey ? { ExclusiveStartKey: lastKey } : {}),
+            }),
+          );
+          for (const item of result.Items ?? []) {
+            // BETWEEN is inclusive: the cursor's own item was on the previous page.
+            if (item[STATUS_SORT] !== before) found.push(item);
+          }
+          lastKey = result.LastEvaluatedKey;
+        } while (lastKey && found.length <= query.limit);
+        return { found, more: lastKey !== undefined };
+      }),
+    );
+    const merged = pages
+      .flatMap((page) => page.found)
+      .sort((a, b) => (String(a[STATUS_SORT]) < String(b[STATUS_SORT]) ? 1 : -1));
+    const items = merged.slice(0, query.limit);
+    const more = merged.length > query.limit || pages.some((page) => page.more);
+    const last = items[items.length - 1];
+    return {
+      items,
+      nextCursor: more && last ? encodeCursor({ before: String(last[STATUS_SORT]) }) : null,
+    };
+  }
+
+  async topRunsByCost(query: {
+    tenantId?: string;
+    fromIso: string;
+    toIso: string;
+    limit: number;
+  }): Promise<RunCost[]> {
+    const months = monthsBetween(query.fromIso.slice(0, 10), query.toIso.slice(0, 10));
+    const pages = await Promise.all(
+      months.map(async (month) => {
+        const keys = runCostKeys({ tenantId: query.tenantId ?? '', createdAt: `${month}-01` });
+        const [indexName, pkName, partition] =
+          query.tenantId === undefined
+            ? ['byCost', 'costAllPk', keys.costAllPk]
+            : ['byTenantCost', 'costPk', keys.costPk];
+        const found: RunCost[] = [];
+        let lastKey: Record<string, unknown> | undefined;
+        do {
+          const result = await this.doc.send(
+            new QueryCommand({
+              TableName: this.table,
+              IndexName: indexName,
+              KeyConditionExpression: `${pkName} = :p`,
+              // A month partition read for a part of the month skips the runs outside it.
+              FilterExpression: 'createdAt >= :from AND createdAt < :to',
+              ExpressionAttributeValues: { ':p': partition, ':from': query.fromIso, ':to': query.toIso },
+              ScanIndexForward: false,
+              Limit: query.limit - found.length,
+              ...(lastKey ? { ExclusiveStartKey: lastKey } : {}),
+            }),
+          );
+          for (const item of result.Items ?? []) found.push(toRunCost(RunSchema.parse(item)));
+          lastKey = result.LastEvaluatedKey;
+        } while (lastKey && found.length < query.limit);
+        return found;
+      }),
+    );
+    return pages
+      .flat()
+      .sort((a, b) => b.costUsd - a.costUsd || (a.createdAt < b.createdAt ? 1 : -1))
+      .slice(0, query.limit);
+  }
+
+  readReviewRollups(tenantId: string, fromDay: string, toDay: string): Promise<ReviewRollup[]> {
+    return readReviewRollups(this.doc, this.table, tenantId, fromDay, toDay);
   }
 
   async listDraftsCreatedBetween(tenantId: string, fromIso: string, toIso: string): Promise<Draft[]> {
@@ -574,25 +855,40 @@ export class DynamoWorkflowStore implements RunStore, DraftStore {
       conditions.push('version = :expectedVersion');
       values[':expectedVersion'] = expected.version;
     }
-    if (event !== undefined) {
+    // A change of status moves the draft's status index keys, and a decision or escalation adds to
+    // the review counters, in the same write; both need fields of the draft that never change.
+    let counted: ReturnType<typeof reviewRollupUpdate> = null;
+    if (changes.status !== undefined || changes.outcome || changes.escalation) {
+      const current = await this.getDraft(tenantId, draftId);
+      if (!current) return { ok: false, current: null };
+      if (changes.status !== undefined) {
+        for (const [name, value] of Object.entries(draftStatusKeys(current, changes.status))) {
+          if (name === STATUS_SORT) continue;
+          sets.push(`${name} = :${name}`);
+          values[`:${name}`] = value;
+        }
+      }
+      counted = reviewRollupUpdate(this.table, current, {
+        escalated: changes.escalation !== undefined && changes.escalation !== null,
+        outcome: changes.outcome ?? null,
+      });
+    }
+    if (event !== undefined || counted !== null) {
       try {
-        await this.doc.send(
-          new TransactWriteCommand({
-            TransactItems: [
-              {
-                Update: {
-                  TableName: this.table,
-                  Key: this.draftKey(tenantId, draftId),
-                  UpdateExpression: `SET ${sets.join(', ')}`,
-                  ConditionExpression: conditions.join(' AND '),
-                  ExpressionAttributeNames: names,
-                  ExpressionAttributeValues: values,
-                },
-              },
-              outboxPut(this.table, event),
-            ],
-          }),
-        );
+        await sendWithContentionRetry(this.doc, [
+          {
+            Update: {
+              TableName: this.table,
+              Key: this.draftKey(tenantId, draftId),
+              UpdateExpression: `SET ${sets.join(', ')}`,
+              ConditionExpression: conditions.join(' AND '),
+              ExpressionAttributeNames: names,
+              ExpressionAttributeValues: values,
+            },
+          },
+          ...(counted ? [counted] : []),
+          ...(event !== undefined ? [outboxPut(this.table, event)] : []),
+        ]);
       } catch (error) {
         if (!isTransactionConditionFailure(error)) throw error;
         return { ok: false, current: await this.getDraft(tenantId, draftId) };
@@ -675,6 +971,33 @@ function draftFilter(query: DraftListQuery): {
     parts.push('#account = :account');
   }
   return { expression: parts.length > 0 ? parts.join(' AND ') : undefined, names, values };
+}
+
+/** A run's cost fields: what finance may read of it. */
+function toRunCost(run: Run): RunCost {
+  return {
+    runId: run.runId,
+    tenantId: run.tenantId,
+    workflowId: run.workflowId,
+    accountId: run.accountId,
+    requestedBy: run.requestedBy,
+    status: run.status,
+    model: run.model,
+    costUsd: run.costUsd,
+    createdAt: run.createdAt,
+  };
+}
+
+/** The sort key a status-index cursor continues below (`<createdAt>#<id>`). */
+function decodeStatusCursor(cursor: string): string {
+  const key = decodeCursor(cursor);
+  const before = key['before'];
+  if (Object.keys(key).length !== 1 || typeof before !== 'string' || before.length > 300) {
+    throw new ValidationError('The cursor is invalid.', [
+      { path: 'cursor', message: 'not a cursor of this list' },
+    ]);
+  }
+  return before;
 }
 
 function encodeCursor(key: Record<string, unknown>): string {

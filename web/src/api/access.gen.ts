@@ -20,6 +20,7 @@ export const OPERATION_ACCESS = {
   escalateDraft: ['csm', 'manager', 'admin'],
   promoteDraft: ['admin'],
   getLedger: ['finance', 'operator', 'admin'],
+  getTopRuns: ['finance', 'operator', 'admin'],
   getPrices: ['csm', 'manager', 'admin', 'finance', 'operator'],
   getMetrics: ['manager', 'admin', 'operator'],
   getBudget: ['finance', 'operator', 'admin'],

@@ -218,6 +218,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/ledger/top-runs': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Most expensive runs
+     * @description The most expensive runs created in a period (default: the current month), most expensive first: cost fields only, never input or content. Finance and operators see every tenant (or one with `tenantId`); an admin only their own.
+     */
+    get: operations['getTopRuns'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/metrics': {
     parameters: {
       query?: never;
@@ -993,6 +1013,7 @@ export interface components {
     LedgerReport: {
       /** @constant */
       currency: 'USD';
+      dimensions: ('tenant' | 'workflow' | 'model' | 'day' | 'month' | 'account' | 'user')[];
       estimatedUsd: number;
       from: string;
       groupBy: string;
@@ -1001,6 +1022,15 @@ export interface components {
         cachedInputTokens: number;
         costUsd: number;
         estimatedUsd: number;
+        group: {
+          account?: string;
+          day?: string;
+          model?: string;
+          month?: string;
+          tenant?: string;
+          user?: string;
+          workflow?: string;
+        };
         inputTokens: number;
         key: string;
         outputTokens: number;
@@ -1308,6 +1338,25 @@ export interface components {
       /** @enum {string} */
       status: 'ok' | 'error';
       traceId: string;
+    };
+    TopRunsReport: {
+      /** @constant */
+      currency: 'USD';
+      from: string;
+      runs: {
+        accountId: string;
+        costUsd: number;
+        createdAt: string;
+        model: string | null;
+        requestedBy: string;
+        runId: string;
+        /** @enum {string} */
+        status: 'running' | 'awaiting_review' | 'escalated' | 'approved' | 'rejected' | 'expired' | 'failed';
+        tenantId: string;
+        workflowId: string;
+      }[];
+      tenantId: string | null;
+      to: string;
     };
     Trace: {
       runId: string;
@@ -2477,7 +2526,8 @@ export interface operations {
         format?: 'json' | 'csv';
         /** @description First day (UTC), inclusive. Default: the month’s first day. */
         from?: string;
-        groupBy?: 'tenant' | 'workflow' | 'model' | 'day';
+        /** @description One or two dimensions, comma-separated, from `tenant, workflow, model, day, month, account, user`: `tenant,model`. Default: `tenant`. */
+        groupBy?: string;
         /** @description A calendar month instead of from/to. */
         month?: string;
         tenantId?: string;
@@ -2542,6 +2592,83 @@ export interface operations {
       };
       /** @description The requested media type is not served. */
       406: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An internal error; the body carries only the request id. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  getTopRuns: {
+    parameters: {
+      query?: {
+        /** @description First day (UTC) the runs were created, inclusive. Default: the month’s first day. */
+        from?: string;
+        /** @description How many runs (1–100). */
+        limit?: number;
+        /** @description A calendar month instead of from/to. */
+        month?: string;
+        tenantId?: string;
+        /** @description Last day (UTC) the runs were created, inclusive. Default: the month’s last day. */
+        to?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The most expensive runs. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['TopRunsReport'];
+        };
+      };
+      /** @description The request is invalid (malformed JSON, schema or business-rule violation); `details` lists each problem. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description No valid bearer token. */
+      401: {
+        headers: {
+          /** @description The bearer challenge. */
+          'www-authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The caller’s roles do not allow this operation. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The resource does not exist or belongs to another tenant. */
+      404: {
         headers: {
           [name: string]: unknown;
         };
