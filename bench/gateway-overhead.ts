@@ -74,6 +74,7 @@ function memoryDeps(
     setBudget: (tenantId, month) => Promise.resolve(budget(tenantId, month)),
     recordBudgetAlert: () => Promise.resolve(false),
     listEntries: () => Promise.resolve([]),
+    readCostRollups: () => Promise.resolve([]),
   };
   return {
     ledger,
