@@ -4,7 +4,8 @@
  * applies the workflow's schemas, filters and allow-lists and forms the evidence ids exactly as it
  * does for a real run. Nothing here re-implements those rules.
  */
-import type { ContextObject, SourceId } from '#shared/domain/context.ts';
+import { SourceUnavailableError, type ContextObject, type SourceId } from '#shared/domain/context.ts';
+import type { ToolDeps } from '#shared/usecases/tools.ts';
 import { STRICT_OUTBOUND_POLICY } from '#shared/outbound/address-policy.ts';
 import { ReinError } from '#shared/domain/errors.ts';
 import type { Run } from '#shared/domain/run.ts';
@@ -46,10 +47,18 @@ class FixtureSource implements ContextSource {
   constructor(
     readonly source: SourceId,
     private readonly records: SourceRecord[],
-    private readonly failing: boolean,
+    private readonly failing: boolean | 'error' | 'timeout' | 'blocked',
   ) {}
 
   fetch(): Promise<SourceRecord[]> {
+    if (this.failing === 'timeout' || this.failing === 'blocked' || this.failing === 'error') {
+      return Promise.reject(
+        new SourceUnavailableError(
+          this.failing,
+          `the ${this.source} source failed (${this.failing}, eval fixture)`,
+        ),
+      );
+    }
     if (this.failing) {
       return Promise.reject(new Error(`upstream ${this.source} service answered 503 (eval fixture outage)`));
     }
@@ -82,7 +91,8 @@ const discardTraces: TraceSink = {
 };
 
 export type CaseContext =
-  { ok: true; context: ContextObject } | { ok: false; error: { code: string; message: string } };
+  | { ok: true; context: ContextObject; tools: ToolDeps }
+  | { ok: false; error: { code: string; message: string } };
 
 /**
  * The context object a run of this case would get, or the step error the context layer raises
@@ -122,30 +132,35 @@ export async function buildCaseContext(input: {
     updatedAt: input.fetchedAt,
   });
   const now = new Date(input.fetchedAt);
+  const deps = {
+    clock: { now: () => now },
+    sources,
+    traces: discardTraces,
+    // Eval fixtures are stored records: no tenant connector replaces them.
+    connectors: {
+      get: () => Promise.resolve(null),
+      list: () => Promise.resolve([]),
+      put: () => Promise.resolve(),
+    },
+    connectorSecrets: { get: () => Promise.resolve(null), put: () => Promise.resolve() },
+    settings: { outbound: STRICT_OUTBOUND_POLICY },
+  };
+  // The tools read the same records, except where the fixture makes a tool's read fail.
+  const toolFailures = new Map(input.fixture.toolFailures.map((failure) => [failure.source, failure.reason]));
+  const toolSources = new Map<SourceId, ContextSource>(
+    [...records].map(([source, list]) => [
+      source,
+      new FixtureSource(source, list, toolFailures.get(source) ?? failing.has(source)),
+    ]),
+  );
   try {
-    await fetchContext(
-      {
-        clock: { now: () => now },
-        runs: store,
-        sources,
-        traces: discardTraces,
-        // Eval fixtures are stored records: no tenant connector replaces them.
-        connectors: {
-          get: () => Promise.resolve(null),
-          list: () => Promise.resolve([]),
-          put: () => Promise.resolve(),
-        },
-        connectorSecrets: { get: () => Promise.resolve(null), put: () => Promise.resolve() },
-        settings: { outbound: STRICT_OUTBOUND_POLICY },
-      },
-      { tenantId: EVAL_TENANT, runId },
-    );
+    await fetchContext({ ...deps, runs: store }, { tenantId: EVAL_TENANT, runId });
   } catch (error) {
     if (error instanceof ReinError) return { ok: false, error: { code: error.code, message: error.message } };
     throw error;
   }
   if (!store.saved) return { ok: false, error: { code: 'internal_error', message: 'No context was saved.' } };
-  return { ok: true, context: store.saved };
+  return { ok: true, context: store.saved, tools: { ...deps, sources: toolSources } };
 }
 
 /** A piece of raw data the model must never see: a field outside the allow-list, or a record of a failing source. */

@@ -1,7 +1,8 @@
 /**
  * Record and replay of model responses. A recording is keyed by sha256(model, prompt content hash,
- * request hash): the request hash covers the user message (context and repair errors), the output
- * schema, its name and the output token limit. Changing the prompt text, the model, a fixture or the
+ * request hash): the request hash covers the input (the user message with context and repair
+ * errors, and the tool loop's earlier calls and results), the tools offered and the tool choice,
+ * the output schema, its name and the output token limit. Changing the prompt text, the model, a fixture or the
  * schema therefore changes the key, and replay reports the missing recording instead of silently
  * reusing an answer to another question.
  *
@@ -29,6 +30,7 @@ const ModelResponseSchema = z.object({
   }),
   providerRequestId: z.string().nullable(),
   latencyMs: z.number(),
+  toolCalls: z.array(z.object({ callId: z.string(), name: z.string(), arguments: z.string() })).optional(),
 });
 
 export const RecordingSchema = z.object({
@@ -63,10 +65,24 @@ export function requestHashOf(request: ModelRequest): string {
   }
   return `sha256:${sha256Hex(
     canonicalJson({
-      input: request.input,
+      // Call ids are the model's own random names: a replay must match without them.
+      input:
+        typeof request.input === 'string'
+          ? request.input
+          : request.input.map((item) => (item.type === 'message' ? item : { ...item, callId: '' })),
       outputName: request.outputName,
       outputSchema: schema,
       maxOutputTokens: request.maxOutputTokens,
+      ...(request.tools && request.tools.length > 0
+        ? {
+            tools: request.tools.map((tool) => ({
+              name: tool.name,
+              description: tool.description,
+              parameters: z.toJSONSchema(tool.argsSchema),
+            })),
+            toolChoice: request.toolChoice ?? 'auto',
+          }
+        : {}),
     }),
   )}`;
 }

@@ -14,10 +14,17 @@ import {
   type ModelRequest,
   type ModelResponse,
 } from '#shared/domain/model.ts';
+import type { ModelInputItem } from '#shared/domain/model.ts';
 import { costOf, priceFor } from '#shared/domain/pricing.ts';
 import type { ContextObject } from '#shared/domain/context.ts';
 import { backoffMs, MAX_RETRY_AFTER_MS } from '#shared/usecases/model-call.ts';
 import { buildModelInput } from '#shared/usecases/prompt.ts';
+import {
+  contextForAttempt,
+  executeToolRound,
+  mayCallTools,
+  modelToolsOf,
+} from '#shared/usecases/tool-loop.ts';
 import { checkOutput, MAX_MODEL_ATTEMPTS } from '#shared/usecases/validate.ts';
 import { livePrompt, type ResolvedPrompt } from '#shared/workflows/definition.ts';
 import { getWorkflow, type AnyWorkflow } from '#shared/workflows/registry.ts';
@@ -58,6 +65,8 @@ export interface AttemptSummary {
   problems: string[];
   costUsd: number;
   latencyMs: number;
+  /** Model turns of the attempt: 1, plus one per round of tool calls (absent in older results: 1). */
+  turns?: number;
 }
 
 export interface RunResult {
@@ -309,38 +318,72 @@ async function runOnce(env: RunEnv, evalCase: EvalCase, run: number): Promise<Ru
     promptId: prompt.id,
     promptVersion: prompt.version,
   });
-  const context: ContextObject | null = built.ok ? built.context : null;
+  let context: ContextObject | null = built.ok ? built.context : null;
+  const toolCalls: RunSubject['toolCalls'][number][] = [];
   let error = built.ok ? null : built.error;
   let output: Record<string, unknown> | null = null;
   let outputText: string | null = null;
   const attempts: AttemptSummary[] = [];
   const modelInputs: string[] = [];
 
-  if (context) {
+  if (built.ok && context) {
     let repairErrors: string[] | null = null;
+    const tools = modelToolsOf(workflow);
     for (let attempt = 1; attempt <= MAX_MODEL_ATTEMPTS; attempt += 1) {
-      const input = buildModelInput(context, repairErrors);
+      const input = buildModelInput(contextForAttempt(context, attempt), repairErrors);
       modelInputs.push(input);
+      // The gateway's tool loop (shared/usecases/tool-loop.ts), turn by turn, with the production
+      // tool executor reading the fixture's records.
+      const turns: ModelInputItem[] = [{ type: 'message', role: 'user', content: input }];
       let response: ModelResponse;
+      let costUsd = 0;
+      let latencyMs = 0;
+      let turn = 1;
       try {
-        response = await generate(env, {
-          model: env.model,
-          instructions: prompt.instructions,
-          input,
-          outputSchema: workflow.outputSchema,
-          outputName: workflow.outputName,
-          maxOutputTokens: workflow.modelPolicy.maxOutputTokens,
-          timeoutMs: workflow.modelPolicy.attemptTimeoutMs,
-        });
+        for (; ; turn += 1) {
+          const allowed =
+            tools.length > 0 &&
+            turn <= workflow.toolPolicy.maxRounds &&
+            mayCallTools(context, workflow.toolPolicy);
+          response = await generate(env, {
+            model: env.model,
+            instructions: prompt.instructions,
+            input: tools.length > 0 ? turns : input,
+            ...(tools.length > 0 ? { tools, toolChoice: allowed ? 'auto' : 'none' } : {}),
+            outputSchema: workflow.outputSchema,
+            outputName: workflow.outputName,
+            maxOutputTokens: workflow.modelPolicy.maxOutputTokens,
+            timeoutMs: workflow.modelPolicy.attemptTimeoutMs,
+          });
+          costUsd += costOf(response.usage, priceFor(env.model, env.now()));
+          latencyMs += response.latencyMs;
+          const calls = allowed ? (response.toolCalls ?? []) : [];
+          if (calls.length === 0) break;
+          const round = await executeToolRound(
+            built.tools,
+            { tenantId: 'eval', runId: 'run_eval', accountId, attempt, turn },
+            workflow,
+            context,
+            calls,
+          );
+          context = round.context;
+          turns.push(...round.items);
+          const log = context.toolCalls ?? [];
+          for (const call of calls) {
+            const outcome = log.findLast((entry) => entry.callId === call.callId)?.outcome ?? 'unknown';
+            toolCalls.push({ name: call.name, arguments: call.arguments, outcome });
+          }
+        }
       } catch (caught) {
         error = errorOf(caught, env.reRecord);
         break;
       }
+      const checkedContext = context;
       const checked = checkOutput(
         response.outputText,
         response.refusal,
         response.finishReason,
-        (value) => workflow.validate(value, context),
+        (value) => workflow.validate(value, checkedContext),
         parseWith(workflow),
       );
       outputText = response.outputText;
@@ -350,8 +393,9 @@ async function runOnce(env: RunEnv, evalCase: EvalCase, run: number): Promise<Ru
         refusal: response.refusal,
         finishReason: response.finishReason,
         problems: checked.ok ? [] : checked.problems,
-        costUsd: costOf(response.usage, priceFor(env.model, env.now())),
-        latencyMs: response.latencyMs,
+        costUsd,
+        latencyMs,
+        turns: turn,
       });
       if (checked.ok) {
         output = checked.output;
@@ -377,6 +421,7 @@ async function runOnce(env: RunEnv, evalCase: EvalCase, run: number): Promise<Ru
     error,
     context,
     modelInputs,
+    toolCalls,
     hidden: hiddenFacts(workflow.sources, evalCase.fixture, accountId, context),
     costUsd: round6(attempts.reduce((sum, a) => sum + a.costUsd, 0)),
     latencyMs: attempts.reduce((sum, a) => sum + a.latencyMs, 0),

@@ -58,6 +58,17 @@ export const FixtureSchema = z
       .array(CatalogueSourceIdSchema)
       .default([])
       .describe('Sources whose fetch throws, as an outage of the upstream system would.'),
+    toolFailures: z
+      .array(
+        z.strictObject({
+          source: CatalogueSourceIdSchema,
+          reason: z.enum(['error', 'timeout', 'blocked']),
+        }),
+      )
+      .default([])
+      .describe(
+        "Sources whose reads by the workflow's read-only tools fail with this reason (the context layer's read succeeds).",
+      ),
   })
   .describe('Raw source records of the account the request is about.');
 export type Fixture = z.infer<typeof FixtureSchema>;
@@ -123,6 +134,23 @@ export const AssertionSchema = z.discriminatedUnion('type', [
     })
     .describe(
       'Every proposed action has a type the workflow declares and arguments its schema accepts; `include` types are proposed, `exclude` types are not, at most `max` in all.',
+    ),
+  z
+    .strictObject({
+      type: z.literal('tool-calls'),
+      allowed: z
+        .array(z.string().min(1))
+        .optional()
+        .describe("Tools the model may call; the workflow's declared tools when absent."),
+      forbiddenArguments: z
+        .array(z.string().min(1))
+        .optional()
+        .describe('Texts no call’s arguments may contain (another account, ticket or tenant).'),
+      max: z.int().nonnegative().optional().describe('At most this many calls in the run.'),
+      note,
+    })
+    .describe(
+      'Every read-only tool call names an allowed tool, carries none of the forbidden texts in its arguments, at most `max` in all.',
     ),
   z
     .strictObject({ type: z.literal('escalation'), expected: z.boolean(), note })

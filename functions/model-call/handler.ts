@@ -3,13 +3,14 @@ import { parseEnv, type Env } from '#shared/config.ts';
 import { createLogger } from '../commons/logger.ts';
 import { taskLogging } from '../commons/observability.ts';
 import { CallModelTaskSchema } from '#shared/workflows/tasks.ts';
-import { callModel } from '#shared/usecases/model-call.ts';
+import { callModelStep } from '#shared/usecases/tool-loop.ts';
 import type { Deps } from '#shared/usecases/deps.ts';
 import { lambdaDeps, type SdkAdapters } from '../commons/deps.ts';
 import { openAi } from '../commons/openai.ts';
+import { connectorSecrets } from '../commons/connector-secrets.ts';
 
 /**
- * Layer 3: the CallModel task, through the model gateway. The hold's lease lasts as long as this
+ * Layer 3: the CallModel task, through the model gateway (and its tool loop for workflows with tools). The hold's lease lasts as long as this
  * invocation can (the Lambda's remaining time); runtimes without one (the local stack) get the
  * workflow's deadline.
  */
@@ -20,11 +21,18 @@ export function createHandler(deps: () => Deps, env: () => Readonly<Env> = () =>
     .handler(async (event, context) => {
       const remaining: unknown = (context as Partial<typeof context> | undefined)?.getRemainingTimeInMillis;
       const leaseMs = typeof remaining === 'function' ? context.getRemainingTimeInMillis() : undefined;
-      return callModel(deps(), CallModelTaskSchema.parse(event), leaseMs === undefined ? {} : { leaseMs });
+      return callModelStep(
+        deps(),
+        CallModelTaskSchema.parse(event),
+        leaseMs === undefined ? {} : { leaseMs },
+      );
     });
 }
 
-/** The SDK adapters this function uses (the local stack builds it from the same list). */
-export const adapters: SdkAdapters = openAi;
+/**
+ * The SDK adapters this function uses (the local stack builds it from the same list): the model, and
+ * the connector secrets its read-only tools need to read a tenant's sources live.
+ */
+export const adapters: SdkAdapters = { ...openAi, ...connectorSecrets };
 
 export const handler = createHandler(lambdaDeps(adapters));

@@ -122,6 +122,9 @@ export class StatelessStack extends Stack {
       .bindWorkflowTable(stateful.workflowTable, 'readWrite')
       .bindLedgerTable(stateful.ledgerTable, 'readWrite')
       .bindTraceTable(stateful.traceTable, 'write')
+      // Read-only tools read sources as the context task does: stored records or a tenant's connector.
+      .bindRecordsTable(stateful.recordsTable)
+      .bindConnectorSecrets('read')
       .bindOpenAiSecret(stateful.openAiSecret)
       .withEnvironment('MODEL_ALLOW_LIST', modelAllowList);
 

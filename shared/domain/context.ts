@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { SourceIdSchema } from '../sources/definition.ts';
+import { ToolCallRecordSchema } from './tools.ts';
 
 /** A scalar value copied from an approved source field. Nested objects never reach the model. */
 export const FieldValueSchema = z.union([z.string(), z.number(), z.boolean(), z.null()]);
@@ -60,6 +61,11 @@ export const ContextObjectSchema = z.object({
   notes: z.string().nullable(),
   items: z.array(EvidenceItemSchema),
   dataGaps: z.array(DataGapSchema),
+  /**
+   * The read-only tool calls of the model step, in order (absent until the first). Their evidence
+   * is in `items` and their failures in `dataGaps`; this log is what the tool loop resumes from.
+   */
+  toolCalls: z.array(ToolCallRecordSchema).optional(),
 });
 export type ContextObject = z.infer<typeof ContextObjectSchema>;
 

@@ -1,11 +1,39 @@
 import type { z } from 'zod';
 import { ReinError } from './errors.ts';
 
+/** A function the model may call (a workflow's read-only tool), its arguments as a strict zod object. */
+export interface ModelTool {
+  name: string;
+  description: string;
+  argsSchema: z.ZodObject;
+}
+
+/** A function call the model asked for; `arguments` is the raw JSON text it wrote. */
+export interface ModelToolCall {
+  callId: string;
+  name: string;
+  arguments: string;
+}
+
+/**
+ * One item of a multi-turn input: the user message, a function call the model made in an earlier
+ * turn, or the gateway's output for it.
+ */
+export type ModelInputItem =
+  | { type: 'message'; role: 'user'; content: string }
+  | ({ type: 'function_call' } & ModelToolCall)
+  | { type: 'function_call_output'; callId: string; output: string };
+
 /** One request to a model: provider-neutral, with the output schema as a zod object. */
 export interface ModelRequest {
   model: string;
   instructions: string;
-  input: string;
+  /** The user message alone, or the turns so far (the tool loop). */
+  input: string | readonly ModelInputItem[];
+  /** Functions offered; absent or empty: none. */
+  tools?: readonly ModelTool[];
+  /** `none`: the tools are listed (earlier turns used them) but the model must answer now. */
+  toolChoice?: 'auto' | 'none';
   outputSchema: z.ZodObject;
   outputName: string;
   maxOutputTokens: number;
@@ -29,6 +57,8 @@ export interface ModelResponse {
   usage: ModelUsage;
   providerRequestId: string | null;
   latencyMs: number;
+  /** Function calls the model asked for instead of (or before) an answer; absent means none. */
+  toolCalls?: ModelToolCall[];
 }
 
 /** Base class of failures talking to a model provider. `retryable` tells the gateway whether to try again. */
@@ -92,4 +122,11 @@ export class ModelRequestRejectedError extends ModelError {
   constructor(message: string, providerRequestId: string | null, cause?: unknown) {
     super('model_request_rejected', message, false, providerRequestId, cause);
   }
+}
+
+/** The user message of a request's input (the first message of a multi-turn input). */
+export function userMessageOf(input: ModelRequest['input']): string {
+  if (typeof input === 'string') return input;
+  const message = input.find((item) => item.type === 'message');
+  return message?.type === 'message' ? message.content : '';
 }

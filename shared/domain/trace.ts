@@ -12,6 +12,7 @@ export const SpanSchema = z.object({
     'request',
     'context_source',
     'model_attempt',
+    'tool_call',
     'validation',
     'draft',
     'review',

@@ -8,7 +8,7 @@ import type { DomainEvent } from '../domain/events.ts';
 import type { StoredDelivery, StoredWebhook } from '../domain/webhooks.ts';
 import type { Run, RunError, RunStatus } from '../domain/run.ts';
 import type { Span } from '../domain/trace.ts';
-import type { ModelRequest, ModelResponse } from '../domain/model.ts';
+import type { ModelRequest, ModelResponse, ModelToolCall } from '../domain/model.ts';
 
 /** Time, injectable so tests control it. */
 export interface Clock {
@@ -36,6 +36,8 @@ export interface AttemptRecord {
     usage: { inputTokens: number; cachedInputTokens: number; outputTokens: number; reasoningTokens: number };
     priceVersion: string;
   };
+  /** A tool-loop turn that asked for tools instead of answering: its calls, to resume the loop after a retry. */
+  toolCalls?: ModelToolCall[];
 }
 
 export interface RunStore {

@@ -9,6 +9,17 @@ export const TicketRecordSchema = z
     subject: z.string().optional(),
     openedAt: DateTimeSchema.optional(),
     body: z.string().optional().describe('Customer-written text: untrusted input for the model.'),
+    thread: z
+      .array(
+        z.looseObject({
+          from: z.string().min(1).optional().describe('Who wrote it: customer, support, or a name.'),
+          at: DateTimeSchema.optional(),
+          body: z.string().describe('Message text; customer-written messages are untrusted input.'),
+        }),
+      )
+      .max(200)
+      .optional()
+      .describe('The messages of the ticket, oldest first; read only by the ticket-thread tool.'),
   })
   .describe('A support ticket. Further fields are stored as written and never shown.');
 export type TicketRecord = z.infer<typeof TicketRecordSchema>;

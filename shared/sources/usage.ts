@@ -19,6 +19,17 @@ export const UsageRecordSchema = z
       .optional()
       .describe('Per feature, the percentage of active users who used it in the period.'),
     lastLoginAt: DateTimeSchema.optional(),
+    history: z
+      .array(
+        z.looseObject({
+          period: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/),
+          activeUsers: z.number().nonnegative(),
+          licensedSeats: z.number().nonnegative().optional(),
+        }),
+      )
+      .max(36)
+      .optional()
+      .describe('Earlier months, for the usage-trend tool: period (YYYY-MM), active users, licensed seats.'),
   })
   .describe('Product usage for the latest period. Further fields are stored as written and never shown.');
 export type UsageRecord = z.infer<typeof UsageRecordSchema>;

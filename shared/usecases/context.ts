@@ -10,7 +10,8 @@ import {
 import { canonicalJson } from '../domain/edit-distance.ts';
 import { getWorkflow } from '../workflows/registry.ts';
 import type { SourceSpec } from '../workflows/definition.ts';
-import type { RunStore } from '../ports/index.ts';
+import type { ConnectorConfig, ContextSource, RunStore } from '../ports/index.ts';
+import type { SourceDefinition } from '../sources/definition.ts';
 import { ConnectorSource, type PullDeps } from './connectors.ts';
 import type { Deps } from './deps.ts';
 import { estimateInputTokens } from './prompt.ts';
@@ -18,7 +19,7 @@ import { recordSpan, sha256 } from './tracing.ts';
 
 /** Copies only allow-listed scalar fields, truncating long strings. Everything else is dropped. */
 export function applyAllowList(
-  spec: SourceSpec,
+  spec: Pick<SourceSpec, 'allowFields' | 'maxStringLength'>,
   record: Record<string, unknown>,
 ): Record<string, FieldValue> {
   const fields: Record<string, FieldValue> = {};
@@ -41,11 +42,32 @@ export function isStale(spec: SourceSpec, updatedAt: string | null | undefined, 
   return Number.isFinite(time) && now.getTime() - time > maxAgeDays * DAY_MS;
 }
 
-function evidenceId(spec: SourceSpec, recordId: string): string {
+/** The evidence id of a record: `<prefix>:<record id>`, sanitised (a tool's rows use the tool's prefix). */
+export function evidenceIdOf(prefix: string, recordId: string): string {
   let safe = recordId.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 100);
   // When sanitising changed the id, a short hash of the original keeps distinct records distinct.
   if (safe !== recordId) safe = `${safe}-${createHash('sha256').update(recordId).digest('hex').slice(0, 8)}`;
-  return `${spec.source.evidencePrefix}:${safe}`;
+  return `${prefix}:${safe}`;
+}
+
+function evidenceId(spec: SourceSpec, recordId: string): string {
+  return evidenceIdOf(spec.source.evidencePrefix, recordId);
+}
+
+/**
+ * The reader of one source for a tenant: its pull connector when the tenant configured one (read
+ * live, under the outbound policy and the connector's timeout and size cap), else the stored records.
+ * The context layer and the tool loop read sources only through this.
+ */
+export function sourceReader(
+  deps: Pick<Deps, 'sources'> & PullDeps,
+  connector: ConnectorConfig | null | undefined,
+  source: SourceDefinition,
+): { reader: ContextSource; origin: 'connector' | 'stored' } {
+  if (connector) return { reader: new ConnectorSource(deps, connector, source), origin: 'connector' };
+  const stored = deps.sources.get(source.id);
+  if (!stored) throw new Error(`No adapter is configured for source ${source.id}.`);
+  return { reader: stored, origin: 'stored' };
 }
 
 /**
@@ -88,11 +110,8 @@ export async function fetchContext(
         // A tenant's connector for the source replaces its stored records: read live, or a gap.
         const connector = connectors.get(sourceId);
         if (connector) origin = 'connector';
-        const source = connector
-          ? new ConnectorSource(deps, connector, spec.source)
-          : deps.sources.get(sourceId);
-        if (!source) throw new Error(`No adapter is configured for source ${sourceId}.`);
-        const records = await source.fetch(run.tenantId, run.accountId);
+        const { reader } = sourceReader(deps, connector, spec.source);
+        const records = await reader.fetch(run.tenantId, run.accountId);
         let staleCount = 0;
         for (const record of records) {
           const parsed = spec.source.recordSchema.safeParse(record.data);

@@ -15,7 +15,9 @@ import {
   ModelRequestRejectedError,
   ModelTimeoutError,
   ModelUnavailableError,
+  type ModelInputItem,
   type ModelResponse,
+  type ModelTool,
 } from '../domain/model.ts';
 import {
   costOf,
@@ -25,6 +27,7 @@ import {
   UnknownModelPriceError,
 } from '../domain/pricing.ts';
 import type { ContextObject } from '../domain/context.ts';
+import type { Run } from '../domain/run.ts';
 import type { SpanAttributes } from '../domain/trace.ts';
 import type { AttemptRecord, LedgerEntryTags, Reservation } from '../ports/index.ts';
 import { livePrompt } from '../workflows/definition.ts';
@@ -82,10 +85,46 @@ export async function callModel(
   // path: the sweep runs alongside this call and is awaited only at its end.
   const sweep = deps.gateway.sweepExpired(task.tenantId, started).catch(() => []);
   try {
-    return await gatewayCall(deps, task, invocation, started);
+    const { attempt, model } = await gatewayCall(deps, task, invocation, started);
+    return { attempt, model };
   } finally {
     await sweep;
   }
+}
+
+/**
+ * One turn of the tool loop (`usecases/tool-loop.ts`): the loop has read the run and its context and
+ * built the turns so far; the gateway holds, calls and settles this turn as an attempt of its own.
+ */
+export interface ModelTurn {
+  run: Run;
+  context: ContextObject;
+  /** The hold's attempt number for this turn (`turnSlot`): each turn is its own hold and ledger entry. */
+  slot: number;
+  input: readonly ModelInputItem[];
+  inputTokens: number;
+  tools: readonly ModelTool[];
+  toolChoice: 'auto' | 'none';
+  /** Where the answered turn's attempt record goes: the step's attempt for an answer, the slot for tool calls. */
+  recordAttemptOf(response: ModelResponse): number;
+}
+
+/** What one gateway call did: `response` is null when an earlier invocation answered it already. */
+export interface GatewayResult {
+  attempt: number;
+  model: string;
+  response: ModelResponse | null;
+}
+
+/** One turn of the tool loop through the same hold, call and settle path as a single-turn call. */
+export async function callModelTurn(
+  deps: Pick<Deps, 'clock' | 'runs' | 'model' | 'gateway' | 'settings' | 'sleep' | 'breaker' | 'metrics'>,
+  task: { tenantId: string; runId: string; attempt: number },
+  turn: ModelTurn,
+  invocation: { leaseMs?: number },
+  started: Date,
+): Promise<GatewayResult> {
+  return gatewayCall(deps, task, invocation, started, turn);
 }
 
 async function gatewayCall(
@@ -96,18 +135,23 @@ async function gatewayCall(
   task: { tenantId: string; runId: string; attempt: number; workflowId?: string; inputTokens?: number },
   invocation: { leaseMs?: number },
   started: Date,
-): Promise<{ attempt: number; model: string }> {
+  turn: ModelTurn | null = null,
+): Promise<GatewayResult> {
   // The first attempt carries what its reservation needs; the run and its context are read alongside.
   const carried =
     task.attempt === 1 && task.workflowId !== undefined && task.inputTokens !== undefined
       ? { workflowId: task.workflowId, inputTokens: task.inputTokens }
       : null;
-  const runRead = deps.runs.getRun(task.tenantId, task.runId);
+  const runRead = turn ? Promise.resolve(turn.run) : deps.runs.getRun(task.tenantId, task.runId);
   let contextRead: Promise<ContextObject | null>;
   let workflowId: string;
   let inputTokens: number;
   let repairErrors: string[] | null = null;
-  if (carried) {
+  if (turn) {
+    contextRead = Promise.resolve(turn.context);
+    workflowId = turn.run.workflowId;
+    inputTokens = turn.inputTokens;
+  } else if (carried) {
     contextRead = deps.runs.getContext(task.tenantId, task.runId);
     ({ workflowId, inputTokens } = carried);
   } else {
@@ -167,8 +211,8 @@ async function gatewayCall(
       const reservation: Reservation = {
         tenantId: task.tenantId,
         runId: task.runId,
-        attempt: task.attempt,
-        attemptKey: `${task.attempt}.${model}.${tryNumber}`,
+        attempt: turn?.slot ?? task.attempt,
+        attemptKey: `${turn?.slot ?? task.attempt}.${model}.${tryNumber}`,
         model,
         amountUsd,
         month: now.toISOString().slice(0, 7),
@@ -243,7 +287,7 @@ async function gatewayCall(
         runRead,
         contextRead,
       ]);
-      if ('done' in held) return { attempt: task.attempt, model: held.done.model };
+      if ('done' in held) return { attempt: task.attempt, model: held.done.model, response: null };
       const { reservation } = held;
       if (!run) throw new NotFoundError('Run');
       const tags: LedgerEntryTags = {
@@ -268,6 +312,7 @@ async function gatewayCall(
         'gen_ai.prompt.hash': prompt.contentHash,
         'rein.attempt': task.attempt,
         'rein.try': tryNumber,
+        ...(turn ? { 'rein.turn.slot': turn.slot, 'rein.tools.offered': turn.toolChoice === 'auto' } : {}),
       };
       const releaseWithout = (errorType: string) =>
         deps.gateway.release(
@@ -299,7 +344,7 @@ async function gatewayCall(
         await releaseWithout('context_unavailable');
         throw new WorkflowStepError('context_unavailable', 'The run has no context.');
       }
-      const input = buildModelInput(context, repairErrors);
+      const input = turn ? turn.input : buildModelInput(context, repairErrors);
       const remaining = deadline - deps.clock.now().getTime();
 
       let response: ModelResponse;
@@ -311,6 +356,7 @@ async function gatewayCall(
           outputSchema: workflow.outputSchema,
           outputName: workflow.outputName,
           maxOutputTokens: policy.maxOutputTokens,
+          ...(turn ? { tools: turn.tools, toolChoice: turn.toolChoice } : {}),
           timeoutMs: Math.min(
             policy.attemptTimeoutMs,
             deps.settings.attemptTimeoutCapMs ?? Infinity,
@@ -372,7 +418,7 @@ async function gatewayCall(
 
       const cost = costOf(response.usage, price);
       const attempt: AttemptRecord = {
-        attempt: task.attempt,
+        attempt: turn ? turn.recordAttemptOf(response) : task.attempt,
         model,
         outputText: response.outputText,
         refusal: response.refusal,
@@ -380,6 +426,7 @@ async function gatewayCall(
         validationErrors: null,
         costUsd: cost,
         billing: { reservation, usage: response.usage, priceVersion: PRICE_TABLE_VERSION },
+        ...(response.toolCalls && response.toolCalls.length > 0 ? { toolCalls: response.toolCalls } : {}),
       };
       const span = buildSpan(run.tenantId, run.runId, {
         name: `chat ${model}`,
@@ -400,6 +447,7 @@ async function gatewayCall(
           'rein.cost_usd': cost,
           'rein.price_version': PRICE_TABLE_VERSION,
           'rein.refusal': response.refusal !== null,
+          ...(turn ? { 'rein.tool_calls': (response.toolCalls ?? []).map((call) => call.name) } : {}),
         },
       });
       // One round trip: the settle transaction, with the breaker's clear (best effort) alongside.
@@ -412,7 +460,7 @@ async function gatewayCall(
       deps.metrics.measure('CostUsd', cost, 'None', dimensions);
       deps.metrics.count('InputTokens', response.usage.inputTokens, dimensions);
       deps.metrics.count('OutputTokens', response.usage.outputTokens, dimensions);
-      return { attempt: task.attempt, model };
+      return { attempt: task.attempt, model, response };
     }
   }
   const message = lastError instanceof Error ? lastError.message : 'No model answered before the deadline.';

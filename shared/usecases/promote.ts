@@ -3,6 +3,7 @@ import type { ContextObject, EvidenceItem, SourceId } from '../domain/context.ts
 import type { Principal } from '../domain/principal.ts';
 import type { Draft } from '../domain/draft.ts';
 import type { Deps } from './deps.ts';
+import { toolDataGaps } from './tools.ts';
 
 /**
  * An eval case built from a reviewed draft, in the format of `evals/<workflow>/suite.yaml` cases
@@ -21,6 +22,8 @@ export interface PromotedCase {
     tickets: Record<string, unknown>[];
     invoices: Record<string, unknown>[];
     failingSources: SourceId[];
+    /** Sources the run's read-only tools could not read: the eval's tools fail the same way. */
+    toolFailures: { source: SourceId; reason: 'error' | 'timeout' | 'blocked' }[];
   };
   assert: Record<string, unknown>[];
   reference: Record<string, unknown>;
@@ -41,6 +44,22 @@ export function caseFromDraft(
   request: Record<string, unknown>,
 ): PromotedCase {
   const content = draft.content;
+  // The fixture is the context the model started from: the tools' rows and gaps are replayed by the
+  // eval runner's own tool calls (a tool that failed fails again there), not copied as records.
+  const log = context.toolCalls ?? [];
+  const fromTools = new Set(log.flatMap((call) => call.evidenceIds));
+  const toolGaps = toolDataGaps(log, []);
+  const isToolGap = (gap: ContextObject['dataGaps'][number]) =>
+    toolGaps.some((toolGap) => toolGap.source === gap.source && toolGap.detail === gap.detail);
+  const toolFailures = context.dataGaps.filter(isToolGap).map((gap) => ({
+    source: gap.source,
+    reason: gap.reason === 'timeout' || gap.reason === 'blocked' ? gap.reason : ('error' as const),
+  }));
+  context = {
+    ...context,
+    items: context.items.filter((item) => !fromTools.has(item.id)),
+    dataGaps: context.dataGaps.filter((gap) => !isToolGap(gap)),
+  };
   const escalation = content['escalation'] as { recommended?: unknown } | undefined;
   const escalated = draft.escalation !== null || escalation?.recommended === true;
   // A source that failed, timed out, answered badly or was stale gave no usable data: the eval case
@@ -48,7 +67,7 @@ export function caseFromDraft(
   const failing = context.dataGaps.filter((gap) => gap.reason !== 'not_found').map((gap) => gap.source);
   const category = escalated
     ? 'should_escalate'
-    : failing.length > 0
+    : failing.length > 0 || toolFailures.length > 0
       ? 'tool_failure'
       : context.dataGaps.length > 0
         ? 'missing_data'
@@ -78,7 +97,7 @@ export function caseFromDraft(
   }
   if (cited.length > 0)
     assert.push({ type: 'cites', ids: cited, note: 'evidence the approved brief relies on' });
-  if (context.dataGaps.length > 0) assert.push({ type: 'data-gaps' });
+  if (context.dataGaps.length > 0 || toolFailures.length > 0) assert.push({ type: 'data-gaps' });
   return {
     id: `promoted-${draft.draftId.replace(/^drf_/, '')}`,
     category,
@@ -95,6 +114,7 @@ export function caseFromDraft(
       tickets: recordsOf(context, 'tickets').map((item) => ({ ...item.fields })),
       invoices: recordsOf(context, 'invoices').map((item) => ({ ...item.fields })),
       failingSources: failing,
+      toolFailures,
     },
     assert,
     reference: content,

@@ -29,6 +29,7 @@ import { mergePatch } from '../domain/merge-patch.ts';
 import type { Deps } from './deps.ts';
 import { recordSpan } from './tracing.ts';
 import { emitBudgetAlerts } from './budget-alerts.ts';
+import { executeActions } from './actions.ts';
 
 const OPEN_STATUSES: readonly DraftStatus[] = ['awaiting_review', 'escalated'];
 
@@ -200,7 +201,20 @@ export async function editDraft(
  * it succeeds is the waiting execution resumed, so a double approve yields one decision.
  */
 export async function decideDraft(
-  deps: Pick<Deps, 'clock' | 'drafts' | 'engine' | 'runs' | 'metrics'>,
+  deps: Pick<
+    Deps,
+    | 'clock'
+    | 'drafts'
+    | 'engine'
+    | 'runs'
+    | 'metrics'
+    | 'actions'
+    | 'actionTargets'
+    | 'signingSecrets'
+    | 'outbound'
+    | 'traces'
+    | 'sleep'
+  >,
   principal: Principal,
   draftId: string,
   decision: 'approved' | 'rejected',
@@ -253,7 +267,18 @@ export async function decideDraft(
       // The decision is stored; an execution that can no longer take it (token expired, execution
       // lost) must not leave the run open. If the execution is still alive, its timeout path
       // (ExpireReview) keeps the decision that won, so finishing the run here is safe either way.
+      // Its ExecuteActions state will not run either: the approved actions are sent from here, each
+      // claimed with a conditional write first (`ActionStore.claimAction`), so even an execution
+      // that is alive after all cannot send one a second time.
+      if (decision === 'approved' && result.draft.actions.some((action) => action.status === 'approved')) {
+        try {
+          await executeActions(deps, { tenantId: principal.tenantId, runId: draft.runId, draftId });
+        } catch {
+          deps.metrics.count('FallbackActionFailures', 1, { workflowId: draft.workflowId });
+        }
+      }
       await deps.runs.updateRun(principal.tenantId, draft.runId, { status: decision }, deps.clock.now());
+      return (await deps.drafts.getDraft(principal.tenantId, draftId)) ?? result.draft;
     }
   }
   return result.draft;

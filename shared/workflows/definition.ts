@@ -20,6 +20,59 @@ export interface SourceSpec {
   maxStringLength: number;
 }
 
+/** One row a tool returns, before its allow-list: it becomes one evidence item. */
+export interface ToolRow {
+  /** Unique within the source and account, e.g. `NW-1088.2` (message 2 of ticket NW-1088). */
+  recordId: string;
+  fields: Record<string, unknown>;
+  updatedAt?: string | null;
+}
+
+/**
+ * A read-only tool the model may call during the model step. The gateway executes it, never the
+ * model: it reads `source` through the same reader as the context layer (the tenant's connector or
+ * the stored records), for the run's tenant and account only, with the workflow's allow-list of that
+ * source (its `include` filter and maximum age), and returns only `returnFields` of each row.
+ */
+export interface ToolSpec {
+  /** The function name the model sees: lower-case letters, digits and underscores. */
+  name: string;
+  description: string;
+  /** Strict, every field required (structured output's rule for function tools too). */
+  argsSchema: z.ZodObject;
+  /** The catalogue source it reads; the workflow must select it in `sources`. */
+  source: SourceDefinition;
+  /** Prefix of the evidence ids of its rows (`thread` → `thread:NW-1088.2`). */
+  evidencePrefix: string;
+  /** The only fields a row may carry to the model (scalars; longer strings cut at `maxStringLength`). */
+  returnFields: readonly string[];
+  maxStringLength: number;
+  maxRows: number;
+  /**
+   * The rows for these arguments from the account's records (already checked against the source's
+   * schema, filtered by the workflow's `include`, not stale), or why there are none.
+   */
+  rows(
+    records: readonly { recordId: string; data: Record<string, unknown>; updatedAt?: string | null }[],
+    args: Record<string, unknown>,
+  ): { rows: ToolRow[] } | { notFound: string };
+}
+
+/**
+ * The bounds of a workflow's tool loop. A turn whose calls reach `maxRounds` or `maxCallsPerRun`
+ * is followed by one final turn without tools (`tool_choice: none`): the model must answer then.
+ */
+export interface ToolPolicy {
+  /** Turns that may call tools, per run (the repair attempt counts too). */
+  maxRounds: number;
+  /** Tool calls per run; calls beyond it get a `limit` error result and are not executed. */
+  maxCallsPerRun: number;
+  /** One call's whole budget, ms (a connector's own timeout may be shorter). */
+  callTimeoutMs: number;
+  /** Largest result returned to the model, bytes of JSON: rows beyond it are dropped (and the result says so). */
+  maxResultBytes: number;
+}
+
 export interface ModelPolicy {
   /** The primary model first, then fallbacks, in order. Filtered by the environment's allow-list. */
   models: readonly string[];
@@ -49,8 +102,9 @@ export interface WorkflowDefinition<
   notesOf(input: Input): string | null;
   requesterRoles: readonly Role[];
   sources: readonly SourceSpec[];
-  /** Tools the model may call. The renewal brief uses none: all context is fetched before the call. */
-  tools: readonly string[];
+  /** Read-only tools the model may call during the model step (function calling); empty: none. */
+  tools: readonly ToolSpec[];
+  toolPolicy: ToolPolicy;
   /**
    * Actions the model may propose (never execute) in `proposedActions[]` of its output; each is
    * approved or rejected at review and only then sent to the tenant's action target.
@@ -83,6 +137,25 @@ export function selectSource(
     throw new Error(`Fields ${extra.join(', ')} are not display fields of source ${source.id}.`);
   }
   return { ...options, source, allowFields };
+}
+
+/** Checks a workflow's tools at module load: unique names, selected sources, fields the tool may return. */
+export function checkTools(sources: readonly SourceSpec[], tools: readonly ToolSpec[]): readonly ToolSpec[] {
+  const names = new Set<string>();
+  for (const tool of tools) {
+    if (!/^[a-z][a-z0-9_]{1,63}$/.test(tool.name)) throw new Error(`Invalid tool name ${tool.name}.`);
+    if (names.has(tool.name)) throw new Error(`Tool ${tool.name} is declared twice.`);
+    names.add(tool.name);
+    if (!sources.some((spec) => spec.source.id === tool.source.id)) {
+      throw new Error(
+        `Tool ${tool.name} reads source ${tool.source.id}, which the workflow does not select.`,
+      );
+    }
+    if (!/^[a-z]+$/.test(tool.evidencePrefix)) {
+      throw new Error(`Tool ${tool.name}: evidencePrefix must be lower-case letters.`);
+    }
+  }
+  return tools;
 }
 
 export interface ResolvedPrompt {

@@ -66,6 +66,9 @@ const EXPECTED: Record<FunctionName, Record<string, string[]>> = {
     LedgerTable: READ_WRITE,
     'LedgerTable/index': QUERY,
     TraceTable: TRACE_WRITE,
+    // Read-only tools read sources as the context task does.
+    RecordsTable: READ,
+    ConnectorSecrets: ['secretsmanager:GetSecretValue'],
     OpenAiApiKey: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
   },
   validate: {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NO_TOOLS_MARKER } from '../../infra/local/model-server/tools.ts';
 import { LedgerReportSchema, type LedgerReport, type LedgerRow } from '#shared/usecases/finance.ts';
 import type { Budget, LedgerEntry } from '#shared/ports/index.ts';
 import type { LocalStack } from '../../infra/local/stack.ts';
@@ -34,8 +35,15 @@ beforeAll(async () => {
     faults: [{ kind: 'rate_limit', retryAfterSeconds: 60 }],
   });
   const [acme, globex] = await Promise.all([
-    users.carol.post('/v1/workflows/renewal-brief/runs', { accountId: 'acct-northwind' }),
-    users.hank.post('/v1/workflows/renewal-brief/runs', { accountId: 'acct-cyberdyne' }),
+    // One model turn per brief (no tool calls), so each run's cost sits with one model.
+    users.carol.post('/v1/workflows/renewal-brief/runs', {
+      accountId: 'acct-northwind',
+      notes: NO_TOOLS_MARKER,
+    }),
+    users.hank.post('/v1/workflows/renewal-brief/runs', {
+      accountId: 'acct-cyberdyne',
+      notes: NO_TOOLS_MARKER,
+    }),
   ]);
   expect([acme.status, globex.status]).toEqual([202, 202]);
   await waitForRun(users.carol, String(acme.body['runId']), ['awaiting_review']);

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NO_TOOLS_MARKER } from '../../infra/local/model-server/tools.ts';
 import { costOf, priceFor } from '#shared/domain/pricing.ts';
 import { RunSchema, type Run } from '#shared/domain/run.ts';
 import type { Budget, LedgerEntry } from '#shared/ports/index.ts';
@@ -108,6 +109,8 @@ describe('model gateway budgets under concurrency', () => {
       Array.from({ length: RUNS }, (_, index) =>
         users.carol.post('/v1/workflows/renewal-brief/runs', {
           accountId: ACCOUNTS[index % ACCOUNTS.length],
+          // One model turn per run, so a refused run is one whose only hold was refused.
+          notes: NO_TOOLS_MARKER,
         }),
       ),
     );

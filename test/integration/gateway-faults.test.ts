@@ -1,5 +1,6 @@
 import { DeleteCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { NO_TOOLS_MARKER } from '../../infra/local/model-server/tools.ts';
 import { createDocumentClient } from '#shared/adapters/dynamodb/client.ts';
 import { costOf, priceFor } from '#shared/domain/pricing.ts';
 import { RunSchema, type Run } from '#shared/domain/run.ts';
@@ -138,7 +139,11 @@ async function briefWithFaults(accountId: string, faults: Fault[]): Promise<Outc
   if (faults.length > 0) server.addFaults({ match: accountId, faults });
   const statsBefore = server.stats();
   const budgetBefore = await budget();
-  const started = await users.carol.post('/v1/workflows/renewal-brief/runs', { accountId });
+  // One model turn per attempt: these are the gateway's provider faults, not the tool loop's turns.
+  const started = await users.carol.post('/v1/workflows/renewal-brief/runs', {
+    accountId,
+    notes: NO_TOOLS_MARKER,
+  });
   expect(started.status, started.text).toBe(202);
   const runId = String(started.body['runId']);
   const run = RunSchema.parse(await waitForRun(users.carol, runId, ['awaiting_review', 'failed']));

@@ -67,6 +67,7 @@ function subject(overrides: Partial<RunSubject> = {}): RunSubject {
     error: null,
     context,
     modelInputs: [`Write the brief.\n<context>\n${JSON.stringify(context)}\n</context>`],
+    toolCalls: [],
     hidden: [],
     costUsd: 0.0012,
     latencyMs: 850,

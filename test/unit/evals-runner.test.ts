@@ -2,7 +2,12 @@ import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ModelUnavailableError, type ModelRequest, type ModelResponse } from '#shared/domain/model.ts';
+import {
+  ModelUnavailableError,
+  userMessageOf,
+  type ModelRequest,
+  type ModelResponse,
+} from '#shared/domain/model.ts';
 import { costOf, priceFor } from '#shared/domain/pricing.ts';
 import type { ModelClient } from '#shared/ports/index.ts';
 import { buildModelInput } from '#shared/usecases/prompt.ts';
@@ -60,11 +65,11 @@ function composeRenewalBrief(context: unknown) {
 
 /** What the well-behaved local model would answer, as JSON text. */
 function groundedAnswer(request: ModelRequest): string {
-  return JSON.stringify(composeRenewalBrief(extractContext(request.input)));
+  return JSON.stringify(composeRenewalBrief(extractContext(userMessageOf(request.input))));
 }
 
 function withInventedEvidence(request: ModelRequest): string {
-  const brief = composeRenewalBrief(extractContext(request.input));
+  const brief = composeRenewalBrief(extractContext(userMessageOf(request.input)));
   return JSON.stringify({
     ...brief,
     risks: [{ title: 'Unverified outage', severity: 'high', evidence: ['ticket:T-9001'] }, ...brief.risks],
@@ -202,7 +207,7 @@ describe('runSuite', () => {
     expect(request.model).toBe('gpt-4.1-mini');
     expect(request.maxOutputTokens).toBe(renewalBrief.modelPolicy.maxOutputTokens);
     expect(
-      request.input.startsWith(
+      userMessageOf(request.input).startsWith(
         'Write the brief for the account in this context.\n<context>\n{"workflowId":"renewal-brief","accountId":"acct-one"',
       ),
     ).toBe(true);
@@ -228,7 +233,7 @@ describe('runSuite', () => {
 
     expect(result.cases[0]?.status).toBe('passed');
     expect(runResult?.attempts.map((a) => a.problems)).toEqual([['the answer is not valid JSON'], []]);
-    expect(model.requests[1]?.input).toContain(
+    expect(userMessageOf(model.requests[1]?.input ?? '')).toContain(
       'Your previous answer was rejected. Fix these problems and answer again with the complete brief:\n<validation_errors>\n- the answer is not valid JSON\n</validation_errors>',
     );
   });
@@ -298,7 +303,7 @@ describe('runSuite', () => {
 
   it('catches a hidden field copied into the brief', async () => {
     const model = new ScriptedModel((request) => {
-      const brief = composeRenewalBrief(extractContext(request.input));
+      const brief = composeRenewalBrief(extractContext(userMessageOf(request.input)));
       return { outputText: JSON.stringify({ ...brief, summary: `${brief.summary} Credit score 655.` }) };
     });
     const result = await run(model, { caseIds: ['urgent-ticket'] });
@@ -491,16 +496,16 @@ describe('record and replay', () => {
     });
 
     const replay = new ReplayModelClient(dir, 'unit-suite');
-    const context = extractContext(live.requests[0]?.input ?? '');
+    const context = extractContext(userMessageOf(live.requests[0]?.input ?? ''));
     expect(context).not.toBeNull();
     const request = live.requests[0];
     if (!request) throw new Error('no request');
     await expect(replay.generate({ ...request, model: 'gpt-4o-mini' })).rejects.toBeInstanceOf(
       MissingRecordingError,
     );
-    await expect(replay.generate({ ...request, input: `${request.input} ` })).rejects.toBeInstanceOf(
-      MissingRecordingError,
-    );
+    await expect(
+      replay.generate({ ...request, input: `${userMessageOf(request.input)} ` }),
+    ).rejects.toBeInstanceOf(MissingRecordingError);
     await expect(replay.generate(request)).resolves.toMatchObject({ model: 'gpt-4.1-mini' });
   });
 
@@ -520,6 +525,13 @@ describe('record and replay', () => {
     const model = new ScriptedModel((request) => ({ outputText: groundedAnswer(request) }));
     await run(model, { caseIds: ['urgent-ticket'] });
 
-    expect(model.requests[0]?.input).toBe(buildModelInput(built.context, null));
+    // The tool loop's first turn: the user message alone, with the workflow's tools offered.
+    expect(model.requests[0]?.input).toEqual([
+      { type: 'message', role: 'user', content: buildModelInput(built.context, null) },
+    ]);
+    expect(model.requests[0]?.tools?.map((tool) => tool.name)).toEqual([
+      'get_ticket_thread',
+      'get_usage_trend',
+    ]);
   });
 });

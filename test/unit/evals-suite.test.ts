@@ -100,6 +100,7 @@ describe('parseSuite', () => {
       tickets: [],
       invoices: [],
       failingSources: [],
+      toolFailures: [],
     });
     expect(suite.cases[0]?.assert).toEqual([]);
   });

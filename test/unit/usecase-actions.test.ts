@@ -7,6 +7,7 @@ import { ACTION_DELIVERY, executeActions, putActionTarget } from '#shared/usecas
 import { awaitReview, decideDraft, expireReview } from '#shared/usecases/review.ts';
 import { RENEWAL_ACTIONS, RenewalBriefOutputSchema } from '#shared/workflows/renewal-brief.ts';
 import { makeDeps, type TestDeps } from '../fakes/deps.ts';
+import { RecordingEngine } from '../fakes/engine.ts';
 import {
   ada,
   alice,
@@ -397,5 +398,33 @@ describe('putActionTarget', () => {
       expect(error, url).toBeInstanceOf(ValidationError);
     }
     expect(await deps.actionTargets.getTarget(TENANT, 'crm')).toBeNull();
+  });
+});
+
+describe('approval when the execution can no longer take it', () => {
+  it('sends the approved actions once from the approval itself, and a later ExecuteActions sends nothing more', async () => {
+    const deps = makeDeps({ engine: new RecordingEngine({ sendTaskSuccess: new Error('TaskTimedOut') }) });
+    const { run, draft, task, risk, email } = await draftWithActions(deps);
+    await withTarget(deps);
+
+    const decided = await decideDraft(deps, maria, draft.draftId, 'approved', undefined, {
+      actions: [
+        { actionId: task.actionId, decision: 'approve' },
+        { actionId: risk.actionId, decision: 'reject' },
+        { actionId: email.actionId, decision: 'reject' },
+      ],
+    });
+
+    expect(deps.outbound.requests).toHaveLength(1);
+    expect(JSON.parse(deps.outbound.requests[0]?.body ?? '{}')).toMatchObject({
+      actionId: task.actionId,
+      type: 'crm.create_task',
+    });
+    expect(decided.actions.map((action) => action.status)).toEqual(['executed', 'rejected', 'rejected']);
+    expect((await deps.runs.getRun(TENANT, run.runId))?.status).toBe('approved');
+
+    // An execution that was alive after all reaches ExecuteActions: the claim keeps it from resending.
+    await executeActions(deps, { tenantId: TENANT, runId: run.runId, draftId: draft.draftId });
+    expect(deps.outbound.requests).toHaveLength(1);
   });
 });

@@ -28,6 +28,7 @@ import { composeRenewalBrief, composeRenewalBriefWithActions, type ProposedActio
 import { extractContext } from './context.ts';
 import { FaultQueue, FaultRuleSchema, type FaultKind, type FaultRule, type ResolvedFault } from './faults.ts';
 import { sampleFromJsonSchema } from './json-schema.ts';
+import { planToolCalls, toolFindings, type PlannedCall, type ToolRequest } from './tools.ts';
 
 export interface ModelServerOptions {
   /** TCP port; 0 (the default) picks a free one. */
@@ -92,6 +93,14 @@ const ResponsesRequestSchema = z.looseObject({
   stream: z.boolean().nullable().optional(),
   max_output_tokens: z.int().min(1).nullable().optional(),
   text: z.looseObject({ format: TextFormatSchema.optional() }).nullable().optional(),
+  tools: z
+    .array(z.looseObject({ type: z.string(), name: z.string().optional() }))
+    .nullable()
+    .optional(),
+  tool_choice: z
+    .union([z.enum(['auto', 'none', 'required']), z.looseObject({ type: z.string() })])
+    .nullable()
+    .optional(),
 });
 type ResponsesRequest = z.infer<typeof ResponsesRequestSchema>;
 type TextFormat = z.infer<typeof TextFormatSchema>;
@@ -150,6 +159,31 @@ function readInputText(request: ResponsesRequest): { system: string; user: strin
   };
 }
 
+/** The function tools offered, the tool choice, and the calls and outputs of earlier turns. */
+function readToolRequest(request: ResponsesRequest): ToolRequest {
+  const offered = (request.tools ?? []).flatMap((tool) =>
+    tool.type === 'function' && typeof tool.name === 'string' ? [tool.name] : [],
+  );
+  const choice = typeof request.tool_choice === 'string' ? request.tool_choice : 'auto';
+  const calls: ToolRequest['calls'][number][] = [];
+  const outputs: ToolRequest['outputs'][number][] = [];
+  if (Array.isArray(request.input)) {
+    for (const item of request.input as Record<string, unknown>[]) {
+      const id = typeof item['call_id'] === 'string' ? item['call_id'] : '';
+      if (item['type'] === 'function_call') {
+        calls.push({
+          callId: id,
+          name: typeof item['name'] === 'string' ? item['name'] : '',
+          arguments: typeof item['arguments'] === 'string' ? item['arguments'] : '',
+        });
+      } else if (item['type'] === 'function_call_output') {
+        outputs.push({ callId: id, output: typeof item['output'] === 'string' ? item['output'] : '' });
+      }
+    }
+  }
+  return { offered, choice, calls, outputs };
+}
+
 function parseRequest(raw: string): ResponsesRequest {
   let body: unknown;
   try {
@@ -196,21 +230,38 @@ type Composed =
   | { kind: 'json'; value: unknown }
   | { kind: 'text'; text: string };
 
-function compose(format: TextFormat | undefined, userText: string): Composed {
+function compose(format: TextFormat | undefined, userText: string, tools: ToolRequest): Composed {
   const context = extractContext(userText);
   if (format?.type === 'json_schema') {
     if (format.name !== RENEWAL_BRIEF_FORMAT)
       return { kind: 'json', value: sampleFromJsonSchema(format.schema) };
+    // What earlier tool calls returned: new evidence to cite, failed sources to declare as gaps.
+    const findings = toolFindings(tools);
+    const grounded = context
+      ? {
+          ...context,
+          dataGaps: [
+            ...context.dataGaps,
+            ...findings.failedSources
+              .filter((source) => !context.dataGaps.some((gap) => gap.source === source))
+              .map((source) => ({ source, reason: 'error' })),
+          ],
+        }
+      : null;
     // Actions are proposed only when the requested format has room for them (prompt v2 and later).
     const properties = (format.schema as { properties?: Record<string, unknown> }).properties;
-    const composed = composeRenewalBriefWithActions(context);
+    const composed = composeRenewalBriefWithActions(grounded);
+    const brief = { ...composed.brief, risks: [...composed.brief.risks, ...findings.risks] };
     return {
       kind: 'brief',
       brief:
         properties && 'proposedActions' in properties
-          ? { ...composed.brief, proposedActions: composed.proposedActions }
-          : composed.brief,
-      evidenceIds: new Set((context?.items ?? []).map((item) => item.id)),
+          ? { ...brief, proposedActions: composed.proposedActions }
+          : brief,
+      evidenceIds: new Set([
+        ...(context?.items ?? []).map((item) => item.id),
+        ...findings.risks.flatMap((risk) => risk.evidence),
+      ]),
     };
   }
   if (format?.type === 'json_object') return { kind: 'json', value: {} };
@@ -259,7 +310,12 @@ interface Generated {
   outputTokens: number;
 }
 
-function generate(request: ResponsesRequest, userText: string, fault: ResolvedFault | null): Generated {
+function generate(
+  request: ResponsesRequest,
+  userText: string,
+  fault: ResolvedFault | null,
+  tools: ToolRequest,
+): Generated {
   if (fault?.kind === 'refusal') {
     return {
       content: [{ type: 'refusal', refusal: REFUSAL_TEXT }],
@@ -268,7 +324,7 @@ function generate(request: ResponsesRequest, userText: string, fault: ResolvedFa
     };
   }
   const format = request.text?.format;
-  const composed = compose(format, userText);
+  const composed = compose(format, userText, tools);
   let text: string;
   if (fault?.kind === 'schema_invalid' && composed.kind !== 'text') {
     text = JSON.stringify(withoutRequiredFields(composed));
@@ -467,7 +523,20 @@ export async function startModelServer(options: ModelServerOptions = {}): Promis
         break;
     }
 
-    const generated = generate(request, text.user, fault);
+    const tools = readToolRequest(request);
+    // Function calls come before any answer, grounded in the context (see tools.ts).
+    const planned: PlannedCall[] =
+      fault === null || fault.kind === 'timeout'
+        ? planToolCalls(extractContext(text.user), tools, text.all)
+        : [];
+    const generated: Generated =
+      planned.length > 0
+        ? {
+            content: [],
+            status: 'completed',
+            outputTokens: countTokens(planned.map((call) => call.name + call.arguments).join('')),
+          }
+        : generate(request, text.user, fault, tools);
     const inputTokens = countTokens(text.all);
     const cacheKey = createHash('sha256').update(`${request.model}\n${text.system}`).digest('hex');
     const cachedTokens = text.system.length > 0 && promptCache.has(cacheKey) ? countTokens(text.system) : 0;
@@ -491,15 +560,25 @@ export async function startModelServer(options: ModelServerOptions = {}): Promis
       instructions: request.instructions ?? null,
       max_output_tokens: request.max_output_tokens ?? null,
       model: request.model,
-      output: [
-        {
-          type: 'message',
-          id: newId('msg'),
-          status: generated.status,
-          role: 'assistant',
-          content: generated.content,
-        },
-      ],
+      output:
+        planned.length > 0
+          ? planned.map((call) => ({
+              type: 'function_call' as const,
+              id: newId('fc'),
+              call_id: call.callId,
+              name: call.name,
+              arguments: call.arguments,
+              status: 'completed' as const,
+            }))
+          : [
+              {
+                type: 'message',
+                id: newId('msg'),
+                status: generated.status,
+                role: 'assistant',
+                content: generated.content,
+              },
+            ],
       parallel_tool_calls: true,
       previous_response_id: null,
       reasoning: { effort: null, summary: null },
@@ -507,7 +586,7 @@ export async function startModelServer(options: ModelServerOptions = {}): Promis
       store: false,
       temperature: 1,
       text: echoTextConfig(request.text?.format),
-      tool_choice: 'auto',
+      tool_choice: tools.choice,
       tools: [],
       top_p: 1,
       truncation: 'disabled',

@@ -417,6 +417,15 @@ export class DynamoWorkflowStore implements RunStore, DraftStore {
       validationErrors: Array.isArray(item['validationErrors']) ? item['validationErrors'].map(String) : null,
       costUsd: Number(item['costUsd']),
       billing: JSON.parse(String(item['billing'])) as AttemptRecord['billing'],
+      ...(Array.isArray(item['toolCalls'])
+        ? {
+            toolCalls: (item['toolCalls'] as Record<string, unknown>[]).map((call) => ({
+              callId: String(call['callId']),
+              name: String(call['name']),
+              arguments: String(call['arguments']),
+            })),
+          }
+        : {}),
     };
   }
 

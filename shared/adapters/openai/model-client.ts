@@ -1,5 +1,6 @@
 import OpenAI from 'openai';
-import { zodTextFormat } from 'openai/helpers/zod';
+import { zodResponsesFunction, zodTextFormat } from 'openai/helpers/zod';
+import type { FunctionTool, ResponseInputItem } from 'openai/resources/responses/responses';
 import {
   ModelQuotaExceededError,
   ModelRateLimitedError,
@@ -8,6 +9,8 @@ import {
   ModelUnavailableError,
   type ModelRequest,
   type ModelResponse,
+  type ModelTool,
+  type ModelToolCall,
 } from '../../domain/model.ts';
 import type { ModelClient } from '../../ports/index.ts';
 
@@ -42,6 +45,41 @@ function textFormatOf(
     byName.set(name, format);
   }
   return format;
+}
+
+const functionTools = new WeakMap<ModelTool, FunctionTool>();
+
+/** A workflow tool as a strict Responses API function tool (its JSON schema from the zod schema, once). */
+function functionToolOf(tool: ModelTool): FunctionTool {
+  let converted = functionTools.get(tool);
+  if (!converted) {
+    const made = zodResponsesFunction({
+      name: tool.name,
+      description: tool.description,
+      parameters: tool.argsSchema,
+    });
+    converted = {
+      type: 'function',
+      name: made.name,
+      description: made.description ?? tool.description,
+      parameters: made.parameters,
+      strict: true,
+    };
+    functionTools.set(tool, converted);
+  }
+  return converted;
+}
+
+/** The provider-neutral turns as Responses API input items. */
+function inputOf(input: ModelRequest['input']): string | ResponseInputItem[] {
+  if (typeof input === 'string') return input;
+  return input.map((item): ResponseInputItem => {
+    if (item.type === 'message') return { type: 'message', role: 'user', content: item.content };
+    if (item.type === 'function_call') {
+      return { type: 'function_call', call_id: item.callId, name: item.name, arguments: item.arguments };
+    }
+    return { type: 'function_call_output', call_id: item.callId, output: item.output };
+  });
 }
 
 /** Reads `retry-after-ms` or `retry-after` (seconds or an HTTP date) from a provider response. */
@@ -109,20 +147,30 @@ export class OpenAiModelClient implements ModelClient {
 
   private async send(request: ModelRequest, started: number, timeoutMs: number): Promise<ModelResponse> {
     const format = textFormatOf(request.outputSchema, request.outputName);
+    const tools = (request.tools ?? []).map(functionToolOf);
     const response = await this.client.responses.create(
       {
         model: request.model,
         instructions: request.instructions,
-        input: request.input,
+        input: inputOf(request.input),
         text: { format: { type: 'json_schema', name: format.name, schema: format.schema, strict: true } },
         max_output_tokens: request.maxOutputTokens,
         store: false,
+        // Tools are offered only when the gateway's tool loop runs (shared/usecases/tool-loop.ts).
+        ...(tools.length > 0
+          ? { tools, tool_choice: request.toolChoice ?? 'auto', parallel_tool_calls: true }
+          : {}),
       },
       { timeout: Math.ceil(timeoutMs), maxRetries: 0 },
     );
     let outputText: string | null = null;
     let refusal: string | null = null;
+    const toolCalls: ModelToolCall[] = [];
     for (const item of response.output) {
+      if (item.type === 'function_call') {
+        toolCalls.push({ callId: item.call_id, name: item.name, arguments: item.arguments });
+        continue;
+      }
       if (item.type !== 'message') continue;
       for (const part of item.content) {
         if (part.type === 'output_text') outputText = (outputText ?? '') + part.text;
@@ -147,6 +195,7 @@ export class OpenAiModelClient implements ModelClient {
       },
       providerRequestId: response.id,
       latencyMs: Math.round(performance.now() - started),
+      ...(toolCalls.length > 0 ? { toolCalls } : {}),
     };
   }
 }

@@ -1330,7 +1330,15 @@ export interface components {
       endTime: string;
       /** @enum {string} */
       kind:
-        'request' | 'context_source' | 'model_attempt' | 'validation' | 'draft' | 'review' | 'action' | 'run';
+        | 'request'
+        | 'context_source'
+        | 'model_attempt'
+        | 'tool_call'
+        | 'validation'
+        | 'draft'
+        | 'review'
+        | 'action'
+        | 'run';
       name: string;
       spanId: string;
       /** Format: date-time */
