@@ -118,7 +118,10 @@ export interface GatewayResult {
 
 /** One turn of the tool loop through the same hold, call and settle path as a single-turn call. */
 export async function callModelTurn(
-  deps: Pick<Deps, 'clock' | 'runs' | 'model' | 'gateway' | 'settings' | 'sleep' | 'breaker' | 'metrics'>,
+  deps: Pick<
+    Deps,
+    'clock' | 'runs' | 'model' | 'gateway' | 'settings' | 'sleep' | 'breaker' | 'metrics' | 'ledger' | 'log'
+  >,
   task: { tenantId: string; runId: string; attempt: number },
   turn: ModelTurn,
   invocation: { leaseMs?: number },
