@@ -6,7 +6,14 @@ import type { ContextObject } from '#shared/domain/context.ts';
 import type { Run } from '#shared/domain/run.ts';
 import { STRICT_OUTBOUND_POLICY } from '#shared/outbound/address-policy.ts';
 import { OpenAiModelClient } from '#shared/adapters/openai/model-client.ts';
-import type { AttemptRecord, GatewayStore, RunStore, TraceSink } from '#shared/ports/index.ts';
+import type {
+  AttemptRecord,
+  Budget,
+  GatewayStore,
+  Ledger,
+  RunStore,
+  TraceSink,
+} from '#shared/ports/index.ts';
 import type { Deps } from '#shared/usecases/deps.ts';
 import { callModel } from '#shared/usecases/model-call.ts';
 import { buildModelInput } from '#shared/usecases/prompt.ts';
@@ -22,7 +29,17 @@ function memoryDeps(
   context: ContextObject,
 ): Pick<
   Deps,
-  'clock' | 'runs' | 'traces' | 'model' | 'gateway' | 'settings' | 'sleep' | 'breaker' | 'metrics'
+  | 'clock'
+  | 'runs'
+  | 'traces'
+  | 'model'
+  | 'gateway'
+  | 'settings'
+  | 'sleep'
+  | 'breaker'
+  | 'metrics'
+  | 'ledger'
+  | 'log'
 > {
   const attempts = new Map<string, AttemptRecord>();
   const runs: Pick<RunStore, 'getRun' | 'getContext' | 'getAttempt' | 'updateRun'> = {
@@ -41,7 +58,27 @@ function memoryDeps(
     sweepExpired: () => Promise.resolve([]),
   };
   const traces: TraceSink = { record: () => Promise.resolve(), list: () => Promise.resolve([]) };
+  // The budget alert check after each settle reads the month's budget: nothing is spent, nothing crossed.
+  const budget = (tenantId: string, month: string): Budget => ({
+    tenantId,
+    month,
+    limitUsd: 1e9,
+    spentUsd: 0,
+    reservedUsd: 0,
+    availableUsd: 1e9,
+    alertThresholdsPercent: [],
+    alertsSentPercent: [],
+  });
+  const ledger: Ledger = {
+    getBudget: (tenantId, month) => Promise.resolve(budget(tenantId, month)),
+    setBudget: (tenantId, month) => Promise.resolve(budget(tenantId, month)),
+    recordBudgetAlert: () => Promise.resolve(false),
+    listEntries: () => Promise.resolve([]),
+    readCostRollups: () => Promise.resolve([]),
+  };
   return {
+    ledger,
+    log: { info: () => undefined, warn: () => undefined },
     clock: { now: () => new Date() },
     sleep: () => Promise.resolve(),
     runs: runs as RunStore,

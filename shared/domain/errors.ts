@@ -5,6 +5,8 @@
  * Caller errors (4xx) are exposed with their message; system errors (5xx) are logged and
  * answered with a generic message and the request id only.
  */
+import { budgetRefusalDetails, budgetRefusalMessage, type BudgetRefusal } from './budget-refusal.ts';
+
 /** One problem with a request: where (a dotted path into the body, query or state) and what. */
 export interface ErrorDetail {
   path: string;
@@ -91,9 +93,13 @@ export class NotAcceptableError extends ReinError {
   }
 }
 export class BudgetExceededError extends ReinError {
-  /** `details` name the budget that blocked (`tenant_month` or `run_cost_cap`) and its figures. */
-  constructor(message: string, details?: { path: string; message: string }[]) {
-    super('budget_exceeded', 402, message, details === undefined ? {} : { details });
+  /** Which budget blocked (`tenant_month` or `run_cost_cap`) and its figures; `details` say the same. */
+  readonly refusal: BudgetRefusal;
+  constructor(refusal: BudgetRefusal) {
+    super('budget_exceeded', 402, budgetRefusalMessage(refusal), {
+      details: budgetRefusalDetails(refusal),
+    });
+    this.refusal = refusal;
   }
 }
 export class RateLimitedError extends ReinError {

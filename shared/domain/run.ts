@@ -15,6 +15,11 @@ export type RunStatus = z.infer<typeof RunStatusSchema>;
 export const RunErrorSchema = z.object({
   code: z.enum(RUN_FAILURE_CODES),
   message: z.string(),
+  /**
+   * As in the API's error shape. A `budget_exceeded` failure names the budget that blocked
+   * (`budget`: `tenant_month` or `run_cost_cap`) and its figures, as the 402 does.
+   */
+  details: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
 });
 export type RunError = z.infer<typeof RunErrorSchema>;
 

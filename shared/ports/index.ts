@@ -1,3 +1,4 @@
+import type { BudgetRefusal } from '../domain/budget-refusal.ts';
 import type { ActionExecution, ActionRecord } from '../domain/actions.ts';
 import type { ActionTarget } from '../domain/action-targets.ts';
 import type { ContextObject, SourceId } from '../domain/context.ts';
@@ -469,8 +470,11 @@ export type ReserveOutcome =
   | { reserved: false; leaseUntil: number }
   /** The attempt was answered and charged already (now, if its answer was kept): call nothing. */
   | { reserved: false; done: { model: string } }
-  /** Only other runs' in-flight holds stand in the way: wait for them to settle or release. */
-  | { reserved: false; heldByOthers: true };
+  /**
+   * Only other runs' in-flight holds stand in the way: wait for them to settle or release. The
+   * month's figures as the refusal would name them, should the wait outlast the deadline.
+   */
+  | { reserved: false; heldByOthers: BudgetRefusal & { budget: 'tenant_month' } };
 
 /**
  * Every write of the model gateway's money path (see `domain/hold.ts` for the protocol): one

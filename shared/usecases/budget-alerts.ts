@@ -7,9 +7,10 @@ import type { Deps } from './deps.ts';
  * event and the month's marker are one conditional transaction (`Ledger.recordBudgetAlert`), so a
  * repeated or concurrent check never emits a threshold twice.
  *
- * Called when a run's model spending is over (AwaitReview, MarkFailed), so the gateway's own path
- * keeps its two DynamoDB waits per attempt; a check that fails is repeated by the next run's, since
- * it compares the month's spend with the thresholds not yet marked.
+ * Called right after each settled model attempt (the moment spend crosses a threshold; one budget
+ * read after the attempt's two money-path waits, and one transaction only on a crossing), and again
+ * when a run ends (AwaitReview, MarkFailed) to catch up a check that failed, since it compares the
+ * month's spend with the thresholds not yet marked.
  */
 export async function emitBudgetAlerts(
   deps: Pick<Deps, 'clock' | 'ledger' | 'log'>,

@@ -5,6 +5,7 @@ import {
   RetryableStepError,
   WorkflowStepError,
 } from '../domain/errors.ts';
+import { budgetRefusalCause } from '../domain/budget-refusal.ts';
 import { LEASE_MARGIN_MS } from '../domain/hold.ts';
 import { newId } from '../domain/ids.ts';
 import {
@@ -31,6 +32,7 @@ import type { SpanAttributes } from '../domain/trace.ts';
 import type { AttemptRecord, LedgerEntryTags, Reservation } from '../ports/index.ts';
 import { livePrompt } from '../workflows/definition.ts';
 import { getWorkflow } from '../workflows/registry.ts';
+import { emitBudgetAlerts } from './budget-alerts.ts';
 import type { Deps } from './deps.ts';
 import { buildModelInput, estimateInputTokens } from './prompt.ts';
 import { buildSpan } from './tracing.ts';
@@ -71,7 +73,10 @@ export function backoffMs(tryNumber: number, random: () => number = Math.random)
  * ends that long from now plus LEASE_MARGIN_MS.
  */
 export async function callModel(
-  deps: Pick<Deps, 'clock' | 'runs' | 'model' | 'gateway' | 'settings' | 'sleep' | 'breaker' | 'metrics'>,
+  deps: Pick<
+    Deps,
+    'clock' | 'runs' | 'model' | 'gateway' | 'settings' | 'sleep' | 'breaker' | 'metrics' | 'ledger' | 'log'
+  >,
   task: { tenantId: string; runId: string; attempt: number; workflowId?: string; inputTokens?: number },
   invocation: { leaseMs?: number } = {},
 ): Promise<{ attempt: number; model: string }> {
@@ -113,7 +118,10 @@ export interface GatewayResult {
 
 /** One turn of the tool loop through the same hold, call and settle path as a single-turn call. */
 export async function callModelTurn(
-  deps: Pick<Deps, 'clock' | 'runs' | 'model' | 'gateway' | 'settings' | 'sleep' | 'breaker' | 'metrics'>,
+  deps: Pick<
+    Deps,
+    'clock' | 'runs' | 'model' | 'gateway' | 'settings' | 'sleep' | 'breaker' | 'metrics' | 'ledger' | 'log'
+  >,
   task: { tenantId: string; runId: string; attempt: number },
   turn: ModelTurn,
   invocation: { leaseMs?: number },
@@ -123,7 +131,10 @@ export async function callModelTurn(
 }
 
 async function gatewayCall(
-  deps: Pick<Deps, 'clock' | 'runs' | 'model' | 'gateway' | 'settings' | 'sleep' | 'breaker' | 'metrics'>,
+  deps: Pick<
+    Deps,
+    'clock' | 'runs' | 'model' | 'gateway' | 'settings' | 'sleep' | 'breaker' | 'metrics' | 'ledger' | 'log'
+  >,
   task: { tenantId: string; runId: string; attempt: number; workflowId?: string; inputTokens?: number },
   invocation: { leaseMs?: number },
   started: Date,
@@ -216,8 +227,8 @@ async function gatewayCall(
         outcome = await deps.gateway.reserve(reservation, workflow.costLimitUsdPerRun, tokens, now);
       } catch (error) {
         if (error instanceof BudgetExceededError) {
-          deps.metrics.count('BudgetRefusals', 1, {});
-          throw new WorkflowStepError('budget_exceeded', error.message, error);
+          deps.metrics.count('BudgetRefusals', 1, { budget: error.refusal.budget });
+          throw new WorkflowStepError('budget_exceeded', budgetRefusalCause(error.refusal), error);
         }
         throw error;
       }
@@ -237,10 +248,9 @@ async function gatewayCall(
             Math.min(HELD_BY_OTHERS_WAIT_CAP_MS, HELD_BY_OTHERS_WAIT_MS * 2 ** waits),
         );
         if (now.getTime() + wait >= deadline) {
-          throw new WorkflowStepError(
-            'budget_exceeded',
-            "Other runs' in-flight holds left no room in the tenant's budget before the deadline.",
-          );
+          // Other runs' in-flight holds left no room in the tenant's budget before the deadline.
+          deps.metrics.count('BudgetRefusals', 1, { budget: 'tenant_month' });
+          throw new WorkflowStepError('budget_exceeded', budgetRefusalCause(outcome.heldByOthers));
         }
       } else {
         wait = outcome.retryAfterMs;
@@ -448,6 +458,7 @@ async function gatewayCall(
         deps.gateway.settle({ attempt, tags, span }, deps.clock.now()),
         breakerFailures > 0 ? deps.breaker.clearFailures(model).catch(() => undefined) : undefined,
       ]);
+      await emitBudgetAlerts(deps, task.tenantId, task.runId);
       const dimensions = { tenantId: task.tenantId, workflowId: workflow.id, model };
       deps.metrics.measure('CostUsd', cost, 'None', dimensions);
       deps.metrics.count('InputTokens', response.usage.inputTokens, dimensions);

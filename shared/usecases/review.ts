@@ -9,6 +9,12 @@ import {
   ValidationError,
   type RunFailureCode,
 } from '../domain/errors.ts';
+import {
+  budgetRefusalDetails,
+  budgetRefusalFromCause,
+  budgetRefusalMessage,
+} from '../domain/budget-refusal.ts';
+import type { RunError } from '../domain/run.ts';
 import type { Draft, DraftStatus, Outcome } from '../domain/draft.ts';
 import { argsHashOf, type ActionRecord } from '../domain/actions.ts';
 import { DraftSchema, DraftStatusSchema } from '../domain/draft.ts';
@@ -645,19 +651,31 @@ export function failureCodeOf(errorName: string | undefined): RunFailureCode {
     : 'internal_error';
 }
 
-/** MarkFailed task: records the failure with a fixed message (provider and stack details stay in logs). */
+/**
+ * MarkFailed task: records the failure with a fixed message (provider and stack details stay in
+ * logs); a budget refusal with the budget that blocked and its figures, which the model step's
+ * error carries in its `Cause` (see `domain/budget-refusal.ts`).
+ */
 export async function markFailed(
   deps: Pick<Deps, 'clock' | 'runs' | 'traces' | 'metrics' | 'ledger' | 'log'>,
-  task: { tenantId: string; runId: string; error: { Error?: string | undefined } },
+  task: {
+    tenantId: string;
+    runId: string;
+    error: { Error?: string | undefined; Cause?: string | undefined };
+  },
 ): Promise<{ code: RunFailureCode }> {
   const code = failureCodeOf(task.error.Error);
+  const refusal = code === 'budget_exceeded' ? budgetRefusalFromCause(task.error.Cause) : null;
+  const error: RunError = refusal
+    ? { code, message: budgetRefusalMessage(refusal), details: budgetRefusalDetails(refusal) }
+    : { code, message: FIXED_MESSAGES[code] };
   // A failed run may have spent too (answers that failed validation): emit the thresholds crossed.
   await emitBudgetAlerts(deps, task.tenantId, task.runId);
   const now = deps.clock.now();
   const failed = await deps.runs.updateRun(
     task.tenantId,
     task.runId,
-    { status: 'failed', error: { code, message: FIXED_MESSAGES[code] } },
+    { status: 'failed', error },
     now,
     newEvent('run.failed', task.tenantId, { runId: task.runId, code }, now),
   );

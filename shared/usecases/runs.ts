@@ -78,16 +78,14 @@ export async function startRun(
   const budget = await deps.ledger.getBudget(principal.tenantId, started.toISOString().slice(0, 7));
   if (budget.availableUsd <= 0) {
     deps.metrics.count('BudgetRefusals', 1, { budget: 'tenant_month' });
-    throw new BudgetExceededError(
-      `The tenant's monthly budget for ${budget.month} is spent: limit $${budget.limitUsd}, spent $${budget.spentUsd}, reserved $${budget.reservedUsd}.`,
-      [
-        { path: 'budget', message: 'tenant_month' },
-        { path: 'month', message: budget.month },
-        { path: 'limitUsd', message: String(budget.limitUsd) },
-        { path: 'spentUsd', message: String(budget.spentUsd) },
-        { path: 'reservedUsd', message: String(budget.reservedUsd) },
-      ],
-    );
+    throw new BudgetExceededError({
+      budget: 'tenant_month',
+      month: budget.month,
+      limitUsd: budget.limitUsd,
+      spentUsd: budget.spentUsd,
+      reservedUsd: budget.reservedUsd,
+      attemptUsd: null,
+    });
   }
   const admitted = await deps.rateLimiter.consume(
     `${principal.tenantId}#rpm`,

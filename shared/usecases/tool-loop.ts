@@ -20,7 +20,7 @@ import {
 
 type StepDeps = Pick<
   Deps,
-  'clock' | 'runs' | 'model' | 'gateway' | 'settings' | 'sleep' | 'breaker' | 'metrics'
+  'clock' | 'runs' | 'model' | 'gateway' | 'settings' | 'sleep' | 'breaker' | 'metrics' | 'ledger' | 'log'
 > &
   ToolDeps;
 

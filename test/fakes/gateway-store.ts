@@ -144,15 +144,28 @@ export class InMemoryGatewayStore implements GatewayStore {
     const runCost = this.store.runCostOf(reservation.tenantId, reservation.runId);
     if (runCost === null) throw new NotFoundError('Run');
     if (runCost > roundUsd(runCostLimitUsd - reservation.amountUsd)) {
-      throw new BudgetExceededError('The next model attempt would exceed the run cost limit.');
+      throw new BudgetExceededError({
+        budget: 'run_cost_cap',
+        limitUsd: runCostLimitUsd,
+        spentUsd: runCost,
+        attemptUsd: reservation.amountUsd,
+      });
     }
     const row = this.ledger.row(reservation.tenantId, reservation.month);
     if (roundUsd(row.limitUsd - row.spentUsd - row.reservedUsd) < reservation.amountUsd) {
       this.calls.push({ operation: 'reserve', attemptKey: reservation.attemptKey, applied: false });
+      const figures = {
+        budget: 'tenant_month' as const,
+        month: reservation.month,
+        limitUsd: row.limitUsd,
+        spentUsd: row.spentUsd,
+        reservedUsd: row.reservedUsd,
+        attemptUsd: reservation.amountUsd,
+      };
       if (roundUsd(row.spentUsd + reservation.amountUsd) > row.limitUsd) {
-        throw new BudgetExceededError("The tenant's monthly budget cannot cover this model attempt.");
+        throw new BudgetExceededError(figures);
       }
-      return { reserved: false, heldByOthers: true };
+      return { reserved: false, heldByOthers: figures };
     }
     const window = await this.limiter.consume(tokens.key, tokens.tokens, tokens.limitPerMinute, now);
     if (!window.allowed) return { reserved: false, retryAfterMs: window.retryAfterMs };

@@ -190,24 +190,37 @@ describe('DynamoGatewayStore', () => {
     });
   });
 
-  it('refuses a hold the settled spend cannot cover, and asks to wait when holds of others are in the way', async () => {
+  it('refuses a hold the settled spend cannot cover, naming the month and its figures, and asks to wait when holds of others are in the way', async () => {
     const f = await fixture(0.5);
     await f.gateway.reserve(f.reservation('1.m.1', 0.4), 5, f.tokens(100), NOW);
+    const month = { budget: 'tenant_month', month: '2026-11', limitUsd: 0.5, spentUsd: 0, reservedUsd: 0.4 };
 
     expect(await f.gateway.reserve(f.reservation('2.m.1', 0.4, 'inv_b', 2), 5, f.tokens(100), NOW)).toEqual({
       reserved: false,
-      heldByOthers: true,
+      heldByOthers: { ...month, attemptUsd: 0.4 },
     });
-    await expect(
-      f.gateway.reserve(f.reservation('2.m.1', 0.6, 'inv_b', 2), 5, f.tokens(100), NOW),
-    ).rejects.toThrow(BudgetExceededError);
+    const refused = f.gateway.reserve(f.reservation('2.m.1', 0.6, 'inv_b', 2), 5, f.tokens(100), NOW);
+    await expect(refused).rejects.toThrow(BudgetExceededError);
+    await expect(refused).rejects.toMatchObject({
+      refusal: { ...month, attemptUsd: 0.6 },
+      details: expect.arrayContaining([{ path: 'budget', message: 'tenant_month' }]) as unknown,
+    });
   });
 
-  it('refuses a hold that would pass the run cost limit', async () => {
+  it("refuses a hold that would pass the run's cost cap, naming the cap and the run's spend", async () => {
     const f = await fixture();
 
-    await expect(f.gateway.reserve(f.reservation('1.m.1', 0.4), 0.3, f.tokens(1), NOW)).rejects.toThrow(
-      'run cost limit',
+    await expect(f.gateway.reserve(f.reservation('1.m.1', 0.4), 0.3, f.tokens(1), NOW)).rejects.toMatchObject(
+      {
+        code: 'budget_exceeded',
+        refusal: { budget: 'run_cost_cap', limitUsd: 0.3, spentUsd: 0, attemptUsd: 0.4 },
+        details: [
+          { path: 'budget', message: 'run_cost_cap' },
+          { path: 'limitUsd', message: '0.3' },
+          { path: 'spentUsd', message: '0' },
+          { path: 'attemptUsd', message: '0.4' },
+        ],
+      },
     );
   });
 

@@ -16,7 +16,9 @@
  * expiry, model deadlines) is tested with short configured timeouts, never with real long waits:
  * a test that needs a short review timeout starts a second stack with `reviewTimeoutSeconds`.
  */
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { inject } from 'vitest';
 import { newId } from '#shared/domain/ids.ts';
 import type { Run } from '#shared/domain/run.ts';
@@ -112,6 +114,81 @@ export async function startTestStack(overrides: Partial<LocalStackOptions> = {})
       : {}),
     ...overrides,
   });
+}
+
+/** A local stack running in a child process (see stack-process.ts), to be killed for real. */
+export interface StackProcess {
+  url: string;
+  /** The stack's DynamoDB Local and its tables (logical id → name), to inspect what it stored. */
+  dynamoEndpoint: string;
+  tables: Record<string, string>;
+  /** Clients of the demo users, with tokens from the stack's dev issuer (`POST /local/tokens`). */
+  clients(): Promise<Record<UserName, ApiClient>>;
+  /**
+   * `kill -9` of the stack's whole process group (the stack and the DynamoDB Local it started, as a
+   * terminal's kill or a crash would end them); resolves once no process of it is left.
+   */
+  kill(): Promise<void>;
+}
+
+/**
+ * Starts the local stack on `dataDir` in a process group of its own and waits until it serves.
+ * Its outbox drainer sweeps only at start, so events recorded while it runs stay in the outbox.
+ */
+export async function startStackProcess(dataDir: string): Promise<StackProcess> {
+  const script = fileURLToPath(new URL('./stack-process.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', script, dataDir], {
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const group = child.pid;
+  if (group === undefined) throw new Error('The stack process did not start.');
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const started = await new Promise<{
+    url: string;
+    dynamoEndpoint: string;
+    tables: Record<string, string>;
+  }>((resolveStarted, reject) => {
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const line = stdout.split('\n').find((text) => text.startsWith('{'));
+      if (line) resolveStarted(JSON.parse(line) as Awaited<typeof started>);
+    });
+    child.once('exit', (code) => {
+      reject(new Error(`The stack process exited (${String(code)}): ${stderr.slice(-2000)}`));
+    });
+  });
+  const alive = (): boolean => {
+    try {
+      process.kill(-group, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const { url } = started;
+  return {
+    ...started,
+    clients: async () => {
+      const anonymous = new ApiClient(url, null);
+      const entries = await Promise.all(
+        Object.entries(USERS).map(async ([name, claims]) => {
+          const issued = await anonymous.post('/local/tokens', { ...claims, roles: [...claims.roles] });
+          if (issued.status !== 200) throw new Error(`POST /local/tokens answered ${issued.status}`);
+          return [name, new ApiClient(url, String(issued.body['token']))];
+        }),
+      );
+      return Object.fromEntries(entries) as Record<UserName, ApiClient>;
+    },
+    kill: async () => {
+      process.kill(-group, 'SIGKILL');
+      while (alive()) await new Promise((resolveWait) => setTimeout(resolveWait, 50));
+    },
+  };
 }
 
 export interface ApiResult {

@@ -6,7 +6,20 @@ import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../infra/local/stack.ts';
-import { clientsFor, startTestStack, waitForRun, type ApiClient, type UserName } from './local-stack.ts';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { createDocumentClient } from '#shared/adapters/dynamodb/client.ts';
+import { budgetKey } from '#shared/adapters/dynamodb/ledger.ts';
+import { DynamoWebhookStore } from '#shared/adapters/dynamodb/webhook-store.ts';
+import { roundUsd } from '#shared/domain/pricing.ts';
+import {
+  clientsFor,
+  startStackProcess,
+  startTestStack,
+  tableNamed,
+  waitForRun,
+  type ApiClient,
+  type UserName,
+} from './local-stack.ts';
 
 interface Received {
   id: string;
@@ -85,6 +98,34 @@ async function until<T>(what: string, check: () => T | undefined | Promise<T | u
     if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}.`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/**
+ * Sets what a tenant's month has spent, as if earlier runs had (nothing held): the budget item's
+ * figures, written directly, since spending real money up to a threshold would take many runs.
+ */
+async function setMonthSpend(
+  stack: LocalStack,
+  tenantId: string,
+  month: string,
+  spentUsd: number,
+  limitUsd: number,
+): Promise<void> {
+  const doc = createDocumentClient({ region: 'us-east-1', endpoint: stack.dynamo.endpoint });
+  await doc.send(
+    new UpdateCommand({
+      TableName: tableNamed(stack, 'LedgerTable'),
+      Key: budgetKey(tenantId, month),
+      UpdateExpression: 'SET spentUsd = :spent, limitUsd = :limit, availableUsd = :available',
+      ConditionExpression: 'reservedUsd = :zero',
+      ExpressionAttributeValues: {
+        ':spent': spentUsd,
+        ':limit': limitUsd,
+        ':available': roundUsd(limitUsd - spentUsd),
+        ':zero': 0,
+      },
+    }),
+  );
 }
 
 async function subscribe(admin: ApiClient, receiver: Receiver, events: string[]): Promise<string> {
@@ -224,8 +265,9 @@ describe('webhooks on the local stack', () => {
     expect(JSON.stringify(listed.body)).not.toContain(url);
   });
 
-  it('emits exactly one budget.threshold_reached for 80% once the month crosses it, and none again', async () => {
+  it('emits budget.threshold_reached for 80% right after the model call that crosses it, once, before the review', async () => {
     const gina = users.gina;
+    const month = new Date().toISOString().slice(0, 7);
     const alerts = (threshold: number) =>
       stack.eventBus.published.filter(
         (e) =>
@@ -233,44 +275,87 @@ describe('webhooks on the local stack', () => {
           e.type === 'budget.threshold_reached' &&
           e.data.thresholdPercent === threshold,
       );
-    const month = new Date().toISOString().slice(0, 7);
-    // A first run spends C; nothing is crossed under the seed's budget.
-    const first = await gina.post('/v1/workflows/renewal-brief/runs', { accountId: 'acct-cyberdyne' });
-    const firstRun = await waitForRun(gina, String(first.body['runId']), ['awaiting_review']);
-    const cost = Number(firstRun['costUsd']);
+    const briefFor = async () => {
+      const started = await gina.post('/v1/workflows/renewal-brief/runs', { accountId: 'acct-cyberdyne' });
+      expect(started.status, started.text).toBe(202);
+      return waitForRun(gina, String(started.body['runId']), ['awaiting_review']);
+    };
+    // A first run measures what one costs; the seed's $100 month is far from any threshold.
+    const cost = Number((await briefFor())['costUsd']);
     expect(cost).toBeGreaterThan(0);
-    expect(alerts(50)).toEqual([]);
-    // Finance lowers the month's budget so the spend is 85% of it: over 50% and 80%, under 100%.
-    const limit = Number((cost / 0.85).toFixed(8));
-    const put = await users.frank.request('PUT', '/v1/tenants/globex/budget', {
-      body: { limitUsd: limit, month },
-    });
-    expect(put.status, put.text).toBe(200);
-    expect(put.body['alertThresholdsPercent']).toEqual([50, 80, 100]);
+    const limit = 100;
+    // The month has now spent half a run short of 80%: the next run's model call crosses it.
+    const before = roundUsd(limit * 0.8 - cost / 2);
+    await setMonthSpend(stack, 'globex', month, before, limit);
 
-    // The next two runs cannot be covered: each fails with budget_exceeded (the 402's figures are
-    // on the run's error), and each MarkFailed checks the thresholds.
-    for (let i = 0; i < 2; i += 1) {
-      const next = await gina.post('/v1/workflows/renewal-brief/runs', { accountId: 'acct-cyberdyne' });
-      const runId = String(next.body['runId']);
-      const failed = await waitForRun(gina, runId, ['failed']);
-      expect(failed['error']).toMatchObject({ code: 'budget_exceeded' });
-      await until('run.failed on the bus', () =>
-        stack.eventBus.published.find((e) => e.type === 'run.failed' && e.data.runId === runId),
-      );
-    }
-    expect(alerts(80)).toHaveLength(1);
-    expect(alerts(80)[0]?.data).toMatchObject({
+    const crossing = await briefFor();
+    const draft = await gina.get(`/v1/drafts/${String(crossing['draftId'])}`);
+    const crossed = await until('the 80% alert on the bus', () => alerts(80)[0]);
+    expect(crossed.data).toEqual({
       budget: 'tenant_month',
       month,
       thresholdPercent: 80,
       limitUsd: limit,
-      spentUsd: cost,
+      spentUsd: roundUsd(before + Number(crossing['costUsd'])),
+      runId: crossing['runId'],
     });
+    // Emitted by the model call that settled the spend, before its draft was even stored.
+    expect(Date.parse(crossed.occurredAt)).toBeLessThan(Date.parse(String(draft.body['createdAt'])));
+    // 50% was passed by the same settle; 100% is still ahead.
     expect(alerts(50)).toHaveLength(1);
+
+    // Another run spends more: no threshold is emitted twice in a month.
+    await briefFor();
+    expect(alerts(80)).toHaveLength(1);
     expect(alerts(100)).toEqual([]);
     const budget = await users.frank.get(`/v1/tenants/globex/budget?month=${month}`);
     expect(budget.body['alertsSentPercent']).toEqual([50, 80]);
+  });
+
+  it("fails a run whose model call the month cannot cover with the budget's name and figures, as the 402 at start gives them", async () => {
+    const gina = users.gina;
+    const month = new Date().toISOString().slice(0, 7);
+    const limit = 100;
+    // A millionth of a dollar left: a run may start, but its model attempt's hold does not fit.
+    await setMonthSpend(stack, 'globex', month, 99.999999, limit);
+    const started = await gina.post('/v1/workflows/renewal-brief/runs', { accountId: 'acct-cyberdyne' });
+    expect(started.status, started.text).toBe(202);
+    const failed = await waitForRun(gina, String(started.body['runId']), ['failed']);
+    const error = failed['error'] as {
+      code: string;
+      message: string;
+      details: { path: string; message: string }[];
+    };
+    const attemptUsd = error.details.find((d) => d.path === 'attemptUsd')?.message;
+    expect(Number(attemptUsd)).toBeGreaterThan(0.000001);
+    expect(error).toEqual({
+      code: 'budget_exceeded',
+      message: `The tenant's monthly budget for ${month} cannot cover this model attempt: limit $100, spent $99.999999, reserved $0, attempt $${attemptUsd}.`,
+      details: [
+        { path: 'budget', message: 'tenant_month' },
+        { path: 'month', message: month },
+        { path: 'limitUsd', message: '100' },
+        { path: 'spentUsd', message: '99.999999' },
+        { path: 'reservedUsd', message: '0' },
+        { path: 'attemptUsd', message: attemptUsd },
+      ],
+    });
+
+    // Spent to the cent: the run is refused at start, with the same budget named.
+    await setMonthSpend(stack, 'globex', month, limit, limit);
+    const refused = await gina.post('/v1/workflows/renewal-brief/runs', { accountId: 'acct-cyberdyne' });
+    expect(refused.status, refused.text).toBe(402);
+    expect(refused.body['error']).toMatchObject({
+      code: 'budget_exceeded',
+      message: `The tenant's monthly budget for ${month} is spent: limit $100, spent $100, reserved $0.`,
+      details: [
+        { path: 'budget', message: 'tenant_month' },
+        { path: 'month', message: month },
+        { path: 'limitUsd', message: '100' },
+        { path: 'spentUsd', message: '100' },
+        { path: 'reservedUsd', message: '0' },
+      ],
+    });
   });
 
   it('lets only tenant admins manage webhooks, and never shows another tenant’s', async () => {
@@ -285,7 +370,9 @@ describe('webhooks on the local stack', () => {
   });
 });
 
-describe('webhooks across a stop and start of the local stack', () => {
+const byId = (a: { id: string }, b: { id: string }) => a.id.localeCompare(b.id);
+
+describe('webhooks across a kill -9 and start of the local stack', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'rein-webhooks-restart-'));
   const receiver = new Receiver();
 
@@ -297,24 +384,38 @@ describe('webhooks across a stop and start of the local stack', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('delivers events recorded before the stack was killed once it starts again', async () => {
-    // A drainer that never runs before the stop: the events stay in the outbox.
-    const first = await startTestStack({ dataDir, outboxPollMs: 3_600_000 });
-    let draftId: string;
-    let webhookId: string;
+  // What the killed stack recorded and left in its outbox, for the restart to deliver.
+  const recorded = { webhookId: '', draftId: '', outbox: [] as { id: string; type: string }[] };
+
+  it('records events in the outbox of a stack process that is then killed with kill -9 before delivering them', async () => {
+    // The stack in a process of its own, whose drainer does not sweep again after its start.
+    const first = await startStackProcess(dataDir);
     try {
-      const users = await clientsFor(first);
-      webhookId = await subscribe(users.dave, receiver, ['run.awaiting_review', 'draft.decided']);
-      // The drainer's first sweep ran at start; from here on nothing is dispatched.
+      const users = await first.clients();
+      recorded.webhookId = await subscribe(users.dave, receiver, ['run.awaiting_review', 'draft.decided']);
       const started = await users.bob.post('/v1/workflows/renewal-brief/runs', { accountId: 'acct-initech' });
       const run = await waitForRun(users.bob, String(started.body['runId']), ['awaiting_review']);
-      draftId = String(run['draftId']);
-      expect((await users.bob.post(`/v1/drafts/${draftId}/reject`)).status).toBe(200);
-      expect(receiver.received).toEqual([]);
+      recorded.draftId = String(run['draftId']);
+      expect((await users.bob.post(`/v1/drafts/${recorded.draftId}/reject`)).status).toBe(200);
+      // Both events wait in the outbox, recorded with the state changes they report.
+      const store = new DynamoWebhookStore(
+        createDocumentClient({ region: 'us-east-1', endpoint: first.dynamoEndpoint }),
+        String(
+          Object.entries(first.tables).find(([logicalId]) => logicalId.startsWith('WorkflowTable'))?.[1],
+        ),
+      );
+      recorded.outbox = (await store.listUndispatchedEvents(new Date(), 10)).map((e) => ({
+        id: e.id,
+        type: e.type,
+      }));
+      expect(recorded.outbox.map((e) => e.type).sort()).toEqual(['draft.decided', 'run.awaiting_review']);
     } finally {
-      await first.stop();
+      await first.kill();
     }
+    expect(receiver.received).toEqual([]);
+  });
 
+  it('delivers them once the stack starts again, with the same event ids, signed', async () => {
     const second = await startTestStack({ dataDir });
     try {
       const types = await until('both events after the restart', () => {
@@ -323,12 +424,19 @@ describe('webhooks across a stop and start of the local stack', () => {
       });
       expect(types).toEqual(['draft.decided', 'run.awaiting_review']);
       expect(receiver.received.every((r) => r.verified)).toBe(true);
+      // The very events the killed stack recorded, with their ids (each request's webhook-id).
+      expect(receiver.received.map((r) => ({ id: r.id, type: r.type })).sort(byId)).toEqual(
+        [...recorded.outbox].sort(byId),
+      );
       expect(receiver.received.find((r) => r.type === 'draft.decided')?.body).toMatchObject({
-        data: { draftId, decision: 'rejected' },
+        data: { draftId: recorded.draftId, decision: 'rejected' },
       });
       const users = await clientsFor(second);
-      const log = await users.dave.get(`/v1/webhooks/${webhookId}/deliveries`);
-      expect((log.body['items'] as unknown[]).length).toBe(2);
+      const log = await users.dave.get(`/v1/webhooks/${recorded.webhookId}/deliveries`);
+      const items = log.body['items'] as Record<string, unknown>[];
+      expect(items.map((d) => [d['eventId'], d['status'], d['attempts']]).sort()).toEqual(
+        recorded.outbox.map((e) => [e.id, 'succeeded', 1]).sort(),
+      );
     } finally {
       await second.stop();
     }

@@ -35,7 +35,12 @@ describe('errors', () => {
   });
 
   it('names a workflow step error Rein.<code> so Step Functions reports the code', () => {
-    const cause = new BudgetExceededError('spent');
+    const cause = new BudgetExceededError({
+      budget: 'run_cost_cap',
+      limitUsd: 0.5,
+      spentUsd: 0.45,
+      attemptUsd: 0.1,
+    });
     const error = new WorkflowStepError('budget_exceeded', 'No room.', cause);
     expect({ name: error.name, code: error.code, status: error.status, cause: error.cause }).toEqual({
       name: 'Rein.budget_exceeded',

@@ -31,13 +31,14 @@ describe('InMemoryGatewayStore', () => {
     const [first, second] = [await seedRun(deps), await seedRun(deps)];
     await deps.gateway.reserve(reservationOf(first.runId, 0.8), 10, tokens, NOW);
 
+    const month = { budget: 'tenant_month', month: '2026-10', limitUsd: 1, spentUsd: 0, reservedUsd: 0.8 };
     expect(await deps.gateway.reserve(reservationOf(second.runId, 0.3), 10, tokens, NOW)).toEqual({
       reserved: false,
-      heldByOthers: true,
+      heldByOthers: { ...month, attemptUsd: 0.3 },
     });
-    await expect(deps.gateway.reserve(reservationOf(second.runId, 1.1), 10, tokens, NOW)).rejects.toThrow(
-      BudgetExceededError,
-    );
+    const refused = deps.gateway.reserve(reservationOf(second.runId, 1.1), 10, tokens, NOW);
+    await expect(refused).rejects.toThrow(BudgetExceededError);
+    await expect(refused).rejects.toMatchObject({ refusal: { ...month, attemptUsd: 1.1 } });
     expect(deps.ledger.budget(TENANT, '2026-10')).toEqual({
       tenantId: TENANT,
       month: '2026-10',

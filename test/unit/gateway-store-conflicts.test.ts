@@ -148,7 +148,17 @@ describe('DynamoGatewayStore against a mocked client', () => {
         ),
       );
 
-    expect(await store.reserve(reservation, 1, tokens, NOW)).toEqual({ reserved: false, heldByOthers: true });
+    expect(await store.reserve(reservation, 1, tokens, NOW)).toEqual({
+      reserved: false,
+      heldByOthers: {
+        budget: 'tenant_month',
+        month: '2026-11',
+        limitUsd: 1,
+        spentUsd: 0.5,
+        reservedUsd: 0.45,
+        attemptUsd: 0.1,
+      },
+    });
   });
 
   it("reports another invocation's live lease without touching it", async () => {

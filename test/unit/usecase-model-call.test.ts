@@ -7,6 +7,7 @@ import {
   ModelTimeoutError,
   ModelUnavailableError,
 } from '#shared/domain/model.ts';
+import { budgetRefusalFromCause } from '#shared/domain/budget-refusal.ts';
 import { HOLD, LEASE_MARGIN_MS } from '#shared/domain/hold.ts';
 import { costOf, priceFor, PRICE_TABLE_VERSION, roundUsd } from '#shared/domain/pricing.ts';
 import type { Reservation } from '#shared/ports/index.ts';
@@ -342,12 +343,18 @@ describe('callModel', () => {
 
     const error = await rejectionOf(callModel(deps, task));
 
-    expect(errorSummary(error)).toEqual({
+    expect({ name: error.name, refusal: budgetRefusalFromCause(error.message) }).toEqual({
       name: 'Rein.budget_exceeded',
-      code: 'budget_exceeded',
-      status: 500,
-      message: "The tenant's monthly budget cannot cover this model attempt.",
+      refusal: {
+        budget: 'tenant_month',
+        month: MONTH,
+        limitUsd: 0.001,
+        spentUsd: 0,
+        reservedUsd: 0,
+        attemptUsd: expect.any(Number) as number,
+      },
     });
+    expect(budgetRefusalFromCause(error.message)?.attemptUsd).toBeGreaterThan(0.001);
     expect(deps.model.requests).toEqual([]);
   });
 
@@ -356,9 +363,14 @@ describe('callModel', () => {
 
     const error = await rejectionOf(callModel(deps, task));
 
-    expect([error.name, error.message]).toEqual([
+    expect([error.name, budgetRefusalFromCause(error.message)]).toEqual([
       'Rein.budget_exceeded',
-      'The next model attempt would exceed the run cost limit.',
+      {
+        budget: 'run_cost_cap',
+        limitUsd: renewalBrief.costLimitUsdPerRun,
+        spentUsd: 0.4999,
+        attemptUsd: expect.any(Number) as number,
+      },
     ]);
     expect([deps.gateway.calls, deps.model.requests]).toEqual([[], []]);
   });
@@ -550,8 +562,44 @@ describe('callModel', () => {
     const error = await rejectionOf(callModel(deps, task));
 
     expect(error.name).toBe('Rein.budget_exceeded');
+    // The month's figures as they stood: other runs' holds took the room.
+    expect(budgetRefusalFromCause(error.message)).toMatchObject({
+      budget: 'tenant_month',
+      month: MONTH,
+      limitUsd: 0.03,
+      spentUsd: 0,
+      reservedUsd: 0.0299,
+    });
     expect(deps.sleeps.length).toBeGreaterThan(1);
     expect(deps.model.requests).toEqual([]);
+  });
+
+  it('emits budget.threshold_reached for 80% right after the settle that crosses it, and once a month', async () => {
+    const { deps, task } = await setup([ANSWER, ANSWER]);
+    const month = deps.ledger.row(TENANT, MONTH);
+    // Half an answer short of 80% of the month's $100, with 50% emitted already.
+    month.spentUsd = roundUsd(80 - PRIMARY_COST / 2);
+    month.alertsSent = [50];
+
+    await callModel(deps, task);
+
+    expect(deps.ledger.alertEvents.map((event) => [event.type, event.data])).toEqual([
+      [
+        'budget.threshold_reached',
+        {
+          budget: 'tenant_month',
+          month: MONTH,
+          thresholdPercent: 80,
+          limitUsd: 100,
+          spentUsd: roundUsd(80 - PRIMARY_COST / 2 + PRIMARY_COST),
+          runId: task.runId,
+        },
+      ],
+    ]);
+    // The next settled attempt (another run) spends more, and crosses nothing new.
+    const next = await seedRun(deps);
+    await callModel(deps, { tenantId: TENANT, runId: next.runId, attempt: 1 });
+    expect(deps.ledger.alertEvents).toHaveLength(1);
   });
 
   it("clears a model's breaker failures after its next answered attempt", async () => {

@@ -1,11 +1,14 @@
 import { describe, expect, it } from 'vitest';
+import { budgetRefusalCause } from '#shared/domain/budget-refusal.ts';
 import {
+  BudgetExceededError,
   ConflictError,
   ForbiddenError,
   NotFoundError,
   PreconditionFailedError,
   PreconditionRequiredError,
   ValidationError,
+  WorkflowStepError,
 } from '#shared/domain/errors.ts';
 import { canonicalJson, normalizedEditDistance } from '#shared/domain/edit-distance.ts';
 import {
@@ -373,6 +376,50 @@ describe('markFailed', () => {
       error: { code, message },
     });
   });
+
+  it.each([
+    ['as the local engine passes it', (message: string) => message],
+    [
+      'inside the Lambda runtime’s error document, as Step Functions passes it in AWS',
+      (message: string) =>
+        JSON.stringify({ errorType: 'Rein.budget_exceeded', errorMessage: message, trace: [] }),
+    ],
+  ])(
+    'records a budget refusal with the budget that blocked and its figures (Cause %s)',
+    async (_how, wrap) => {
+      const deps = makeDeps();
+      const run = await seedRun(deps);
+      const refusal = new BudgetExceededError({
+        budget: 'run_cost_cap',
+        limitUsd: 0.5,
+        spentUsd: 0.4721,
+        attemptUsd: 0.0412,
+      });
+      const stepError = new WorkflowStepError(
+        'budget_exceeded',
+        budgetRefusalCause(refusal.refusal),
+        refusal,
+      );
+
+      await markFailed(deps, {
+        tenantId: TENANT,
+        runId: run.runId,
+        error: { Error: stepError.name, Cause: wrap(stepError.message) },
+      });
+
+      expect((await deps.runs.getRun(TENANT, run.runId))?.error).toEqual({
+        code: 'budget_exceeded',
+        message:
+          "The run's cost cap cannot cover the next model attempt: cap $0.5, spent by the run $0.4721, attempt $0.0412.",
+        details: [
+          { path: 'budget', message: 'run_cost_cap' },
+          { path: 'limitUsd', message: '0.5' },
+          { path: 'spentUsd', message: '0.4721' },
+          { path: 'attemptUsd', message: '0.0412' },
+        ],
+      });
+    },
+  );
 
   it('records no failure on a run that had ended', async () => {
     const deps = makeDeps();

@@ -233,7 +233,12 @@ export class DynamoGatewayStore implements GatewayStore {
       }
       if (failed(run)) {
         if (!run?.item) throw new NotFoundError('Run');
-        throw new BudgetExceededError('The next model attempt would exceed the run cost limit.');
+        throw new BudgetExceededError({
+          budget: 'run_cost_cap',
+          limitUsd: runCostLimitUsd,
+          spentUsd: Number(run.item['costUsd'] ?? 0),
+          attemptUsd: amountUsd,
+        });
       }
       if (failed(budget)) {
         if (!budget?.item) {
@@ -244,12 +249,18 @@ export class DynamoGatewayStore implements GatewayStore {
         }
         // Over-blocking is a refusal only when settled spend plus this very hold passes the limit;
         // otherwise other runs' in-flight holds are in the way, and they end soon.
-        const limit = Number(budget.item['limitUsd'] ?? 0);
-        const spent = Number(budget.item['spentUsd'] ?? 0);
-        if (roundUsd(spent + amountUsd) > limit) {
-          throw new BudgetExceededError("The tenant's monthly budget cannot cover this model attempt.");
+        const figures = {
+          budget: 'tenant_month' as const,
+          month,
+          limitUsd: Number(budget.item['limitUsd'] ?? 0),
+          spentUsd: Number(budget.item['spentUsd'] ?? 0),
+          reservedUsd: Number(budget.item['reservedUsd'] ?? 0),
+          attemptUsd: amountUsd,
+        };
+        if (roundUsd(figures.spentUsd + amountUsd) > figures.limitUsd) {
+          throw new BudgetExceededError(figures);
         }
-        return { reserved: false, heldByOthers: true };
+        return { reserved: false, heldByOthers: figures };
       }
       if (failed(window)) return { reserved: false, retryAfterMs: windowRetryAfterMs(now) };
       throw new InternalError('The reservation was refused for no known reason.');

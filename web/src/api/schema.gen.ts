@@ -1407,6 +1407,10 @@ export interface components {
           | 'context_unavailable'
           | 'internal_error'
           | 'interrupted';
+        details?: {
+          message: string;
+          path: string;
+        }[];
         message: string;
       } | null;
       expiresAt?: string | null;
@@ -1446,6 +1450,10 @@ export interface components {
           | 'context_unavailable'
           | 'internal_error'
           | 'interrupted';
+        details?: {
+          message: string;
+          path: string;
+        }[];
         message: string;
       } | null;
       expiresAt?: string | null;
