@@ -7,10 +7,11 @@ import type { Deps } from './deps.ts';
  * event and the month's marker are one conditional transaction (`Ledger.recordBudgetAlert`), so a
  * repeated or concurrent check never emits a threshold twice.
  *
- * Called right after each settled model attempt (the moment spend crosses a threshold; one budget
- * read after the attempt's two money-path waits, and one transaction only on a crossing), and again
- * when a run ends (AwaitReview, MarkFailed) to catch up a check that failed, since it compares the
- * month's spend with the thresholds not yet marked.
+ * Called at the end of each model step, once its attempts (every tool-loop turn) are settled and
+ * before the draft is stored (one budget read per step, outside the gateway's per-call money path,
+ * and one transaction only on a crossing), and again when a run ends (AwaitReview, MarkFailed) to
+ * catch up a check that failed or a step that failed after settling, since it compares the month's
+ * spend with the thresholds not yet marked.
  */
 export async function emitBudgetAlerts(
   deps: Pick<Deps, 'clock' | 'ledger' | 'log'>,

@@ -32,7 +32,6 @@ import type { SpanAttributes } from '../domain/trace.ts';
 import type { AttemptRecord, LedgerEntryTags, Reservation } from '../ports/index.ts';
 import { livePrompt } from '../workflows/definition.ts';
 import { getWorkflow } from '../workflows/registry.ts';
-import { emitBudgetAlerts } from './budget-alerts.ts';
 import type { Deps } from './deps.ts';
 import { buildModelInput, estimateInputTokens } from './prompt.ts';
 import { buildSpan } from './tracing.ts';
@@ -458,7 +457,6 @@ async function gatewayCall(
         deps.gateway.settle({ attempt, tags, span }, deps.clock.now()),
         breakerFailures > 0 ? deps.breaker.clearFailures(model).catch(() => undefined) : undefined,
       ]);
-      await emitBudgetAlerts(deps, task.tenantId, task.runId);
       const dimensions = { tenantId: task.tenantId, workflowId: workflow.id, model };
       deps.metrics.measure('CostUsd', cost, 'None', dimensions);
       deps.metrics.count('InputTokens', response.usage.inputTokens, dimensions);

@@ -5,6 +5,7 @@ import { estimateTokens } from '../domain/pricing.ts';
 import { toolTurnRecord, turnSlot, type ToolCallRecord } from '../domain/tools.ts';
 import { livePrompt, type SourceSpec, type ToolPolicy, type ToolSpec } from '../workflows/definition.ts';
 import { getWorkflow } from '../workflows/registry.ts';
+import { emitBudgetAlerts } from './budget-alerts.ts';
 import type { Deps } from './deps.ts';
 import { callModel, callModelTurn } from './model-call.ts';
 import { buildModelInput } from './prompt.ts';
@@ -47,8 +48,16 @@ export async function callModelStep(
     if (!run) throw new NotFoundError('Run');
     workflowId = run.workflowId;
   }
-  if (getWorkflow(workflowId).tools.length === 0) return callModel(deps, task, invocation);
-  return runToolLoop(deps, task, invocation);
+  const result =
+    getWorkflow(workflowId).tools.length === 0
+      ? await callModel(deps, task, invocation)
+      : await runToolLoop(deps, task, invocation);
+  // Budget alerts as soon as the step's attempts are settled, before the draft is stored: one budget
+  // read per step (and a transaction only on a crossing), outside the gateway's per-call money path,
+  // which keeps its two DynamoDB waits per provider call. A step that fails after settling some
+  // turns is caught up by MarkFailed's check.
+  await emitBudgetAlerts(deps, task.tenantId, task.runId);
+  return result;
 }
 
 /** The tool evidence of this attempt or a later one stays out of the first message: the turns carry it. */

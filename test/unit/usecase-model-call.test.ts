@@ -14,6 +14,7 @@ import type { Reservation } from '#shared/ports/index.ts';
 import { buildSpan } from '#shared/usecases/tracing.ts';
 import { backoffMs, callModel, MAX_RETRY_AFTER_MS } from '#shared/usecases/model-call.ts';
 import { buildModelInput } from '#shared/usecases/prompt.ts';
+import { callModelStep } from '#shared/usecases/tool-loop.ts';
 import { livePrompt } from '#shared/workflows/definition.ts';
 import { renewalBrief } from '#shared/workflows/renewal-brief.ts';
 import { makeDeps, type DepsOverrides } from '../fakes/deps.ts';
@@ -574,14 +575,14 @@ describe('callModel', () => {
     expect(deps.model.requests).toEqual([]);
   });
 
-  it('emits budget.threshold_reached for 80% right after the settle that crosses it, and once a month', async () => {
+  it('emits budget.threshold_reached for 80% at the end of the model step that crosses it, and once a month', async () => {
     const { deps, task } = await setup([ANSWER, ANSWER]);
     const month = deps.ledger.row(TENANT, MONTH);
     // Half an answer short of 80% of the month's $100, with 50% emitted already.
     month.spentUsd = roundUsd(80 - PRIMARY_COST / 2);
     month.alertsSent = [50];
 
-    await callModel(deps, task);
+    await callModelStep(deps, task);
 
     expect(deps.ledger.alertEvents.map((event) => [event.type, event.data])).toEqual([
       [
@@ -598,7 +599,7 @@ describe('callModel', () => {
     ]);
     // The next settled attempt (another run) spends more, and crosses nothing new.
     const next = await seedRun(deps);
-    await callModel(deps, { tenantId: TENANT, runId: next.runId, attempt: 1 });
+    await callModelStep(deps, { tenantId: TENANT, runId: next.runId, attempt: 1 });
     expect(deps.ledger.alertEvents).toHaveLength(1);
   });
 
