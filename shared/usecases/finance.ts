@@ -27,6 +27,32 @@ export const LedgerDimensionSchema = z.enum([
 export type LedgerDimension = z.infer<typeof LedgerDimensionSchema>;
 
 /** The ledger's query string. `from`/`to` (or `month`) default to the current month. */
+/** The period rules every report query shares: `month` or `from`/`to`, in order, at most MAX_REPORT_DAYS. */
+function periodChecks(
+  ctx: z.core.ParsePayload<{
+    month?: string | undefined;
+    from?: string | undefined;
+    to?: string | undefined;
+  }>,
+): void {
+  const q = ctx.value;
+  if (q.month !== undefined && (q.from !== undefined || q.to !== undefined)) {
+    ctx.issues.push({ code: 'custom', message: 'give either month or from/to', path: ['month'], input: q });
+  }
+  if (q.from !== undefined && q.to !== undefined) {
+    if (q.from > q.to) {
+      ctx.issues.push({ code: 'custom', message: 'from must not be after to', path: ['from'], input: q });
+    } else if ((Date.parse(q.to) - Date.parse(q.from)) / 86_400_000 >= MAX_REPORT_DAYS) {
+      ctx.issues.push({
+        code: 'custom',
+        message: `the range may cover at most ${MAX_REPORT_DAYS} days`,
+        path: ['to'],
+        input: q,
+      });
+    }
+  }
+}
+
 export const LedgerQuerySchema = z
   .object({
     from: day.optional().meta({
@@ -59,21 +85,7 @@ export const LedgerQuerySchema = z
       .meta({ description: 'Answer as CSV (`csv`) or JSON; overrides `Accept`.' }),
   })
   .strict()
-  .refine((q) => q.month === undefined || (q.from === undefined && q.to === undefined), {
-    message: 'give either month or from/to',
-    path: ['month'],
-  })
-  .refine((q) => q.from === undefined || q.to === undefined || q.from <= q.to, {
-    message: 'from must not be after to',
-    path: ['from'],
-  })
-  .refine(
-    (q) =>
-      q.from === undefined ||
-      q.to === undefined ||
-      (Date.parse(q.to) - Date.parse(q.from)) / 86_400_000 < MAX_REPORT_DAYS,
-    { message: `the range may cover at most ${MAX_REPORT_DAYS} days`, path: ['to'] },
-  );
+  .check(periodChecks);
 
 /** The month `YYYY-MM` as its first and last day. */
 export function monthRange(month: string): { from: string; to: string } {
@@ -403,21 +415,7 @@ export const TopRunsQuerySchema = z
     tenantId: z.string().regex(TENANT).optional(),
   })
   .strict()
-  .refine((q) => q.month === undefined || (q.from === undefined && q.to === undefined), {
-    message: 'give either month or from/to',
-    path: ['month'],
-  })
-  .refine((q) => q.from === undefined || q.to === undefined || q.from <= q.to, {
-    message: 'from must not be after to',
-    path: ['from'],
-  })
-  .refine(
-    (q) =>
-      q.from === undefined ||
-      q.to === undefined ||
-      (Date.parse(q.to) - Date.parse(q.from)) / 86_400_000 < MAX_REPORT_DAYS,
-    { message: `the range may cover at most ${MAX_REPORT_DAYS} days`, path: ['to'] },
-  );
+  .check(periodChecks);
 
 export const RunCostSchema = z.object({
   runId: z.string(),

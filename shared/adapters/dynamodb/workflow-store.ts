@@ -51,33 +51,77 @@ export const STATUS_INDEXES = {
 /** The sort key every status index shares: `<createdAt>#<id>`. */
 export const STATUS_SORT = 'stsk';
 
+/** The status index partitions' prefixes of runs and drafts (kept as written in stored items). */
+const STATUS_PREFIXES = {
+  runs: { tenant: 'RUNS', owner: 'RUNS_BY', account: 'ACCOUNT_RUNS' },
+  drafts: { tenant: 'DRAFTS', owner: 'OWNER', account: 'ACCOUNT_DRAFTS' },
+} as const;
+type StatusKind = keyof typeof STATUS_PREFIXES;
+interface StatusRef {
+  tenantId: string;
+  id: string;
+  ownerId: string;
+  accountId: string;
+  createdAt: string;
+}
+
 /**
- * A run's status index keys: the tenant's, the requester's and the account's runs of one status, by
- * creation time. Written with every change of the run's status, so a filtered list reads only matches.
+ * A run's or a draft's status index keys: the tenant's, the owner's (a run's requester) and the
+ * account's items of one status, by creation time. Written with every change of the status, so a
+ * filtered list reads only matches.
  */
+function statusKeys(kind: StatusKind, ref: StatusRef, status: string) {
+  const prefix = STATUS_PREFIXES[kind];
+  return {
+    st1pk: `${ref.tenantId}#${prefix.tenant}#${status}`,
+    st2pk: `${ref.tenantId}#${prefix.owner}#${ref.ownerId}#${status}`,
+    st3pk: `${ref.tenantId}#${prefix.account}#${ref.accountId}#${status}`,
+    stsk: `${ref.createdAt}#${ref.id}`,
+  };
+}
+
+/** A run's status index keys (see statusKeys). */
 export function runStatusKeys(
   run: Pick<Run, 'tenantId' | 'runId' | 'requestedBy' | 'accountId' | 'createdAt'>,
   status: Run['status'],
 ) {
-  return {
-    st1pk: `${run.tenantId}#RUNS#${status}`,
-    st2pk: `${run.tenantId}#RUNS_BY#${run.requestedBy}#${status}`,
-    st3pk: `${run.tenantId}#ACCOUNT_RUNS#${run.accountId}#${status}`,
-    stsk: `${run.createdAt}#${run.runId}`,
-  };
+  const { runId: id, requestedBy: ownerId, tenantId, accountId, createdAt } = run;
+  return statusKeys('runs', { tenantId, id, ownerId, accountId, createdAt }, status);
 }
 
-/** A draft's status index keys (see runStatusKeys). */
+/** A draft's status index keys (see statusKeys). */
 export function draftStatusKeys(
   draft: Pick<Draft, 'tenantId' | 'draftId' | 'ownerId' | 'accountId' | 'createdAt'>,
   status: DraftStatus,
 ) {
-  return {
-    st1pk: `${draft.tenantId}#DRAFTS#${status}`,
-    st2pk: `${draft.tenantId}#OWNER#${draft.ownerId}#${status}`,
-    st3pk: `${draft.tenantId}#ACCOUNT_DRAFTS#${draft.accountId}#${status}`,
-    stsk: `${draft.createdAt}#${draft.draftId}`,
+  const { draftId: id, ownerId, tenantId, accountId, createdAt } = draft;
+  return statusKeys('drafts', { tenantId, id, ownerId, accountId, createdAt }, status);
+}
+
+/**
+ * The status index and partitions a filtered list reads, one per status: the account's, else the
+ * owner's, else the tenant's.
+ */
+function statusPartitions(
+  kind: StatusKind,
+  tenantId: string,
+  filter: { ownerId?: string | undefined; accountId?: string | undefined },
+  statuses: readonly string[],
+) {
+  const index =
+    filter.accountId !== undefined
+      ? STATUS_INDEXES.account
+      : filter.ownerId !== undefined
+        ? STATUS_INDEXES.owner
+        : STATUS_INDEXES.tenant;
+  const ref = {
+    tenantId,
+    id: '',
+    ownerId: filter.ownerId ?? '',
+    accountId: filter.accountId ?? '',
+    createdAt: '',
   };
+  return { index, partitions: statuses.map((status) => statusKeys(kind, ref, status)[index.pk]) };
 }
 
 /**
@@ -617,25 +661,7 @@ export class DynamoWorkflowStore implements RunStore, DraftStore {
     query: DraftListQuery,
   ): Promise<{ items: Draft[]; nextCursor: string | null }> {
     const statuses = query.statuses && query.statuses.length > 0 ? query.statuses : DraftStatusSchema.options;
-    const index =
-      query.accountId !== undefined
-        ? STATUS_INDEXES.account
-        : query.ownerId !== undefined
-          ? STATUS_INDEXES.owner
-          : STATUS_INDEXES.tenant;
-    const partitions = statuses.map((status) => {
-      const keys = draftStatusKeys(
-        {
-          tenantId,
-          draftId: '',
-          ownerId: query.ownerId ?? '',
-          accountId: query.accountId ?? '',
-          createdAt: '',
-        },
-        status,
-      );
-      return keys[index.pk];
-    });
+    const { index, partitions } = statusPartitions('drafts', tenantId, query, statuses);
     const filter =
       query.accountId !== undefined && query.ownerId !== undefined
         ? { expression: 'ownerId = :owner', values: { ':owner': query.ownerId } }
@@ -650,25 +676,15 @@ export class DynamoWorkflowStore implements RunStore, DraftStore {
     query: RunListQuery,
   ): Promise<{ items: Run[]; nextCursor: string | null }> {
     const statuses = query.statuses && query.statuses.length > 0 ? query.statuses : RunStatusSchema.options;
-    const index =
-      query.accountId !== undefined
-        ? STATUS_INDEXES.account
-        : query.requestedBy !== undefined
-          ? STATUS_INDEXES.owner
-          : STATUS_INDEXES.tenant;
-    const partitions = statuses.map((status) => {
-      const keys = runStatusKeys(
-        {
-          tenantId,
-          runId: '',
-          requestedBy: query.requestedBy ?? '',
-          accountId: query.accountId ?? '',
-          createdAt: '',
-        },
-        status,
-      );
-      return keys[index.pk];
-    });
+    const { index, partitions } = statusPartitions(
+      'runs',
+      tenantId,
+      {
+        ownerId: query.requestedBy,
+        accountId: query.accountId,
+      },
+      statuses,
+    );
     const parts: string[] = [];
     const values: Record<string, unknown> = {};
     if (query.workflowId !== undefined) {
